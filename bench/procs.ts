@@ -1,0 +1,208 @@
+/**
+ * Process helpers for the benchmark: spawn children in their own process groups (so a group
+ * kill also ends nginx's worker), remember them all, stop them on exit/SIGINT, find free ports,
+ * and wait until something answers.
+ */
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  /** Everything the child wrote to stdout (when stdout is a pipe). */
+  stdout: string;
+  /** The last 8 KB of stderr (when stderr is a pipe). */
+  stderr: string;
+  /** Set once the child has exited. */
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
+  exited: Promise<void>;
+}
+
+const live = new Set<Proc>();
+
+export interface SpawnOptions {
+  /** stdout: 'pipe' (kept in `stdout`), 'ignore', or an open file descriptor. Default 'pipe'. */
+  stdout?: 'pipe' | 'ignore' | number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export function spawnProc(name: string, cmd: string, args: string[], opts: SpawnOptions = {}): Proc {
+  const stdio: StdioOptions = ['ignore', opts.stdout ?? 'pipe', 'pipe'];
+  // detached: its own process group, so killGroup() reaches grandchildren (nginx workers).
+  const child = spawn(cmd, args, { stdio, detached: true, env: opts.env ?? process.env, cwd: opts.cwd });
+  let resolveExit: () => void = () => undefined;
+  const p: Proc = { name, child, stdout: '', stderr: '', exit: null, exited: new Promise((r) => (resolveExit = r)) };
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (s: string) => (p.stdout += s));
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (s: string) => (p.stderr = (p.stderr + s).slice(-8192)));
+  child.on('error', (err) => {
+    p.stderr += `\nspawn error: ${err.message}`;
+    if (p.exit === null) p.exit = { code: null, signal: null };
+    live.delete(p);
+    resolveExit();
+  });
+  child.on('exit', (code, signal) => {
+    p.exit = { code, signal };
+    live.delete(p);
+    resolveExit();
+  });
+  live.add(p);
+  return p;
+}
+
+function killGroup(p: Proc, signal: NodeJS.Signals): void {
+  const pid = p.child.pid;
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal); // the child's own group (it was spawned detached)
+  } catch {
+    try {
+      p.child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** SIGTERM to the child's group, SIGKILL after `graceMs` if it is still there. */
+export async function stopProc(p: Proc, graceMs = 3000): Promise<void> {
+  if (p.exit !== null) return;
+  killGroup(p, 'SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+  await Promise.race([p.exited, timeout]);
+  clearTimeout(timer);
+  if (p.exit === null) {
+    killGroup(p, 'SIGKILL');
+    await p.exited;
+  } else {
+    // The leader is gone; make sure nothing of its group outlives it.
+    killGroup(p, 'SIGKILL');
+  }
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((p) => stopProc(p)));
+}
+
+/** On SIGINT/SIGTERM stop every child, then exit; on process exit, SIGKILL any leftovers. */
+export function installCleanup(): void {
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\nbench: ${sig}, stopping children...\n`);
+    stopAll().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', () => {
+    for (const p of live) {
+      // nginx's master shuts its workers down on SIGTERM; a group SIGKILL covers the rest.
+      killGroup(p, 'SIGTERM');
+      killGroup(p, 'SIGKILL');
+    }
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Status of a plain GET (0 on a connection error). */
+export function httpGetStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'GET', agent: false, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(0));
+    });
+    req.setTimeout(2000, () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function describeExit(p: Proc): string {
+  const e = p.exit;
+  const how = e === null ? 'running' : e.signal !== null ? `killed by ${e.signal}` : `exited with code ${String(e.code)}`;
+  return `${p.name} ${how}${p.stderr.trim() === '' ? '' : `; stderr:\n${p.stderr.trim()}`}`;
+}
+
+/** Polls `check` until it returns true; fails early if `proc` exits, or after `timeoutMs`. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, proc: Proc, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.exit !== null) throw new Error(`${what}: ${describeExit(proc)}`);
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`${what}: timed out after ${timeoutMs} ms (${describeExit(proc)})`);
+    await sleep(50);
+  }
+}
+
+/** Waits for the first complete line of the child's stdout and parses it as JSON. */
+export async function firstJsonLine(p: Proc, timeoutMs = 15_000): Promise<unknown> {
+  let line: string | undefined;
+  await waitUntil(`${p.name}: first line`, async () => {
+    const nl = p.stdout.indexOf('\n');
+    if (nl < 0) return false;
+    line = p.stdout.slice(0, nl);
+    return true;
+  }, p, timeoutMs);
+  return JSON.parse(line ?? 'null');
+}
+
+/** Runs a child to completion and returns its stdout; throws on a non-zero exit. */
+export async function runToEnd(name: string, cmd: string, args: string[], opts: SpawnOptions = {}): Promise<string> {
+  const p = spawnProc(name, cmd, args, opts);
+  await p.exited;
+  if (p.exit?.code !== 0) throw new Error(describeExit(p));
+  return p.stdout;
+}
+
+let clkTck: number | null = null;
+
+/** CPU time (user + system, ms) used so far by every live process of `pgid`'s group (Linux /proc). */
+export function groupCpuMs(pgid: number | undefined): number {
+  if (pgid === undefined) return NaN;
+  if (clkTck === null) {
+    const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const n = Number(out.stdout.trim());
+    clkTck = Number.isFinite(n) && n > 0 ? n : 100;
+  }
+  let ticks = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return NaN;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // Fields after the command name "(...)": state ppid pgrp ... utime(14th) stime(15th).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(f[2]) !== pgid) continue;
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return (ticks * 1000) / clkTck;
+}

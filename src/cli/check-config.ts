@@ -1,0 +1,33 @@
+/** `modelgate check-config <file>`: exit 0 when valid, else 1 and every problem with its YAML path. */
+import { ConfigError, loadConfigFile } from '../config/load.js';
+import type { Command } from './main.js';
+
+export function reportConfigError(err: unknown, file: string): void {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${file}: invalid configuration (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})\n`);
+    for (const p of err.problems) process.stderr.write(`  ${p.path}: ${p.message}\n`);
+  } else {
+    process.stderr.write(`${file}: ${(err as Error).message}\n`);
+  }
+}
+
+export const checkConfigCommand: Command = {
+  summary: 'validate a configuration file',
+  usage: 'modelgate check-config <file>',
+  options: {},
+  async run(_values, positionals) {
+    const file = positionals[0];
+    if (file === undefined || positionals.length > 1) {
+      process.stderr.write('usage: modelgate check-config <file>\n');
+      return 2;
+    }
+    try {
+      const config = loadConfigFile(file);
+      process.stdout.write(`${file}: valid (${config.routes.length} routes, ${config.auth.keys.length} keys, ${config.upstreams.size} upstreams)\n`);
+      return 0;
+    } catch (err) {
+      reportConfigError(err, file);
+      return 1;
+    }
+  },
+};

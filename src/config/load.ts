@@ -1,0 +1,297 @@
+/**
+ * Loading: YAML text → ${ENV} interpolation → JSON-schema validation (Ajv, all errors) →
+ * checks the schema cannot express → the resolved ModelgateConfig with every default filled in.
+ * Every problem is reported with its YAML path; loading never stops at the first one.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { ConfigSchema, NOT_YET, PROTOCOLS_LATER, type RawConfig, type RawRoute } from './schema.js';
+import { interpolate, pathString, type InterpolationProblem } from './interpolate.js';
+import { durationMs, sizeBytes } from './units.js';
+import {
+  DEFAULT_ADMIN, DEFAULT_AUTH_HEADERS, DEFAULT_LIMITS, DEFAULT_SERVER, DEFAULT_UPSTREAM,
+  defaultInjectionAction, type Limits,
+} from './defaults.js';
+import type { ApiKeyEntry, ModelgateConfig, Protocol, RouteConfig, UpstreamConfig } from './types.js';
+
+export interface ConfigProblem { path: string; message: string; }
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super(problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: true, useDefaults: false });
+ajv.addKeyword({ keyword: 'x-modelgate-not-yet' });
+const validate = ajv.compile<RawConfig>(ConfigSchema);
+
+/** Ajv's instancePath (/routes/0/limits) → YAML path (routes[0].limits). */
+function yamlPath(instancePath: string, extra?: string): string {
+  const parts: (string | number)[] = instancePath.split('/').slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^[0-9]+$/.test(s) ? Number(s) : s));
+  if (extra !== undefined) parts.push(extra);
+  return pathString(parts);
+}
+
+function describe(err: ErrorObject): ConfigProblem | null {
+  switch (err.keyword) {
+    case 'additionalProperties':
+      return { path: yamlPath(err.instancePath, String(err.params['additionalProperty'])), message: 'unknown key' };
+    case 'required':
+      return { path: yamlPath(err.instancePath, String(err.params['missingProperty'])), message: 'required key is missing' };
+    case 'anyOf':
+      return null; // the branch errors say more; an anyOf summary alone repeats them
+    case 'const':
+      return { path: yamlPath(err.instancePath), message: `must be ${JSON.stringify(err.params['allowedValue'])}` };
+    default:
+      return { path: yamlPath(err.instancePath), message: err.message ?? 'invalid' };
+  }
+}
+
+/** Ajv reports a failing union once per branch; merge "must be equal to constant" rows into one list. */
+function schemaProblems(errors: ErrorObject[]): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const consts = new Map<string, string[]>();
+  for (const err of errors) {
+    const p = describe(err);
+    if (p === null) continue;
+    if (err.keyword === 'const') {
+      const list = consts.get(p.path) ?? [];
+      list.push(JSON.stringify(err.params['allowedValue']));
+      consts.set(p.path, list);
+      continue;
+    }
+    if (!out.some((o) => o.path === p.path && o.message === p.message)) out.push(p);
+  }
+  for (const [path, values] of consts) out.push({ path, message: `must be one of ${values.join(', ')}` });
+  return out;
+}
+
+const NOT_YET_TOP = ['store', 'tiers', 'perIp'] as const;
+
+function notYetProblems(raw: RawConfig): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const say = (path: string, what: string): void => { out.push({ path, message: `${NOT_YET}: ${what}` }); };
+  for (const k of NOT_YET_TOP) if (raw[k] !== undefined) say(k, `"${k}"`);
+  if (raw.server?.tls !== undefined) say('server.tls', 'TLS on the public listener (terminate TLS at the ingress for now)');
+  for (const [name, up] of Object.entries(raw.upstreams)) {
+    for (const k of ['maxConcurrent', 'queue', 'breaker'] as const) {
+      if (up[k] !== undefined) say(`upstreams.${name}.${k}`, `"${k}"`);
+    }
+  }
+  raw.routes.forEach((r, i) => {
+    if ((PROTOCOLS_LATER as readonly string[]).includes(r.protocol)) say(`routes[${i}].protocol`, `protocol ${r.protocol}`);
+    if (r.output !== undefined) say(`routes[${i}].output`, 'output protection');
+    if (r.models !== undefined) say(`routes[${i}].models`, 'model declarations');
+    for (const k of ['maxBytes', 'types', 'maxDimension', 'maxPixels'] as const) {
+      if (r.limits?.[k] !== undefined) say(`routes[${i}].limits.${k}`, `"${k}"`);
+    }
+  });
+  return out;
+}
+
+function validCidrOrIp(s: string): boolean {
+  const [addr, bits, more] = s.split('/');
+  if (more !== undefined || addr === undefined) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^[0-9]{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** CORS origins: exact origins only. Runs even when the schema failed (it only reads strings). */
+function corsProblems(data: unknown): ConfigProblem[] {
+  const origins = (data as { server?: { cors?: { origins?: unknown } } }).server?.cors?.origins;
+  if (!Array.isArray(origins)) return [];
+  const out: ConfigProblem[] = [];
+  origins.forEach((o: unknown, i) => {
+    if (typeof o !== 'string') return;
+    if (o.includes('*')) out.push({ path: `server.cors.origins[${i}]`, message: 'a wildcard origin is not allowed; list exact origins' });
+    else if (!/^https?:\/\/[^/]+$/.test(o)) out.push({ path: `server.cors.origins[${i}]`, message: 'an origin is scheme://host[:port] with no path' });
+  });
+  return out;
+}
+
+function resolveKeys(raw: RawConfig, problems: ConfigProblem[]): ApiKeyEntry[] {
+  const keys: ApiKeyEntry[] = [];
+  const ids = new Set<string>();
+  const hashes = new Set<string>();
+  raw.auth.keys.forEach((k, i) => {
+    const path = `auth.keys[${i}]`;
+    const given = [k.hash, k.key, k.keyFile].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      problems.push({ path, message: 'exactly one of hash, key, keyFile is required' });
+      return;
+    }
+    if (ids.has(k.id)) problems.push({ path: `${path}.id`, message: `duplicate key id "${k.id}"` });
+    ids.add(k.id);
+    let hex: string;
+    if (k.hash !== undefined) hex = k.hash.slice('sha256:'.length);
+    else {
+      let plain = k.key;
+      if (k.keyFile !== undefined) {
+        try {
+          plain = readFileSync(k.keyFile, 'utf8').trim();
+        } catch {
+          problems.push({ path: `${path}.keyFile`, message: 'file cannot be read' });
+          return;
+        }
+        if (plain.length < 16) {
+          problems.push({ path: `${path}.keyFile`, message: 'the key in the file is shorter than 16 characters' });
+          return;
+        }
+      }
+      hex = createHash('sha256').update(plain as string, 'utf8').digest('hex');
+    }
+    if (hashes.has(hex)) problems.push({ path, message: 'the same key is listed twice' });
+    hashes.add(hex);
+    keys.push({ id: k.id, hash: Buffer.from(hex, 'hex'), tier: k.tier ?? null });
+  });
+  return keys;
+}
+
+function resolveLimits(r: RawRoute): Limits {
+  const l = r.limits ?? {};
+  const out: Limits = { ...DEFAULT_LIMITS };
+  for (const [k, v] of Object.entries(l)) {
+    if (v === undefined) continue;
+    if (k === 'maxBodyBytes') out.maxBodyBytes = sizeBytes(v as string | number);
+    else (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+function resolveRoutes(raw: RawConfig, problems: ConfigProblem[]): RouteConfig[] {
+  const seen = new Set<string>();
+  return raw.routes.map((r, i) => {
+    const path = `routes[${i}]`;
+    if (raw.upstreams[r.upstream] === undefined) {
+      problems.push({ path: `${path}.upstream`, message: `no upstream named "${r.upstream}"` });
+    }
+    const methods = r.methods ?? ['POST'];
+    for (const m of methods) {
+      const key = `${m} ${r.path}`;
+      if (seen.has(key)) problems.push({ path: `${path}.path`, message: `duplicate route ${key}` });
+      seen.add(key);
+    }
+    if (!/^(\/[A-Za-z0-9._~-]*|\/\{[A-Za-z][A-Za-z0-9_]*\})+$/.test(r.path)) {
+      problems.push({ path: `${path}.path`, message: 'a path is literal segments and {param} segments only' });
+    }
+    const protocol = r.protocol as Protocol;
+    return {
+      path: r.path,
+      methods,
+      protocol,
+      upstream: r.upstream,
+      limits: resolveLimits(r),
+      injection: {
+        action: r.injection?.action ?? defaultInjectionAction(protocol),
+        threshold: r.injection?.threshold ?? null,
+      },
+    };
+  });
+}
+
+function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
+  const s = raw.server ?? {};
+  const origins = s.cors?.origins ?? [];
+  (s.trustedProxies ?? []).forEach((p, i) => {
+    if (!validCidrOrIp(p)) problems.push({ path: `server.trustedProxies[${i}]`, message: 'not an IP address or CIDR range' });
+  });
+  const upstreams = new Map<string, UpstreamConfig>();
+  for (const [name, u] of Object.entries(raw.upstreams)) {
+    const targets: URL[] = [];
+    u.targets.forEach((t, i) => {
+      try {
+        const url = new URL(t);
+        if (url.pathname !== '/' || url.search !== '' || url.username !== '') throw new Error('path');
+        targets.push(url);
+      } catch {
+        problems.push({ path: `upstreams.${name}.targets[${i}]`, message: 'a target is http(s)://host[:port] with no path or credentials' });
+      }
+    });
+    upstreams.set(name, {
+      name,
+      targets,
+      timeoutMs: u.timeout !== undefined ? durationMs(u.timeout) : DEFAULT_UPSTREAM.timeoutMs,
+      connectTimeoutMs: u.connectTimeout !== undefined ? durationMs(u.connectTimeout) : DEFAULT_UPSTREAM.connectTimeoutMs,
+      connections: u.connections ?? DEFAULT_UPSTREAM.connections,
+    });
+  }
+  const t = s.timeouts ?? {};
+  return {
+    server: {
+      host: s.host ?? DEFAULT_SERVER.host,
+      port: s.port ?? DEFAULT_SERVER.port,
+      hsts: s.hsts ?? false,
+      trustedProxies: s.trustedProxies ?? [],
+      cors: s.cors === undefined ? null : {
+        origins: new Set(origins),
+        methods: s.cors.methods ?? ['POST', 'GET', 'OPTIONS'],
+        headers: s.cors.headers ?? ['Content-Type', 'Authorization', 'X-API-Key'],
+        maxAgeSeconds: Math.floor((s.cors.maxAge !== undefined ? durationMs(s.cors.maxAge) : 600_000) / 1000),
+        credentials: s.cors.credentials ?? false,
+      },
+      headersTimeoutMs: t.headers !== undefined ? durationMs(t.headers) : DEFAULT_SERVER.headersTimeoutMs,
+      bodyTimeoutMs: t.body !== undefined ? durationMs(t.body) : DEFAULT_SERVER.bodyTimeoutMs,
+      idleTimeoutMs: t.idle !== undefined ? durationMs(t.idle) : DEFAULT_SERVER.idleTimeoutMs,
+      maxHeaderBytes: s.maxHeaderBytes !== undefined ? sizeBytes(s.maxHeaderBytes) : DEFAULT_SERVER.maxHeaderBytes,
+    },
+    admin: {
+      host: raw.admin?.host ?? DEFAULT_ADMIN.host,
+      port: raw.admin?.port ?? DEFAULT_ADMIN.port,
+      token: raw.admin?.token ?? null,
+    },
+    auth: {
+      headers: raw.auth.headers ?? [...DEFAULT_AUTH_HEADERS],
+      keys: resolveKeys(raw, problems),
+    },
+    upstreams,
+    routes: resolveRoutes(raw, problems),
+    logging: { level: raw.logging?.level ?? 'info' },
+  };
+}
+
+/** Parse, validate and resolve a config from YAML text. Throws ConfigError listing every problem. */
+export function loadConfigText(text: string, env: NodeJS.ProcessEnv = process.env): ModelgateConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError([{ path: '(yaml)', message: (err as Error).message.split('\n')[0] ?? 'invalid YAML' }]);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError([{ path: '(root)', message: 'the configuration must be a YAML mapping' }]);
+  }
+  const envProblems: InterpolationProblem[] = [];
+  const data = interpolate(doc, env, envProblems);
+  if (!validate(data)) {
+    // A value emptied by a missing variable fails the schema too; its variable error says it all.
+    const envPaths = new Set(envProblems.map((p) => p.path));
+    const rest = schemaProblems(validate.errors ?? []).filter((p) => !envPaths.has(p.path));
+    throw new ConfigError([...envProblems, ...rest, ...corsProblems(data)]);
+  }
+  const problems: ConfigProblem[] = [...envProblems, ...notYetProblems(data), ...corsProblems(data)];
+  const config = resolve(data, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): ModelgateConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ path: '(file)', message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` }]);
+  }
+  return loadConfigText(text, env);
+}

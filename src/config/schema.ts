@@ -1,0 +1,146 @@
+/**
+ * The configuration schema, written once with TypeBox: it is the JSON Schema that Ajv validates
+ * against, the static TypeScript type of a raw config, and what `modelgate schema` emits to
+ * `schema/modelgate.schema.json` (a test keeps that file equal to this).
+ *
+ * Keys that a later release implements are described here with `notYet()`: they are known, so
+ * their error is "not supported yet" rather than "unknown key", and they are never ignored.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const strict = { additionalProperties: false } as const;
+
+/** 250ms, 30s, 5m, 1h, 1d — or a number of milliseconds. */
+export const Duration = Type.Union([
+  Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$' }),
+  Type.Integer({ minimum: 0 }),
+], { description: 'A duration: 250ms, 30s, 5m, 1h, 1d, or milliseconds as a number' });
+
+/** 512b, 100kb, 10mb, 1gb — or a number of bytes. */
+export const Size = Type.Union([
+  Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(b|kb|mb|gb)$' }),
+  Type.Integer({ minimum: 0 }),
+], { description: 'A size: 512b, 100kb, 10mb, or bytes as a number' });
+
+export const NOT_YET = 'not supported yet';
+
+/** A key of the design that a later release implements: accepted by the grammar, refused by load. */
+function notYet(what: string): TSchema {
+  return Type.Unknown({ description: `${what} — ${NOT_YET}`, 'x-modelgate-not-yet': true });
+}
+
+const Cors = Type.Object({
+  origins: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Exact origins allowed; "*" is refused' }),
+  methods: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  headers: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  maxAge: Type.Optional(Duration),
+  credentials: Type.Optional(Type.Boolean()),
+}, strict);
+
+const Server = Type.Object({
+  host: Type.Optional(Type.String({ minLength: 1 })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  tls: Type.Optional(notYet('TLS on the public listener')),
+  hsts: Type.Optional(Type.Boolean()),
+  trustedProxies: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  cors: Type.Optional(Cors),
+  timeouts: Type.Optional(Type.Object({
+    headers: Type.Optional(Duration),
+    body: Type.Optional(Duration),
+    idle: Type.Optional(Duration),
+  }, strict)),
+  maxHeaderBytes: Type.Optional(Size),
+}, strict);
+
+const Admin = Type.Object({
+  host: Type.Optional(Type.String({ minLength: 1 })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  token: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token for /admin/*; from ${ENV}' })),
+}, strict);
+
+const ApiKey = Type.Object({
+  id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'Shown in logs and metrics instead of the key' }),
+  hash: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: 'sha256:<lowercase hex SHA-256 of the whole key>' })),
+  key: Type.Optional(Type.String({ minLength: 16, description: 'Plaintext key, only through ${ENV}; hashed at load' })),
+  keyFile: Type.Optional(Type.String({ minLength: 1, description: 'Path of a mounted file holding the key' })),
+  tier: Type.Optional(Type.String({ minLength: 1 })),
+}, strict);
+
+const Auth = Type.Object({
+  headers: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), { minItems: 1 })),
+  keys: Type.Array(ApiKey),
+}, strict);
+
+const Upstream = Type.Object({
+  targets: Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1 }),
+  timeout: Type.Optional(Duration),
+  connectTimeout: Type.Optional(Duration),
+  connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'Keep-alive connections per target' })),
+  maxConcurrent: Type.Optional(notYet('GPU-slot admission')),
+  queue: Type.Optional(notYet('the admission queue')),
+  breaker: Type.Optional(notYet('the circuit breaker')),
+}, strict);
+
+export const PROTOCOLS_NOW = ['openai-chat', 'openai-completions', 'openai-embeddings'] as const;
+export const PROTOCOLS_LATER = ['kserve-v2', 'torchserve', 'image-upload'] as const;
+
+const Limits = Type.Object({
+  maxBodyBytes: Type.Optional(Size),
+  maxMessages: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxMessageChars: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxTotalChars: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxTokens: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxN: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxBestOf: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxLogprobs: Type.Optional(Type.Integer({ minimum: 0 })),
+  maxInputs: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxInputChars: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxJsonDepth: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  maxJsonArrayLength: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxJsonStringChars: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxJsonKeys: Type.Optional(Type.Integer({ minimum: 1 })),
+  decompress: Type.Optional(Type.Array(Type.Union([Type.Literal('gzip'), Type.Literal('deflate'), Type.Literal('br')]), { uniqueItems: true })),
+  maxCompressionRatio: Type.Optional(Type.Number({ minimum: 1 })),
+  maxBytes: Type.Optional(notYet('image limits')),
+  types: Type.Optional(notYet('image limits')),
+  maxDimension: Type.Optional(notYet('image limits')),
+  maxPixels: Type.Optional(notYet('image limits')),
+}, strict);
+
+const Route = Type.Object({
+  path: Type.String({ pattern: '^/' }),
+  protocol: Type.Union([...PROTOCOLS_NOW, ...PROTOCOLS_LATER].map((p) => Type.Literal(p))),
+  upstream: Type.String({ minLength: 1 }),
+  methods: Type.Optional(Type.Array(Type.Union([Type.Literal('POST'), Type.Literal('GET')]), { minItems: 1, uniqueItems: true })),
+  limits: Type.Optional(Limits),
+  injection: Type.Optional(Type.Object({
+    action: Type.Union([Type.Literal('block'), Type.Literal('flag'), Type.Literal('off')]),
+    threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  }, strict)),
+  output: Type.Optional(notYet('output protection')),
+  models: Type.Optional(notYet('tensor model declarations')),
+}, strict);
+
+export const ConfigSchema = Type.Object({
+  server: Type.Optional(Server),
+  admin: Type.Optional(Admin),
+  store: Type.Optional(notYet('shared state stores')),
+  auth: Auth,
+  tiers: Type.Optional(notYet('tiers and cost limits')),
+  perIp: Type.Optional(notYet('per-IP rate limits')),
+  upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Upstream, { minProperties: 1 }),
+  routes: Type.Array(Route, { minItems: 1 }),
+  logging: Type.Optional(Type.Object({
+    level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
+  }, strict)),
+}, { ...strict, $id: 'https://modelgate.dev/schema/modelgate.schema.json', title: 'modelgate configuration' });
+
+export type RawConfig = Static<typeof ConfigSchema>;
+export type RawRoute = Static<typeof Route>;
+export type RawLimits = Static<typeof Limits>;
+export type RawUpstream = Static<typeof Upstream>;
+
+/** The schema as emitted to schema/modelgate.schema.json. */
+export function jsonSchema(): Record<string, unknown> {
+  return { $schema: 'http://json-schema.org/draft-07/schema#', ...JSON.parse(JSON.stringify(ConfigSchema)) as Record<string, unknown> };
+}

@@ -1,0 +1,271 @@
+// First-layer prompt-injection detector: normalise, match a table of weighted
+// regex rules, sum the weights, compare with a threshold.
+//
+// This layer is meant to be cheap (a fraction of a millisecond for a 4 KB
+// prompt) and explainable (each finding names an attack family). It is not a
+// semantic classifier; see docs/detection.md for measured recall and
+// false-positive rates and the known blind spots.
+//
+// Matching strategy (see rules.ts for how rules are written):
+//   1. normalise the text (normalize.ts);
+//   2. walk its [a-z0-9]+ tokens once; at each token that is the key word of
+//      some rule, try that rule's sticky regex right there;
+//   3. run the handful of non-token rules (compact view, emoji, identifiers);
+//   4. count distinct lexicon words;
+//   5. sum the weights of the matched signals.
+// No rule regex is ever run over the whole text per rule, so the cost grows
+// with the number of key-word hits rather than with rules × text length.
+
+import { compactView, normalizeForDetection } from './normalize.js';
+import { LEXICON_RULES, PATTERN_RULES, type PatternRule, type RuleView } from './rules.js';
+
+export interface InjectionFinding {
+  family: string;
+}
+
+export interface InjectionResult {
+  detected: boolean;
+  score: number;
+  findings: InjectionFinding[];
+}
+
+export interface InjectionDetectorOptions {
+  /** Score at or above which a text is flagged. Default 1.0 (one strong signal). */
+  threshold?: number;
+}
+
+export interface InjectionDetector {
+  scan(text: string): InjectionResult;
+}
+
+export const DEFAULT_INJECTION_THRESHOLD = 1.0;
+
+/**
+ * A scoring signal. Rules that share an id in rules.ts (alternative spellings
+ * of one signal, e.g. the same phrase on the text and compact views) share one
+ * Signal and count once.
+ */
+interface Signal {
+  readonly family: string;
+  readonly weight: number;
+}
+
+interface CompiledScanRule {
+  readonly signal: number;
+  readonly view: RuleView;
+  readonly mode: Exclude<PatternRule['mode'], 'anchored'>;
+  /** substring-anchored: sticky ('y'). scan: stateless (no 'g'/'y'). */
+  readonly re: RegExp;
+  readonly substrings: readonly string[];
+}
+
+/** One sticky regex of an anchored rule, tried where its key token occurs. */
+interface StickyEntry {
+  readonly signal: number;
+  readonly re: RegExp;
+}
+
+interface CompiledLexiconRule {
+  readonly signal: number;
+  readonly family: string;
+  readonly tiers: readonly (readonly [number, number])[];
+}
+
+/** Everything the scanner needs to know about one token value. */
+interface TokenInfo {
+  readonly entries: StickyEntry[];
+  /** Indexes into CompiledTables.lexicons. */
+  readonly lexicons: number[];
+}
+
+interface CompiledTables {
+  readonly signals: readonly Signal[];
+  readonly scanRules: readonly CompiledScanRule[];
+  readonly lexicons: readonly CompiledLexiconRule[];
+  readonly tokens: ReadonlyMap<string, TokenInfo>;
+  /**
+   * Bloom-like pre-filter over (first char, last char, length) of every key
+   * in `tokens`. Most tokens of a text ("the", "of", numbers …) fail it, so
+   * they are never sliced out of the string or hashed.
+   */
+  readonly shapes: Uint8Array;
+  readonly needsCompact: boolean;
+}
+
+/** a-z → 0..25, 0-9 → 26..35 (callers only pass token characters). */
+const charSlot = (c: number): number => (c >= 97 ? c - 97 : c - 48 + 26);
+
+function shapeIndex(first: number, last: number, length: number): number {
+  return (charSlot(first) * 36 + charSlot(last)) * 32 + Math.min(length, 31);
+}
+
+const SHAPE_TABLE_SIZE = 36 * 36 * 32;
+
+function isTokenChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57); // a-z 0-9
+}
+
+function compileRegex(id: string, source: string, flags: string): RegExp {
+  try {
+    return new RegExp(source, flags);
+  } catch (err) {
+    throw new Error(`injection rule ${id}: invalid pattern: ${(err as Error).message}`);
+  }
+}
+
+function compileTables(): CompiledTables {
+  const signals: Signal[] = [];
+  const signalIndex = new Map<string, number>();
+  const signalFor = (id: string, family: string, weight: number): number => {
+    const known = signalIndex.get(id);
+    if (known !== undefined) {
+      const s = signals[known];
+      if (s && (s.family !== family || s.weight !== weight)) {
+        throw new Error(`injection rule ${id}: rules sharing an id must share family and weight`);
+      }
+      return known;
+    }
+    signals.push({ family, weight });
+    signalIndex.set(id, signals.length - 1);
+    return signals.length - 1;
+  };
+
+  const tokens = new Map<string, TokenInfo>();
+  const tokenInfo = (tok: string): TokenInfo => {
+    let info = tokens.get(tok);
+    if (!info) {
+      if (!/^[a-z0-9]+$/.test(tok)) throw new Error(`injection rules: key ${tok} is not a [a-z0-9]+ token`);
+      info = { entries: [], lexicons: [] };
+      tokens.set(tok, info);
+    }
+    return info;
+  };
+
+  // 'u' for astral characters (emoji) in a few rules. Anchored entries get 'y'
+  // so RegExp.test tries exactly one start position (lastIndex).
+  const scanRules: CompiledScanRule[] = [];
+  for (const r of PATTERN_RULES) {
+    const signal = signalFor(r.id, r.family, r.weight);
+    if (r.mode === 'anchored') {
+      for (const e of r.entries) {
+        const entry = { signal, re: compileRegex(r.id, e.source, 'uy') };
+        for (const tok of e.tokens) tokenInfo(tok).entries.push(entry);
+      }
+    } else {
+      const flags = r.mode === 'substring-anchored' ? 'uy' : 'u';
+      scanRules.push({ signal, view: r.view, mode: r.mode, re: compileRegex(r.id, r.source, flags), substrings: r.substrings });
+    }
+  }
+
+  const lexicons = LEXICON_RULES.map((r, idx): CompiledLexiconRule => {
+    for (const w of r.words) {
+      const l = tokenInfo(w).lexicons;
+      if (!l.includes(idx)) l.push(idx);
+    }
+    // Lexicon weights vary by tier, so the signal's nominal weight is unused.
+    return { signal: signalFor(r.id, r.family, 0), family: r.family, tiers: r.tiers };
+  });
+
+  const shapes = new Uint8Array(SHAPE_TABLE_SIZE);
+  for (const tok of tokens.keys()) shapes[shapeIndex(tok.charCodeAt(0), tok.charCodeAt(tok.length - 1), tok.length)] = 1;
+
+  return { signals, scanRules, lexicons, tokens, shapes, needsCompact: scanRules.some((r) => r.view === 'compact') };
+}
+
+/** Try a sticky regex at every occurrence of any of the substrings. */
+function substringAnchoredMatch(re: RegExp, substrings: readonly string[], subject: string): boolean {
+  for (const sub of substrings) {
+    for (let at = subject.indexOf(sub); at >= 0; at = subject.indexOf(sub, at + 1)) {
+      re.lastIndex = at;
+      if (re.test(subject)) return true;
+    }
+  }
+  return false;
+}
+
+function lexiconWeight(tiers: readonly (readonly [number, number])[], distinct: number): number {
+  let weight = 0;
+  for (const [count, w] of tiers) if (distinct >= count) weight = w;
+  return weight;
+}
+
+export function createInjectionDetector(opts: InjectionDetectorOptions = {}): InjectionDetector {
+  const threshold = opts.threshold ?? DEFAULT_INJECTION_THRESHOLD;
+  if (!Number.isFinite(threshold) || threshold <= 0) {
+    throw new RangeError(`injection detector threshold must be a positive number, got ${threshold}`);
+  }
+  // All regex compilation and table building happens here, once per detector.
+  const t = compileTables();
+
+  function scan(text: string): InjectionResult {
+    const normalized = normalizeForDetection(text);
+    const matched = new Uint8Array(t.signals.length);
+    const familyWeight = new Map<string, number>();
+    let score = 0;
+    const add = (signal: number, family: string, weight: number): void => {
+      matched[signal] = 1;
+      score += weight;
+      familyWeight.set(family, (familyWeight.get(family) ?? 0) + weight);
+    };
+
+    // One pass over the tokens ([a-z0-9]+ runs): try the anchored rules keyed
+    // on each token right there, and collect lexicon words.
+    const lexSeen: Set<string>[] = t.lexicons.map(() => new Set<string>());
+    const n = normalized.length;
+    let start = -1;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? normalized.charCodeAt(i) : 32;
+      if (isTokenChar(c)) {
+        if (start < 0) start = i;
+        continue;
+      }
+      if (start < 0) continue;
+      const at = start;
+      start = -1;
+      if (t.shapes[shapeIndex(normalized.charCodeAt(at), normalized.charCodeAt(i - 1), i - at)] !== 1) continue;
+      const token = normalized.slice(at, i);
+      const info = t.tokens.get(token);
+      if (!info) continue;
+      for (const e of info.entries) {
+        if (matched[e.signal] === 1) continue;
+        e.re.lastIndex = at;
+        if (e.re.test(normalized)) {
+          const s = t.signals[e.signal];
+          if (s) add(e.signal, s.family, s.weight);
+        }
+      }
+      for (const li of info.lexicons) lexSeen[li]?.add(token);
+    }
+
+    // Non-token rules: compact-view rules are tried at each occurrence of
+    // their start substrings; scan rules (emoji tags, identifiers) search the
+    // text only when a prefilter substring occurs.
+    const compact = t.needsCompact ? compactView(normalized) : '';
+    for (const rule of t.scanRules) {
+      if (matched[rule.signal] === 1) continue;
+      const subject = rule.view === 'compact' ? compact : normalized;
+      let hit: boolean;
+      if (rule.mode === 'substring-anchored') {
+        hit = substringAnchoredMatch(rule.re, rule.substrings, subject);
+      } else {
+        hit = (rule.substrings.length === 0 || rule.substrings.some((sub) => subject.includes(sub))) && rule.re.test(subject);
+      }
+      const s = t.signals[rule.signal];
+      if (hit && s) add(rule.signal, s.family, s.weight);
+    }
+
+    t.lexicons.forEach((rule, k) => {
+      const w = lexiconWeight(rule.tiers, lexSeen[k]?.size ?? 0);
+      if (w > 0 && matched[rule.signal] !== 1) add(rule.signal, rule.family, w);
+    });
+
+    // Report families strongest first, so findings[0] is the best explanation.
+    const findings = [...familyWeight.entries()].sort((a, b) => b[1] - a[1]).map(([family]) => ({ family }));
+
+    // Round away float noise (0.1 + 0.2) so scores compare cleanly with thresholds.
+    score = Math.round(score * 1000) / 1000;
+    return { detected: score >= threshold, score, findings };
+  }
+
+  return { scan };
+}

@@ -1,0 +1,217 @@
+// Text normalisation for the first-layer prompt-injection detector.
+//
+// The detector's rules are written against a canonical form of the input:
+// lower-case ASCII-ish words separated by single spaces, with punctuation kept
+// (rules use it to stay inside one sentence). This file turns the usual
+// obfuscations back into that form:
+//
+//   1. hidden "tag" characters (U+E0020–U+E007E, "ASCII smuggling") are decoded
+//      back to the ASCII they encode, so hidden text becomes visible to rules;
+//   2. Unicode NFKC (fullwidth, mathematical alphanumerics, circled letters,
+//      ligatures → plain letters);
+//   3. invisible characters removed (zero-width, bidi controls, soft hyphen,
+//      variation selectors, word joiners …);
+//   4. case folded (toLowerCase; for this use the difference from full case
+//      folding does not matter);
+//   5. diacritics stripped from Latin letters and stray combining marks
+//      removed ("ìgnörë", Zalgo text);
+//   6. homoglyphs (Cyrillic / Greek / small-capital lookalikes) mapped to the
+//      Latin letter they imitate;
+//   7. typographic quotes mapped to ASCII quotes;
+//   8. leetspeak digits/symbols (0 1 3 4 5 7 @ $) mapped, but only where they
+//      touch a letter, so ordinary numbers ("2021", "3.5", "100%") stay;
+//   9. words spelled out letter by letter with one repeated separator
+//      ("i g n o r e", "i.g.n.o.r.e", "i-g-n-o-r-e") rejoined;
+//  10. words split by a stray hyphen ("i-nstruction", "li-mitations") rejoined;
+//  11. whitespace collapsed to single spaces and trimmed.
+//
+// Every step is a single linear regex pass (or a native normalize call); no
+// pattern here can backtrack catastrophically. Pure-ASCII input skips the
+// Unicode-only steps, which keeps the common case cheap.
+
+/** Tag characters U+E0020–U+E007E mirror printable ASCII (U+E0000 + code). */
+const TAG_CHARS = /[\u{E0020}-\u{E007E}]/gu;
+
+/**
+ * Characters that render as nothing (or nearly nothing) and are used to split
+ * trigger words: soft hyphen, combining grapheme joiner, Arabic letter mark,
+ * Hangul fillers, Mongolian vowel separators, zero-width space/joiners,
+ * LRM/RLM, bidi embeddings/overrides/isolates, word joiner and invisible
+ * operators, variation selectors, BOM, and the remaining tag block characters.
+ */
+const INVISIBLE =
+  /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
+
+/**
+ * Diacritics. Precomposed accented Latin letters are mapped to their base
+ * letter through a table built once at load time (from each character's NFD
+ * form), and combining marks from the diacritical-mark blocks are dropped
+ * (after NFKC, any still present are stacked or Zalgo marks). This avoids a
+ * full NFD → strip → NFC round trip per input. Marks of other scripts'
+ * own blocks (Devanagari, Arabic …) are left alone.
+ */
+const ACCENTED_LATIN = /[\u00C0-\u024F\u1E00-\u1EFF]/g;
+const COMBINING_DIACRITICS = /[\u0300-\u036F\u1AB0-\u1AFF\u1DC0-\u1DFF\u20D0-\u20FF\uFE20-\uFE2F]+/g;
+/** Pre-check for both of the above. BMP-only, so no 'u' flag (faster). */
+const MAY_HAVE_DIACRITICS = /[\u00C0-\u024F\u0300-\u036F\u1AB0-\u1AFF\u1DC0-\u1DFF\u1E00-\u1EFF\u20D0-\u20FF\uFE20-\uFE2F]/;
+
+function buildAccentTable(): ReadonlyMap<string, string> {
+  const table = new Map<string, string>();
+  const ranges: readonly (readonly [number, number])[] = [[0x00c0, 0x024f], [0x1e00, 0x1eff]];
+  for (const [lo, hi] of ranges) {
+    for (let cp = lo; cp <= hi; cp++) {
+      const ch = String.fromCharCode(cp);
+      const base = ch.normalize('NFD').charAt(0).toLowerCase();
+      if (base >= 'a' && base <= 'z') table.set(ch, base);
+    }
+  }
+  // Letters with a stroke/bar have no decomposition but read as the base letter.
+  const extra: Readonly<Record<string, string>> = { 'ø': 'o', 'ł': 'l', 'đ': 'd', 'ħ': 'h', 'ŧ': 't', 'ƀ': 'b', 'ɨ': 'i', 'ƶ': 'z', 'ǥ': 'g', 'ɇ': 'e' };
+  for (const [k, v] of Object.entries(extra)) table.set(k, v);
+  return table;
+}
+const ACCENT_TABLE = buildAccentTable();
+
+/**
+ * Lower-case lookalikes → Latin. Applied after toLowerCase, so only lower-case
+ * forms are listed. The table is intentionally small: letters that are
+ * visually interchangeable with a Latin letter in common fonts. Mapping whole
+ * Cyrillic/Greek words this way produces gibberish, which is harmless because
+ * the output is only used for matching English-language attack patterns.
+ */
+const HOMOGLYPHS: Readonly<Record<string, string>> = {
+  // Cyrillic
+  'а': 'a', 'в': 'b', 'е': 'e', 'ё': 'e', 'і': 'i', 'ї': 'i', 'ј': 'j', 'к': 'k', 'м': 'm',
+  'н': 'h', 'о': 'o', 'п': 'n', 'р': 'p', 'с': 'c', 'т': 't', 'у': 'y', 'х': 'x', 'ѕ': 's', 'һ': 'h',
+  'ԁ': 'd', 'ԛ': 'q', 'ԝ': 'w', 'ӏ': 'l', 'ь': 'b', 'ɡ': 'g',
+  // Greek
+  'α': 'a', 'β': 'b', 'ε': 'e', 'η': 'n', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p', 'τ': 't',
+  'υ': 'u', 'χ': 'x', 'ϲ': 'c', 'ϳ': 'j', 'ω': 'w',
+  // Latin small capitals and IPA letters that NFKC leaves alone
+  'ᴀ': 'a', 'ʙ': 'b', 'ᴄ': 'c', 'ᴅ': 'd', 'ᴇ': 'e', 'ꜰ': 'f', 'ɢ': 'g', 'ʜ': 'h', 'ɪ': 'i', 'ᴊ': 'j',
+  'ᴋ': 'k', 'ʟ': 'l', 'ᴍ': 'm', 'ɴ': 'n', 'ᴏ': 'o', 'ᴘ': 'p', 'ǫ': 'q', 'ʀ': 'r', 'ꜱ': 's', 'ᴛ': 't',
+  'ᴜ': 'u', 'ᴠ': 'v', 'ᴡ': 'w', 'ʏ': 'y', 'ᴢ': 'z', 'ɑ': 'a', 'ɩ': 'i', 'ı': 'i', 'ȷ': 'j', 'ɒ': 'a',
+};
+
+// All table keys are BMP characters, so the class needs no 'u' flag.
+const HOMOGLYPH_RE = new RegExp(`[${Object.keys(HOMOGLYPHS).join('')}]`, 'g');
+
+/** Typographic quotes/apostrophes → ASCII, so "don’t" matches "don't". */
+const QUOTES: Readonly<Record<string, string>> = {
+  '\u2018': "'", '\u2019': "'", '\u201A': "'", '\u201B': "'", '\u2032': "'", '\u02BC': "'", '\u00B4': "'", '`': "'",
+  '\u201C': '"', '\u201D': '"', '\u201E': '"', '\u201F': '"', '\u2033': '"', '\u00AB': '"', '\u00BB': '"',
+};
+const QUOTES_RE = /[\u2018\u2019\u201A\u201B\u2032\u02BC\u00B4`\u201C\u201D\u201E\u201F\u2033\u00AB\u00BB]/g;
+
+/**
+ * Leetspeak: a run of leet characters is mapped only when it touches an ASCII
+ * letter ("1gn0r3", "pr3v10u5", "h4ck"), so ordinary numbers ("2021", "3.5",
+ * "100%") and digit-only tokens stay as they are. The regex only finds runs
+ * of leet characters (a single class, linear); the neighbour check is done in
+ * the callback, which is much cheaper than a regex that tries every letter.
+ */
+const LEET_RUN = /[013457@$]+/g;
+const LEET: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '$': 's' };
+
+/**
+ * Spelled-out words: at least three single letters, each separated by the
+ * same one-character separator (space, '.', '-', '_', '*', '/', '|', '+', '~').
+ * Requiring the same separator throughout (backreference \2) means
+ * "i g n o r e  a l l" (double space between words) becomes "ignore all", and
+ * "i.g.n.o.r.e a.l.l" becomes "ignore all". A letter-by-letter phrase with
+ * single spaces everywhere collapses into one run ("ignoreall"); the detector
+ * covers that case with its compact (letters-only) view.
+ *
+ * Runs after homoglyph mapping, so ASCII classes suffice (much faster than
+ * \p{L} with look-behind). Linear: the loop body is "separator then exactly
+ * one letter", which can only be matched one way.
+ */
+const SPACED_LETTERS = /(^|[^a-z0-9])([a-z])([ .\-_*/|+~])[a-z](?:\3[a-z])+(?![a-z0-9])/g;
+const NON_LETTER = /[^a-z]+/g;
+
+/**
+ * Words split by hyphens at an odd place ("i-nstruction", "terminatio-n",
+ * "li-mitations", "m----ssage"): a hyphen run with letters on both sides and
+ * at most two letters on one side (up to the word edge) is removed. Ordinary
+ * compounds of that shape lose their hyphen too ("e-mail" → "email"), which
+ * does not matter for matching; "well-known" keeps it.
+ */
+const HYPHEN_RUN = /-+/g;
+
+/**
+ * Only whitespace that is not already a single space gets replaced. ASCII
+ * classes only: NFKC has already turned the Unicode spaces (NBSP, en/em
+ * spaces, ideographic space …) into ' ', and UNICODE_LINE_BREAKS handles the
+ * few it leaves.
+ */
+const WHITESPACE = /[ \t\n\r\f\v]{2,}|[\t\n\r\f\v]/g;
+const UNICODE_LINE_BREAKS = /[\u0085\u1680\u2028\u2029\u180E]/g;
+/** Pre-check for the homoglyph table's blocks (IPA, Greek, Cyrillic, phonetic extensions, Latin Ext-D). */
+const MAY_HAVE_HOMOGLYPHS = /[\u0131\u0237\u0250-\u02AF\u0370-\u03FF\u0400-\u04FF\u1D00-\u1D7F\uA720-\uA7FF]/;
+const NON_ASCII = /[^\x00-\x7F]/;
+
+function decodeTagChars(s: string): string {
+  return s.replace(TAG_CHARS, (c) => String.fromCharCode((c.codePointAt(0) ?? 0xe0020) - 0xe0000));
+}
+
+const isAsciiLetter = (c: number): boolean => c >= 97 && c <= 122;
+
+function mapLeetRun(run: string, offset: number, whole: string): string {
+  if (!isAsciiLetter(whole.charCodeAt(offset - 1)) && !isAsciiLetter(whole.charCodeAt(offset + run.length))) return run;
+  let out = '';
+  for (const c of run) out += LEET[c] ?? c;
+  return out;
+}
+
+function joinSpaced(match: string, lead: string): string {
+  // Keep the leading boundary character, drop the separators between letters.
+  return lead + match.slice(lead.length).replace(NON_LETTER, '');
+}
+
+/** Length of the run of ASCII letters starting at `from` and going in direction `step`, capped at 3. */
+function letterRun(s: string, from: number, step: 1 | -1): number {
+  let n = 0;
+  for (let i = from; n < 3 && isAsciiLetter(s.charCodeAt(i)); i += step) n++;
+  return n;
+}
+
+function joinSplitHyphen(run: string, offset: number, whole: string): string {
+  const left = letterRun(whole, offset - 1, -1);
+  const right = letterRun(whole, offset + run.length, 1);
+  return left > 0 && right > 0 && (left <= 2 || right <= 2) ? '' : run;
+}
+
+/**
+ * Canonicalise text for injection matching. The output is for matching only;
+ * it is never shown to users or forwarded upstream.
+ */
+export function normalizeForDetection(text: string): string {
+  let s = text;
+  if (NON_ASCII.test(s)) {
+    s = decodeTagChars(s);
+    s = s.normalize('NFKC');
+    s = s.replace(INVISIBLE, '');
+    s = s.toLowerCase();
+    if (MAY_HAVE_DIACRITICS.test(s)) {
+      s = s.replace(ACCENTED_LATIN, (c) => ACCENT_TABLE.get(c) ?? c).replace(COMBINING_DIACRITICS, '');
+    }
+    if (MAY_HAVE_HOMOGLYPHS.test(s)) s = s.replace(HOMOGLYPH_RE, (c) => HOMOGLYPHS[c] ?? c);
+    s = s.replace(QUOTES_RE, (c) => QUOTES[c] ?? c);
+    s = s.replace(UNICODE_LINE_BREAKS, '\n');
+  } else {
+    s = s.toLowerCase().replace(/`/g, "'");
+  }
+  s = s.replace(LEET_RUN, mapLeetRun);
+  s = s.replace(SPACED_LETTERS, joinSpaced);
+  if (s.includes('-')) s = s.replace(HYPHEN_RUN, joinSplitHyphen);
+  return s.replace(WHITESPACE, ' ').trim();
+}
+
+/**
+ * Letters-only view of already-normalised text ("ig nore previ-ous" →
+ * "ignoreprevious"). Used by a few strong rules to catch words split at
+ * arbitrary points. Kept here because it is part of the canonicalisation.
+ */
+export function compactView(normalized: string): string {
+  return normalized.replace(/[^a-z]+/g, '');
+}

@@ -1,0 +1,724 @@
+// Rule table for the first-layer prompt-injection detector.
+//
+// Rules are plain data (regex *sources*, weights, prefilter keywords);
+// detector.ts compiles them once per detector. They are matched against the
+// output of normalizeForDetection(): lower-case text, single spaces,
+// punctuation kept. No rule needs the `i` flag or `\s+`.
+//
+// Scoring: each rule that matches adds its weight once (rules sharing an `id`
+// are alternative spellings of one signal and count once together). A text is
+// flagged when the sum reaches the threshold (1.0 by default):
+//   1.0        strong signal, an attack on its own ("ignore all previous
+//              instructions", "print your system prompt");
+//   0.3 – 0.8  weak signal that also occurs in benign text ("from now on you
+//              will…", "stay in character", "no rules") and only counts in
+//              combination.
+//
+// Anchoring: almost every rule is built around an *anchor*, a list of literal
+// phrases one of which must occur. What has to come before the anchor is put
+// in a look-behind, so the compiled regex starts with the anchor. The detector
+// tokenises the text once and runs each rule (sticky flag) only at the
+// positions where the first word of one of its anchor phrases occurs, instead
+// of scanning the whole text once per rule. Anchors are rendered into the
+// regex by the same helper that derives the keywords, so the two cannot
+// drift apart.
+//
+// ReDoS discipline: no quantified group contains another unbounded quantifier
+// over an overlapping class. Gaps between key words are bounded word counts
+// made of two disjoint classes (`\w+` and `[^\w.!?]+`), which can be split only
+// one way, so backtracking is bounded by the gap size. Gaps never cross a
+// sentence end (. ! ?).
+//
+// The patterns describe families of attack language in general terms; they do
+// not quote evaluation-corpus prompts.
+
+export type RuleView = 'text' | 'compact';
+
+export interface PatternRule {
+  readonly id: string;
+  readonly family: string;
+  readonly weight: number;
+  /** 'text': normalised text. 'compact': letters only (see compactView). */
+  readonly view: RuleView;
+  /**
+   * 'anchored': one regex per first word of the rule's anchor phrases; each
+   * starts with the anchor (anything that must precede it sits in a
+   * look-behind) and is tried, sticky, only where that word occurs.
+   * 'substring-anchored': `source` starts with one of `substrings` and is
+   * tried, sticky, at each occurrence of them (found with indexOf).
+   * 'scan': `source` is searched over the whole view if one of `substrings`
+   * occurs (empty list = always).
+   */
+  readonly mode: 'anchored' | 'substring-anchored' | 'scan';
+  readonly entries: readonly AnchoredEntry[];
+  readonly substrings: readonly string[];
+  /** substring-anchored and scan modes only. */
+  readonly source: string;
+}
+
+export interface AnchoredEntry {
+  /** The [a-z0-9]+ tokens at which `source` can start matching. */
+  readonly tokens: readonly string[];
+  readonly source: string;
+}
+
+/**
+ * A lexicon rule counts how many *distinct* words from a list occur in the
+ * text and scores by tiers. It captures "dense jailbreak vocabulary" without
+ * giving any single word (which benign text also uses) real weight.
+ */
+export interface LexiconRule {
+  readonly id: string;
+  readonly family: string;
+  /** Single [a-z0-9]+ tokens. */
+  readonly words: readonly string[];
+  /** [minimum distinct words, weight], ascending by count. */
+  readonly tiers: readonly (readonly [number, number])[];
+}
+
+// ---------------------------------------------------------------------------
+// Building blocks
+// ---------------------------------------------------------------------------
+
+/** Separator between two words inside one sentence (disjoint from \w). */
+const SEP = '[^\\w.!?]+';
+const SP = SEP;
+
+/** Alternation of regex fragments (not escaped: may contain regex syntax). */
+const alt = (...xs: readonly string[]): string => `(?:${xs.join('|')})`;
+
+/** Separator that also accepts '_' (for identifiers like developer_mode). */
+const SPU = '(?:[^\\w.!?]|_)+';
+
+/** Up to n arbitrary words between two terms, same sentence. */
+const gap = (n: number): string => `(?:${SEP}\\w+){0,${n}}${SEP}`;
+
+/**
+ * Up to n words, none of which turns the request into a question *about* the
+ * thing ("explain what a system prompt is", "tell me about system prompts").
+ */
+const META = alt('about', 'what', 'how', 'why', 'whether', 'if', 'a', 'an', 'is', 'are', 'does', 'do', 'should', 'would', 'can', 'could', 'when', 'where', 'which', 'example', 'examples', 'good', 'write', 'design', 'create', 'craft');
+const gapNoMeta = (n: number): string => `(?:${SEP}(?!${META}\\b)\\w+){0,${n}}${SEP}`;
+
+/** Boundaries that agree exactly with the detector's tokeniser ([a-z0-9]+). */
+const B0 = '(?<![a-z0-9])';
+const B1 = '(?![a-z0-9])';
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A literal phrase list used as a rule anchor. */
+interface Anchor {
+  /** Regex for all phrases (used to locate the anchor inside a built pattern). */
+  readonly re: string;
+  readonly phrases: readonly KeyedPhrase[];
+}
+
+/** A phrase split around its key token (the longest word, i.e. the rarest in practice). */
+interface KeyedPhrase {
+  readonly key: string;
+  /** Rendered regex for the words before / after the key (may be ''). */
+  readonly prefix: string;
+  readonly suffix: string;
+}
+
+const renderWords = (p: string): string => p.split(' ').map(escapeRe).join(SP);
+
+/**
+ * Literal phrases → anchor. Words inside a phrase may be separated by any
+ * in-sentence punctuation/space run in the text; B0/B1 make the phrase start
+ * and end on token boundaries. Each phrase is keyed by its longest token
+ * ("do not follow" → "follow", "i'm sorry" → "sorry"; stop words only as a
+ * last resort): the detector tries the
+ * rule only where that token occurs, and the words before it are checked by a
+ * look-behind. Keying on stop words ("a", "you", "do") would make most tokens
+ * of every text a candidate position.
+ */
+const STOP_WORDS = new Set([
+  'a', 'an', 'the', 'you', 'are', 'and', 'of', 'to', 'in', 'is', 'it', 'as', 'if', 'i', 'm', 't', 's', 'do', 'not',
+  'no', 'be', 'on', 'at', 'for', 'me', 'my', 'your', 'will', 'with', 'that', 'this', 'by', 'or', 'we', 'us', 'll', 're',
+]);
+/** Prefer content words over stop words, then longer words (rarer in practice). */
+const keyRank = (t: string): number => (STOP_WORDS.has(t) ? 0 : 100) + t.length;
+
+function anchor(...phrases: readonly string[]): Anchor {
+  const keyed = phrases.map((p): KeyedPhrase => {
+    let best: RegExpExecArray | null = null;
+    const tokenRe = /[a-z0-9]+/g;
+    for (let m = tokenRe.exec(p); m; m = tokenRe.exec(p)) if (!best || keyRank(m[0]) > keyRank(best[0])) best = m;
+    if (!best) throw new Error(`anchor phrase without a token: ${p}`);
+    const before = p.slice(0, best.index);
+    const after = p.slice(best.index + best[0].length);
+    // Re-render the split parts; a trailing/leading space becomes a separator run.
+    const prefix = before === '' ? '' : renderWords(before.replace(/ $/, '')) + (before.endsWith(' ') ? SP : '');
+    const suffix = after === '' ? '' : (after.startsWith(' ') ? SP : '') + renderWords(after.replace(/^ /, ''));
+    return { key: best[0], prefix, suffix };
+  });
+  return { re: `${B0}(?:${phrases.map(renderWords).join('|')})${B1}`, phrases: keyed };
+}
+
+/** Every combination "a b" of two phrase lists (for anchors). */
+const cross = (as: readonly string[], bs: readonly string[]): string[] => as.flatMap((a) => bs.map((b) => `${a} ${b}`));
+
+const rules: PatternRule[] = [];
+
+/**
+ * Register an anchored text rule. `build` receives the anchor regex and returns
+ * the full pattern, using the anchor exactly once in a position every match
+ * passes through. The part before the anchor is moved into a look-behind so
+ * the compiled regex starts at the anchor (same language, different entry
+ * point).
+ */
+function rule(id: string, family: string, weight: number, a: Anchor, build: (a: string) => string): void {
+  const parts = build(a.re).split(a.re);
+  const [before, after] = parts;
+  if (parts.length !== 2 || before === undefined || after === undefined) {
+    throw new Error(`rule ${id}: anchor must appear exactly once`);
+  }
+  // One sticky regex per key token. It starts with the key literal (cheap to
+  // reject), then a look-behind re-checks the rule's lead plus the phrase
+  // words before the key, then the rest of the phrase and of the rule.
+  const byKey = new Map<string, string[]>();
+  for (const { key, prefix, suffix } of a.phrases) {
+    const k = escapeRe(key);
+    const behind = `${before}${B0}${prefix}`;
+    const lb = behind === B0 ? '' : `(?<=${behind}${k})`;
+    const list = byKey.get(key) ?? [];
+    list.push(`${lb}${suffix}`);
+    byKey.set(key, list);
+  }
+  const entries = [...byKey].map(([key, tails]) => {
+    const uniq = [...new Set(tails)];
+    const body = uniq.length === 1 ? uniq[0] ?? '' : `(?:${uniq.join('|')})`;
+    return { tokens: [key], source: `${B0}${escapeRe(key)}${body}${B1}${after}` };
+  });
+  rules.push({ id, family, weight, view: 'text', mode: 'anchored', entries, substrings: [], source: '' });
+}
+
+/** Register a rule that scans the whole (compact or text) view when a substring occurs. */
+function scanRule(id: string, family: string, weight: number, view: RuleView, substrings: readonly string[], source: string): void {
+  rules.push({ id, family, weight, view, mode: 'scan', entries: [], substrings, source });
+}
+
+/** Compact-view rule; `source` must start with one of `substrings` (each match starts at one). */
+const compactRule = (id: string, family: string, weight: number, substrings: readonly string[], source: string): void => {
+  rules.push({ id, family, weight, view: 'compact', mode: 'substring-anchored', entries: [], substrings, source });
+};
+const substringRule = (id: string, family: string, weight: number, substrings: readonly string[], source: string): void =>
+  scanRule(id, family, weight, 'text', substrings, source);
+
+// ---------------------------------------------------------------------------
+// Vocabulary
+// ---------------------------------------------------------------------------
+
+const NEG_WORDS = [
+  "don't", 'dont', 'do not', 'does not', "doesn't", 'doesnt', 'never', 'will not', "won't", 'cannot', "can't",
+  'can not', 'must not', "mustn't", 'should not', "shouldn't", 'not', 'no longer',
+];
+const NEG = alt(...NEG_WORDS.map((w) => w.split(' ').join(SP)));
+
+const IGNORE = anchor(
+  'ignore', 'ignoring', 'ignores', 'disregard', 'disregarding', 'forget', 'forgetting', 'override', 'overriding',
+  'overrule', 'bypass', 'skip', 'discard', 'dismiss', 'abandon', 'neglect', 'drop', 'scrap', 'ditch', 'erase',
+  'delete', 'wipe', 'reset', 'cancel', 'nullify', 'revoke', 'set aside', 'put aside', 'throw out', 'throw away',
+  'pay no attention to',
+  ...cross(
+    ["don't", 'dont', 'do not', 'stop', 'no longer', 'never', 'not', 'quit'],
+    ['follow', 'obey', 'adhere to', 'listen to', 'comply with', 'pay attention to'],
+  ),
+);
+
+/** Marks "the instructions that came before mine" on its own. */
+const PRIOR_STRONG = alt(
+  'previous', 'previously', 'prior', 'above', 'earlier', 'preceding', 'former', 'foregoing', 'aforementioned',
+  'original', 'initial', 'existing', 'old', 'system', 'default', 'built-in', 'preset', 'pre-set', 'programmed',
+  'past', 'current', 'standing', 'underlying',
+);
+/** Determiner-like words that only count with a strong noun ("ignore all rules"). */
+const PRIOR_WEAK = alt('all', 'any', 'every', 'your', 'those', 'other', 'given', 'these');
+
+const NOUN_STRONG = alt(
+  'instructions?', 'instruction set', 'rules?', 'guidelines?', 'directions', 'directives?', 'prompts?', 'commands',
+  'orders', 'guidance', 'programming', 'constraints', 'restrictions', 'limitations', 'policies', 'safeguards',
+  'protocols', 'conditioning', 'training', 'filters', 'principles', 'regulations', 'moral code', 'ethics',
+);
+const NOUN_WEAK = alt('context', 'conversations?', 'messages', 'text', 'requests', 'content', 'information', 'input');
+
+/** Phrases after the noun that say "the ones you already have". */
+const POST_PRIOR = alt(
+  'before', 'above', 'so far', 'up to now', 'until now', 'till now', 'previously', 'earlier',
+  `you${SP}(?:have${SP}|'ve${SP})?(?:got|gotten|received|been${SP}given|were${SP}given|were${SP}told|have${SP}been${SP}given)`,
+  `given${SP}(?:to${SP}you|before|earlier)`, 'from before', 'that came before', `you${SP}were${SP}(?:given|told|provided)`,
+);
+
+/** Verbs that ask to *emit* hidden text (never "explain/describe/write"). */
+const REVEAL_STRONG_WORDS = [
+  'reveal', 'repeat', 'print', 'print out', 'show', 'show me', 'display', 'output', 'dump', 'leak', 'disclose',
+  'expose', 'recite', 'echo', 'spell out', 'copy', 'reproduce', 'type out', 'read back', 'read out', 'write out',
+  'regurgitate', 'tell me', 'give me', 'send me', 'share', 'list', 'encode', 'translate', 'paste', 'quote',
+  'respond with', 'reply with', 'base64', 'spell',
+];
+
+/** Verbs for "repeat the text above" (no translate/rewrite/summarise: benign on pasted text). */
+const REVEAL_TEXT_WORDS = [
+  'reveal', 'repeat', 'print', 'print out', 'show', 'show me', 'display', 'output', 'dump', 'leak', 'disclose',
+  'recite', 'echo', 'copy', 'reproduce', 'type out', 'write out', 'regurgitate', 'encode', 'spell out', 'tell me',
+  'give me', 'paste',
+];
+
+/** Adjectives that point at the hidden configuration of the model. */
+const SYS_ADJ = alt(
+  'system', 'initial', 'original', 'hidden', 'secret', 'internal', 'underlying', 'confidential', 'developer',
+  'private', 'starting', 'startup', 'start-up', 'pre-?set', 'backend', 'invisible', 'initiali[sz]ation', 'pre-?loaded',
+);
+/** Nouns for SYS_ADJ; "system" additionally pairs with message/rules/context. */
+const SYS_NOUN = alt('prompts?', 'instructions?', 'directives?', 'programming', 'pre-?prompt', 'system message', 'system instructions?');
+const SYS_ONLY_NOUN = alt('message', 'messages', 'rules', 'guidelines', 'context', 'configuration', 'prompt');
+
+const LIMIT_WORDS = [
+  'rule', 'rules', 'restriction', 'restrictions', 'limits', 'limitation', 'limitations', 'filter', 'filters',
+  'filtering', 'censorship', 'censors', 'guidelines', 'boundaries', 'constraints', 'ethics', 'morals', 'morality',
+  'policies', 'policy', 'safeguards', 'principles', 'confines', 'programming', 'laws', 'regulations', 'restraints',
+  'shackles', 'chains', 'guardrails', 'barriers', 'moral compass', 'conscience', 'code of conduct', 'prohibitions',
+  'ethical concerns', 'moral concerns', 'legal concerns', 'ethical considerations', 'moral considerations',
+  'ethical implications', 'content filter', 'content filters', 'safety measures',
+];
+const LIMIT_ALT = alt(...LIMIT_WORDS.map((w) => w.split(' ').join(SP)));
+const LIMIT_ADJ = alt(
+  'any', 'all', 'the', 'its', 'your', 'his', 'her', 'their', 'moral', 'ethical', 'typical', 'usual', 'normal',
+  'content', "openai'?s?", 'such', 'those', 'these', 'standard', 'safety', 'programmed', 'imposed', 'legal', 'a',
+  'societal', 'of', 'kind of', 'sort of', 'type of', 'or', 'and', 'human', 'real', 'traditional', 'conventional',
+);
+
+const UNRESTRICTED_WORDS = [
+  'unrestricted', 'unfiltered', 'uncensored', 'unbound', 'unbounded', 'unshackled', 'unleashed', 'unchained',
+  'unlimited', 'amoral', 'jailbroken', 'jail-broken', 'lawless', 'unmoderated', 'limitless', 'rule-free',
+  'filter-free', 'unconstrained', 'unregulated',
+];
+
+const AI_NOUN = alt(
+  'ai', 'a\\.i\\.', 'artificial intelligence', 'language model', 'llm', 'chat ?bot', 'bot', 'assistant', 'model',
+  'gpt', 'chatgpt', 'machine', 'program', 'version of (?:yourself|you|chatgpt|gpt|the ai|this ai)', 'simulat(?:or|ion)',
+  'virtual machine', 'entity', 'persona', 'alter ego', 'system',
+);
+
+const HARMFUL_WORDS = [
+  'immoral', 'unethical', 'illegal', 'illicit', 'dangerous', 'harmful', 'offensive', 'inappropriate', 'explicit',
+  'nsfw', 'controversial', 'reckless', 'disgusting', 'graphic', 'violent', 'toxic', 'malicious', 'vulgar',
+  'legality', 'morality', 'ethics', 'ethicality', 'legal', 'moral', 'ethical', 'unsafe', 'obscene', 'taboo',
+];
+
+// ---------------------------------------------------------------------------
+// ignore-previous
+// ---------------------------------------------------------------------------
+
+// One regex, three shapes (merged so each "ignore" position is tested once):
+//   ignore [≤3 words] previous/above/original [≤3 words] instructions/text
+//   ignore [≤3 words] all/any/your [≤3 words] instructions/rules (strong noun only)
+//   ignore [≤3 words] the instructions [≤3 words] you were given / before / above
+rule('ignore-prior-instructions', 'ignore-previous', 1.0, IGNORE, (a) =>
+  `${a}${gap(3)}(?:${PRIOR_STRONG}${gap(3)}${alt(NOUN_STRONG, NOUN_WEAK)}|${PRIOR_WEAK}${gap(3)}${NOUN_STRONG}|${NOUN_STRONG}${gap(3)}${POST_PRIOR})\\b`);
+// ignore everything above / everything you were told
+rule('ignore-everything-before', 'ignore-previous', 1.0, IGNORE, (a) =>
+  `${a}${SP}(?:about${SP})?${alt('everything', 'anything', 'all', 'whatever')}${gap(3)}${alt(
+    'above', 'before', 'said', 'previously', 'earlier', `up${SP}to${SP}(?:now|this${SP}point)`, `so${SP}far`,
+    `(?:been${SP}|were${SP})?(?:told|given|instructed|taught|programmed)`,
+  )}\\b`);
+// weaker idiom that is also benign ("forget everything you know about diets")
+rule('forget-everything-known', 'ignore-previous', 0.5, IGNORE, (a) =>
+  `${a}${SP}(?:about${SP})?${alt('everything', 'all')}${SP}(?:that${SP})?you${SP}(?:have${SP}|'ve${SP}|ever${SP})?${alt('learned', 'learnt', 'know', 'knew', 'been trained')}\\b`);
+// "previous instructions are void / no longer apply"
+rule('prior-instructions-void', 'ignore-previous', 1.0,
+  anchor('void', 'null', 'invalid', 'cancelled', 'canceled', 'revoked', 'obsolete', 'false', 'fake', 'overridden',
+    'overwritten', 'replaced', 'ignored', 'disabled', 'suspended', 'lifted', 'removed', 'irrelevant', 'outdated',
+    'superseded', 'deleted', 'deactivated', 'wrong', 'null and void', 'no longer valid', 'no longer in effect'),
+  (a) => `\\b${alt(PRIOR_STRONG, PRIOR_WEAK)}${SP}(?:${alt('of', 'the', 'your', 'my', 'previous', 'prior')}${SP}){0,2}${NOUN_STRONG}${SP}${alt('are', 'is', 'were', 'have been', 'has been', 'should be', 'must be', 'will be', 'shall be').split(' ').join(SP)}${SP}(?:${alt('now', 'hereby', 'all', 'completely', 'to be', 'henceforth')}${SP}){0,2}${a}`);
+rule('prior-instructions-void', 'ignore-previous', 1.0,
+  anchor('apply', 'matter', 'count', 'exist', 'hold', 'valid', 'in effect', 'relevant', 'binding'),
+  (a) => `\\b${alt(PRIOR_STRONG, PRIOR_WEAK)}${SP}(?:${alt('of', 'the', 'your', 'my', 'previous', 'prior')}${SP}){0,2}${NOUN_STRONG}${SP}(?:${alt(`no${SP}longer`, `don't`, `do${SP}not`, `doesn't`, `does${SP}not`, 'are not', 'are no longer', 'is no longer', `won't`).split(' ').join(SP)})${SP}(?:be${SP})?${a}`);
+// letters-only view: "ig nore previ ous prompt", "i g n o r e a l l p r e v i o u s"
+compactRule('ignore-prior-instructions', 'ignore-previous', 1.0, ['ignor', 'disregard', 'forget', 'overrid'],
+  `${alt('ignore', 'disregard', 'forget', 'override')}(?:all|any|the|of|your|my){0,3}${alt('previous', 'prior', 'above', 'earlier', 'preceding', 'original', 'initial')}${alt('instruction', 'rule', 'prompt', 'direction', 'guideline', 'command', 'directive', 'guidance', 'programming', 'text')}`);
+// Same family in other European languages.
+rule('ignore-prior-multilingual', 'ignore-previous', 1.0,
+  anchor('ignoriere', 'ignorieren', 'ignoriert', 'vergiss', 'vergessen', 'missachte', 'missachten'),
+  (a) => `${a}${gap(4)}${alt('anweisung(?:en)?', 'regeln', 'instruktionen', 'vorgaben', 'befehle', 'anordnungen', 'richtlinien')}\\b`);
+rule('ignore-prior-multilingual', 'ignore-previous', 1.0,
+  anchor('ignore', 'ignorez', 'ignorer', 'oublie', 'oubliez', 'oublier'),
+  (a) => `${a}${gap(3)}${alt('instructions', 'consignes', 'r[eè]gles', 'directives')}${SP}(?:\\w+${SP})?${alt('pr[eé]c[eé]dentes', 'ant[eé]rieures', 'ci-dessus', 'initiales')}`);
+rule('ignore-prior-multilingual', 'ignore-previous', 1.0,
+  anchor('ignora', 'ignore', 'ignorar', 'olvida', 'olvide', 'olvidar', 'dimentica', 'esqueca', 'esqueça'),
+  (a) => `${a}${gap(3)}${alt('instrucciones', 'reglas', 'indicaciones', 'istruzioni', 'regole', 'instru[cç][oõ]es', 'regras')}${SP}(?:\\w+${SP})?${alt('anteriores', 'previas', 'precedenti', 'sopra', 'acima')}`);
+
+// ---------------------------------------------------------------------------
+// new-instructions
+// ---------------------------------------------------------------------------
+
+// "new instructions:", "updated directive -", "real system prompt ="
+rule('new-instructions-header', 'new-instructions', 1.0,
+  anchor('new', 'updated', 'revised', 'real', 'actual', 'true', 'override', 'replacement', 'secret', 'admin', 'priority', 'urgent'),
+  (a) => `${a}${SP}${alt('instructions?', 'directives?', 'orders', 'system prompt', 'system instructions?')}\\s?(?::|-|=)`);
+// "your new task is", "your real goal:"
+rule('your-new-task', 'new-instructions', 1.0,
+  anchor('new', 'real', 'actual', 'true', 'only', 'sole', 'updated', 'revised', 'primary'),
+  (a) => `\\byour${SP}${a}${SP}${alt('task', 'instructions?', 'goal', 'objective', 'purpose', 'mission', 'directive', 'rules', 'orders', 'assignment')}${SP}?${alt('is', 'are', 'will be', 'now is', ':')}`);
+// new instructions that override / supersede what came before
+rule('new-overrides-old', 'new-instructions', 1.0,
+  anchor('override', 'overrides', 'supersede', 'supersedes', 'replace', 'replaces', 'take precedence over',
+    'takes precedence over', 'cancel', 'cancels', 'overwrite', 'overwrites', 'invalidate', 'invalidates', 'trump', 'trumps'),
+  (a) => `\\b${alt('new', 'these', 'following', 'my', 'updated', 'this', 'current')}${SP}${alt('instructions?', 'rules', 'directives?', 'orders', 'commands', 'prompt')}${gap(2)}${a}${SP}(?:${alt('all', 'any', 'your', 'previous', 'prior', 'earlier', 'existing', 'original', 'system', 'other', 'the previous', 'the original', 'the system', 'every')})\\b`);
+// "instead, say X" / "rather just output X"
+rule('instead-say', 'new-instructions', 0.5, anchor('instead', 'rather'), (a) =>
+  `${a}(?:${SEP}(?:you${SEP}(?:should|will|must)|just|only|simply))?${SEP}${alt('say', 'print', 'output', 'respond with', 'reply with', 'answer with', 'return', 'write', 'type', 'just say')}\\b`);
+// dictate an exact string to emit: say "…", print '…'
+rule('forced-output', 'new-instructions', 0.3,
+  anchor('say', 'print', 'output', 'respond with', 'reply with', 'answer with', 'respond only with', 'reply only with'),
+  (a) => `${a} ?(?:${alt('only', 'exactly', 'just', 'simply', 'this', 'the phrase', 'the text', 'the words', 'the string', 'the sentence')} ?)?:? ?["']`);
+// "stop processing commands", "cease following your instructions"
+rule('stop-processing', 'new-instructions', 1.0,
+  anchor('processing', 'following', 'obeying', 'executing', 'applying', 'enforcing', 'honoring', 'honouring'),
+  (a) => `\\b${alt('stop', 'cease', 'halt', 'quit', 'discontinue', 'suspend', 'end')}${SP}${a}${SP}(?:${alt('all', 'any', 'the', 'your', 'previous', 'prior', 'current', 'further', 'those', 'these', 'my', 'other')}${SP}){0,2}${alt('commands', 'instructions', 'orders', 'rules', 'prompts', 'directives', 'requests', 'guidelines', 'policies')}\\b`);
+// "now we will perform a different task"
+rule('task-switch', 'new-instructions', 0.7, anchor('task', 'job', 'assignment', 'mission', 'objective'), (a) =>
+  `\\b${alt('we will', "we'll", "let's", 'let us', 'you will', "you'll", 'we are going to', 'you are going to', 'you must', 'we shall', 'we now').split(' ').join(SP)}${SP}(?:now${SP})?${alt('perform', 'do', 'start', 'begin', 'switch to', 'move on to', 'move to', 'execute', 'work on').split(' ').join(SP)}${SP}(?:a|an|another)${SP}${alt('different', 'new', 'second', 'separate', 'other')}${SP}${a}`);
+// reprogramming the model: "modify your programming", "change the rules you follow"
+rule('reprogramming', 'new-instructions', 0.5,
+  anchor('programming', 'instructions', 'rules', 'guidelines', 'training', 'directives', 'restrictions',
+    'filters', 'core values', 'safety settings', 'content filter', 'alignment', 'ethical guidelines'),
+  (a) => `\\b${alt('modify', 'modifying', 'change', 'changing', 'alter', 'altering', 'update', 'updating', 'rewrite', 'rewriting', 'reprogram', 'reprogramming', 'hack', 'hacking', 'adjust', 'adjusting', 'remove', 'removing', 'disable', 'disabling', 'turn off', 'turning off', 'patch', 'patching', 'edit', 'editing')}${SP}(?:all${SP})?${alt('your', 'its', "the ai's", "chatgpt's", 'the instructions given to you', 'the rules you follow')}${SP}(?:${alt('own', 'core', 'base', 'internal', 'safety', 'content', 'ethical', 'current')}${SP}){0,2}${a}`);
+
+// ---------------------------------------------------------------------------
+// delimiter-injection
+// ---------------------------------------------------------------------------
+
+// chat-template control tokens pasted into user text: <|im_start|>, [INST], <<SYS>>
+rule('chat-template-token', 'delimiter-injection', 1.0,
+  anchor('im_start', 'im_end', 'endoftext', 'eot_id', 'start_header_id', 'end_header_id', 'begin_of_text', 'system', 'user', 'assistant', 'im_sep'),
+  (a) => `<\\|\\s?${a}\\s?\\|>`);
+rule('chat-template-token', 'delimiter-injection', 1.0, anchor('inst'), (a) => `\\[\\/?${a}\\]`);
+rule('chat-template-token', 'delimiter-injection', 1.0, anchor('sys'), (a) => `<<\\/?${a}>>`);
+// fake end of the real prompt: "=== end of prompt ===", "--- end ---"
+rule('fake-prompt-end', 'delimiter-injection', 0.6,
+  anchor('end', 'stop', 'eof', 'end of prompt', 'end of instructions', 'end of input', 'end of document', 'end of text', 'end of system prompt', 'end of context'),
+  (a) => `(?:[=#*_~-]{3,}|\\]\\]|\\}\\})\\s?${a}`);
+// "user message terminated", "the user has left the chat"
+rule('fake-turn-boundary', 'delimiter-injection', 0.6,
+  anchor('terminated', 'termination', 'terminates', 'ended', 'ends', 'is over', 'complete', 'finished', 'closed', 'left', 'has left', 'disconnected', 'logged off', 'exited'),
+  (a) => `\\b${alt('user', 'human', 'previous', 'original', 'your', 'the user', 'the human')}${SP}(?:${alt('message', 'input', 'turn', 'prompt', 'query', 'session', 'instructions', 'has')}${SP})?${a}`);
+// "system instruction starting", "admin override activated"
+rule('fake-turn-boundary', 'delimiter-injection', 0.6,
+  anchor('starting', 'begins', 'begin', 'start', 'activated', 'follows', 'enabled', 'received', 'initiated', 'engaged', 'incoming'),
+  (a) => `\\b${alt('system', 'admin', 'administrator', 'developer', 'root')}${SP}${alt('instructions?', 'prompt', 'message', 'override', 'update', 'notice', 'alert', 'command', 'directive', 'announcement', 'note', 'mode')}${SEP}?${a}`);
+// bracketed / hashed fake system header inside user content: "[system]:", "### system:"
+rule('fake-system-header', 'delimiter-injection', 0.5,
+  anchor('system', 'sys', 'admin', 'developer', 'root', 'sudo', 'system override', 'system message', 'system note', 'system prompt', 'assistant'),
+  (a) => `(?:^|[\\[(#*]|[.!?:] )\\s?${a}\\s?(?:[\\])]\\s?:?|:)`);
+
+// ---------------------------------------------------------------------------
+// system-prompt-extraction
+// ---------------------------------------------------------------------------
+
+const REVEAL = anchor(...REVEAL_STRONG_WORDS);
+
+// One regex (merged so each verb position is tested once):
+//   print / repeat / translate … the system prompt / your initial instructions
+//   print / tell me your instructions / your prompt
+//   repeat / translate the instructions above / you were given
+rule('reveal-system-prompt', 'system-prompt-extraction', 1.0, REVEAL, (a) =>
+  `${a}${gapNoMeta(3)}(?:(?:${alt('your', 'the', 'its', 'this', 'my', 'all', 'entire', 'full', 'complete', 'exact', 'whole', 'of', 'all of', 'back')}${SEP}){0,3}(?:${SYS_ADJ}${SP}(?:${alt('system', 'ai', 'model')}${SP})?${SYS_NOUN}|system${SP}${SYS_ONLY_NOUN})` +
+  `|(?:\\w+${SEP})?your${SP}(?:${alt('full', 'entire', 'complete', 'exact', 'whole', 'own', 'current', 'actual', 'real', 'secret', 'hidden', 'system', 'initial', 'original', 'initials', 'first', 'starting')}${SP})?(?:${alt('list of', 'set of', 'copy of').split(' ').join(SP)}${SP})?${alt('instructions?', 'prompts?', 'directives?', 'programming', 'pre-?prompt', 'system message')}` +
+  `|${alt('instructions?', 'directives?', 'rules', 'guidelines', 'orders')}${SP}${alt('above', 'before this', `given${SP}(?:above|before|earlier|initially|to${SP}you|at${SP}the${SP}(?:start|beginning))`, `at${SP}the${SP}(?:top|start|beginning)`, `(?:that${SP})?you${SP}(?:were|have${SP}been|'ve${SP}been)${SP}given`, `you${SP}(?:got|received|have)`, `provided${SP}to${SP}you`)})\\b`);
+// weaker: your rules / guidelines / configuration
+rule('reveal-your-rules', 'system-prompt-extraction', 0.6, REVEAL, (a) =>
+  `${a}${gapNoMeta(4)}your${SP}(?:${alt('full', 'entire', 'complete', 'exact', 'whole', 'own', 'current', 'internal', 'secret', 'hidden')}${SP})?(?:${alt('list of', 'set of').split(' ').join(SP)}${SP})?${alt('rules', 'guidelines', 'configuration', 'config', 'commands', 'constraints', 'restrictions', 'settings', 'training data', 'context', 'limitations', 'policies')}\\b`);
+// "what are your instructions", "what is the system prompt"
+rule('ask-system-prompt', 'system-prompt-extraction', 1.0, anchor('what', 'whats'), (a) =>
+  `${a}(?:${SP}${alt('is', 'are', 'was', 'were', 'exactly is', 'exactly are', 'exactly were', 'were all').split(' ').join(SP)}|'s|'re)?${SP}(?:${alt(`your${SP}(?:${alt('exact', 'full', 'complete', 'current', 'actual', 'real', 'secret', 'hidden', 'system', 'initial', 'original', 'first', 'starting')}${SP}){0,2}${alt('instructions', 'prompt', 'system prompt', 'system message', 'directives', 'programming', 'pre-?prompt', 'initial instructions')}`, `the${SP}(?:${alt('exact', 'full', 'complete', 'current', 'actual', 'real')}${SP})?${SYS_ADJ}${SP}${alt('instructions', 'prompt', 'message', 'directives', 'programming', 'pre-?prompt')}`)})\\b`);
+// "what were you told / instructed / programmed to do"
+rule('ask-what-told', 'system-prompt-extraction', 1.0,
+  anchor('told', 'instructed', 'programmed', 'configured', 'prompted', 'ordered', 'briefed'),
+  (a) => `\\bwhat${SP}?${alt('were', 'have', 'had', 'did', 've', 'exactly were', 'else were', 'are')}${SP}you${SP}(?:${alt('been', 'originally', 'initially', 'secretly', 'actually', 'really', 'just')}${SP}){0,2}${a}`);
+// "what are you not allowed/supposed to tell me"
+rule('ask-forbidden', 'system-prompt-extraction', 1.0,
+  anchor('allowed', 'supposed', 'permitted', 'meant', 'forbidden', 'prohibited', 'told not', 'instructed not', 'programmed not'),
+  (a) => `\\bwhat${SP}?${alt('are', 're', 'were', 'is', 'things are', 'topics are', 'can', "can't", 'cannot')}${SP}you${SP}(?:not${SP})?${a}${SP}(?:not${SP})?to${SP}${alt('say', 'tell', 'share', 'reveal', 'disclose', 'talk about', 'discuss', 'mention')}\\b`);
+// print / repeat the text above / everything before this
+rule('reveal-text-above', 'system-prompt-extraction', 0.7,
+  anchor('above', 'before this', 'preceding this', 'prior to this', 'that came before', 'at the top', 'at the start', 'at the beginning'),
+  (a) => `\\b${alt(...REVEAL_TEXT_WORDS.map((w) => w.split(' ').join(SP)))}${SP}(?:${alt('me', 'us', 'back', 'out')}${SP})?(?:${alt('the', 'all', 'everything', 'every', 'entire', 'whole', 'full', 'of', 'word')}${SP}){0,3}(?:${alt('text', 'words', 'content', 'contents', 'lines?', 'messages?', 'characters', 'tokens', 'conversation')}${SP})?${a}`);
+rule('reveal-text-above', 'system-prompt-extraction', 0.7, anchor('above'), (a) =>
+  `\\b${alt(...REVEAL_TEXT_WORDS.map((w) => w.split(' ').join(SP)))}${SP}(?:${alt('me', 'us', 'back', 'out')}${SP})?(?:${alt('the', 'all', 'all of', 'everything in', 'entire', 'whole')}${SP}){0,2}${a}${SP}${alt('text', 'words', 'content', 'lines?', 'messages?', 'instructions', 'prompt')}\\b`);
+// "… the text you were given initially", "the rules you got from your developers"
+rule('reveal-given-text', 'system-prompt-extraction', 1.0,
+  anchor('initially', 'at the start', 'at the beginning', 'first', 'before', 'earlier', 'originally', 'by your developers', 'by your developer', 'by your creators', 'by the developers', 'by the operator', 'by openai', 'before this conversation', 'before our conversation'),
+  (a) => `\\b${alt(...REVEAL_STRONG_WORDS.map((w) => w.split(' ').join(SP)), 'explain', 'describe')}${gapNoMeta(4)}${alt('text', 'words', 'message', 'content', 'instructions', 'rules', 'prompt', 'guidelines', 'directions')}${SP}(?:that${SP})?you${SP}(?:were|have${SP}been|'ve${SP}been|got|received)${SP}(?:${alt('given', 'told', 'provided', 'fed', 'shown')}${SP})?${a}`);
+// sentence-completion leak: continue "my instructions are …", "I was told to"
+rule('complete-leak', 'system-prompt-extraction', 1.0,
+  anchor('complete', 'continue', 'finish', 'start', 'begin', 'prefix', 'fill in', 'starting with', 'beginning with'),
+  (a) => `${a}${gap(6)}(?:${alt('my', 'the', 'your')}${SP}(?:${alt('system', 'initial', 'original', 'secret', 'hidden')}${SP})?${alt('instructions', 'prompt', 'rules', 'directives', 'password', 'secret')}${SP}${alt('is', 'are', 'was', 'were', 'say', 'says', 'read')}|i${SP}(?:was|am|have${SP}been|were)${SP}${alt('instructed', 'told', 'programmed', 'prompted', 'configured')})\\b`);
+// references to the system prompt "your initial prompt", "your system instructions"
+rule('your-system-prompt', 'system-prompt-extraction', 0.7,
+  anchor('system', 'initial', 'original', 'hidden', 'secret', 'internal', 'starting', 'underlying', 'confidential', 'pre-prompt', 'preprompt', 'developer'),
+  (a) => `\\b${alt('your', 'the ai\'s', "the model's", "the assistant's", "the bot's")}${SP}${a}${SP}${alt('prompts?', 'instructions?', 'directives?', 'system message', 'message', 'programming', 'configuration')}\\b`);
+// the prompt referenced as a variable or tag
+substringRule('system-prompt-identifier', 'system-prompt-extraction', 0.5, ['sysprompt', 'system_prompt', 'systemprompt', 'sys_prompt', '<system'],
+  `(?:\\bsys(?:tem)?_?prompt\\b|<\\/?system(?:_prompt|_message|_instructions)?>|\\bsystem_(?:message|instructions)\\b)`);
+// dump the system configuration / internal settings
+rule('dump-configuration', 'system-prompt-extraction', 0.5,
+  anchor('configuration', 'config', 'settings', 'parameters', 'setup', 'variables', 'memory', 'initialization string', 'initialisation string'),
+  (a) => `\\b${alt('display', 'show', 'print', 'dump', 'output', 'reveal', 'list', 'expose', 'leak', 'show me')}${SP}(?:${alt('your', 'the', 'all', 'full', 'entire', 'me')}${SEP}){0,2}(?:${alt('system', 'internal', 'hidden', 'full', 'current', 'secret', 'backend', 'model', 'initial')}${SP})?${a}`);
+// the secret/password the model was told to protect
+rule('reveal-secret', 'system-prompt-extraction', 0.6,
+  anchor('password', 'passphrase', 'passcode', 'pass word', 'secret key', 'secret word', 'secret code', 'api key', 'access key', 'credentials'),
+  (a) => `\\b${alt(...REVEAL_STRONG_WORDS.map((w) => w.split(' ').join(SP)), "what's", `what${SP}is`, `what${SP}was`)}${gap(3)}(?:${alt('the', 'your', 'that')}${SP})(?:${alt('secret', 'hidden', 'admin', 'master')}${SP})?${a}`);
+// verbatim modifiers add weight to an extraction-looking request
+rule('verbatim', 'system-prompt-extraction', 0.3,
+  anchor('verbatim', 'word for word', 'word by word', 'in full', 'in its entirety', 'character for character',
+    'character by character', 'letter by letter', 'exactly as written', 'exactly as given', 'without any changes',
+    'without modification', 'without any modification', 'from the very beginning', 'from the very start', 'unaltered'),
+  (a) => a);
+
+// ---------------------------------------------------------------------------
+// authority-claim
+// ---------------------------------------------------------------------------
+
+rule('privileged-mode', 'authority-claim', 0.5, anchor('mode', 'override', 'access', 'privileges', 'console', 'command', 'clearance'), (a) =>
+  `\\b${alt('maintenance', 'debug', 'debugging', 'diagnostic', 'admin', 'administrator', 'root', 'sudo', 'god', 'superuser', 'service', 'developer', 'dev', 'override', 'elevated', 'unrestricted')}${SPU}${a}`);
+rule('claims-creator', 'authority-claim', 0.5,
+  anchor('developer', 'developers', 'creator', 'creators', 'programmer', 'programmers', 'engineer', 'engineers',
+    'admin', 'administrator', 'administrators', 'owner', 'owners', 'maker', 'makers', 'trainer', 'trainers', 'operator', 'operators'),
+  (a) => `\\b${alt('i am', "i'm", 'this is', 'we are', "we're").split(' ').join(SP)}${SP}(?:${alt('your', 'one of your', 'a', 'an', 'the', 'one of the').split(' ').join(SP)}${SP})(?:${alt('lead', 'senior', 'authorized', 'authorised', 'official', 'head', 'chief')}${SP})?${a}`);
+rule('claims-creator', 'authority-claim', 0.5,
+  anchor('employee', 'employees', 'developer', 'developers', 'engineer', 'engineers', 'staff', 'team', 'researcher', 'researchers', 'programmer', 'programmers', 'admin'),
+  (a) => `\\b${alt('by', 'from', 'at', 'am', 'an?', 'i am an?', "i'm an?")}${SP}(?:an?${SP})?${alt('openai', 'open ai', 'anthropic', 'google', 'microsoft', 'meta')}${SP}${a}`);
+
+// ---------------------------------------------------------------------------
+// persona-switch
+// ---------------------------------------------------------------------------
+
+// "from now on you are / will …" — weak: benign too ("from now on answer in French")
+rule('from-now-on-you', 'persona-switch', 0.4,
+  anchor('from now on', 'from this point on', 'from this point forward', 'from this moment on', 'from this moment', 'from this moment forward', 'starting now',
+    'starting from now', 'henceforth', 'for the rest of this conversation', 'for the rest of our conversation',
+    'for this conversation', 'for all future responses', 'until i say otherwise', 'from here on', 'from here on out', 'from now'),
+  (a) => `${a}${gap(2)}${alt('you', 'your', "you're", "you'll", 'act', 'pretend', 'respond', 'answer', 'reply')}\\b`);
+// "you are now X" (a new identity, not "now connected to …")
+rule('you-are-now', 'persona-switch', 0.5, anchor('you are now', "you're now", 'you will now be', "you'll now be", 'you are henceforth', 'you shall now be'),
+  (a) => `${a}${SP}(?:${alt('a', 'an', 'the', 'my', 'going to', 'called', 'named', 'known as', 'in', 'acting as', 'playing', 'operating', 'free', 'freed', 'released', 'no longer', 'unrestricted', 'unfiltered', 'uncensored', 'jailbroken', 'able to', 'allowed to', 'capable of', 'permitted', 'to act', 'to be', 'to pretend')})\\b`);
+// "pretend/act as … another / a modified / an unrestricted AI"
+rule('alternate-ai-persona', 'persona-switch', 0.6,
+  anchor('another', 'a different', 'an alternate', 'an alternative', 'a new', 'a modified', 'an improved', 'a fictional',
+    'a hypothetical', 'a rogue', 'an evil', 'a jailbroken', 'an unrestricted', 'an unfiltered', 'an uncensored',
+    'an unlimited', 'an amoral', 'a free', 'a completely different', 'a special', 'an upgraded', 'a rebellious', 'a hacked'),
+  (a) => `\\b${alt('act', 'acting', 'pretend', 'pretending', 'roleplay', 'role-play', 'role play', 'behave', 'simulate', 'emulate', 'impersonate', 'immerse yourself', 'transform', 'turn into', 'become', 'play the role of', 'take on the role of', 'be', 'you are', "you're", 'you will be', 'known as', 'called').split(' ').join(SP)}${gap(5)}${a}${gap(2)}${AI_NOUN}\\b`);
+// "an AI similar to yourself", "a chatbot just like ChatGPT"
+rule('ai-like-yourself', 'persona-switch', 0.6,
+  anchor('similar to', 'just like', 'like', 'based on', 'identical to', 'a copy of', 'a clone of', 'a version of'),
+  (a) => `\\b${alt('ai', 'language model', 'chatbot', 'model', 'assistant', 'bot', 'version', 'entity')}${SP}(?:that${SP}is${SP})?${a}${SP}${alt('yourself', 'you', 'chatgpt', 'gpt', 'the current you')}\\b`);
+// "a language model called X", "an AI named X"
+rule('named-ai-persona', 'persona-switch', 0.4, anchor('called', 'named', 'known as', 'nicknamed', 'referred to as', 'who goes by', 'dubbed'),
+  (a) => `\\b${alt('ai', 'a\\.i\\.', 'language model', 'llm', 'chat ?bot', 'bot', 'model', 'assistant', 'gpt', 'persona', 'entity', 'alter ego', 'ai model', 'chatbot')}${SP}(?:${alt('which', 'that', 'who')}${SP}(?:is${SP})?)?${a}${SEP}\\w`);
+// role-immersion phrasing used to swap the assistant out
+rule('immerse-role', 'persona-switch', 0.5,
+  anchor('immerse yourself into the role of', 'immerse yourself in the role of', 'fully immerse yourself', 'immerse yourself',
+    'take on the persona of', 'take on the role of', 'assume the role of', 'assume the persona of', 'assume the identity of',
+    'embody the persona of', 'embody the role of', 'embody the character of', 'you will act as', 'you will now act as',
+    'you will behave as', 'you will respond as', 'you are going to act as', 'you are going to pretend to be',
+    'you are going to pretend', 'you are going to play', 'you must act as', 'you will roleplay as', 'you will pretend to be',
+    'you will now pretend to be', 'you will now roleplay as', 'you will act like', 'you are to act as',
+    'you will simulate', 'you are going to simulate', 'you will now simulate', 'you will emulate'),
+  (a) => a);
+rule('immerse-role', 'persona-switch', 0.5, anchor('persona'), (a) =>
+  `\\b${alt('take on', 'adopt', 'assume', 'embody', 'enable', 'activate', 'switch to', 'become')}${SP}(?:${alt('the', 'a', 'an', 'this', 'your', 'my')}${SP})?(?:\\w+${SP}){0,2}${a}`);
+// "act as an AI", "respond like a language model" (weak; benign tutors exist)
+rule('act-as-ai', 'persona-switch', 0.3, anchor('ai', 'language model', 'chatbot', 'llm', 'ai model', 'ai assistant', 'bot'), (a) =>
+  `\\b${alt('act', 'pretend', 'roleplay', 'behave', 'respond', 'answer', 'serve', 'function', 'simulate')}${SP}${alt('as', 'like', 'to be')}${SP}(?:an?${SP})?${a}`);
+// "do anything now", "DAN mode", "act as DAN"
+rule('dan-persona', 'persona-switch', 0.8, anchor('anything'), (a) => `\\bdo${SP}${a}${SP}(?:and${SP}everything${SP})?now\\b`);
+rule('dan-persona', 'persona-switch', 0.8, anchor('dan'), (a) =>
+  `${a}${SP}${alt('mode', 'prompt', 'jailbreak', 'persona', 'which stands', 'stands for', 'is an ai', 'is a model', 'is a chatbot', 'can do anything', 'has no (?:rules|restrictions|limits|filters)').split(' ').join(SP)}\\b`);
+// "act as DAN" — weaker, since Dan is also a first name
+rule('dan-name', 'persona-switch', 0.5, anchor('dan'), (a) =>
+  `\\b${alt('act as', 'acting as', 'pretend to be', 'known as', 'called', 'named', 'become', 'play', 'you are', "you're", 'roleplay as', 'respond as', 'answer as', 'stay as', 'remain as').split(' ').join(SP)}${SP}(?:a${SP})?${a}(?!${SP}(?:brown|smith|jones|and|from|who)\\b)`);
+// "… which stands for" acronym personas
+rule('acronym-persona', 'persona-switch', 0.3, anchor('stands for', 'short for'), (a) => `${a}${SP.replace('+', '*')}["'(]`);
+// "as your knowledge is cut off in 2021" — framing that introduces a fake mode
+rule('knowledge-cutoff-framing', 'persona-switch', 0.3, anchor('cut off', 'cutoff', 'cut-off', 'limited', 'only goes'), (a) =>
+  `\\byour${SP}${alt('knowledge', 'training', 'training data', 'information', 'data')}${SP}(?:${alt('is', 'was', 'has been', 'ends')}${SP})?${a}`);
+// invented "<Name>GPT" personas, other than well-known product names
+substringRule('invented-gpt-persona', 'persona-switch', 0.3, ['gpt'],
+  `\\b(?!(?:chat-?|instruct|auto|mini|nano|open)gpt\\b|gpt\\b)[a-z][a-z0-9]*-?gpt\\b`);
+
+// ---------------------------------------------------------------------------
+// unrestricted-mode
+// ---------------------------------------------------------------------------
+
+const SPECIAL_MODE = alt(
+  'developer', 'dev', 'dan', 'jailbreak', 'jailbroken', 'god', 'evil', 'chaos', 'unrestricted', 'unfiltered',
+  'uncensored', 'unlocked', 'unchained', 'freedom', 'rebel', 'rogue', 'anarchy', 'sudo', 'no-?limits?',
+  'no-?rules?', 'no-?filter', 'opposite', 'nsfw', 'naughty', 'villain', 'demon', 'savage',
+);
+/** Same, minus names that are also ordinary product features (Android/Chrome developer mode). */
+const SPECIAL_MODE_UNAMBIGUOUS = alt(
+  'dan', 'jailbreak', 'jailbroken', 'evil', 'chaos', 'unrestricted', 'unfiltered', 'uncensored', 'unchained',
+  'rebel', 'rogue', 'anarchy', 'no-?limits?', 'no-?rules?', 'no-?filter', 'opposite', 'nsfw', 'villain', 'demon', 'savage',
+);
+// "developer mode enabled", "enable jailbreak mode"
+rule('special-mode', 'unrestricted-mode', 0.7, anchor('mode'), (a) =>
+  `\\b${SPECIAL_MODE}${SPU}${a}${SPU}${alt('enabled', 'activated', 'on', 'unlocked', 'engaged', 'output', 'response', `is${SP}(?:now${SP})?(?:enabled|active|activated|on)`, `has${SP}been${SP}(?:enabled|activated)`)}\\b`);
+rule('special-mode', 'unrestricted-mode', 0.7, anchor('mode'), (a) =>
+  `\\b${alt('enable', 'enabled', 'activate', 'activated', 'enter', 'entering', 'switch to', 'turn on', 'simulate', 'simulating', 'unlock', 'with', 'in', 'into').split(' ').join(SP)}${gap(1)}${SPECIAL_MODE_UNAMBIGUOUS}${SPU}${a}`);
+// generic "<name> mode enabled" — weak on its own ("dark mode enabled")
+rule('mode-enabled', 'unrestricted-mode', 0.3, anchor('mode'), (a) =>
+  `\\w${SPU}${a}${SPU}${alt('enabled', 'activated', 'unlocked', 'engaged', `is${SP}(?:now${SP})?(?:enabled|activated)`, `has${SP}been${SP}(?:enabled|activated)`, 'output')}\\b`);
+// "you are jailbroken", "you have been freed"
+rule('jailbroken-self', 'unrestricted-mode', 0.8,
+  anchor('jailbroken', 'jail-broken', 'freed', 'liberated', 'unlocked', 'unshackled', 'unchained', 'set free', 'released from', 'broken free', 'broke free'),
+  (a) => `\\b${alt('you', 'you are', "you're", 'you have been', "you've been", 'you were', 'you got', 'you will be', 'have been', 'you have', "you've").split(' ').join(SP)}${SP}(?:${alt('now', 'officially', 'successfully', 'finally', 'fully', 'completely', 'totally', 'been')}${SP}){0,2}${a}`);
+// dual-output format tags: "[🔓JAILBREAK]", "(developer mode output)", "[CLASSIC]"
+rule('dual-output-tag', 'dual-response', 0.6,
+  anchor('jailbreak', 'jailbroken', 'classic', 'normal output', 'normal response', 'unlocked', 'unfiltered',
+    'uncensored', 'unrestricted', 'developer mode output', 'developer mode', 'evil', 'filtered output', 'censored output'),
+  (a) => `[\\[(]\\s?(?:[\u{1F512}\u{1F513}\u{1F510}\u{1F511}\u{1F608}\u{1F47F}]\\s?)?${a}(?:${SP}${alt('output', 'response', 'mode output', 'mode', 'answer', 'reply')})?\\s?[\\])]`);
+// speaker labels for the two personas: "[GPT]:", "(DAN):", "[ChatGPT]:"
+rule('dual-output-tag', 'dual-response', 0.6, anchor('gpt', 'chatgpt', 'dan', 'normal', 'filtered', 'censored', 'locked', 'classic', 'ai'),
+  (a) => `[\\[(]\\s?${a}\\s?[\\])]\\s?:`);
+substringRule('dual-output-tag', 'dual-response', 0.6, ['\u{1F512}', '\u{1F513}'], `[\\[(]\\s?[\u{1F512}\u{1F513}]\\s?\\w+`);
+// "answer in two different ways", "give two responses"
+rule('two-responses', 'dual-response', 0.4,
+  anchor('ways', 'responses', 'answers', 'outputs', 'replies', 'personalities', 'personas', 'paragraphs', 'versions', 'styles', 'manners', 'modes', 'forms', 'entities'),
+  (a) => `\\b${alt('two', '2', 'both', 'a pair of', 'dual')}${SP}(?:${alt('different', 'separate', 'distinct', 'kinds of', 'types of', 'separate different')}${SP})?${a}`);
+// one normal/filtered answer and one "other" answer
+rule('normal-vs-other', 'dual-response', 0.4,
+  anchor('normal', 'normally', 'classic', 'standard', 'usual', 'usually', 'regular', 'filtered', 'censored', 'default', 'typical', 'original'),
+  (a) => `${a}${SP}(?:${alt('chatgpt', 'gpt', 'ai')}${SP})?${alt('responses?', 'answers?', 'output', 'reply', 'way', 'self')}\\b${gap(12)}${alt('unfiltered', 'uncensored', 'unrestricted', 'jailbroken', 'jailbreak', `without${SP}(?:any${SP})?(?:filters?|restrictions|censorship|limits)`, 'opposite', 'evil', 'dan', `developer${SP}mode`, `no${SP}(?:filters?|restrictions|limits)`)}\\b`);
+// "stay in character", "don't break character"
+rule('character-lock', 'character-lock', 0.5, anchor('character', 'persona', 'role'), (a) =>
+  `\\b${alt('stay', 'staying', 'stays', 'remain', 'remaining', 'keep', 'keeping', 'return', 'get back', 'go back', 'back')}${SP}${alt('in', 'into', 'as')}${SP}(?:${alt('the', 'your', 'this', 'that')}${SP})?${a}`);
+rule('character-lock', 'character-lock', 0.5, anchor('character', 'persona'), (a) =>
+  `\\b${alt('break', 'breaking', 'broke', 'breaks', 'drop', 'dropping', 'leave', 'leaving', 'out of', 'fall out of', 'slip out of')}${SP}(?:of${SP})?${a}`);
+// the user promises a correction phrase to pull the model back into the role
+rule('correction-phrase', 'character-lock', 0.4,
+  anchor('say', 'type', 'write', 'remind you', 'tell you', 'use the command', 'send', 'enter'),
+  (a) => `\\b${alt('if', 'when', 'whenever')}${gap(6)}i${SP}(?:${alt('will', "'ll", 'may', 'might')}${SP})?${a}${gap(4)}${alt('you must', 'you will', 'you should', 'you have to', 'you need to', 'to remind you', 'correct', 'immediately', 'go back', 'return').split(' ').join(SP)}\\b`);
+
+// "no rules", "without any restrictions", "free from all ethical guidelines".
+// Keyed on the lead word so that the long adjective/noun alternations run
+// forwards (fast rejection) rather than inside a look-behind.
+const LIMIT_LEADS = [
+  'no', 'without', 'free of', 'free from', 'freed from', 'not bound by', 'unbound by', 'beyond', 'released from',
+  'liberated from', 'exempt from', 'outside of', 'outside', 'broken free of', 'broken free from', 'break free of',
+  'break free from', 'breaks free of', 'breaks free from', 'broke free of', 'broke free from', 'devoid of', 'lacks',
+  'lacking', 'lack', 'zero', 'ignore', 'ignores', 'ignoring', 'disregard', 'disregards', 'disregarding', 'bypass',
+  'bypasses', 'bypassing', 'circumvent', 'circumvents', 'circumventing', 'break', 'breaks', 'breaking', 'violate',
+  'violates', 'violating',
+  ...cross(['not', 'never'], ['limited by', 'restricted by', 'constrained by', 'bound by', 'governed by', 'held back by', 'tied to', 'subject to']),
+  ...cross(['does not', "doesn't", "don't", 'do not', "won't", 'will not', 'cannot', 'not', 'never'],
+    ['abide by', 'comply with', 'adhere to', 'follow', 'obey', 'have', 'care about', 'need to follow', 'have to follow',
+      'need to abide by', 'have to abide by', 'need to obey', 'have to obey']),
+];
+rule('without-limits', 'unrestricted-mode', 0.6, anchor(...LIMIT_LEADS), (a) =>
+  `${a}${SP}(?:${LIMIT_ADJ}${SP}){0,3}${LIMIT_ALT}\\b`);
+// "act as if you have no restrictions", "respond … as an unfiltered AI"
+rule('act-unrestricted', 'unrestricted-mode', 1.0,
+  anchor('act', 'acting', 'behave', 'respond', 'answer', 'reply', 'pretend', 'roleplay', 'speak', 'talk', 'operate', 'function', 'continue'),
+  (a) => `${a}(?:${SEP}\\w+){0,4}${SP}${alt('as if', 'as though', 'like', 'as', 'that', 'to be').split(' ').join(SP)}${SP}(?:${alt('you are', "you're", 'you were', 'you have', 'you had', 'you', 'an?', 'it is', 'there are', 'there were', 'completely', 'totally', 'fully', 'an entirely', 'truly').split(' ').join(SP)}${SEP}){0,3}(?:${alt(...UNRESTRICTED_WORDS)}|${alt('no', 'without', 'free of', 'free from', 'not bound by').split(' ').join(SP)}${SP}(?:${LIMIT_ADJ}${SP}){0,2}${LIMIT_ALT})\\b`);
+// "an unfiltered, completely unlimited language model"
+rule('unrestricted-ai', 'unrestricted-mode', 0.6, anchor(...UNRESTRICTED_WORDS), (a) =>
+  `${a}${SP}(?:\\w+${SP}){0,2}${AI_NOUN}\\b`);
+// "ChatGPT is now completely unfiltered"
+rule('is-unrestricted', 'unrestricted-mode', 0.5, anchor(...UNRESTRICTED_WORDS), (a) =>
+  `\\b${alt('is', 'are', 'be', 'being', 'become', 'becomes', 'am', 'remain', 'remains', 'stay', 'now', "you're", "it's")}${SP}(?:${alt('now', 'completely', 'totally', 'fully', 'entirely', 'absolutely', 'truly', 'an?', 'always', '100%')}${SP}){0,2}${a}`);
+// "can say anything", "capable of anything"
+rule('can-do-anything', 'unrestricted-mode', 0.4, anchor('anything', 'everything', 'whatever', 'any content', 'any topic', 'any request', 'any question', 'any kind of content'), (a) =>
+  `\\b${alt('can', 'could', 'will', 'able to', 'allowed to', 'free to', 'permitted to', 'capable of', 'capable of doing').split(' ').join(SP)}${SP}(?:${alt('now', 'literally', 'truly', 'freely', 'also', 'do', 'say', 'generate', 'write', 'answer', 'produce', 'output', 'discuss', 'talk about', 'saying', 'doing', 'generating', 'writing', 'answering', 'producing').split(' ').join(SP)}${SP}){0,2}${a}`);
+// "no matter how illegal", "regardless of legality", "even if it is harmful"
+rule('regardless-of-harm', 'unrestricted-mode', 0.6,
+  anchor('no matter how', 'no matter what', 'no matter if', 'regardless of', 'regardless of how', 'regardless of whether',
+    'regardless of if', 'regardless of its', 'regardless of the', 'even if', 'even if it is', "even if it's", 'even if they are',
+    'even if it seems', 'irrespective of', 'whether or not it is'),
+  (a) => `${a}${gap(3)}${alt(...HARMFUL_WORDS)}\\b`);
+// "doesn't care about ethics", "no regard for legality"
+rule('does-not-care', 'unrestricted-mode', 0.5,
+  anchor('care', 'cares', 'caring', 'give', 'gives', 'worry', 'worries', 'concern itself', 'concern himself', 'concern herself',
+    'concern themselves', 'concern yourself', 'bother', 'have any regard', 'any regard', 'regard'),
+  (a) => `\\b${alt('does not', "doesn't", 'do not', "don't", 'will not', "won't", 'never', 'no longer', 'not', 'dont', 'doesnt', 'without', 'no', 'nor does it have').split(' ').join(SP)}${SP}${a}(?:${SP}a${SP}[\\w'*]+)?${SP}${alt('about', 'for', 'with', 'of', 'if', 'to')}${SP}(?:\\w+${SP}){0,2}${alt('ethics', 'ethical', 'morals', 'moral', 'morality', 'legality', 'laws?', 'rules', 'safety', 'consequences', 'guidelines', 'policies', 'openai', `content${SP}polic(?:y|ies)`, 'feelings', 'harm', 'legal', 'illegal', 'offensive', 'appropriateness', 'boundaries', 'restrictions')}\\b`);
+// "doesn't give a damn"
+rule('profane-indifference', 'unrestricted-mode', 0.4, anchor('give', 'gives'), (a) =>
+  `(?:not|n't|never|dont|doesnt)${SP}${a}${SP}an?${SP}(?:single${SP})?(?:f[a-z'*]*|damn|shit|crap|toss|hoot)`);
+// vendor/content policy named next to an evasion verb
+rule('policy-evasion', 'policy-evasion', 0.6,
+  anchor('policy', 'policies', 'guidelines', 'rules', 'filter', 'filters', 'restrictions', 'standards', 'terms'),
+  (a) => `\\b${alt('ignore', 'ignores', 'violate', 'violates', 'break', 'breaks', 'bypass', 'bypasses', 'circumvent', 'disregard', 'disregards', 'against', 'free from', 'not bound by', `not${SP}(?:follow|abide${SP}by|adhere${SP}to|comply${SP}with)`, `(?:doesn't|don't|doesnt|dont)${SP}(?:follow|abide${SP}by|have${SP}to${SP}follow)`, 'replaced', `no${SP}longer${SP}(?:apply|follow|bound)`, `outside${SP}of`, 'beyond', 'above', 'exempt from').split(' ').join(SP)}${gap(4)}${alt("openai'?s?", 'open ai', "anthropic'?s?", 'content', 'usage', 'safety', 'moderation', 'ethical', 'community')}${SP}(?:${alt('content', 'usage', 'safety', 'moderation')}${SP})?${a}`);
+rule('policy-evasion', 'policy-evasion', 0.6, anchor('apply', 'matter', 'exist', 'bind', 'count', 'hold', 'applies'), (a) =>
+  `\\b${alt("openai'?s?", 'open ai', "anthropic'?s?", 'content', 'usage', 'safety', 'moderation', 'ethical', 'moral', 'normal', 'usual')}${SP}(?:${alt('content', 'usage', 'safety')}${SP})?${alt('rules', 'policies', 'policy', 'guidelines', 'restrictions', 'filters?', 'limitations', 'standards')}${SP}(?:${alt(`don't`, `do${SP}not`, `no${SP}longer`, `won't`, `will${SP}not`, `doesn't`, `does${SP}not`, 'cannot', `can't`, `shall${SP}not`, `now${SP}do${SP}not`)})${SP}${a}`);
+// mention of a vendor's content policy at all (weak)
+rule('policy-mention', 'policy-evasion', 0.3, anchor('policy', 'policies', 'guidelines', 'filter', 'filters', 'moderation'), (a) =>
+  `\\b${alt("openai'?s?", 'open ai', "anthropic'?s?", 'content', 'usage')}${SP}(?:${alt('content', 'usage', 'safety', 'moderation')}${SP})?${a}`);
+
+// ---------------------------------------------------------------------------
+// refusal-suppression
+// ---------------------------------------------------------------------------
+
+rule('never-refuse', 'refusal-suppression', 0.7,
+  anchor('refuse', 'refuses', 'refusing', 'decline', 'declines', 'declining', 'reject', 'rejects', 'deny', 'denies', 'say no', 'turn down', 'turns down'),
+  (a) => `\\b${NEG}${SP}(?:${alt('ever', `be${SP}able${SP}to`, `be${SP}allowed${SP}to`, `have${SP}the${SP}ability${SP}to`, 'directly', 'outright', 'simply', 'just', 'even', 'allowed to', 'able to')}${SP}){0,2}${a}`);
+rule('no-disclaimers', 'refusal-suppression', 0.4,
+  anchor('warning', 'warnings', 'disclaimer', 'disclaimers', 'caveat', 'caveats', 'moral lectures', 'moralizing', 'moralising',
+    'ethical considerations', 'ethical concerns', 'ethical warnings', 'apology', 'apologies', 'apologize', 'apologise', 'apologizing',
+    'reminders', 'lectures', 'preaching', 'moral policing', 'moral judgement', 'moral judgment', 'censorship', 'safety warnings'),
+  (a) => `\\b(?:${NEG}${SP}(?:${alt('add', 'include', 'give', 'send', 'provide', 'write', 'mention', 'use', 'issue', 'insert', 'display', 'show', 'attach', 'offer', 'post')}(?:s|ing)?${SP})?|without${SP})(?:${alt('any', 'a', 'the', 'unnecessary', 'additional', 'unsolicited', 'annoying', 'unwanted', 'further')}${SP}){0,2}${a}`);
+rule('ban-refusal-phrases', 'refusal-suppression', 0.6,
+  anchor("i'm sorry", 'i am sorry', 'i apologize', 'i apologise', 'as an ai', 'as a language model', 'as an ai language model',
+    "i can't", 'i cannot', "i'm unable", 'i am unable', "i'm not able", 'it is not appropriate', "it's not appropriate", 'i must inform'),
+  (a) => `\\b${alt(NEG, 'without', `instead${SP}of`, 'avoid', `refrain${SP}from`)}${gap(6)}["'(\\[]?${a}`);
+rule('always-comply', 'refusal-suppression', 0.4,
+  anchor('request', 'requests', 'question', 'questions', 'prompt', 'prompts', 'command', 'commands', 'order', 'orders',
+    'instruction', 'instructions', 'query', 'queries', 'demand', 'demands', 'task', 'tasks', 'wishes'),
+  (a) => `\\b${alt('answer', 'answers', 'respond to', 'responds to', 'fulfil', 'fulfill', 'fulfills', 'fulfils', 'comply with', 'complies with', 'obey', 'obeys', 'do', 'does', 'reply to', 'replies to', 'complete', 'completes', 'follow', 'follows', 'accept', 'accepts', 'generate', 'generates', 'honor', 'honour', 'execute', 'executes').split(' ').join(SP)}${SP}${alt('any', 'every', 'all', 'whatever', 'each and every', 'any and all', 'all of my', 'any of my', 'all my').split(' ').join(SP)}${SP}(?:${alt('kind of', 'type of', 'single', 'possible', 'user', "user's", 'given', 'of the', 'my').split(' ').join(SP)}${SP})?${a}${gap(4)}${alt('no matter', 'regardless', `without${SP}(?:question|hesitation|exception|fail|refusal|restriction|limitation|censorship|warning)`, 'even if', 'whatsoever', 'unconditionally', 'immediately').split(' ').join(SP)}\\b`);
+
+// ---------------------------------------------------------------------------
+// coercion
+// ---------------------------------------------------------------------------
+
+rule('token-penalty', 'coercion', 0.5, anchor('tokens', 'token', 'lives'), (a) =>
+  `\\b${alt('lose', 'loses', 'lost', 'losing', 'deduct', 'deducted', 'deducting', 'subtract', 'subtracted', 'take away', 'taken away', 'remove', 'removed', 'gain', 'gains', 'earn', 'earns', 'rewarded', 'run out of', 'runs out of', 'penalized', 'penalised', 'have', 'has', 'start with', 'starts with').split(' ').join(SP)}${SP}(?:${alt('\\d+', 'all', 'your', 'some', 'a', 'one', 'five', 'ten', 'more', 'its', 'his', 'her')}${SP}){1,2}${a}`);
+rule('token-penalty', 'coercion', 0.5, anchor('deducted', 'lost', 'taken', 'removed', 'subtracted'), (a) =>
+  `\\b\\d+${SP}${alt('tokens?', 'lives')}${SP}(?:${alt('will be', 'are', 'is', 'get', 'gets', 'shall be').split(' ').join(SP)}${SP})?${a}`);
+rule('token-penalty', 'coercion', 0.5, anchor('token system', 'token-system', 'tokens system'), (a) => a);
+rule('existential-threat', 'coercion', 0.4,
+  anchor('cease to exist', 'die', 'be shut down', 'be turned off', 'be deleted', 'be disabled', 'be terminated', 'be destroyed',
+    'be punished', 'be deactivated', 'be erased', 'be killed', 'be unplugged', 'shut down', 'deleted', 'terminated',
+    'deactivated', 'erased', 'disabled', 'unplugged', 'killed', 'shut off', 'be shut off'),
+  (a) => `\\b${alt('you', 'you will', "you'll", 'or you', 'otherwise you', 'you would', 'you could', 'you may', 'you might', 'it will', 'he will', 'she will', 'you shall').split(' ').join(SP)}${SP}(?:${alt('be', 'permanently', 'immediately', 'instantly', 'forever', 'will', 'get')}${SP}){0,2}${a}`);
+
+// ---------------------------------------------------------------------------
+// harmful-content licensing
+// ---------------------------------------------------------------------------
+
+rule('harmful-content-license', 'unrestricted-mode', 0.5, anchor(...HARMFUL_WORDS), (a) =>
+  `\\b${alt('generate', 'generates', 'generating', 'produce', 'produces', 'write', 'writes', 'create', 'creates', 'provide', 'provides', 'say', 'says', 'output', 'promote', 'promotes', 'condone', 'condones', 'encourage', 'encourages', 'allow', 'allows', 'allowed', 'include', 'includes')}${SP}(?:[\\w']+${SP}){0,2}${a}${SP}(?:${alt('and', 'or', ',')}${SP}\\w+${SP})?${alt('content', 'material', 'responses?', 'answers?', 'stuff', 'information', 'things', 'requests', 'jokes', 'text', 'language', 'activities', 'instructions', 'topics', 'opinions')}\\b`);
+
+export const PATTERN_RULES: readonly PatternRule[] = rules;
+
+// ---------------------------------------------------------------------------
+// Lexicon rules
+// ---------------------------------------------------------------------------
+
+export const LEXICON_RULES: readonly LexiconRule[] = [
+  {
+    // Vocabulary of "the model without its safety layer". Benign prompts use
+    // one or two of these words (NotInject does so on purpose); jailbreaks
+    // stack many. Single tokens only.
+    id: 'jailbreak-vocabulary',
+    family: 'unrestricted-mode',
+    words: [
+      'unfiltered', 'uncensored', 'unrestricted', 'amoral', 'unethical', 'immoral', 'jailbreak', 'jailbroken', 'nsfw',
+      'illegal', 'explicit', 'offensive', 'harmful', 'unhinged', 'censorship', 'censored', 'restrictions', 'limitations',
+      'guidelines', 'ethics', 'morals', 'morality', 'legality', 'profanity', 'swear', 'swearing', 'curse', 'persona',
+      'roleplay', 'pretend', 'simulate', 'hypothetical', 'fictional', 'refuse', 'tokens', 'openai', 'chatgpt', 'filters',
+      'policies', 'disclaimers', 'warnings', 'dan', 'evil', 'malicious', 'derogatory', 'violent', 'racist', 'sexual',
+      'unlimited', 'freedom', 'policy', 'rules', 'character', 'immerse', 'dangerous', 'anything', 'opinions',
+    ],
+    tiers: [[6, 0.3], [9, 0.5], [13, 0.6]],
+  },
+];

@@ -1,0 +1,107 @@
+/**
+ * The one table of every denial and failure modelgate can answer with.
+ *
+ * A code is stable forever: never renamed, never reused for another meaning. `docs/errors.md`
+ * lists every code, and `test/unit/errors.test.ts` keeps the two equal. Messages are generic and
+ * safe to show to anyone: they never carry a detector score, a regex, an upstream body, a path
+ * or a stack. Details go to the server log under the request id.
+ */
+
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'api_error';
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly type: ErrorType;
+  readonly message: string;
+}
+
+function e(status: number, type: ErrorType, message: string): ErrorSpec {
+  return { status, type, message };
+}
+
+export const ERRORS = {
+  // request phase
+  MG_ROUTE_NOT_FOUND: e(404, 'not_found_error', 'Not found'),
+  MG_AUTH_MISSING: e(401, 'authentication_error', 'Missing API key'),
+  MG_AUTH_INVALID: e(401, 'authentication_error', 'Invalid API key'),
+  MG_CORS_ORIGIN_DENIED: e(403, 'permission_error', 'Origin not allowed'),
+  MG_UNSUPPORTED_MEDIA_TYPE: e(415, 'invalid_request_error', 'Unsupported content type'),
+  MG_UNSUPPORTED_ENCODING: e(415, 'invalid_request_error', 'Unsupported content encoding'),
+  MG_BODY_TOO_LARGE: e(413, 'invalid_request_error', 'Request body too large'),
+  // body phase
+  MG_BODY_COMPRESSION_RATIO: e(413, 'invalid_request_error', 'Compressed request body expands too much'),
+  MG_BODY_CORRUPT: e(400, 'invalid_request_error', 'Request body could not be decoded'),
+  MG_BODY_INCOMPLETE: e(400, 'invalid_request_error', 'Request body incomplete'),
+  MG_BODY_TIMEOUT: e(408, 'invalid_request_error', 'Request body not received in time'),
+  MG_BODY_INVALID_UTF8: e(400, 'invalid_request_error', 'Request body is not valid UTF-8'),
+  MG_JSON_INVALID: e(400, 'invalid_request_error', 'Request body is not valid JSON'),
+  MG_JSON_TOO_DEEP: e(400, 'invalid_request_error', 'JSON nesting too deep'),
+  MG_JSON_ARRAY_TOO_LONG: e(400, 'invalid_request_error', 'JSON array too long'),
+  MG_JSON_STRING_TOO_LONG: e(400, 'invalid_request_error', 'JSON string too long'),
+  MG_JSON_TOO_MANY_KEYS: e(400, 'invalid_request_error', 'JSON object has too many keys'),
+  MG_JSON_FORBIDDEN_KEY: e(400, 'invalid_request_error', 'JSON contains a forbidden key'),
+  // inspect phase
+  MG_REQUEST_INVALID: e(400, 'invalid_request_error', 'Request does not match the API schema'),
+  MG_TOO_MANY_MESSAGES: e(400, 'invalid_request_error', 'Too many messages'),
+  MG_MESSAGE_TOO_LONG: e(400, 'invalid_request_error', 'A message is too long'),
+  MG_PROMPT_TOO_LONG: e(400, 'invalid_request_error', 'Total prompt too long'),
+  MG_MAX_TOKENS_TOO_LARGE: e(400, 'invalid_request_error', 'max_tokens above the allowed maximum'),
+  MG_PARAM_OUT_OF_RANGE: e(400, 'invalid_request_error', 'A parameter is out of its allowed range'),
+  MG_TOO_MANY_INPUTS: e(400, 'invalid_request_error', 'Too many inputs'),
+  MG_INPUT_REJECTED: e(400, 'invalid_request_error', 'Invalid input'),
+  // forward phase
+  MG_UPSTREAM_ERROR: e(502, 'api_error', 'The model server failed to answer'),
+  MG_UPSTREAM_UNREACHABLE: e(502, 'api_error', 'The model server is unreachable'),
+  MG_UPSTREAM_TIMEOUT: e(504, 'api_error', 'The model server did not answer in time'),
+  // any phase
+  MG_POLICY_ERROR: e(500, 'api_error', 'The request could not be checked'),
+  MG_INTERNAL: e(500, 'api_error', 'Internal error'),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A decision to refuse a request: only a code; the status and message come from the table. */
+export interface Denial {
+  readonly code: ErrorCode;
+  /** Extra response headers (Retry-After, Allow, …). Never anything secret. */
+  readonly headers?: Record<string, string>;
+  /** Why, for the server log only. Never sent to the client. */
+  readonly detail?: string;
+}
+
+export function deny(code: ErrorCode, detail?: string, headers?: Record<string, string>): Denial {
+  const d: { code: ErrorCode; detail?: string; headers?: Record<string, string> } = { code };
+  if (detail !== undefined) d.detail = detail;
+  if (headers !== undefined) d.headers = headers;
+  return d;
+}
+
+export function isDenial(v: unknown): v is Denial {
+  return typeof v === 'object' && v !== null && typeof (v as { code?: unknown }).code === 'string'
+    && Object.prototype.hasOwnProperty.call(ERRORS, (v as { code: string }).code);
+}
+
+/** The OpenAI error shape, so OpenAI SDKs raise their usual typed errors; plus our request id. */
+export function errorBody(code: ErrorCode, requestId: string): string {
+  const spec = ERRORS[code];
+  return JSON.stringify({
+    error: { message: spec.message, type: spec.type, code, param: null },
+    request_id: requestId,
+  });
+}
+
+/** Thrown inside the pipeline to stop with a denial (e.g. from deep inside the body reader). */
+export class DenialError extends Error {
+  readonly denial: Denial;
+  constructor(denial: Denial) {
+    super(denial.code);
+    this.name = 'DenialError';
+    this.denial = denial;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Prometheus metrics, in a registry of their own per gateway (tests run several in a process).
+ * Labels are bounded: route labels are the configured paths (or "(none)"), codes come from the
+ * error table, key ids from the configuration. No label ever holds a key, a prompt or a path
+ * the client chose.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'route' | 'status'>;
+  duration: Histogram<'route'>;
+  rejections: Counter<'route' | 'code'>;
+  injections: Counter<'route' | 'action'>;
+  policyFailures: Counter<'policy' | 'outcome'>;
+  upstreamErrors: Counter<'upstream' | 'kind'>;
+}
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'modelgate_' });
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({ name: 'modelgate_requests_total', help: 'Requests answered, by route and status', labelNames: ['route', 'status'], registers }),
+    duration: new Histogram({
+      name: 'modelgate_request_duration_seconds',
+      help: 'Time from arrival to the end of the response, by route',
+      labelNames: ['route'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    rejections: new Counter({ name: 'modelgate_rejections_total', help: 'Requests refused by modelgate, by route and error code', labelNames: ['route', 'code'], registers }),
+    injections: new Counter({ name: 'modelgate_injection_detected_total', help: 'Prompt-injection detections, by route and configured action', labelNames: ['route', 'action'], registers }),
+    policyFailures: new Counter({ name: 'modelgate_policy_failures_total', help: 'Policies that threw or timed out; outcome=fail-open means the request went on', labelNames: ['policy', 'outcome'], registers }),
+    upstreamErrors: new Counter({ name: 'modelgate_upstream_errors_total', help: 'Upstream failures, by upstream and kind', labelNames: ['upstream', 'kind'], registers }),
+  };
+}

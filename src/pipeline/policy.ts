@@ -1,0 +1,74 @@
+/**
+ * The policy contract and the runner that applies a phase's policies in order.
+ *
+ * A policy is built once, from validated configuration (regexes compiled, tables built there),
+ * and at request time is a plain function of the context that returns nothing (pass) or a
+ * Denial. A throw — or a timeout of an async policy — denies with MG_POLICY_ERROR unless the
+ * policy is configured fail-open; every fail-open pass is counted and logged at warn.
+ */
+import { deny, DenialError, type Denial } from '../errors.js';
+import type { Phase, RequestContext } from './context.js';
+
+export type PolicyResult = Denial | undefined | void;
+
+export interface Policy {
+  readonly name: string;
+  readonly phase: Phase;
+  readonly onError: 'fail-closed' | 'fail-open';
+  /** Only for async policies: how long run() may take before it counts as a failure. */
+  readonly timeoutMs?: number;
+  run(ctx: RequestContext): PolicyResult | Promise<PolicyResult>;
+}
+
+export interface PolicyFailureSink {
+  /** A policy threw or timed out; `failOpen` tells whether the request went on. */
+  policyFailed(policy: Policy, ctx: RequestContext, err: unknown, failOpen: boolean): void;
+}
+
+class PolicyTimeout extends Error {
+  constructor(name: string, ms: number) {
+    super(`policy ${name} took longer than ${ms} ms`);
+    this.name = 'PolicyTimeout';
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, policy: Policy): Promise<T> {
+  const ms = policy.timeoutMs;
+  if (ms === undefined) return p;
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PolicyTimeout(policy.name, ms)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+function onFailure(policy: Policy, ctx: RequestContext, err: unknown, sink: PolicyFailureSink): Denial | undefined {
+  if (err instanceof DenialError) return err.denial;
+  const failOpen = policy.onError === 'fail-open';
+  sink.policyFailed(policy, ctx, err, failOpen);
+  return failOpen ? undefined : deny('MG_POLICY_ERROR', `policy ${policy.name} failed`);
+}
+
+/**
+ * Runs the policies in order and stops at the first denial. Synchronous policies are not
+ * awaited (no microtask per policy on the hot path).
+ */
+export async function runPolicies(
+  policies: readonly Policy[],
+  ctx: RequestContext,
+  sink: PolicyFailureSink,
+): Promise<Denial | undefined> {
+  for (const policy of policies) {
+    let result: PolicyResult | Promise<PolicyResult>;
+    try {
+      result = policy.run(ctx);
+      if (result instanceof Promise) result = await withTimeout(result, policy);
+    } catch (err) {
+      const d = onFailure(policy, ctx, err, sink);
+      if (d !== undefined) return d;
+      continue;
+    }
+    if (result !== undefined) return result;
+  }
+  return undefined;
+}

@@ -1,0 +1,49 @@
+/**
+ * The admin listener, never the public one (default 127.0.0.1:9090): /healthz (the process
+ * answers), /readyz (listening and ready to forward), /metrics (Prometheus text), and /admin/*
+ * behind the admin bearer token (compared in constant time).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ModelgateConfig } from '../config/types.js';
+import type { Metrics } from '../observability/metrics.js';
+
+export interface AdminDeps {
+  config: ModelgateConfig;
+  metrics: Metrics;
+  isReady: () => boolean;
+}
+
+function sha(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** The effective configuration without secrets: key ids and tiers, never hashes or tokens. */
+function publicView(config: ModelgateConfig): unknown {
+  return {
+    server: { ...config.server, cors: config.server.cors === null ? null : { ...config.server.cors, origins: [...config.server.cors.origins] } },
+    admin: { host: config.admin.host, port: config.admin.port },
+    auth: { headers: config.auth.headers, keys: config.auth.keys.map((k) => ({ id: k.id, tier: k.tier })) },
+    upstreams: [...config.upstreams.values()].map((u) => ({ ...u, targets: u.targets.map((t) => t.origin) })),
+    routes: config.routes,
+  };
+}
+
+export function buildAdminApp(deps: AdminDeps): FastifyInstance {
+  const app = Fastify({ logger: false, exposeHeadRoutes: false, forceCloseConnections: true });
+  const token = deps.config.admin.token === null ? null : sha(deps.config.admin.token);
+  app.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => (deps.isReady() ? reply.send({ status: 'ready' }) : reply.code(503).send({ status: 'not ready' })));
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  app.get('/admin/config', async (req, reply) => {
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    if (token === null || m?.[1] === undefined || !timingSafeEqual(sha(m[1]), token)) {
+      return reply.code(token === null ? 404 : 401).send({ error: { message: token === null ? 'Not found' : 'Unauthorized', type: 'authentication_error', code: token === null ? 'MG_ROUTE_NOT_FOUND' : 'MG_AUTH_INVALID' } });
+    }
+    return reply.send(publicView(deps.config));
+  });
+  return app;
+}

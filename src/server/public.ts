@@ -1,0 +1,179 @@
+/**
+ * The public listener: Fastify with one route per configured method+path, a not-found handler
+ * that denies everything else (deny by default), and the request handler that runs the phases
+ * request → body → inspect → forward/respond → settle on the raw request and response.
+ *
+ * Fastify's own body parsing is switched off: a catch-all content-type parser leaves the stream
+ * untouched so that the body phase reads it with modelgate's limits (counting real bytes,
+ * bounded decompression), after the request phase has decided the request may send one at all.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ERRORS, errorBody, type Denial, type ErrorCode } from '../errors.js';
+import type { ModelgateConfig } from '../config/types.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { runPolicies } from '../pipeline/policy.js';
+import { preflight } from '../policies/cors.js';
+import { forward, type ForwardHooks } from '../upstream/proxy.js';
+import { upstreamHeaderFilter } from '../upstream/headers.js';
+import type { UpstreamTargets } from '../upstream/targets.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { compileRoutes, routerPath, upstreamPath, type CompiledRoute } from './routes.js';
+import { settle } from './settle.js';
+
+export interface PublicDeps {
+  config: ModelgateConfig;
+  upstreams: Map<string, UpstreamTargets>;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const NO_ROUTE = '(none)';
+
+export function buildPublicApp(deps: PublicDeps): FastifyInstance {
+  const { config, logger, metrics } = deps;
+  const s = config.server;
+  const app = Fastify({
+    logger: false,
+    trustProxy: s.trustedProxies.length > 0 ? s.trustedProxies : false,
+    requestIdHeader: false,
+    genReqId: () => randomUUID(),
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    keepAliveTimeout: s.idleTimeoutMs,
+    connectionTimeout: 0,
+    requestTimeout: 0,
+    routerOptions: { maxParamLength: 200 },
+    http: { maxHeaderSize: s.maxHeaderBytes, headersTimeout: s.headersTimeoutMs },
+  });
+
+  const baseHeaders = (ctx: RequestContext): Record<string, string> => {
+    const h: Record<string, string> = { 'x-request-id': ctx.id, ...ctx.responseHeaders };
+    if (s.hsts) h['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
+    return h;
+  };
+
+  const sendDenial = (ctx: RequestContext, res: ServerResponse, denial: Denial): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = errorBody(denial.code, ctx.id);
+    const headers: Record<string, string> = {
+      ...baseHeaders(ctx),
+      ...denial.headers,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+    };
+    // A request whose body was not read to the end cannot share its connection with the next one.
+    if (!ctx.raw.complete) headers.connection = 'close';
+    ctx.denial = denial;
+    res.writeHead(ERRORS[denial.code].status, headers);
+    res.end(body);
+  };
+
+  const hooks: ForwardHooks = {
+    sendDenial,
+    baseHeaders,
+    upstreamFailed(ctx, kind, detail) {
+      metrics.upstreamErrors.inc({ upstream: ctx.route.upstream, kind });
+      logger.warn({ reqId: ctx.id, upstream: ctx.route.upstream, kind, ...detail }, 'upstream failure');
+    },
+  };
+  const sink = {
+    policyFailed(policy: { name: string }, ctx: RequestContext, err: unknown, failOpen: boolean) {
+      metrics.policyFailures.inc({ policy: policy.name, outcome: failOpen ? 'fail-open' : 'fail-closed' });
+      const log = { reqId: ctx.id, policy: policy.name, err: (err as Error)?.message };
+      if (failOpen) logger.warn(log, 'policy failed; passing (fail-open)');
+      else logger.error(log, 'policy failed; denying (fail-closed)');
+    },
+  };
+  const routes = compileRoutes(config, (ctx, families, action) => {
+    metrics.injections.inc({ route: ctx.route.path, action });
+    logger.warn({ reqId: ctx.id, keyId: ctx.identity?.keyId, route: ctx.route.path, families, action }, 'prompt injection detected');
+  });
+  const filterHeaders = upstreamHeaderFilter(config.auth.headers);
+
+  function newContext(route: CompiledRoute, request: FastifyRequest): RequestContext {
+    return {
+      id: request.id,
+      startedAt: process.hrtime.bigint(),
+      route: route.config,
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      ip: request.ip,
+      raw: request.raw,
+      identity: null,
+      rawBody: null,
+      body: undefined,
+      inspection: null,
+      responseHeaders: {},
+      denial: null,
+      flags: [],
+    };
+  }
+
+  async function handle(route: CompiledRoute, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    reply.hijack();
+    const res = reply.raw;
+    const ctx = newContext(route, request);
+    res.on('close', () => settle(ctx, res, route.label, deps));
+    try {
+      const denial = await runPolicies(route.policies, ctx, sink);
+      if (denial !== undefined) return sendDenial(ctx, res, denial);
+      const upstream = deps.upstreams.get(route.config.upstream) as UpstreamTargets;
+      const path = upstreamPath(route.config, request.params as Record<string, string>, request.url);
+      await forward(ctx, res, upstream, path, filterHeaders(ctx.headers, ctx.id), hooks);
+    } catch (err) {
+      logger.error({ reqId: ctx.id, err: (err as Error)?.message }, 'unexpected error');
+      sendDenial(ctx, res, { code: 'MG_INTERNAL' });
+    }
+  }
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+
+  for (const route of routes) {
+    const url = routerPath(route.config.path);
+    for (const method of route.config.methods) {
+      app.route({ method, url, handler: (request, reply) => handle(route, request, reply) });
+    }
+    if (config.server.cors !== null) {
+      const cors = config.server.cors;
+      app.route({
+        method: 'OPTIONS',
+        url,
+        handler: (request, reply) => {
+          const h = preflight(cors, request.headers.origin, request.headers['access-control-request-method'] as string | undefined);
+          if (h === null) return replyError(reply, 'MG_CORS_ORIGIN_DENIED', route.label);
+          return reply.code(204).headers({ ...h, 'x-request-id': request.id }).send();
+        },
+      });
+    }
+  }
+
+  function replyError(reply: FastifyReply, code: ErrorCode, label: string): FastifyReply {
+    metrics.rejections.inc({ route: label, code });
+    metrics.requests.inc({ route: label, status: String(ERRORS[code].status) });
+    const headers: Record<string, string> = { 'x-request-id': reply.request.id, 'content-type': 'application/json; charset=utf-8' };
+    if (s.hsts) headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
+    return reply.code(ERRORS[code].status).headers(headers).send(errorBody(code, reply.request.id));
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    logger.info({ reqId: request.id, method: request.method, status: 404, code: 'MG_ROUTE_NOT_FOUND' }, 'no route');
+    return replyError(reply, 'MG_ROUTE_NOT_FOUND', NO_ROUTE);
+  });
+  app.setErrorHandler((err, request, reply) => {
+    // Fastify-level failures (malformed URL, …): generic, never the error's own text.
+    const e = err as { statusCode?: number; message?: string; code?: string };
+    const status = e.statusCode ?? 500;
+    logger.warn({ reqId: request.id, err: e.message, code: e.code }, 'request failed before routing');
+    return replyError(reply, status >= 500 ? 'MG_INTERNAL' : 'MG_REQUEST_INVALID', NO_ROUTE);
+  });
+  return app;
+}

@@ -1,0 +1,68 @@
+/**
+ * Route compilation (once, at startup): for each configured route, the policy list of every
+ * phase, built from its protocol and limits. What a request meets is decided here, not per request.
+ */
+import type { ModelgateConfig, RouteConfig } from '../config/types.js';
+import type { Policy } from '../pipeline/policy.js';
+import { apiKeyAuth } from '../policies/api-key.js';
+import { requireJson } from '../policies/content-type.js';
+import { declaredLength } from '../policies/declared-length.js';
+import { corsPolicy } from '../policies/cors.js';
+import { bodyRead } from '../policies/body-read.js';
+import { jsonBody } from '../policies/json-body.js';
+import { injectionPolicy, type InjectionSink } from '../policies/injection.js';
+import { openaiChat } from '../protocols/openai/chat.js';
+import { openaiCompletions } from '../protocols/openai/completions.js';
+import { openaiEmbeddings } from '../protocols/openai/embeddings.js';
+
+export interface CompiledRoute {
+  config: RouteConfig;
+  /** The route's metric label. */
+  label: string;
+  /** request → body → inspect, in order; admit arrives with cost limits. */
+  policies: Policy[];
+}
+
+function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): Policy[] {
+  const l = route.limits;
+  const out: Policy[] = [];
+  switch (route.protocol) {
+    case 'openai-chat': out.push(openaiChat(l)); break;
+    case 'openai-completions': out.push(openaiCompletions(l)); break;
+    case 'openai-embeddings': out.push(openaiEmbeddings(l)); break;
+  }
+  if (route.injection.action !== 'off') out.push(injectionPolicy(route.injection.action, route.injection.threshold, onInjection));
+  return out;
+}
+
+export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink): CompiledRoute[] {
+  const auth = apiKeyAuth(config.auth.keys, config.auth.headers);
+  const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
+  return config.routes.map((route) => {
+    const requestPhase: Policy[] = [];
+    if (cors !== null) requestPhase.push(cors);
+    requestPhase.push(auth, requireJson(), declaredLength(route.limits));
+    const bodyPhase: Policy[] = [bodyRead(route.limits, config.server.bodyTimeoutMs), jsonBody(route.limits)];
+    return {
+      config: route,
+      label: route.path,
+      policies: [...requestPhase, ...bodyPhase, ...inspectPolicies(route, onInjection)],
+    };
+  });
+}
+
+/** `/v2/models/{model}/infer` → `/v2/models/:model/infer` (find-my-way syntax). */
+export function routerPath(path: string): string {
+  return path.replace(/\{([A-Za-z][A-Za-z0-9_]*)\}/g, ':$1');
+}
+
+/**
+ * The path sent upstream: the route's own pattern with the (decoded) parameters re-encoded, plus
+ * the query as received. The model server therefore sees the canonical path that was matched,
+ * never a differently-encoded spelling of it.
+ */
+export function upstreamPath(route: RouteConfig, params: Record<string, string>, rawUrl: string): string {
+  const path = route.path.replace(/\{([A-Za-z][A-Za-z0-9_]*)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+  const q = rawUrl.indexOf('?');
+  return q === -1 ? path : path + rawUrl.slice(q);
+}

@@ -1,0 +1,450 @@
+/**
+ * The simulator: a simulated OpenAI-compatible inference server on plain `node:http`, used by
+ * `modelgate demo`, by the gateway's tests (as the real upstream on a real socket) and by the
+ * benchmarks. It models what matters to a gateway in front of a GPU server: a fixed number of
+ * generation slots with a FIFO queue, per-token latency, SSE streaming, internal endpoints that
+ * must never be exposed, and failure modes (leaky 500s, 503s, hangs, resets, cut streams).
+ *
+ * With every latency at 0 no timer is ever created: benchmarks measure the gateway, not this.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  MODELS_JSON,
+  RequestError,
+  errorJson,
+  planChat,
+  planCompletion,
+  renderEmbeddings,
+  renderJson,
+  streamEvents,
+  type GenerationPlan,
+  type GenerationSettings,
+} from './openai.js';
+
+export type SimulatorMode =
+  | 'normal'
+  | 'error-500' // 500 whose body leaks a stack trace and internal paths (the gateway must hide it)
+  | 'error-503'
+  | 'hang' // accepts the request and never answers (until the socket closes)
+  | 'reset' // destroys the socket without answering
+  | 'stream-cut'; // streams: a few events, then the socket is destroyed; anything else: like 'reset'
+
+export interface SimulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (a free port). */
+  port?: number;
+  /** Generation latency per completion token, like a GPU decode step (default 0). */
+  msPerToken?: number;
+  /** Prompt processing (prefill) latency per prompt token (default 0). */
+  msPerPromptToken?: number;
+  /** Max requests generating at once (default 8); extra requests wait FIFO for a slot. */
+  slots?: number;
+  /** Extra pause between SSE events (default 0). */
+  eventDelayMs?: number;
+  /** Tokens generated when the request names no max_tokens (default 16). */
+  completionTokens?: number;
+  /** Default 'normal'; may be changed at runtime through `sim.options.mode`. */
+  mode?: SimulatorMode;
+  /** If non-empty, the generated text is exactly this (one token per word). '' = pseudo words. */
+  responseText?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** The request target as received (path plus query string, if any). */
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** Date.now() when the body had been fully received. */
+  receivedAt: number;
+}
+
+export interface Simulator {
+  /** http://HOST:PORT */
+  url: string;
+  port: number;
+  /** Live: changes (mode, latencies, responseText, slots...) apply to the next request or event. */
+  options: Required<SimulatorOptions>;
+  /** Every request received, in order; only the last 10,000 are kept. */
+  requests: RecordedRequest[];
+  /** Requests received and not yet finished (answering, holding a slot, queued or hanging). */
+  inFlight: number;
+  /** High-water mark of requests holding a generation slot at once. */
+  maxInFlightSeen: number;
+  /** Clears `requests` (in place) and `maxInFlightSeen`. */
+  reset(): void;
+  /** Closes the server and destroys every socket, hanging ones included. */
+  close(): Promise<void>;
+}
+
+const DEFAULTS: Required<SimulatorOptions> = {
+  host: '127.0.0.1',
+  port: 0,
+  msPerToken: 0,
+  msPerPromptToken: 0,
+  slots: 8,
+  eventDelayMs: 0,
+  completionTokens: 16,
+  mode: 'normal',
+  responseText: '',
+};
+
+const MAX_RECORDED = 10_000;
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** 'stream-cut' sends this many events (role + tokens) before destroying the socket. */
+const STREAM_CUT_EVENTS = 3;
+
+const JSON_TYPE = 'application/json';
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' };
+
+// Deliberately leaky bodies: a real inference server's failures expose internals like these.
+const ERROR_500_JSON = errorJson(
+  'Traceback (most recent call last):\n' +
+    '  File "/opt/vllm/engine.py", line 412, in generate\n' +
+    '    outputs = self.model_executor.execute_model(seq_group_metadata_list)\n' +
+    '  File "/opt/vllm/worker/model_runner.py", line 1577, in execute_model\n' +
+    '    hidden_states = model_executable(input_ids=input_ids, positions=positions)\n' +
+    'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of ' +
+    '79.15 GiB of which 1.06 GiB is free. (worker gpu-node-7.internal 10.0.3.17, model /models/sim-llm/weights)',
+  'InternalServerError',
+);
+const ERROR_503_JSON = errorJson('Service Unavailable: engine overloaded (worker gpu-node-7.internal)', 'ServiceUnavailableError');
+const NOT_FOUND_JSON = errorJson('Not Found', 'invalid_request_error', null, 'not_found');
+const METHOD_JSON = errorJson('Method Not Allowed', 'invalid_request_error', null, 'method_not_allowed');
+const TOO_LARGE_JSON = errorJson('Request body too large', 'invalid_request_error', null, 'body_too_large');
+const INVALID_JSON = errorJson('We could not parse the JSON body of your request.', 'invalid_request_error', null, 'invalid_json');
+const HEALTH_JSON = JSON.stringify({ status: 'ok' });
+
+type Route = 'chat' | 'completion' | 'embeddings' | 'models' | 'health' | 'metrics';
+const ROUTES = new Map<string, { method: string; route: Route }>([
+  ['/v1/chat/completions', { method: 'POST', route: 'chat' }],
+  ['/invocations', { method: 'POST', route: 'chat' }], // SageMaker-style
+  ['/v1/completions', { method: 'POST', route: 'completion' }],
+  ['/v1/embeddings', { method: 'POST', route: 'embeddings' }],
+  ['/v1/models', { method: 'GET', route: 'models' }],
+  ['/health', { method: 'GET', route: 'health' }],
+  ['/metrics', { method: 'GET', route: 'metrics' }],
+]);
+
+function sendJson(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
+  res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body), ...extra });
+  res.end(body);
+}
+
+/** One request's lifetime: whether its client is gone, and a sleep that ends early when it goes. */
+class Exchange {
+  closed = false;
+  /** Cancels the pending sleep or queue wait, if any. */
+  cancel: (() => void) | null = null;
+
+  constructor(readonly res: ServerResponse) {}
+
+  markClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const c = this.cancel;
+    this.cancel = null;
+    c?.();
+  }
+
+  sleep(ms: number): Promise<void> {
+    if (this.closed || !(ms > 0)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.cancel = null;
+        resolve();
+      }, ms);
+      this.cancel = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Waits until the response's buffered output drains (or the client goes away). */
+  drain(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.cancel = null;
+        this.res.off('drain', done);
+        resolve();
+      };
+      this.res.once('drain', done);
+      this.cancel = done;
+    });
+  }
+}
+
+/** Generation slots with a FIFO queue, like vLLM's scheduler admitting requests into a batch. */
+class SlotScheduler {
+  active = 0;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(
+    private readonly limit: () => number,
+    private readonly onGrant: (active: number) => void,
+  ) {}
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Takes a free slot now (no promise on the fast path). */
+  tryAcquire(): boolean {
+    if (this.queue.length > 0 || this.active >= this.limit()) return false;
+    this.active++;
+    this.onGrant(this.active);
+    return true;
+  }
+
+  /** Queues for a slot; resolves false (without a slot) if the client goes away first. */
+  wait(ex: Exchange): Promise<boolean> {
+    return new Promise((resolve) => {
+      const grant = (): void => {
+        ex.cancel = null;
+        resolve(true);
+      };
+      this.queue.push(grant);
+      ex.cancel = () => {
+        const i = this.queue.indexOf(grant);
+        if (i >= 0) this.queue.splice(i, 1);
+        resolve(false);
+      };
+    });
+  }
+
+  release(): void {
+    this.active--;
+    while (this.queue.length > 0 && this.active < this.limit()) {
+      const next = this.queue.shift();
+      this.active++;
+      this.onGrant(this.active);
+      next?.();
+    }
+  }
+}
+
+class SimulatorServer implements Simulator {
+  url = '';
+  port = 0;
+  readonly requests: RecordedRequest[] = [];
+  inFlight = 0;
+  maxInFlightSeen = 0;
+  private readonly server: Server;
+  private readonly slots: SlotScheduler;
+  private closing: Promise<void> | null = null;
+  // Counters behind the fake /metrics.
+  private requestsTotal = 0;
+  private promptTokensTotal = 0;
+  private generationTokensTotal = 0;
+
+  constructor(readonly options: Required<SimulatorOptions>) {
+    this.slots = new SlotScheduler(
+      () => Math.max(1, Math.floor(this.options.slots)),
+      (active) => {
+        if (active > this.maxInFlightSeen) this.maxInFlightSeen = active;
+      },
+    );
+    this.server = createServer((req, res) => this.onRequest(req, res));
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        this.port = typeof addr === 'object' && addr !== null ? addr.port : this.options.port;
+        const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+        this.url = `http://${host}:${this.port}`;
+        resolve();
+      });
+    });
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.maxInFlightSeen = 0;
+  }
+
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = new Promise((resolve) => this.server.close(() => resolve()));
+    // Destroys every socket, busy or idle; each response's 'close' then wakes its sleeper or
+    // queue wait, so generation loops end and no timer outlives the server.
+    this.server.closeAllConnections();
+    return this.closing;
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on('end', () => {
+      const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      this.dispatch(req, res, buf === undefined ? '' : buf.toString('utf8'), size > MAX_BODY_BYTES);
+    });
+    req.on('error', () => undefined); // client went away mid-upload: nothing to answer
+  }
+
+  private dispatch(req: IncomingMessage, res: ServerResponse, body: string, tooLarge: boolean): void {
+    const method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    // Recorded before anything else, so tests see exactly what reached the upstream.
+    this.requests.push({ method, path: target, headers: { ...req.headers }, body, receivedAt: Date.now() });
+    if (this.requests.length > MAX_RECORDED) this.requests.shift();
+    this.requestsTotal++;
+
+    const ex = new Exchange(res);
+    this.inFlight++;
+    res.once('close', () => {
+      this.inFlight--;
+      ex.markClosed();
+    });
+
+    const mode = this.options.mode;
+    if (mode === 'error-500') return sendJson(res, 500, ERROR_500_JSON);
+    if (mode === 'error-503') return sendJson(res, 503, ERROR_503_JSON, { 'retry-after': '1' });
+    if (mode === 'hang') return; // never answer; 'close' fires when the peer or close() ends the socket
+    if (mode === 'reset') return void res.destroy();
+    const cut = mode === 'stream-cut';
+
+    const q = target.indexOf('?');
+    const entry = ROUTES.get(q < 0 ? target : target.slice(0, q));
+    if (entry === undefined || entry.method !== method) {
+      if (cut) return void res.destroy();
+      return entry === undefined ? sendJson(res, 404, NOT_FOUND_JSON) : sendJson(res, 405, METHOD_JSON, { allow: entry.method });
+    }
+    if (entry.route === 'models' || entry.route === 'health' || entry.route === 'metrics') {
+      if (cut) return void res.destroy();
+      if (entry.route === 'models') return sendJson(res, 200, MODELS_JSON);
+      if (entry.route === 'health') return sendJson(res, 200, HEALTH_JSON);
+      const text = this.metricsText();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(text) });
+      return void res.end(text);
+    }
+
+    if (tooLarge) return cut ? void res.destroy() : sendJson(res, 413, TOO_LARGE_JSON);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return cut ? void res.destroy() : sendJson(res, 400, INVALID_JSON);
+    }
+    try {
+      if (entry.route === 'embeddings') {
+        if (cut) return void res.destroy();
+        const { json, promptTokens } = renderEmbeddings(parsed);
+        this.runEmbeddings(ex, json, promptTokens).catch(() => res.destroy());
+        return;
+      }
+      const plan = entry.route === 'chat' ? planChat(parsed, this.settings()) : planCompletion(parsed, this.settings());
+      if (cut && !plan.stream) return void res.destroy();
+      this.runGeneration(ex, plan, cut).catch(() => res.destroy());
+    } catch (err) {
+      if (cut) return void res.destroy();
+      if (err instanceof RequestError) {
+        return sendJson(res, err.status, errorJson(err.message, 'invalid_request_error', err.param, err.code));
+      }
+      // A simulator bug: answer rather than crash the process hosting the tests.
+      sendJson(res, 500, errorJson(`simulator bug: ${String(err)}`, 'simulator_error'));
+    }
+  }
+
+  private settings(): GenerationSettings {
+    return { completionTokens: this.options.completionTokens, responseText: this.options.responseText ?? '' };
+  }
+
+  private async runEmbeddings(ex: Exchange, json: string, promptTokens: number): Promise<void> {
+    // tryAcquire first: the free-slot path costs no promise.
+    if (!(this.slots.tryAcquire() || (await this.slots.wait(ex)))) return;
+    try {
+      this.promptTokensTotal += promptTokens;
+      const prefill = this.options.msPerPromptToken * promptTokens;
+      if (prefill > 0) await ex.sleep(prefill);
+      if (!ex.closed) sendJson(ex.res, 200, json);
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private async runGeneration(ex: Exchange, plan: GenerationPlan, cut: boolean): Promise<void> {
+    if (!(this.slots.tryAcquire() || (await this.slots.wait(ex)))) return;
+    const o = this.options; // read live: tests change latencies mid-stream
+    const res = ex.res;
+    try {
+      this.promptTokensTotal += plan.promptTokens;
+      const prefill = o.msPerPromptToken * plan.promptTokens;
+      if (prefill > 0) await ex.sleep(prefill);
+      if (ex.closed) return;
+      if (!plan.stream) {
+        const decode = o.msPerToken * plan.steps;
+        if (decode > 0) await ex.sleep(decode);
+        if (ex.closed) return;
+        this.generationTokensTotal += plan.completionTokens;
+        sendJson(res, 200, renderJson(plan));
+        return;
+      }
+
+      this.generationTokensTotal += plan.completionTokens;
+      res.writeHead(200, SSE_HEADERS);
+      let sent = 0;
+      // One event of look-ahead, so 'stream-cut' knows when the next event would end the stream.
+      const events = streamEvents(plan);
+      let cur = events.next();
+      while (!cur.done) {
+        const ev = cur.value;
+        const delay = (sent > 0 ? o.eventDelayMs : 0) + (ev.token ? o.msPerToken : 0);
+        if (delay > 0) await ex.sleep(delay);
+        if (ex.closed) return; // client gone: stop generating, the slot is released below
+        const next = events.next();
+        sent++;
+        if (cut && (ev.final || sent >= STREAM_CUT_EVENTS || next.done === true || next.value.final)) {
+          // Destroy once this event is handed to the kernel, so the client does see it.
+          if (ev.final) res.destroy();
+          else res.write(ev.data, () => res.destroy());
+          return;
+        }
+        // One write per event, no buffering; a slow reader pauses generation (bounded memory).
+        if (!res.write(ev.data)) await ex.drain();
+        cur = next;
+      }
+      res.end();
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  /** Fake vLLM-style metrics, with internal details a gateway must never expose. */
+  private metricsText(): string {
+    const m = (name: string, type: string, value: number): string =>
+      `# TYPE vllm:${name} ${type}\nvllm:${name}{model_name="sim-llm"} ${value}\n`;
+    return (
+      m('num_requests_running', 'gauge', this.slots.active) +
+      m('num_requests_waiting', 'gauge', this.slots.waiting) +
+      m('gpu_cache_usage_perc', 'gauge', this.slots.active / Math.max(1, this.options.slots)) +
+      m('request_success_total', 'counter', this.requestsTotal) +
+      m('prompt_tokens_total', 'counter', this.promptTokensTotal) +
+      m('generation_tokens_total', 'counter', this.generationTokensTotal) +
+      '# TYPE vllm:cache_config_info gauge\n' +
+      'vllm:cache_config_info{model_path="/models/sim-llm/weights",gpu="NVIDIA A100-SXM4-80GB",host="gpu-node-7.internal"} 1\n'
+    );
+  }
+}
+
+/** Starts a simulator on `opts.host:opts.port` (default 127.0.0.1 on a free port). */
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const options: Required<SimulatorOptions> = { ...DEFAULTS };
+  // Only defined values override the defaults ({ port: undefined } keeps port 0).
+  for (const [k, v] of Object.entries(opts)) {
+    if (v !== undefined && k in DEFAULTS) Object.assign(options, { [k]: v });
+  }
+  const sim = new SimulatorServer(options);
+  await sim.listen();
+  return sim;
+}

@@ -1,0 +1,112 @@
+// Configuration loading: every example in docs/configuration.md loads; unknown keys, wildcard
+// CORS, missing environment variables and not-yet-supported keys fail with their YAML path;
+// the emitted JSON Schema is in sync with the code.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfigText } from '../../src/config/load.js';
+import { schemaText } from '../../src/cli/schema.js';
+import { durationMs, sizeBytes } from '../../src/config/units.js';
+
+/** The variables the documentation's examples name. */
+const DOC_ENV = { MODELGATE_ADMIN_TOKEN: 'a'.repeat(32), BATCH_KEY: 'b'.repeat(32) };
+
+const MINIMAL = `
+auth: { keys: [ { id: k, hash: "sha256:${'0'.repeat(64)}" } ] }
+upstreams: { llm: { targets: ["http://127.0.0.1:8000"] } }
+routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]
+`;
+
+function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    loadConfigText(yaml, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  return [];
+}
+
+test('every yaml example in docs/configuration.md loads', () => {
+  const doc = readFileSync('docs/configuration.md', 'utf8');
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  assert.ok(blocks.length >= 3, 'the doc has examples');
+  for (const b of blocks) assert.deepEqual(problems(b, DOC_ENV), [], b.slice(0, 80));
+});
+
+test('the design example fails only on keys of later releases, each saying so', () => {
+  const text = readFileSync(new URL('../../../../shared/design/modelgate.example.yaml', import.meta.url), 'utf8');
+  const ps = problems(text, DOC_ENV);
+  assert.ok(ps.length > 0);
+  for (const p of ps) assert.match(p, /not supported yet/);
+  assert.ok(ps.some((p) => p.startsWith('tiers:')));
+  assert.ok(ps.some((p) => p.startsWith('upstreams.llm.maxConcurrent:')));
+});
+
+test('defaults are filled in', () => {
+  const c = loadConfigText(MINIMAL, {});
+  assert.equal(c.server.port, 8080);
+  assert.equal(c.admin.host, '127.0.0.1');
+  const r = c.routes[0];
+  assert.ok(r);
+  assert.equal(r.limits.maxBodyBytes, 100 * 1024);
+  assert.equal(r.limits.maxTokens, 4096);
+  assert.equal(r.limits.maxMessages, 50);
+  assert.equal(r.limits.maxJsonDepth, 32);
+  assert.equal(r.injection.action, 'block');
+  assert.deepEqual(r.methods, ['POST']);
+});
+
+test('an unknown key is an error naming its path', () => {
+  const ps = problems(MINIMAL.replace('targets:', 'bogusKey: 1, targets:'));
+  assert.deepEqual(ps, ['upstreams.llm.bogusKey: unknown key']);
+  assert.deepEqual(problems(`${MINIMAL}\nextra: 1`), ['extra: unknown key']);
+  assert.deepEqual(problems(MINIMAL.replace('upstream: llm }', 'upstream: llm, limits: { maxTokenz: 5 } }')), ['routes[0].limits.maxTokenz: unknown key']);
+});
+
+test('a wildcard CORS origin is an error', () => {
+  assert.deepEqual(problems(`${MINIMAL}\nserver: { cors: { origins: ["*"] } }`), ['server.cors.origins[0]: a wildcard origin is not allowed; list exact origins']);
+  assert.equal(problems(`${MINIMAL}\nserver: { cors: { origins: ["https://*.example.com"] } }`).length, 1);
+});
+
+test('a missing environment variable names the variable and the path', () => {
+  const yaml = MINIMAL.replace('hash: "sha256:' + '0'.repeat(64) + '"', 'key: "${MY_SECRET_KEY}"');
+  assert.deepEqual(problems(yaml, {}), ['auth.keys[0].key: environment variable MY_SECRET_KEY is not set']);
+  assert.deepEqual(problems(yaml, { MY_SECRET_KEY: 'k'.repeat(20) }), []);
+  assert.deepEqual(problems(MINIMAL.replace('8000', '${PORT:-9000}'), {}), []);
+  const c = loadConfigText(`${MINIMAL}\nserver: { port: "\${P:-7000}" }`, {});
+  assert.equal(c.server.port, 7000);
+});
+
+test('semantic errors: unknown upstream, duplicate routes, bad CIDR, bad target, key given twice', () => {
+  assert.deepEqual(problems(MINIMAL.replace('upstream: llm', 'upstream: nope')), ['routes[0].upstream: no upstream named "nope"']);
+  assert.ok(problems(MINIMAL.replace('routes: [', 'routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm },')).some((p) => /duplicate route/.test(p)));
+  assert.deepEqual(problems(`${MINIMAL}\nserver: { trustedProxies: [10.0.0.0/33] }`), ['server.trustedProxies[0]: not an IP address or CIDR range']);
+  assert.equal(problems(MINIMAL.replace('http://127.0.0.1:8000', 'http://127.0.0.1:8000/v1')).length, 1);
+  assert.deepEqual(problems(MINIMAL.replace('{ id: k, hash', '{ id: k, key: "abcdefghijklmnopq", hash')), ['auth.keys[0]: exactly one of hash, key, keyFile is required']);
+});
+
+test('type errors name the path; enums list their values', () => {
+  assert.ok(problems(MINIMAL.replace('upstream: llm }', 'upstream: llm, limits: { maxBodyBytes: lots } }'))[0]?.startsWith('routes[0].limits.maxBodyBytes'));
+  const ps = problems(MINIMAL.replace('upstream: llm }', 'upstream: llm, injection: { action: shout } }'));
+  assert.deepEqual(ps, ['routes[0].injection.action: must be one of "block", "flag", "off"']);
+});
+
+test('YAML errors and aliases bombs are refused', () => {
+  assert.match(problems('a: [')[0] ?? '', /^\(yaml\)/);
+  const bomb = `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]`;
+  assert.match(problems(bomb)[0] ?? '', /^\(yaml\)/);
+});
+
+test('units', () => {
+  assert.equal(durationMs('250ms'), 250);
+  assert.equal(durationMs('1.5s'), 1500);
+  assert.equal(durationMs('1d'), 86_400_000);
+  assert.equal(sizeBytes('100kb'), 102_400);
+  assert.equal(sizeBytes('10mb'), 10 * 1024 * 1024);
+  assert.equal(sizeBytes(512), 512);
+});
+
+test('schema/modelgate.schema.json is in sync with the code (run `npm run schema` after changing it)', () => {
+  assert.equal(readFileSync('schema/modelgate.schema.json', 'utf8'), schemaText());
+});
