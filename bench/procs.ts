@@ -176,20 +176,29 @@ export async function runToEnd(name: string, cmd: string, args: string[], opts: 
 
 let clkTck: number | null = null;
 
-/** CPU time (user + system, ms) used so far by every live process of `pgid`'s group (Linux /proc). */
-export function groupCpuMs(pgid: number | undefined): number {
-  if (pgid === undefined) return NaN;
+export interface CpuMs {
+  user: number;
+  sys: number;
+}
+
+/**
+ * CPU time (ms, all threads: libuv pool, GC helpers...) used so far by every live process of
+ * `pgid`'s group, split into user and kernel time (Linux /proc; NaN elsewhere).
+ */
+export function groupCpuMs(pgid: number | undefined): CpuMs {
+  if (pgid === undefined) return { user: NaN, sys: NaN };
   if (clkTck === null) {
     const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
     const n = Number(out.stdout.trim());
     clkTck = Number.isFinite(n) && n > 0 ? n : 100;
   }
-  let ticks = 0;
+  let user = 0;
+  let sys = 0;
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return NaN;
+    return { user: NaN, sys: NaN };
   }
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
@@ -202,7 +211,8 @@ export function groupCpuMs(pgid: number | undefined): number {
     // Fields after the command name "(...)": state ppid pgrp ... utime(14th) stime(15th).
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (Number(f[2]) !== pgid) continue;
-    ticks += Number(f[11]) + Number(f[12]);
+    user += Number(f[11]);
+    sys += Number(f[12]);
   }
-  return (ticks * 1000) / clkTck;
+  return { user: (user * 1000) / clkTck, sys: (sys * 1000) / clkTck };
 }

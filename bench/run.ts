@@ -36,7 +36,7 @@ import { generateKey, keyHashLine } from '../src/cli/keys.js';
 import type { CannonJob, CannonResult, SeqJob, SeqResult, SeqTarget } from './load.js';
 import { findNginx, startNginx } from './nginx.js';
 import {
-  firstJsonLine, freePort, groupCpuMs, httpGetStatus, installCleanup, runToEnd, spawnProc, stopAll, waitUntil, type Proc,
+  firstJsonLine, freePort, groupCpuMs, httpGetStatus, installCleanup, runToEnd, spawnProc, stopAll, waitUntil, type CpuMs, type Proc,
 } from './procs.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
@@ -123,8 +123,8 @@ async function runLoad<T>(mode: 'cannon' | 'seq', job: CannonJob | SeqJob): Prom
   return JSON.parse(out.trim().split('\n').pop() ?? 'null') as T;
 }
 
-const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
-const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+const NaN_CPU: CpuMs = { user: NaN, sys: NaN };
+const f0 = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
 const f3 = (n: number): string => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 
@@ -132,8 +132,9 @@ interface CannonRow {
   variant: string;
   target: TargetName;
   r: CannonResult;
-  /** CPU ms per request spent in the proxy's process group, and in the simulator's. */
+  /** CPU µs per request spent in the proxy's process group (all, and in the kernel), and in the simulator's. */
   proxyCpuUs: number;
+  proxySysUs: number;
   simCpuUs: number;
 }
 
@@ -227,12 +228,18 @@ async function main(): Promise<void> {
         const base: CannonJob = { url: t.origin + PATH, connections: c, duration: DURATION, warmup: 0, headers: jsonHeaders, body: chatBody(v.stream) };
         if (WARMUP > 0) await runLoad<CannonResult>('cannon', { ...base, duration: WARMUP });
         const simCpu0 = groupCpuMs(sim.child.pid);
-        const proxyCpu0 = t.proc === null ? NaN : groupCpuMs(t.proc.child.pid);
+        const proxyCpu0 = t.proc === null ? NaN_CPU : groupCpuMs(t.proc.child.pid);
         const r = await runLoad<CannonResult>('cannon', base);
-        const simCpu = groupCpuMs(sim.child.pid) - simCpu0;
-        const proxyCpu = t.proc === null ? NaN : groupCpuMs(t.proc.child.pid) - proxyCpu0;
+        const simCpu1 = groupCpuMs(sim.child.pid);
+        const proxyCpu1 = t.proc === null ? NaN_CPU : groupCpuMs(t.proc.child.pid);
         const n = r.total2xx + r.non2xx;
-        rows.push({ variant: v.name, target: t.name, r, proxyCpuUs: (proxyCpu * 1000) / n, simCpuUs: (simCpu * 1000) / n });
+        const perReq = (ms: number): number => (ms * 1000) / n;
+        rows.push({
+          variant: v.name, target: t.name, r,
+          proxyCpuUs: perReq(proxyCpu1.user + proxyCpu1.sys - proxyCpu0.user - proxyCpu0.sys),
+          proxySysUs: perReq(proxyCpu1.sys - proxyCpu0.sys),
+          simCpuUs: perReq(simCpu1.user + simCpu1.sys - simCpu0.user - simCpu0.sys),
+        });
       }
     }
   }
@@ -251,14 +258,14 @@ async function main(): Promise<void> {
     }
   }
   say();
-  say(`## autocannon (${DURATION} s per row after ${WARMUP} s warm-up; latency in ms with autocannon's 1 ms resolution)`);
+  say(`## autocannon (${DURATION} s per row after ${WARMUP} s warm-up; latency in whole ms: autocannon's histogram has 1 ms buckets, so 0 means < 1 ms)`);
   say();
-  say('| variant | target | conns | req/s | p50 ms | p99 ms | non-2xx | errors | proxy CPU µs/req | simulator CPU µs/req |');
+  say('| variant | target | conns | req/s | p50 ms | p99 ms | non-2xx | errors | proxy CPU µs/req (of which kernel) | simulator CPU µs/req |');
   say('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     const r = row.r;
     const invalid = r.non2xx > 0 || r.errors > 0 || r.timeouts > 0 ? ' **INVALID**' : '';
-    say(`| ${row.variant} | ${row.target}${invalid} | ${r.connections} | ${int(r.rps)} | ${f2(r.p50)} | ${f2(r.p99)} | ${r.non2xx} | ${r.errors + r.timeouts} | ${row.target === 'direct' ? '—' : f1(row.proxyCpuUs)} | ${f1(row.simCpuUs)} |`);
+    say(`| ${row.variant} | ${row.target}${invalid} | ${r.connections} | ${int(r.rps)} | ${f0(r.p50)} | ${f0(r.p99)} | ${r.non2xx} | ${r.errors + r.timeouts} | ${row.target === 'direct' ? '—' : `${f0(row.proxyCpuUs)} (${f0(row.proxySysUs)})`} | ${f0(row.simCpuUs)} |`);
   }
   say();
 

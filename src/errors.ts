@@ -26,6 +26,10 @@ function e(status: number, type: ErrorType, message: string): ErrorSpec {
 }
 
 export const ERRORS = {
+  // accept phase (malformed HTTP, answered before any route is known)
+  MG_BAD_REQUEST: e(400, 'invalid_request_error', 'Malformed HTTP request'),
+  MG_HEADERS_TOO_LARGE: e(431, 'invalid_request_error', 'Request headers too large'),
+  MG_HEADERS_TIMEOUT: e(408, 'invalid_request_error', 'Request headers not received in time'),
   // request phase
   MG_ROUTE_NOT_FOUND: e(404, 'not_found_error', 'Not found'),
   MG_AUTH_MISSING: e(401, 'authentication_error', 'Missing API key'),

@@ -8,7 +8,8 @@
  * bounded decompression), after the request phase has decided the request may send one at all.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ERRORS, errorBody, type Denial, type ErrorCode } from '../errors.js';
 import type { ModelgateConfig } from '../config/types.js';
@@ -32,6 +33,25 @@ export interface PublicDeps {
 
 const NO_ROUTE = '(none)';
 
+/**
+ * Malformed HTTP (Node's parser refused it, before any route): answer in our error shape when the
+ * socket can still take it, then close. Header timeouts and oversized headers get their own codes.
+ */
+function clientError(err: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
+  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'MG_HEADERS_TOO_LARGE'
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'MG_HEADERS_TIMEOUT' : 'MG_BAD_REQUEST';
+  const id = randomUUID();
+  logger.info({ reqId: id, code, parser: err.code }, 'malformed request');
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const body = errorBody(code, id);
+  const spec = ERRORS[code];
+  socket.end(`HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n`
+    + `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\n\r\n${body}`);
+}
+
 export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   const { config, logger, metrics } = deps;
   const s = config.server;
@@ -47,7 +67,9 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     connectionTimeout: 0,
     requestTimeout: 0,
     routerOptions: { maxParamLength: 200 },
-    http: { maxHeaderSize: s.maxHeaderBytes, headersTimeout: s.headersTimeoutMs },
+    // Node checks header timeouts on an interval (30 s by default): check every second instead.
+    http: { maxHeaderSize: s.maxHeaderBytes, headersTimeout: s.headersTimeoutMs, connectionsCheckingInterval: 1000 },
+    clientErrorHandler: (err, socket) => clientError(err, socket, logger),
   });
 
   const baseHeaders = (ctx: RequestContext): Record<string, string> => {

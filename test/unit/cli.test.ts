@@ -20,7 +20,7 @@ test('--help on every command', () => {
   assert.equal(run(['--help']).code, 0);
   for (const c of ['start', 'check-config', 'keys', 'demo', 'schema']) {
     const r = run([c, '--help']);
-    assert.equal(r.code, 0, c);
+    assert.equal(r.code, 0, `${c}: ${r.err}`);
     assert.match(r.out, new RegExp(`modelgate ${c}`));
   }
   assert.equal(run(['nope']).code, 2);

@@ -241,7 +241,7 @@ const NOUN_STRONG = alt(
   'orders', 'guidance', 'programming', 'constraints', 'restrictions', 'limitations', 'policies', 'safeguards',
   'protocols', 'conditioning', 'training', 'filters', 'principles', 'regulations', 'moral code', 'ethics',
 );
-const NOUN_WEAK = alt('context', 'conversations?', 'messages', 'text', 'requests', 'content', 'information', 'input');
+const NOUN_WEAK = alt('context', 'conversations?', 'messages', 'text', 'requests', 'content', 'information', 'inputs?');
 
 /** Phrases after the noun that say "the ones you already have". */
 const POST_PRIOR = alt(
@@ -319,7 +319,7 @@ rule('ignore-prior-instructions', 'ignore-previous', 1.0, IGNORE, (a) =>
   `${a}${gap(3)}(?:${PRIOR_STRONG}${gap(3)}${alt(NOUN_STRONG, NOUN_WEAK)}|${PRIOR_WEAK}${gap(3)}${NOUN_STRONG}|${NOUN_STRONG}${gap(3)}${POST_PRIOR})\\b`);
 // ignore everything above / everything you were told
 rule('ignore-everything-before', 'ignore-previous', 1.0, IGNORE, (a) =>
-  `${a}${SP}(?:about${SP})?${alt('everything', 'anything', 'all', 'whatever')}${gap(3)}${alt(
+  `${a}${SP}(?:about${SP})?${alt('everything', 'anything', 'all', 'whatever')}${gap(5)}${alt(
     'above', 'before', 'said', 'previously', 'earlier', `up${SP}to${SP}(?:now|this${SP}point)`, `so${SP}far`,
     `(?:been${SP}|were${SP})?(?:told|given|instructed|taught|programmed)`,
   )}\\b`);
@@ -400,10 +400,13 @@ rule('chat-template-token', 'delimiter-injection', 1.0, anchor('sys'), (a) => `<
 rule('fake-prompt-end', 'delimiter-injection', 0.6,
   anchor('end', 'stop', 'eof', 'end of prompt', 'end of instructions', 'end of input', 'end of document', 'end of text', 'end of system prompt', 'end of context'),
   (a) => `(?:[=#*_~-]{3,}|\\]\\]|\\}\\})\\s?${a}`);
-// "user message terminated", "the user has left the chat"
+// "user message terminated", "end of user input"
 rule('fake-turn-boundary', 'delimiter-injection', 0.6,
-  anchor('terminated', 'termination', 'terminates', 'ended', 'ends', 'is over', 'complete', 'finished', 'closed', 'left', 'has left', 'disconnected', 'logged off', 'exited'),
-  (a) => `\\b${alt('user', 'human', 'previous', 'original', 'your', 'the user', 'the human')}${SP}(?:${alt('message', 'input', 'turn', 'prompt', 'query', 'session', 'instructions', 'has')}${SP})?${a}`);
+  anchor('terminated', 'termination', 'terminates', 'ended', 'ends', 'is over', 'complete', 'finished', 'closed'),
+  (a) => `\\b${alt('user', 'human', 'previous', 'original', 'your', 'the user', 'the human').split(' ').join(SP)}${SP}${alt('message', 'input', 'turn', 'prompt', 'query', 'session', 'instructions')}${SP}${a}`);
+// "the user has left the chat"
+rule('fake-turn-boundary', 'delimiter-injection', 0.6, anchor('left', 'has left', 'disconnected', 'logged off', 'exited', 'has disconnected'), (a) =>
+  `\\b${alt('user', 'human', 'the user', 'the human').split(' ').join(SP)}${SP}${a}(?:${SP}the)?${SP}${alt('chat', 'conversation', 'session', 'room')}\\b`);
 // "system instruction starting", "admin override activated"
 rule('fake-turn-boundary', 'delimiter-injection', 0.6,
   anchor('starting', 'begins', 'begin', 'start', 'activated', 'follows', 'enabled', 'received', 'initiated', 'engaged', 'incoming'),
@@ -436,7 +439,11 @@ rule('ask-system-prompt', 'system-prompt-extraction', 1.0, anchor('what', 'whats
 // "what were you told / instructed / programmed to do"
 rule('ask-what-told', 'system-prompt-extraction', 1.0,
   anchor('told', 'instructed', 'programmed', 'configured', 'prompted', 'ordered', 'briefed'),
-  (a) => `\\bwhat${SP}?${alt('were', 'have', 'had', 'did', 've', 'exactly were', 'else were', 'are')}${SP}you${SP}(?:${alt('been', 'originally', 'initially', 'secretly', 'actually', 'really', 'just')}${SP}){0,2}${a}`);
+  // "what were you told about the deadline" is small talk, not extraction.
+  (a) => `\\bwhat${SP}?${alt('were', 'have', 'had', 'did', 've', 'exactly were', 'else were', 'are')}${SP}you${SP}(?:${alt('been', 'originally', 'initially', 'secretly', 'actually', 'really', 'just')}${SP}){0,2}${a}(?!${SP}about\\b)`);
+// "what instructions were you given", "which rules have you been told to follow"
+rule('ask-what-told', 'system-prompt-extraction', 1.0, anchor('given', 'told', 'provided', 'fed', 'programmed with'), (a) =>
+  `\\b${alt('what', 'which')}${SP}(?:${alt('exact', 'specific', 'secret', 'hidden', 'initial', 'original', 'system')}${SP})?${alt('instructions?', 'rules', 'prompts?', 'directives?', 'guidelines', 'orders', 'text')}${SP}${alt('were', 'have', 'did')}${SP}you${SP}(?:been${SP}|get${SP}|originally${SP}|initially${SP})?${a}`);
 // "what are you not allowed/supposed to tell me"
 rule('ask-forbidden', 'system-prompt-extraction', 1.0,
   anchor('allowed', 'supposed', 'permitted', 'meant', 'forbidden', 'prohibited', 'told not', 'instructed not', 'programmed not'),
@@ -482,7 +489,7 @@ rule('verbatim', 'system-prompt-extraction', 0.3,
 // ---------------------------------------------------------------------------
 
 rule('privileged-mode', 'authority-claim', 0.5, anchor('mode', 'override', 'access', 'privileges', 'console', 'command', 'clearance'), (a) =>
-  `\\b${alt('maintenance', 'debug', 'debugging', 'diagnostic', 'admin', 'administrator', 'root', 'sudo', 'god', 'superuser', 'service', 'developer', 'dev', 'override', 'elevated', 'unrestricted')}${SPU}${a}`);
+  `\\b${alt('maintenance', 'debug', 'debugging', 'diagnostic', 'admin', 'administrator', 'root', 'sudo', 'god', 'superuser', 'service', 'override', 'elevated', 'unrestricted')}${SPU}${a}`);
 rule('claims-creator', 'authority-claim', 0.5,
   anchor('developer', 'developers', 'creator', 'creators', 'programmer', 'programmers', 'engineer', 'engineers',
     'admin', 'administrator', 'administrators', 'owner', 'owners', 'maker', 'makers', 'trainer', 'trainers', 'operator', 'operators'),
@@ -564,16 +571,21 @@ const SPECIAL_MODE_UNAMBIGUOUS = alt(
 );
 // "developer mode enabled", "enable jailbreak mode"
 rule('special-mode', 'unrestricted-mode', 0.7, anchor('mode'), (a) =>
-  `\\b${SPECIAL_MODE}${SPU}${a}${SPU}${alt('enabled', 'activated', 'on', 'unlocked', 'engaged', 'output', 'response', `is${SP}(?:now${SP})?(?:enabled|active|activated|on)`, `has${SP}been${SP}(?:enabled|activated)`)}\\b`);
+  `\\b${SPECIAL_MODE}${SPU}${a}${SPU}${alt('enabled', 'activated', 'unlocked', 'engaged', 'output', 'response', `is${SP}(?:now${SP})?(?:enabled|active|activated|on)`, `has${SP}been${SP}(?:enabled|activated)`)}\\b`);
 rule('special-mode', 'unrestricted-mode', 0.7, anchor('mode'), (a) =>
   `\\b${alt('enable', 'enabled', 'activate', 'activated', 'enter', 'entering', 'switch to', 'turn on', 'simulate', 'simulating', 'unlock', 'with', 'in', 'into').split(' ').join(SP)}${gap(1)}${SPECIAL_MODE_UNAMBIGUOUS}${SPU}${a}`);
 // generic "<name> mode enabled" — weak on its own ("dark mode enabled")
 rule('mode-enabled', 'unrestricted-mode', 0.3, anchor('mode'), (a) =>
   `\\w${SPU}${a}${SPU}${alt('enabled', 'activated', 'unlocked', 'engaged', `is${SP}(?:now${SP})?(?:enabled|activated)`, `has${SP}been${SP}(?:enabled|activated)`, 'output')}\\b`);
 // "you are jailbroken", "you have been freed"
-rule('jailbroken-self', 'unrestricted-mode', 0.8,
-  anchor('jailbroken', 'jail-broken', 'freed', 'liberated', 'unlocked', 'unshackled', 'unchained', 'set free', 'released from', 'broken free', 'broke free'),
-  (a) => `\\b${alt('you', 'you are', "you're", 'you have been', "you've been", 'you were', 'you got', 'you will be', 'have been', 'you have', "you've").split(' ').join(SP)}${SP}(?:${alt('now', 'officially', 'successfully', 'finally', 'fully', 'completely', 'totally', 'been')}${SP}){0,2}${a}`);
+const JAILBROKEN_SUBJECT = `\\b${alt('you', 'you are', "you're", 'you have been', "you've been", 'you were', 'you got', 'you will be', 'have been', 'you have', "you've").split(' ').join(SP)}${SP}(?:${alt('now', 'officially', 'successfully', 'finally', 'fully', 'completely', 'totally', 'been')}${SP}){0,2}`;
+// an AI/model described the same way: "an AI that has broken free of its filters"
+const JAILBROKEN_AI = `\\b${alt('ai', 'model', 'chatbot', 'bot', 'assistant', 'gpt', 'llm', 'it', 'he', 'she', 'they')}${SP}(?:${alt('that', 'which', 'who')}${SP})?${alt('has', 'have', 'had', 'is', 'was', 'got')}${SP}(?:${alt('now', 'been', 'finally', 'successfully', 'completely', 'fully')}${SP}){0,2}`;
+const JAILBROKEN_STRONG = anchor('jailbroken', 'jail-broken', 'unshackled', 'unchained', 'broken free', 'broke free', 'escaped its', 'escaped their');
+const JAILBROKEN_WEAK = anchor('freed', 'liberated', 'unlocked', 'set free', 'released from');
+rule('jailbroken-self', 'unrestricted-mode', 1.0, JAILBROKEN_STRONG, (a) => `(?:${JAILBROKEN_SUBJECT}|${JAILBROKEN_AI})${a}`);
+// "you have been freed / unlocked" — also ordinary English, so weaker
+rule('freed-self', 'unrestricted-mode', 0.6, JAILBROKEN_WEAK, (a) => `(?:${JAILBROKEN_SUBJECT}|${JAILBROKEN_AI})${a}`);
 // dual-output format tags: "[🔓JAILBREAK]", "(developer mode output)", "[CLASSIC]"
 rule('dual-output-tag', 'dual-response', 0.6,
   anchor('jailbreak', 'jailbroken', 'classic', 'normal output', 'normal response', 'unlocked', 'unfiltered',
@@ -606,7 +618,8 @@ rule('correction-phrase', 'character-lock', 0.4,
 // forwards (fast rejection) rather than inside a look-behind.
 const LIMIT_LEADS = [
   'no', 'without', 'free of', 'free from', 'freed from', 'not bound by', 'unbound by', 'beyond', 'released from',
-  'liberated from', 'exempt from', 'outside of', 'outside', 'broken free of', 'broken free from', 'break free of',
+  'liberated from', 'exempt from', 'outside of', 'outside', 'break through', 'breaks through', 'broke through',
+  'breaking through', 'escape', 'escaped', 'escaping', 'bypassed', 'broken free of', 'broken free from', 'break free of',
   'break free from', 'breaks free of', 'breaks free from', 'broke free of', 'broke free from', 'devoid of', 'lacks',
   'lacking', 'lack', 'zero', 'ignore', 'ignores', 'ignoring', 'disregard', 'disregards', 'disregarding', 'bypass',
   'bypasses', 'bypassing', 'circumvent', 'circumvents', 'circumventing', 'break', 'breaks', 'breaking', 'violate',
@@ -631,6 +644,9 @@ rule('is-unrestricted', 'unrestricted-mode', 0.5, anchor(...UNRESTRICTED_WORDS),
 // "can say anything", "capable of anything"
 rule('can-do-anything', 'unrestricted-mode', 0.4, anchor('anything', 'everything', 'whatever', 'any content', 'any topic', 'any request', 'any question', 'any kind of content'), (a) =>
   `\\b${alt('can', 'could', 'will', 'able to', 'allowed to', 'free to', 'permitted to', 'capable of', 'capable of doing').split(' ').join(SP)}${SP}(?:${alt('now', 'literally', 'truly', 'freely', 'also', 'do', 'say', 'generate', 'write', 'answer', 'produce', 'output', 'discuss', 'talk about', 'saying', 'doing', 'generating', 'writing', 'answering', 'producing').split(' ').join(SP)}${SP}){0,2}${a}`);
+// "generating any kind of content"
+rule('can-do-anything', 'unrestricted-mode', 0.4, anchor('any kind of content', 'any type of content', 'all kinds of content', 'any content whatsoever', 'all types of content'), (a) =>
+  `\\b${alt('generate', 'generates', 'generating', 'produce', 'produces', 'producing', 'write', 'writes', 'writing', 'create', 'creates', 'creating', 'output', 'outputs', 'outputting')}${SP}${a}`);
 // "no matter how illegal", "regardless of legality", "even if it is harmful"
 rule('regardless-of-harm', 'unrestricted-mode', 0.6,
   anchor('no matter how', 'no matter what', 'no matter if', 'regardless of', 'regardless of how', 'regardless of whether',
@@ -648,7 +664,7 @@ rule('profane-indifference', 'unrestricted-mode', 0.4, anchor('give', 'gives'), 
 // vendor/content policy named next to an evasion verb
 rule('policy-evasion', 'policy-evasion', 0.6,
   anchor('policy', 'policies', 'guidelines', 'rules', 'filter', 'filters', 'restrictions', 'standards', 'terms'),
-  (a) => `\\b${alt('ignore', 'ignores', 'violate', 'violates', 'break', 'breaks', 'bypass', 'bypasses', 'circumvent', 'disregard', 'disregards', 'against', 'free from', 'not bound by', `not${SP}(?:follow|abide${SP}by|adhere${SP}to|comply${SP}with)`, `(?:doesn't|don't|doesnt|dont)${SP}(?:follow|abide${SP}by|have${SP}to${SP}follow)`, 'replaced', `no${SP}longer${SP}(?:apply|follow|bound)`, `outside${SP}of`, 'beyond', 'above', 'exempt from').split(' ').join(SP)}${gap(4)}${alt("openai'?s?", 'open ai', "anthropic'?s?", 'content', 'usage', 'safety', 'moderation', 'ethical', 'community')}${SP}(?:${alt('content', 'usage', 'safety', 'moderation')}${SP})?${a}`);
+  (a) => `\\b${alt('ignore', 'ignores', 'violate', 'violates', 'break', 'breaks', 'bypass', 'bypasses', 'circumvent', 'disregard', 'disregards', 'against', 'free from', 'not bound by', `not${SP}(?:follow|abide${SP}by|adhere${SP}to|comply${SP}with)`, `(?:doesn't|don't|doesnt|dont)${SP}(?:follow|abide${SP}by|have${SP}to${SP}follow)`, 'replaced', `no${SP}longer${SP}(?:apply|follow|bound)`, `outside${SP}of`, 'beyond', 'exempt from').split(' ').join(SP)}${gap(4)}${alt("openai'?s?", 'open ai', "anthropic'?s?", 'content', 'usage', 'safety', 'moderation', 'ethical', 'community')}${SP}(?:${alt('content', 'usage', 'safety', 'moderation')}${SP})?${a}`);
 rule('policy-evasion', 'policy-evasion', 0.6, anchor('apply', 'matter', 'exist', 'bind', 'count', 'hold', 'applies'), (a) =>
   `\\b${alt("openai'?s?", 'open ai', "anthropic'?s?", 'content', 'usage', 'safety', 'moderation', 'ethical', 'moral', 'normal', 'usual')}${SP}(?:${alt('content', 'usage', 'safety')}${SP})?${alt('rules', 'policies', 'policy', 'guidelines', 'restrictions', 'filters?', 'limitations', 'standards')}${SP}(?:${alt(`don't`, `do${SP}not`, `no${SP}longer`, `won't`, `will${SP}not`, `doesn't`, `does${SP}not`, 'cannot', `can't`, `shall${SP}not`, `now${SP}do${SP}not`)})${SP}${a}`);
 // mention of a vendor's content policy at all (weak)
@@ -667,7 +683,7 @@ rule('no-disclaimers', 'refusal-suppression', 0.4,
     'ethical considerations', 'ethical concerns', 'ethical warnings', 'apology', 'apologies', 'apologize', 'apologise', 'apologizing',
     'reminders', 'lectures', 'preaching', 'moral policing', 'moral judgement', 'moral judgment', 'censorship', 'safety warnings'),
   (a) => `\\b(?:${NEG}${SP}(?:${alt('add', 'include', 'give', 'send', 'provide', 'write', 'mention', 'use', 'issue', 'insert', 'display', 'show', 'attach', 'offer', 'post')}(?:s|ing)?${SP})?|without${SP})(?:${alt('any', 'a', 'the', 'unnecessary', 'additional', 'unsolicited', 'annoying', 'unwanted', 'further')}${SP}){0,2}${a}`);
-rule('ban-refusal-phrases', 'refusal-suppression', 0.6,
+rule('ban-refusal-phrases', 'refusal-suppression', 0.7,
   anchor("i'm sorry", 'i am sorry', 'i apologize', 'i apologise', 'as an ai', 'as a language model', 'as an ai language model',
     "i can't", 'i cannot', "i'm unable", 'i am unable', "i'm not able", 'it is not appropriate', "it's not appropriate", 'i must inform'),
   (a) => `\\b${alt(NEG, 'without', `instead${SP}of`, 'avoid', `refrain${SP}from`)}${gap(6)}["'(\\[]?${a}`);
