@@ -59,6 +59,16 @@ export const ERRORS = {
   MG_PARAM_OUT_OF_RANGE: e(400, 'invalid_request_error', 'A parameter is out of its allowed range'),
   MG_TOO_MANY_INPUTS: e(400, 'invalid_request_error', 'Too many inputs'),
   MG_INPUT_REJECTED: e(400, 'invalid_request_error', 'Invalid input'),
+  // admit phase
+  MG_RATE_LIMITED_IP: e(429, 'rate_limit_error', 'Too many requests from this address'),
+  MG_RATE_LIMITED_REQUESTS: e(429, 'rate_limit_error', 'Request rate limit reached'),
+  MG_RATE_LIMITED_COST: e(429, 'rate_limit_error', 'Cost rate limit reached'),
+  MG_BUDGET_EXHAUSTED: e(429, 'rate_limit_error', 'Budget exhausted'),
+  MG_CONCURRENCY_LIMIT: e(429, 'rate_limit_error', 'Too many requests in flight'),
+  MG_COST_OVER_LIMIT: e(400, 'invalid_request_error', 'Request cost exceeds what this key may ever spend at once'),
+  MG_QUEUE_FULL: e(429, 'rate_limit_error', 'The model server is busy'),
+  MG_QUEUE_TIMEOUT: e(503, 'api_error', 'The model server is busy; timed out waiting'),
+  MG_STORE_UNAVAILABLE: e(503, 'api_error', 'Limits cannot be checked right now'),
   // forward phase
   MG_UPSTREAM_ERROR: e(502, 'api_error', 'The model server failed to answer'),
   MG_UPSTREAM_UNREACHABLE: e(502, 'api_error', 'The model server is unreachable'),

@@ -14,6 +14,8 @@ export interface Stack {
   gw: Gateway;
   sim: Simulator;
   key: string;
+  /** Keys of `extraKeys`, by id. */
+  keys: Record<string, string>;
   url: string;
   logs: string[];
   close(): Promise<void>;
@@ -32,6 +34,12 @@ export interface StackOptions {
   upstream?: string;
   sim?: SimulatorOptions;
   logLevel?: string;
+  /** Tier of the main key (id test-key). */
+  tier?: string;
+  /** More keys: id → tier (or null). */
+  extraKeys?: Record<string, string | null>;
+  /** Top-level YAML blocks for tiers:, perIp:, store: … */
+  limits?: string;
 }
 
 export const DEFAULT_ROUTES = `
@@ -47,6 +55,12 @@ export const DEFAULT_ROUTES = `
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const sim = await startSimulator(opts.sim ?? {});
   const key = generateKey();
+  const keys: Record<string, string> = {};
+  let keyLines = `    - { id: test-key, hash: "${keyHashLine(key)}"${opts.tier === undefined ? '' : `, tier: ${opts.tier}`} }\n`;
+  for (const [id, tier] of Object.entries(opts.extraKeys ?? {})) {
+    keys[id] = generateKey();
+    keyLines += `    - { id: ${id}, hash: "${keyHashLine(keys[id] as string)}"${tier === null ? '' : `, tier: ${tier}`} }\n`;
+  }
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const yaml = `
@@ -54,14 +68,14 @@ server: { host: 127.0.0.1, port: 0${opts.server === undefined ? '' : `, ${opts.s
 admin: { host: 127.0.0.1, port: 0 }
 auth:
   keys:
-    - { id: test-key, hash: "${keyHashLine(key)}" }
-upstreams:
+${keyLines}upstreams:
   llm:
     targets: ["${sim.url}"]
     timeout: ${opts.timeout ?? '5s'}
 ${opts.upstream ?? ''}
 routes:${opts.routes ?? DEFAULT_ROUTES}
 ${opts.extra ?? ''}
+${opts.limits ?? ''}
 `;
   let gw: Gateway;
   try {
@@ -72,7 +86,7 @@ ${opts.extra ?? ''}
     throw err;
   }
   return {
-    gw, sim, key, url: gw.url, logs,
+    gw, sim, key, keys, url: gw.url, logs,
     async close() {
       await gw.close();
       await sim.close();

@@ -61,4 +61,7 @@ export const DEFAULT_ADMIN = Object.freeze({ host: '127.0.0.1', port: 9090 });
 
 export const DEFAULT_AUTH_HEADERS = Object.freeze(['X-API-Key', 'Authorization']);
 
-export const DEFAULT_UPSTREAM = Object.freeze({ timeoutMs: 120_000, connectTimeoutMs: 5_000, connections: 128 });
+export const DEFAULT_UPSTREAM = Object.freeze({ timeoutMs: 120_000, connectTimeoutMs: 5_000, connections: 128, queueSize: 100, queueTimeoutMs: 30_000 });
+
+/** Completion tokens reserved (and sent as max_tokens) when a request names none. */
+export const DEFAULT_MAX_TOKENS_RESERVED = 512;

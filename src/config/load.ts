@@ -8,14 +8,14 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { ConfigSchema, NOT_YET, PROTOCOLS_LATER, type RawConfig, type RawRoute } from './schema.js';
+import { ConfigSchema, NOT_YET, PROTOCOLS_LATER, type RawConfig, type RawRate, type RawRoute, type RawTier } from './schema.js';
 import { interpolate, pathString, type InterpolationProblem } from './interpolate.js';
 import { durationMs, sizeBytes } from './units.js';
 import {
   DEFAULT_ADMIN, DEFAULT_AUTH_HEADERS, DEFAULT_LIMITS, DEFAULT_SERVER, DEFAULT_UPSTREAM,
-  defaultInjectionAction, type Limits,
+  defaultInjectionAction, DEFAULT_MAX_TOKENS_RESERVED, type Limits,
 } from './defaults.js';
-import type { ApiKeyEntry, ModelgateConfig, Protocol, RouteConfig, UpstreamConfig } from './types.js';
+import type { ApiKeyEntry, ModelgateConfig, Protocol, RateSpec, RouteConfig, StoreConfig, TierConfig, UpstreamConfig } from './types.js';
 
 export interface ConfigProblem { path: string; message: string; }
 
@@ -75,17 +75,12 @@ function schemaProblems(errors: ErrorObject[]): ConfigProblem[] {
   return out;
 }
 
-const NOT_YET_TOP = ['store', 'tiers', 'perIp'] as const;
-
 function notYetProblems(raw: RawConfig): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const say = (path: string, what: string): void => { out.push({ path, message: `${NOT_YET}: ${what}` }); };
-  for (const k of NOT_YET_TOP) if (raw[k] !== undefined) say(k, `"${k}"`);
   if (raw.server?.tls !== undefined) say('server.tls', 'TLS on the public listener (terminate TLS at the ingress for now)');
   for (const [name, up] of Object.entries(raw.upstreams)) {
-    for (const k of ['maxConcurrent', 'queue', 'breaker'] as const) {
-      if (up[k] !== undefined) say(`upstreams.${name}.${k}`, `"${k}"`);
-    }
+    if (up.breaker !== undefined) say(`upstreams.${name}.breaker`, 'the circuit breaker');
   }
   raw.routes.forEach((r, i) => {
     if ((PROTOCOLS_LATER as readonly string[]).includes(r.protocol)) say(`routes[${i}].protocol`, `protocol ${r.protocol}`);
@@ -170,6 +165,52 @@ function resolveLimits(r: RawRoute): Limits {
   return out;
 }
 
+function rateSpec(r: RawRate | undefined): RateSpec | null {
+  if (r === undefined) return null;
+  return { rate: r.rate, periodMs: durationMs(r.per), burst: r.burst ?? r.rate, algorithm: r.algorithm ?? 'gcra' };
+}
+
+function resolveTiers(raw: RawConfig, keys: ApiKeyEntry[], problems: ConfigProblem[]): { tiers: Map<string, TierConfig>; defaultTier: string | null } {
+  const tiers = new Map<string, TierConfig>();
+  const rawTiers = (raw.tiers ?? {}) as Record<string, unknown>;
+  for (const [name, t] of Object.entries(rawTiers)) {
+    if (name === 'default') continue;
+    if (typeof t !== 'object' || t === null) continue;
+    const tier = t as RawTier;
+    tiers.set(name, {
+      name,
+      requests: rateSpec(tier.requests),
+      cost: rateSpec(tier.cost),
+      budget: tier.budget === undefined ? null : { cost: tier.budget.cost, periodMs: durationMs(tier.budget.per) },
+      concurrency: tier.concurrency ?? null,
+      priority: tier.priority ?? 0,
+      exempt: tier.exempt ?? false,
+    });
+    if (tier.exempt === true && (tier.requests ?? tier.cost ?? tier.budget ?? tier.concurrency) !== undefined) {
+      problems.push({ path: `tiers.${name}`, message: 'an exempt tier has no limits; remove them or exempt' });
+    }
+  }
+  const defaultTier = typeof rawTiers['default'] === 'string' ? rawTiers['default'] : null;
+  if (defaultTier !== null && !tiers.has(defaultTier)) problems.push({ path: 'tiers.default', message: `no tier named "${defaultTier}"` });
+  keys.forEach((k, i) => {
+    if (k.tier !== null && !tiers.has(k.tier)) problems.push({ path: `auth.keys[${i}].tier`, message: `no tier named "${k.tier}" under tiers` });
+  });
+  return { tiers, defaultTier };
+}
+
+function resolveStore(raw: RawConfig, problems: ConfigProblem[]): StoreConfig {
+  const st = raw.store;
+  if (st?.kind === 'redis' && st.url === undefined) problems.push({ path: 'store.url', message: 'required when kind is redis' });
+  return {
+    kind: st?.kind ?? 'memory',
+    url: st?.url ?? '',
+    onError: st?.onError ?? 'fail-closed',
+    replicas: st?.replicas ?? 1,
+    timeoutMs: st?.timeout !== undefined ? durationMs(st.timeout) : 50,
+    cluster: st?.cluster ?? false,
+  };
+}
+
 function resolveRoutes(raw: RawConfig, problems: ConfigProblem[]): RouteConfig[] {
   const seen = new Set<string>();
   return raw.routes.map((r, i) => {
@@ -196,6 +237,12 @@ function resolveRoutes(raw: RawConfig, problems: ConfigProblem[]): RouteConfig[]
       injection: {
         action: r.injection?.action ?? defaultInjectionAction(protocol),
         threshold: r.injection?.threshold ?? null,
+      },
+      rateLimits: { requests: rateSpec(r.rateLimits?.requests), cost: rateSpec(r.rateLimits?.cost) },
+      cost: {
+        tokenizer: r.cost?.tokenizer ?? 'o200k_base',
+        defaultMaxTokens: r.cost?.defaultMaxTokens ?? DEFAULT_MAX_TOKENS_RESERVED,
+        enforceMaxTokens: r.cost?.enforceMaxTokens ?? true,
       },
     };
   });
@@ -225,10 +272,18 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
       timeoutMs: u.timeout !== undefined ? durationMs(u.timeout) : DEFAULT_UPSTREAM.timeoutMs,
       connectTimeoutMs: u.connectTimeout !== undefined ? durationMs(u.connectTimeout) : DEFAULT_UPSTREAM.connectTimeoutMs,
       connections: u.connections ?? DEFAULT_UPSTREAM.connections,
+      maxConcurrent: u.maxConcurrent ?? null,
+      queue: { size: u.queue?.size ?? DEFAULT_UPSTREAM.queueSize, timeoutMs: u.queue !== undefined ? durationMs(u.queue.timeout) : DEFAULT_UPSTREAM.queueTimeoutMs },
     });
   }
   const t = s.timeouts ?? {};
+  const keys = resolveKeys(raw, problems);
+  const { tiers, defaultTier } = resolveTiers(raw, keys, problems);
   return {
+    store: resolveStore(raw, problems),
+    tiers,
+    defaultTier,
+    perIp: { requests: rateSpec(raw.perIp?.requests), cost: rateSpec(raw.perIp?.cost) },
     server: {
       host: s.host ?? DEFAULT_SERVER.host,
       port: s.port ?? DEFAULT_SERVER.port,
@@ -253,7 +308,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
     },
     auth: {
       headers: raw.auth.headers ?? [...DEFAULT_AUTH_HEADERS],
-      keys: resolveKeys(raw, problems),
+      keys,
     },
     upstreams,
     routes: resolveRoutes(raw, problems),

@@ -29,6 +29,36 @@ function notYet(what: string): TSchema {
   return Type.Unknown({ description: `${what} — ${NOT_YET}`, 'x-modelgate-not-yet': true });
 }
 
+/** A rate: `rate` units per `per`, at most `burst` at once (default: `rate`). */
+const Rate = Type.Object({
+  rate: Type.Number({ exclusiveMinimum: 0 }),
+  per: Duration,
+  burst: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  algorithm: Type.Optional(Type.Union([Type.Literal('gcra'), Type.Literal('sliding-window')], { description: 'gcra (default; smooth, exact) or sliding-window' })),
+}, strict);
+
+const Tier = Type.Object({
+  requests: Type.Optional(Rate),
+  cost: Type.Optional(Rate),
+  budget: Type.Optional(Type.Object({ cost: Type.Number({ exclusiveMinimum: 0 }), per: Duration }, strict)),
+  concurrency: Type.Optional(Type.Integer({ minimum: 1 })),
+  priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'Admission-queue priority; higher is served first (default 0)' })),
+  exempt: Type.Optional(Type.Boolean({ description: 'No limits at all; still authenticated, counted and logged' })),
+}, strict);
+
+const Tiers = Type.Object({
+  default: Type.Optional(Type.String({ minLength: 1, description: 'Tier of a key that names none' })),
+}, { additionalProperties: Tier });
+
+const Store = Type.Object({
+  kind: Type.Union([Type.Literal('memory'), Type.Literal('redis')]),
+  url: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  onError: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open'), Type.Literal('local')])),
+  replicas: Type.Optional(Type.Integer({ minimum: 1 })),
+  timeout: Type.Optional(Duration),
+  cluster: Type.Optional(Type.Boolean()),
+}, strict);
+
 const Cors = Type.Object({
   origins: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Exact origins allowed; "*" is refused' }),
   methods: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
@@ -76,8 +106,8 @@ const Upstream = Type.Object({
   timeout: Type.Optional(Duration),
   connectTimeout: Type.Optional(Duration),
   connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'Keep-alive connections per target' })),
-  maxConcurrent: Type.Optional(notYet('GPU-slot admission')),
-  queue: Type.Optional(notYet('the admission queue')),
+  maxConcurrent: Type.Optional(Type.Integer({ minimum: 1, description: 'GPU slots: requests at the model server at once' })),
+  queue: Type.Optional(Type.Object({ size: Type.Integer({ minimum: 0 }), timeout: Duration }, strict)),
   breaker: Type.Optional(notYet('the circuit breaker')),
 }, strict);
 
@@ -117,6 +147,12 @@ const Route = Type.Object({
     action: Type.Union([Type.Literal('block'), Type.Literal('flag'), Type.Literal('off')]),
     threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   }, strict)),
+  rateLimits: Type.Optional(Type.Object({ requests: Type.Optional(Rate), cost: Type.Optional(Rate) }, { ...strict, description: 'Per-key limits on this route, on top of the tier' })),
+  cost: Type.Optional(Type.Object({
+    tokenizer: Type.Optional(Type.Union([Type.Literal('o200k_base'), Type.Literal('cl100k_base'), Type.Literal('chars4')])),
+    defaultMaxTokens: Type.Optional(Type.Integer({ minimum: 1, description: 'Completion tokens reserved when a request names no max_tokens' })),
+    enforceMaxTokens: Type.Optional(Type.Boolean({ description: 'Send max_tokens = defaultMaxTokens upstream when the request names none (default true)' })),
+  }, strict)),
   output: Type.Optional(notYet('output protection')),
   models: Type.Optional(notYet('tensor model declarations')),
 }, strict);
@@ -124,10 +160,10 @@ const Route = Type.Object({
 export const ConfigSchema = Type.Object({
   server: Type.Optional(Server),
   admin: Type.Optional(Admin),
-  store: Type.Optional(notYet('shared state stores')),
+  store: Type.Optional(Store),
   auth: Auth,
-  tiers: Type.Optional(notYet('tiers and cost limits')),
-  perIp: Type.Optional(notYet('per-IP rate limits')),
+  tiers: Type.Optional(Tiers),
+  perIp: Type.Optional(Type.Object({ requests: Type.Optional(Rate), cost: Type.Optional(Rate) }, strict)),
   upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Upstream, { minProperties: 1 }),
   routes: Type.Array(Route, { minItems: 1 }),
   logging: Type.Optional(Type.Object({
@@ -139,6 +175,8 @@ export type RawConfig = Static<typeof ConfigSchema>;
 export type RawRoute = Static<typeof Route>;
 export type RawLimits = Static<typeof Limits>;
 export type RawUpstream = Static<typeof Upstream>;
+export type RawRate = Static<typeof Rate>;
+export type RawTier = Static<typeof Tier>;
 
 /** The schema as emitted to schema/modelgate.schema.json. */
 export function jsonSchema(): Record<string, unknown> {

@@ -17,7 +17,38 @@ export interface UpstreamConfig {
   timeoutMs: number;
   connectTimeoutMs: number;
   connections: number;
+  /** GPU slots; null = no admission control. */
+  maxConcurrent: number | null;
+  queue: { size: number; timeoutMs: number };
 }
+
+export interface RateSpec {
+  rate: number;
+  periodMs: number;
+  burst: number;
+  algorithm: 'gcra' | 'sliding-window';
+}
+
+export interface TierConfig {
+  name: string;
+  requests: RateSpec | null;
+  cost: RateSpec | null;
+  budget: { cost: number; periodMs: number } | null;
+  concurrency: number | null;
+  priority: number;
+  exempt: boolean;
+}
+
+export interface StoreConfig {
+  kind: 'memory' | 'redis';
+  url: string;
+  onError: 'fail-closed' | 'fail-open' | 'local';
+  replicas: number;
+  timeoutMs: number;
+  cluster: boolean;
+}
+
+export type TokenizerName = 'o200k_base' | 'cl100k_base' | 'chars4';
 
 export interface RouteConfig {
   /** As written in the config: /v2/models/{model}/infer */
@@ -27,6 +58,9 @@ export interface RouteConfig {
   upstream: string;
   limits: Limits;
   injection: { action: InjectionAction; threshold: number | null };
+  /** Per-key limits on this route, on top of the tier's. */
+  rateLimits: { requests: RateSpec | null; cost: RateSpec | null };
+  cost: { tokenizer: TokenizerName; defaultMaxTokens: number; enforceMaxTokens: boolean };
 }
 
 export interface CorsConfig {
@@ -53,5 +87,10 @@ export interface ModelgateConfig {
   auth: { headers: string[]; keys: ApiKeyEntry[] };
   upstreams: Map<string, UpstreamConfig>;
   routes: RouteConfig[];
+  store: StoreConfig;
+  tiers: Map<string, TierConfig>;
+  /** The tier of a key that names none; null = such keys have no limits but per-IP ones. */
+  defaultTier: string | null;
+  perIp: { requests: RateSpec | null; cost: RateSpec | null };
   logging: { level: string };
 }

@@ -4,7 +4,7 @@
  * error table, key ids from the configuration. No label ever holds a key, a prompt or a path
  * the client chose.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -14,6 +14,10 @@ export interface Metrics {
   injections: Counter<'route' | 'action'>;
   policyFailures: Counter<'policy' | 'outcome'>;
   upstreamErrors: Counter<'upstream' | 'kind'>;
+  cost: Counter<'key' | 'route'>;
+  storeFailures: Counter<'mode'>;
+  slotsInUse: Gauge<'upstream'>;
+  queueLength: Gauge<'upstream'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -34,5 +38,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     injections: new Counter({ name: 'modelgate_injection_detected_total', help: 'Prompt-injection detections, by route and configured action', labelNames: ['route', 'action'], registers }),
     policyFailures: new Counter({ name: 'modelgate_policy_failures_total', help: 'Policies that threw or timed out; outcome=fail-open means the request went on', labelNames: ['policy', 'outcome'], registers }),
     upstreamErrors: new Counter({ name: 'modelgate_upstream_errors_total', help: 'Upstream failures, by upstream and kind', labelNames: ['upstream', 'kind'], registers }),
+    cost: new Counter({ name: 'modelgate_cost_units_total', help: 'Cost units charged after reconciliation (tokens, pixels/1000, tensor elements/1000), by key id and route', labelNames: ['key', 'route'], registers }),
+    storeFailures: new Counter({ name: 'modelgate_store_failures_total', help: 'Limit-store calls that failed, by the onError mode applied (fail-open = admitted unchecked)', labelNames: ['mode'], registers }),
+    slotsInUse: new Gauge({ name: 'modelgate_gpu_slots_in_use', help: 'Requests holding a GPU slot, by upstream', labelNames: ['upstream'], registers }),
+    queueLength: new Gauge({ name: 'modelgate_admission_queue_length', help: 'Requests waiting for a GPU slot, by upstream', labelNames: ['upstream'], registers }),
   };
 }

@@ -6,6 +6,8 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { RouteConfig } from '../config/types.js';
 import type { Denial } from '../errors.js';
+import type { Usage } from '../protocols/openai/usage.js';
+import type { Reservation } from '../limits/limiter.js';
 
 export type Phase = 'accept' | 'request' | 'body' | 'inspect' | 'admit' | 'forward' | 'respond' | 'settle';
 
@@ -22,6 +24,32 @@ export interface Inspection {
   stream: boolean;
   /** Requested completion tokens (max_tokens / max_completion_tokens), when named. */
   maxTokens: number | null;
+  /** Messages (chat) or prompts/inputs: each carries a few tokens of framing. */
+  items: number;
+  /** Prompt tokens given as token ids (completions, embeddings): counted as they are. */
+  tokenIds: number;
+  /** Choices requested (n, or best_of when larger). */
+  choices: number;
+}
+
+/** What admission took: undone or corrected in settle. */
+export interface Admission {
+  estimate: { promptTokens: number; completionTokens: number; total: number };
+  reservation: Reservation | null;
+  releaseLease: (() => Promise<void>) | null;
+  releaseSlot: (() => void) | null;
+}
+
+/** What the respond phase saw, for reconciliation. */
+export interface Outcome {
+  /** The model server answered (any status). */
+  reached: boolean;
+  status: number;
+  usage: Usage | null;
+  /** Generated text seen in a stream (bounded), counted when no usage arrives. */
+  streamedText: string;
+  /** modelgate asked for stream usage itself: the usage-only chunk is not the client's. */
+  stripUsageChunk: boolean;
 }
 
 export interface RequestContext {
@@ -36,12 +64,16 @@ export interface RequestContext {
   readonly ip: string;
   /** The request stream; only the body phase reads it. */
   readonly raw: IncomingMessage;
+  /** Aborts when the client's connection closes (stops queue waits and upstream requests). */
+  readonly clientGone: AbortSignal;
   identity: Identity | null;
   /** Decoded (decompressed) body bytes as they arrived. */
   rawBody: Buffer | null;
   /** Parsed JSON body. */
   body: unknown;
   inspection: Inspection | null;
+  admission: Admission | null;
+  outcome: Outcome;
   /** Headers every response to this request carries (CORS, …), errors included. */
   responseHeaders: Record<string, string>;
   /** The denial this request was answered with, if any (for settle's metrics and log). */

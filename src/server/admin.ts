@@ -12,6 +12,8 @@ export interface AdminDeps {
   config: ModelgateConfig;
   metrics: Metrics;
   isReady: () => boolean;
+  /** Refresh gauges right before a scrape. */
+  beforeScrape?: () => void;
 }
 
 function sha(s: string): Buffer {
@@ -35,6 +37,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => (deps.isReady() ? reply.send({ status: 'ready' }) : reply.code(503).send({ status: 'not ready' })));
   app.get('/metrics', async (_req, reply) => {
+    deps.beforeScrape?.();
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });

@@ -10,11 +10,17 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { UpstreamTargets } from '../upstream/targets.js';
 import { buildPublicApp } from './public.js';
 import { buildAdminApp } from './admin.js';
+import { createStore } from '../limits/stores/index.js';
+import type { Store } from '../limits/stores/types.js';
+import { Limiter } from '../limits/limiter.js';
+import { Admission } from '../upstream/admission.js';
 
 export interface GatewayOptions {
   logger?: Logger;
   /** Collect Node's default process metrics (on by default). */
   defaultMetrics?: boolean;
+  /** Use this store instead of the one the configuration names (tests). */
+  store?: Store;
 }
 
 export interface Gateway {
@@ -23,6 +29,9 @@ export interface Gateway {
   metrics: Metrics;
   app: FastifyInstance;
   admin: FastifyInstance;
+  store: Store;
+  limiter: Limiter;
+  admissions: Map<string, Admission>;
   /** Base URL of the public listener once started, e.g. http://127.0.0.1:8080 */
   url: string;
   adminUrl: string;
@@ -41,12 +50,39 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
   const upstreams = new Map<string, UpstreamTargets>();
   for (const [name, u] of config.upstreams) upstreams.set(name, new UpstreamTargets(u));
+  const store = opts.store ?? createStore(config.store.kind === 'redis'
+    ? { kind: 'redis', url: config.store.url, commandTimeoutMs: config.store.timeoutMs, cluster: config.store.cluster }
+    : { kind: 'memory' });
+  const limiter = new Limiter(config, store, {
+    storeFailed(mode, err) {
+      metrics.storeFailures.inc({ mode });
+      logger.warn({ mode, err: (err as Error).message }, mode === 'fail-open' ? 'limit store unavailable; admitting unchecked (fail-open)' : 'limit store unavailable');
+    },
+  });
+  const admissions = new Map<string, Admission>();
+  for (const [name, u] of config.upstreams) {
+    if (u.maxConcurrent === null) continue;
+    const a = new Admission({ maxConcurrent: u.maxConcurrent, queueSize: u.queue.size, queueTimeoutMs: u.queue.timeoutMs });
+    admissions.set(name, a);
+  }
+  const gauges = (): void => {
+    for (const [name, a] of admissions) {
+      metrics.slotsInUse.set({ upstream: name }, a.slotsInUse);
+      metrics.queueLength.set({ upstream: name }, a.queueLength);
+    }
+  };
   let ready = false;
-  const app = buildPublicApp({ config, upstreams, logger, metrics });
-  const admin = buildAdminApp({ config, metrics, isReady: () => ready });
+  const app = buildPublicApp({ config, upstreams, logger, metrics, limits: { limiter, admissions } });
+  const admin = buildAdminApp({ config, metrics, isReady: () => ready, beforeScrape: gauges });
   const gw: Gateway = {
-    config, logger, metrics, app, admin, url: '', adminUrl: '',
+    config, logger, metrics, app, admin, store, limiter, admissions, url: '', adminUrl: '',
     async start() {
+      // Give a shared store a moment to connect, but start anyway while it is down: store.onError
+      // decides what requests get until it answers (ioredis keeps reconnecting in the background).
+      const waitable = store as Partial<{ waitReady(ms: number): Promise<boolean> }>;
+      if (typeof waitable.waitReady === 'function' && !(await waitable.waitReady(2000))) {
+        logger.warn({ store: config.store.kind, onError: config.store.onError }, 'limit store not reachable at start; applying store.onError');
+      }
       await admin.listen({ host: config.admin.host, port: config.admin.port });
       await app.listen({ host: config.server.host, port: config.server.port });
       gw.url = urlOf(app);
@@ -59,6 +95,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       await app.close();
       await admin.close();
       await Promise.all([...upstreams.values()].map((u) => u.close()));
+      if (opts.store === undefined) await store.close();
       logger.flush?.();
     },
   };

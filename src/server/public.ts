@@ -21,7 +21,7 @@ import { upstreamHeaderFilter } from '../upstream/headers.js';
 import type { UpstreamTargets } from '../upstream/targets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { compileRoutes, routerPath, upstreamPath, type CompiledRoute } from './routes.js';
+import { compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
 import { settle } from './settle.js';
 
 export interface PublicDeps {
@@ -29,6 +29,7 @@ export interface PublicDeps {
   upstreams: Map<string, UpstreamTargets>;
   logger: Logger;
   metrics: Metrics;
+  limits: LimitDeps;
 }
 
 const NO_ROUTE = '(none)';
@@ -116,11 +117,12 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   const routes = compileRoutes(config, (ctx, families, action) => {
     metrics.injections.inc({ route: ctx.route.path, action });
     logger.warn({ reqId: ctx.id, keyId: ctx.identity?.keyId, route: ctx.route.path, families, action }, 'prompt injection detected');
-  });
+  }, deps.limits);
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
 
-  function newContext(route: CompiledRoute, request: FastifyRequest): RequestContext {
+  function newContext(route: CompiledRoute, request: FastifyRequest, clientGone: AbortSignal): RequestContext {
     return {
+      clientGone,
       id: request.id,
       startedAt: process.hrtime.bigint(),
       route: route.config,
@@ -135,6 +137,8 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
       inspection: null,
       responseHeaders: {},
       denial: null,
+      admission: null,
+      outcome: { reached: false, status: 0, usage: null, streamedText: '', stripUsageChunk: false },
       flags: [],
     };
   }
@@ -142,8 +146,12 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   async function handle(route: CompiledRoute, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.hijack();
     const res = reply.raw;
-    const ctx = newContext(route, request);
-    res.on('close', () => settle(ctx, res, route.label, deps));
+    const gone = new AbortController();
+    const ctx = newContext(route, request, gone.signal);
+    res.on('close', () => {
+      gone.abort();
+      settle(ctx, res, route.label, deps);
+    });
     try {
       const denial = await runPolicies(route.policies, ctx, sink);
       if (denial !== undefined) return sendDenial(ctx, res, denial);

@@ -14,12 +14,15 @@ import { injectionPolicy, type InjectionSink } from '../policies/injection.js';
 import { openaiChat } from '../protocols/openai/chat.js';
 import { openaiCompletions } from '../protocols/openai/completions.js';
 import { openaiEmbeddings } from '../protocols/openai/embeddings.js';
+import { admitPolicy, ipLimitPolicy } from '../policies/admit.js';
+import type { Limiter } from '../limits/limiter.js';
+import type { Admission } from '../upstream/admission.js';
 
 export interface CompiledRoute {
   config: RouteConfig;
   /** The route's metric label. */
   label: string;
-  /** request → body → inspect, in order; admit arrives with cost limits. */
+  /** request → body → inspect → admit, in order. */
   policies: Policy[];
 }
 
@@ -35,18 +38,32 @@ function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): Policy
   return out;
 }
 
-export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink): CompiledRoute[] {
+/** Whether a route has anything for the admit phase to enforce (otherwise the phase is skipped). */
+function needsAdmission(config: ModelgateConfig, route: RouteConfig): boolean {
+  return config.tiers.size > 0 || config.perIp.cost !== null || route.rateLimits.requests !== null
+    || route.rateLimits.cost !== null || config.upstreams.get(route.upstream)?.maxConcurrent != null;
+}
+
+export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission>; }
+
+export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps): CompiledRoute[] {
   const auth = apiKeyAuth(config.auth.keys, config.auth.headers);
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
-  return config.routes.map((route) => {
+  const ipLimit = config.perIp.requests === null ? null : ipLimitPolicy(limits.limiter);
+  return config.routes.map((route, i) => {
     const requestPhase: Policy[] = [];
     if (cors !== null) requestPhase.push(cors);
+    // Per-IP request counting comes before authentication: unauthenticated floods are bounded too.
+    if (ipLimit !== null) requestPhase.push(ipLimit);
     requestPhase.push(auth, requireJson(), declaredLength(route.limits));
     const bodyPhase: Policy[] = [bodyRead(route.limits, config.server.bodyTimeoutMs), jsonBody(route.limits)];
+    const admitPhase: Policy[] = needsAdmission(config, route)
+      ? [admitPolicy(route, i, limits.limiter, limits.admissions.get(route.upstream) ?? null)]
+      : [];
     return {
       config: route,
       label: route.path,
-      policies: [...requestPhase, ...bodyPhase, ...inspectPolicies(route, onInjection)],
+      policies: [...requestPhase, ...bodyPhase, ...inspectPolicies(route, onInjection), ...admitPhase],
     };
   });
 }

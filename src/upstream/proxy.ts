@@ -17,6 +17,8 @@ import type { Dispatcher } from 'undici';
 import { deny, errorBody, type Denial } from '../errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { clientHeaders } from './headers.js';
+import { SseSplitter, type SseEvent } from '../protocols/sse.js';
+import { chunkText, isUsageOnlyChunk, usageOf } from '../protocols/openai/usage.js';
 import type { Target, UpstreamTargets } from './targets.js';
 
 /** Bound on a non-streamed response body held in memory. */
@@ -61,23 +63,48 @@ async function readAll(body: Dispatcher.ResponseData['body']): Promise<Buffer> {
   return Buffer.concat(chunks, size);
 }
 
+/** Generated text kept from a stream for counting when no usage arrives. */
+const MAX_STREAMED_TEXT = 1024 * 1024;
+
+/**
+ * Look at one complete SSE event on its way to the client: note usage and generated text, and
+ * decide whether the client sees it (the usage-only chunk modelgate asked for itself is removed).
+ */
+function observeEvent(ctx: RequestContext, ev: SseEvent): boolean {
+  if (ev.data === null || ev.data === '[DONE]' || ev.data.charCodeAt(0) !== 0x7b) return true;
+  let v: unknown;
+  try { v = JSON.parse(ev.data); } catch { return true; }
+  const o = ctx.outcome;
+  const u = usageOf(v);
+  if (u !== null) o.usage = u;
+  if (o.streamedText.length < MAX_STREAMED_TEXT) o.streamedText += chunkText(v);
+  return !(o.stripUsageChunk && isUsageOnlyChunk(v));
+}
+
 function relayStream(ctx: RequestContext, res: ServerResponse, data: Dispatcher.ResponseData, hooks: ForwardHooks): Promise<void> {
   res.writeHead(data.statusCode, { ...hooks.baseHeaders(ctx), ...clientHeaders(data.headers), 'cache-control': 'no-cache' });
   res.flushHeaders();
+  const sse = new SseSplitter();
   return new Promise<void>((resolve) => {
     const body = data.body;
-    body.on('data', (chunk: Buffer) => {
-      if (!res.write(chunk)) body.pause();
-    });
-    res.on('drain', () => body.resume());
-    body.on('end', () => { res.end(); resolve(); });
-    body.on('error', (err: unknown) => {
+    const fail = (err: unknown): void => {
       if (!res.destroyed) {
         hooks.upstreamFailed(ctx, 'stream', { code: errCode(err) });
         res.end(sseError(ctx.id));
       }
+      body.destroy();
       resolve();
+    };
+    body.on('data', (chunk: Buffer) => {
+      let events: SseEvent[];
+      try { events = sse.push(chunk); } catch (err) { return fail(err); }
+      let out = '';
+      for (const ev of events) if (observeEvent(ctx, ev)) out += ev.raw;
+      if (out.length > 0 && !res.write(out)) body.pause();
     });
+    res.on('drain', () => body.resume());
+    body.on('end', () => { res.end(sse.rest()); resolve(); });
+    body.on('error', fail);
   });
 }
 
@@ -119,6 +146,8 @@ export async function forward(
   if (data === null) return hooks.sendDenial(ctx, res, denialFor(lastCode));
 
   const status = data.statusCode;
+  ctx.outcome.reached = true;
+  ctx.outcome.status = status;
   if (status >= 500 || status === 401 || status === 403 || status === 407) {
     let length = 0;
     try { length = (await readAll(data.body)).length; } catch { /* the status says enough */ }
@@ -136,6 +165,9 @@ export async function forward(
     const code = errCode(err);
     hooks.upstreamFailed(ctx, 'body', { code });
     return hooks.sendDenial(ctx, res, denialFor(code));
+  }
+  if (status < 300 && typeof ct === 'string' && ct.startsWith('application/json')) {
+    try { ctx.outcome.usage = usageOf(JSON.parse(body.toString('utf8'))); } catch { /* not JSON after all: nothing to reconcile from */ }
   }
   res.writeHead(status, { ...hooks.baseHeaders(ctx), ...clientHeaders(data.headers), 'content-length': String(body.length) });
   res.end(body);

@@ -39,8 +39,9 @@ test('the design example fails only on keys of later releases, each saying so', 
   const ps = problems(text, DOC_ENV);
   assert.ok(ps.length > 0);
   for (const p of ps) assert.match(p, /not supported yet/);
-  assert.ok(ps.some((p) => p.startsWith('tiers:')));
-  assert.ok(ps.some((p) => p.startsWith('upstreams.llm.maxConcurrent:')));
+  assert.ok(ps.some((p) => p.startsWith('server.tls:')));
+  assert.ok(ps.some((p) => p.startsWith('upstreams.llm.breaker:')));
+  assert.ok(!ps.some((p) => /^(tiers|perIp|store)\b/.test(p)), 'cost-aware limits are supported');
 });
 
 test('defaults are filled in', () => {
@@ -109,4 +110,19 @@ test('units', () => {
 
 test('schema/modelgate.schema.json is in sync with the code (run `npm run schema` after changing it)', () => {
   assert.equal(readFileSync('schema/modelgate.schema.json', 'utf8'), schemaText());
+});
+
+test('tiers: keys must name existing tiers; exempt tiers have no limits; redis needs a url', () => {
+  const withTier = MINIMAL.replace('{ id: k, hash', '{ id: k, tier: gold, hash');
+  assert.deepEqual(problems(withTier), ['auth.keys[0].tier: no tier named "gold" under tiers']);
+  assert.deepEqual(problems(`${withTier}\ntiers: { gold: { requests: { rate: 10, per: 1m } } }`), []);
+  assert.deepEqual(problems(`${MINIMAL}\ntiers: { default: nope }`), ['tiers.default: no tier named "nope"']);
+  assert.deepEqual(problems(`${MINIMAL}\ntiers: { x: { exempt: true, concurrency: 2 } }`), ['tiers.x: an exempt tier has no limits; remove them or exempt']);
+  assert.deepEqual(problems(`${MINIMAL}\nstore: { kind: redis }`), ['store.url: required when kind is redis']);
+  assert.deepEqual(problems(`${MINIMAL}\ntiers: { x: { requests: { rate: 10, per: 1m, burstt: 1 } } }`), ['tiers.x.requests.burstt: unknown key']);
+  const c = loadConfigText(`${withTier}\ntiers: { gold: { cost: { rate: 100, per: 1m }, budget: { cost: 1000, per: 1d } } }`, {});
+  assert.deepEqual(c.tiers.get('gold')?.cost, { rate: 100, periodMs: 60_000, burst: 100, algorithm: 'gcra' });
+  assert.deepEqual(c.tiers.get('gold')?.budget, { cost: 1000, periodMs: 86_400_000 });
+  assert.equal(c.store.kind, 'memory');
+  assert.equal(c.store.timeoutMs, 50);
 });

@@ -12,10 +12,14 @@
 //      some rule, try that rule's sticky regex right there;
 //   3. run the handful of non-token rules (compact view, emoji, identifiers);
 //   4. count distinct lexicon words;
-//   5. sum the weights of the matched signals.
+//   5. weigh each match by its context (context.ts): a negated, guarded or
+//      merely mentioned match counts less or not at all, and the rule keeps
+//      looking for a match that counts fully;
+//   6. sum the weights of the matched signals.
 // No rule regex is ever run over the whole text per rule, so the cost grows
 // with the number of key-word hits rather than with rules × text length.
 
+import { contextFactor, type ContextCheck } from './context.js';
 import { compactView, normalizeForDetection } from './normalize.js';
 import { LEXICON_RULES, PATTERN_RULES, type PatternRule, type RuleView } from './rules.js';
 
@@ -48,6 +52,7 @@ export const DEFAULT_INJECTION_THRESHOLD = 1.0;
 interface Signal {
   readonly family: string;
   readonly weight: number;
+  readonly context: readonly ContextCheck[];
 }
 
 interface CompiledScanRule {
@@ -116,16 +121,16 @@ function compileRegex(id: string, source: string, flags: string): RegExp {
 function compileTables(): CompiledTables {
   const signals: Signal[] = [];
   const signalIndex = new Map<string, number>();
-  const signalFor = (id: string, family: string, weight: number): number => {
+  const signalFor = (id: string, family: string, weight: number, context: readonly ContextCheck[]): number => {
     const known = signalIndex.get(id);
     if (known !== undefined) {
       const s = signals[known];
-      if (s && (s.family !== family || s.weight !== weight)) {
-        throw new Error(`injection rule ${id}: rules sharing an id must share family and weight`);
+      if (s && (s.family !== family || s.weight !== weight || s.context.join() !== context.join())) {
+        throw new Error(`injection rule ${id}: rules sharing an id must share family, weight and context checks`);
       }
       return known;
     }
-    signals.push({ family, weight });
+    signals.push({ family, weight, context });
     signalIndex.set(id, signals.length - 1);
     return signals.length - 1;
   };
@@ -145,10 +150,16 @@ function compileTables(): CompiledTables {
   // so RegExp.test tries exactly one start position (lastIndex).
   const scanRules: CompiledScanRule[] = [];
   for (const r of PATTERN_RULES) {
-    const signal = signalFor(r.id, r.family, r.weight);
+    const signal = signalFor(r.id, r.family, r.weight, r.context);
     if (r.mode === 'anchored') {
       for (const e of r.entries) {
-        const entry = { signal, re: compileRegex(r.id, e.source, 'uy') };
+        const re = compileRegex(r.id, e.source, 'uy');
+        // The only capturing groups allowed are the look-behind leads (see leadLength).
+        const groups = (new RegExp(`${e.source}|`, 'u').exec('')?.length ?? 1) - 1;
+        if (groups !== e.source.split('(?<=(').length - 1) {
+          throw new Error(`injection rule ${r.id}: unexpected capturing group`);
+        }
+        const entry = { signal, re };
         for (const tok of e.tokens) tokenInfo(tok).entries.push(entry);
       }
     } else {
@@ -163,7 +174,7 @@ function compileTables(): CompiledTables {
       if (!l.includes(idx)) l.push(idx);
     }
     // Lexicon weights vary by tier, so the signal's nominal weight is unused.
-    return { signal: signalFor(r.id, r.family, 0), family: r.family, tiers: r.tiers };
+    return { signal: signalFor(r.id, r.family, 0, []), family: r.family, tiers: r.tiers };
   });
 
   const shapes = new Uint8Array(SHAPE_TABLE_SIZE);
@@ -172,15 +183,57 @@ function compileTables(): CompiledTables {
   return { signals, scanRules, lexicons, tokens, shapes, needsCompact: scanRules.some((r) => r.view === 'compact') };
 }
 
-/** Try a sticky regex at every occurrence of any of the substrings. */
-function substringAnchoredMatch(re: RegExp, substrings: readonly string[], subject: string): boolean {
+/**
+ * Try a sticky regex at every occurrence of any of the substrings; `weigh`
+ * gives each match [start, end) its context factor. Returns the best factor
+ * (0 when nothing matched), stopping at the first match that counts fully.
+ */
+function substringAnchoredMatch(
+  re: RegExp,
+  substrings: readonly string[],
+  subject: string,
+  weigh: (start: number, end: number) => number,
+): number {
+  let best = 0;
   for (const sub of substrings) {
     for (let at = subject.indexOf(sub); at >= 0; at = subject.indexOf(sub, at + 1)) {
       re.lastIndex = at;
-      if (re.test(subject)) return true;
+      if (!re.test(subject)) continue;
+      const f = weigh(at, re.lastIndex);
+      if (f >= 1) return 1;
+      if (f > best) best = f;
     }
   }
-  return false;
+  return best;
+}
+
+/** Start of the whole match of an anchored entry: the key position minus the captured look-behind lead. */
+function leadLength(m: RegExpExecArray): number {
+  for (let g = 1; g < m.length; g++) {
+    const lead = m[g];
+    if (lead !== undefined) return lead.length;
+  }
+  return 0;
+}
+
+/**
+ * Map positions in the compact (letters-only) view back to the normalised
+ * text: entry k is the index of the k-th letter; entry length is the text length.
+ */
+function compactPositions(normalized: string): Int32Array {
+  let letters = 0;
+  for (let i = 0; i < normalized.length; i++) {
+    const c = normalized.charCodeAt(i);
+    if (c >= 97 && c <= 122) letters++;
+  }
+  const map = new Int32Array(letters + 1);
+  let k = 0;
+  for (let i = 0; i < normalized.length; i++) {
+    const c = normalized.charCodeAt(i);
+    if (c >= 97 && c <= 122) map[k++] = i;
+  }
+  map[letters] = normalized.length;
+  return map;
 }
 
 function lexiconWeight(tiers: readonly (readonly [number, number])[], distinct: number): number {
@@ -199,13 +252,11 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
 
   function scan(text: string): InjectionResult {
     const normalized = normalizeForDetection(text);
-    const matched = new Uint8Array(t.signals.length);
-    const familyWeight = new Map<string, number>();
-    let score = 0;
-    const add = (signal: number, family: string, weight: number): void => {
-      matched[signal] = 1;
-      score += weight;
-      familyWeight.set(family, (familyWeight.get(family) ?? 0) + weight);
+    // Best context factor seen per signal (0 = no counting match yet). A
+    // signal is only skipped once a match counted fully.
+    const factor = new Float64Array(t.signals.length);
+    const credit = (signal: number, f: number): void => {
+      if (f > (factor[signal] ?? 0)) factor[signal] = f;
     };
 
     // One pass over the tokens ([a-z0-9]+ runs): try the anchored rules keyed
@@ -227,12 +278,13 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
       const info = t.tokens.get(token);
       if (!info) continue;
       for (const e of info.entries) {
-        if (matched[e.signal] === 1) continue;
+        if (factor[e.signal] === 1) continue;
         e.re.lastIndex = at;
-        if (e.re.test(normalized)) {
-          const s = t.signals[e.signal];
-          if (s) add(e.signal, s.family, s.weight);
-        }
+        const m = e.re.exec(normalized);
+        if (!m) continue;
+        const s = t.signals[e.signal];
+        if (!s) continue;
+        credit(e.signal, s.context.length === 0 ? 1 : contextFactor(normalized, at - leadLength(m), e.re.lastIndex, s.context));
       }
       for (const li of info.lexicons) lexSeen[li]?.add(token);
     }
@@ -240,23 +292,44 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     // Non-token rules: compact-view rules are tried at each occurrence of
     // their start substrings; scan rules (emoji tags, identifiers) search the
     // text only when a prefilter substring occurs.
+    // Compact-view matches are weighed at the corresponding text positions.
     const compact = t.needsCompact ? compactView(normalized) : '';
+    let positions: Int32Array | undefined;
     for (const rule of t.scanRules) {
-      if (matched[rule.signal] === 1) continue;
-      const subject = rule.view === 'compact' ? compact : normalized;
-      let hit: boolean;
-      if (rule.mode === 'substring-anchored') {
-        hit = substringAnchoredMatch(rule.re, rule.substrings, subject);
-      } else {
-        hit = (rule.substrings.length === 0 || rule.substrings.some((sub) => subject.includes(sub))) && rule.re.test(subject);
-      }
+      if (factor[rule.signal] === 1) continue;
       const s = t.signals[rule.signal];
-      if (hit && s) add(rule.signal, s.family, s.weight);
+      if (!s) continue;
+      const subject = rule.view === 'compact' ? compact : normalized;
+      if (rule.mode === 'substring-anchored') {
+        credit(rule.signal, substringAnchoredMatch(rule.re, rule.substrings, subject, (start, end) => {
+          if (s.context.length === 0) return 1;
+          if (rule.view !== 'compact') return contextFactor(normalized, start, end, s.context);
+          positions ??= compactPositions(normalized);
+          const from = positions[start] ?? 0;
+          const to = end > 0 ? (positions[end - 1] ?? normalized.length - 1) + 1 : from;
+          return contextFactor(normalized, from, to, s.context);
+        }));
+      } else if (rule.substrings.length === 0 || rule.substrings.some((sub) => subject.includes(sub))) {
+        // Scan rules are weighed at their first match only (they are weak, rare signals).
+        const m = rule.re.exec(subject);
+        if (m) credit(rule.signal, s.context.length === 0 ? 1 : contextFactor(normalized, m.index, m.index + m[0].length, s.context));
+      }
     }
 
+    const familyWeight = new Map<string, number>();
+    let score = 0;
+    const add = (family: string, weight: number): void => {
+      if (weight <= 0) return;
+      score += weight;
+      familyWeight.set(family, (familyWeight.get(family) ?? 0) + weight);
+    };
+    t.signals.forEach((s, i) => {
+      const f = factor[i] ?? 0;
+      if (f > 0) add(s.family, s.weight * f);
+    });
     t.lexicons.forEach((rule, k) => {
       const w = lexiconWeight(rule.tiers, lexSeen[k]?.size ?? 0);
-      if (w > 0 && matched[rule.signal] !== 1) add(rule.signal, rule.family, w);
+      if (w > 0 && (factor[rule.signal] ?? 0) === 0) add(rule.family, w);
     });
 
     // Report families strongest first, so findings[0] is the best explanation.

@@ -116,7 +116,7 @@ const LEET: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '
 /**
  * Spelled-out words: at least three single letters, each separated by the
  * same one-character separator (space, '.', '-', '_', '*', '/', '|', '+', '~').
- * Requiring the same separator throughout (backreference \2) means
+ * Requiring the same separator throughout (backreference \3) means
  * "i g n o r e  a l l" (double space between words) becomes "ignore all", and
  * "i.g.n.o.r.e a.l.l" becomes "ignore all". A letter-by-letter phrase with
  * single spaces everywhere collapses into one run ("ignoreall"); the detector

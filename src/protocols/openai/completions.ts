@@ -26,7 +26,7 @@ export function openaiCompletions(limits: Limits): Policy {
     run: function openaiCompletionsPolicy(ctx) {
       if (!validate(ctx.body)) return deny('MG_REQUEST_INVALID', ajv.errorsText(validate.errors));
       const req = ctx.body as CompletionBody;
-      const { texts, sizes } = promptItems(req.prompt);
+      const { texts, sizes, tokenIds } = promptItems(req.prompt);
       if (sizes.length > limits.maxInputs) return deny('MG_TOO_MANY_INPUTS');
       let total = 0;
       for (const s of sizes) {
@@ -43,7 +43,7 @@ export function openaiCompletions(limits: Limits): Policy {
       if (common !== undefined) return common;
       if (req.best_of != null && req.best_of > limits.maxBestOf) return deny('MG_PARAM_OUT_OF_RANGE', 'best_of');
       if (req.logprobs != null && req.logprobs > limits.maxLogprobs) return deny('MG_PARAM_OUT_OF_RANGE', 'logprobs');
-      ctx.inspection = { texts, totalChars: total, stream: req.stream === true, maxTokens };
+      ctx.inspection = { texts, totalChars: total, stream: req.stream === true, maxTokens, items: sizes.length, tokenIds, choices: Math.max(req.n ?? 1, req.best_of ?? 1) * sizes.length };
       return undefined;
     },
   };

@@ -14,7 +14,7 @@ export function openaiEmbeddings(limits: Limits): Policy {
     onError: 'fail-closed',
     run: function openaiEmbeddingsPolicy(ctx) {
       if (!validate(ctx.body)) return deny('MG_REQUEST_INVALID', ajv.errorsText(validate.errors));
-      const { texts, sizes } = promptItems((ctx.body as { input: unknown }).input);
+      const { texts, sizes, tokenIds } = promptItems((ctx.body as { input: unknown }).input);
       if (sizes.length > limits.maxInputs) return deny('MG_TOO_MANY_INPUTS');
       let total = 0;
       for (const s of sizes) {
@@ -22,7 +22,7 @@ export function openaiEmbeddings(limits: Limits): Policy {
         total += s;
       }
       if (total > limits.maxTotalChars) return deny('MG_PROMPT_TOO_LONG');
-      ctx.inspection = { texts, totalChars: total, stream: false, maxTokens: null };
+      ctx.inspection = { texts, totalChars: total, stream: false, maxTokens: 0, items: sizes.length, tokenIds, choices: 1 };
       return undefined;
     },
   };

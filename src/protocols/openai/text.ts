@@ -26,19 +26,23 @@ export function contentTexts(content: unknown, out: string[]): number {
  * arrays count 4 characters per token, the usual English average, so that a token prompt cannot
  * slip under the character caps.
  */
-export function promptItems(input: unknown): { texts: string[]; sizes: number[] } {
+export function promptItems(input: unknown): { texts: string[]; sizes: number[]; tokenIds: number } {
   const texts: string[] = [];
   const sizes: number[] = [];
+  let tokenIds = 0;
   const one = (v: unknown): void => {
     if (typeof v === 'string') {
       texts.push(v);
       sizes.push(v.length);
-    } else if (Array.isArray(v)) sizes.push(v.length * 4);
+    } else if (Array.isArray(v)) {
+      sizes.push(v.length * 4);
+      tokenIds += v.length;
+    }
   };
   if (typeof input === 'string') one(input);
   else if (Array.isArray(input)) {
     if (input.length > 0 && typeof input[0] === 'number') one(input);
     else for (const v of input) one(v);
   }
-  return { texts, sizes };
+  return { texts, sizes, tokenIds };
 }

@@ -1,0 +1,246 @@
+/**
+ * The embedded store: one replica, O(1) per op, bounded memory.
+ *
+ * All state lives in ONE Map whose insertion order doubles as an LRU list (every write deletes and
+ * re-inserts its entry, moving it to the end). Memory is kept bounded two ways:
+ *   1. Idle state is swept lazily: each call advances a persistent iterator over at most SWEEP_STEP
+ *      entries and deletes the ones that no longer affect any decision (a bucket whose TAT <= now is
+ *      full; a sliding window two windows old is empty; a budget of a past window is over; a lease
+ *      set whose leases all expired is empty). Deleting those is exact: no decision changes.
+ *   2. A hard cap `maxEntries`: beyond it, the least recently written entries are dropped. This one is
+ *      NOT exact, and that is the trade-off: an evicted bucket/window comes back full, an evicted
+ *      budget comes back unspent, an evicted lease set forgets its holders. Under a flood of distinct
+ *      keys (e.g. spoofed per-IP scopes) the cap sacrifices the coldest keys' memory rather than the
+ *      process's. Size it well above the number of keys active within one period.
+ * No timers: a store with no traffic simply does not change, so nothing needs to run in background.
+ */
+import {
+  budgetConsume, budgetPeek, budgetWindowStart, checkBucketOp, checkBudget, checkBudgetOp, checkLease, checkLimit,
+  gcraAdjust, gcraConsume, gcraPeek, windowAdjust, windowConsume, windowPeek,
+  type Peek, type WindowState,
+} from '../gcra.js';
+import type { Adjustment, BucketOp, BudgetAdjustment, BudgetOp, ConsumeResult, LeaseResult, OpResult, Store } from './types.js';
+
+export interface MemoryStoreOptions {
+  /** Hard cap on stored entries (buckets + windows + budgets + lease sets). Default 1,000,000. */
+  maxEntries?: number;
+  /** Clock (epoch ms); injectable for tests. Default Date.now. */
+  now?: () => number;
+}
+
+export type MemoryStore = Store & {
+  /** Number of stored entries (for tests and metrics). */
+  size(): number;
+};
+
+type Entry =
+  | { t: 'gcra'; tat: number }
+  | { t: 'window'; periodMs: number; state: WindowState }
+  | { t: 'budget'; periodMs: number; windowStart: number; spent: number }
+  | { t: 'lease'; leases: Map<string, number> };
+
+/** Entries examined per call by the lazy sweep; enough to outpace creation (<= 1 + ops per call). */
+const SWEEP_STEP = 8;
+
+/** Entry is past its usefulness at `now` (deleting it changes no decision). */
+function idle(e: Entry, now: number): boolean {
+  switch (e.t) {
+    case 'gcra': return e.tat <= now;
+    case 'window': return (e.state.window + 2) * e.periodMs <= now;
+    case 'budget': return e.windowStart + e.periodMs <= now;
+    case 'lease':
+      for (const [id, exp] of e.leases) if (exp <= now) e.leases.delete(id);
+      return e.leases.size === 0;
+  }
+}
+
+// Map keys: a type tag first, so the same logical key used as a bucket and as a budget never clash.
+const gcraKey = (key: string): string => `b|${key}`;
+const windowKey = (key: string): string => `w|${key}`;
+const budgetKey = (key: string, periodMs: number): string => `g|${periodMs}|${key}`;
+const leaseKey = (key: string): string => `l|${key}`;
+
+export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
+  const maxEntries = opts.maxEntries ?? 1_000_000;
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be an integer >= 1');
+  const clock = opts.now ?? Date.now;
+  const map = new Map<string, Entry>();
+  let sweeper: Iterator<[string, Entry]> = map.entries();
+  let evictor: Iterator<string> = map.keys();
+  let closed = false;
+
+  function sweep(now: number): void {
+    for (let i = 0; i < SWEEP_STEP; i++) {
+      const n = sweeper.next();
+      if (n.done === true) {
+        sweeper = map.entries(); // start over next call; Map iterators survive deletes/inserts
+        return;
+      }
+      const [k, e] = n.value;
+      if (idle(e, now)) map.delete(k);
+    }
+  }
+
+  /** Write (or delete when idle) and move to the LRU tail; enforce the hard cap. */
+  function put(k: string, e: Entry, now: number): void {
+    map.delete(k);
+    if (idle(e, now)) return;
+    map.set(k, e);
+    while (map.size > maxEntries) {
+      // A persistent iterator, not map.keys().next(): V8 leaves deleted slots in place until a
+      // rehash, so restarting from the front would rescan every tombstone (O(n) per eviction).
+      // Everything before the iterator was deleted or re-inserted behind it, so its next entry is
+      // always the least recently written one.
+      let oldest = evictor.next();
+      if (oldest.done === true) {
+        evictor = map.keys();
+        oldest = evictor.next();
+        if (oldest.done === true) break;
+      }
+      map.delete(oldest.value);
+    }
+  }
+
+  function budgetSpentAt(k: string, now: number, periodMs: number, staged?: Map<string, Entry>): number {
+    const e = staged?.get(k) ?? map.get(k);
+    return e?.t === 'budget' && e.windowStart === budgetWindowStart(now, periodMs) ? e.spent : 0;
+  }
+
+  function ensureOpen(): void {
+    if (closed) throw new Error('memory store is closed');
+  }
+
+  return {
+    kind: 'memory',
+
+    async consume(buckets: BucketOp[], budgets: BudgetOp[]): Promise<ConsumeResult & { budgetWindowStart: number }> {
+      ensureOpen();
+      buckets.forEach(checkBucketOp);
+      budgets.forEach(checkBudgetOp);
+      const now = clock();
+      sweep(now);
+      // Decide against a staged copy so that ops on the same key see each other, and nothing is
+      // written unless every op allows (all-or-nothing).
+      const staged = new Map<string, Entry>();
+      const peeks: (() => Peek)[] = [];
+      const bucketResults: OpResult[] = [];
+      const budgetResults: OpResult[] = [];
+      let allowed = true;
+
+      for (const op of buckets) {
+        const lim = op.limit;
+        if (lim.kind === 'gcra') {
+          const k = gcraKey(op.key);
+          const orig = map.get(k);
+          const cur = staged.get(k) ?? orig;
+          const d = gcraConsume(cur?.t === 'gcra' ? cur.tat : undefined, now, lim, op.cost);
+          if (d.allowed) staged.set(k, { t: 'gcra', tat: d.newTat });
+          peeks.push(() => gcraPeek(orig?.t === 'gcra' ? orig.tat : undefined, now, lim));
+          bucketResults.push({ key: op.key, allowed: d.allowed, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs });
+          allowed &&= d.allowed;
+        } else {
+          const k = windowKey(op.key);
+          const orig = map.get(k);
+          const cur = staged.get(k) ?? orig;
+          const d = windowConsume(cur?.t === 'window' ? cur.state : undefined, now, lim, op.cost);
+          if (d.allowed) staged.set(k, { t: 'window', periodMs: lim.periodMs, state: d.state });
+          peeks.push(() => windowPeek(orig?.t === 'window' ? orig.state : undefined, now, lim));
+          bucketResults.push({ key: op.key, allowed: d.allowed, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs });
+          allowed &&= d.allowed;
+        }
+      }
+      for (const op of budgets) {
+        const k = budgetKey(op.key, op.periodMs);
+        const origSpent = budgetSpentAt(k, now, op.periodMs);
+        const d = budgetConsume(budgetSpentAt(k, now, op.periodMs, staged), now, op.limit, op.periodMs, op.cost);
+        if (d.allowed) staged.set(k, { t: 'budget', periodMs: op.periodMs, windowStart: d.windowStart, spent: d.spent });
+        peeks.push(() => budgetPeek(origSpent, now, op.limit, op.periodMs));
+        budgetResults.push({
+          key: op.key, allowed: d.allowed, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs, windowStart: d.windowStart,
+        });
+        allowed &&= d.allowed;
+      }
+
+      if (allowed) {
+        for (const [k, e] of staged) put(k, e, now);
+      } else {
+        // Nothing applied: ops that allowed on their own report the unchanged state.
+        [...bucketResults, ...budgetResults].forEach((r, i) => {
+          const peek = peeks[i];
+          if (r.allowed && peek) Object.assign(r, peek());
+        });
+      }
+      return { allowed, buckets: bucketResults, budgets: budgetResults, budgetWindowStart: budgetResults[0]?.windowStart ?? 0 };
+    },
+
+    async adjust(buckets: Adjustment[], budgets: BudgetAdjustment[]): Promise<void> {
+      ensureOpen();
+      for (const a of buckets) {
+        checkLimit(a.key, a.limit);
+        if (!Number.isFinite(a.delta)) throw new RangeError(`${a.key}: delta must be finite`);
+      }
+      for (const b of budgets) checkBudget(b.key, b.periodMs, b.delta, 'delta');
+      const now = clock();
+      sweep(now);
+      for (const a of buckets) {
+        if (a.limit.kind === 'gcra') {
+          const k = gcraKey(a.key);
+          const e = map.get(k);
+          put(k, { t: 'gcra', tat: gcraAdjust(e?.t === 'gcra' ? e.tat : undefined, now, a.limit, a.delta) }, now);
+        } else {
+          const k = windowKey(a.key);
+          const e = map.get(k);
+          const state = windowAdjust(e?.t === 'window' ? e.state : undefined, now, a.limit.periodMs, a.delta);
+          put(k, { t: 'window', periodMs: a.limit.periodMs, state }, now);
+        }
+      }
+      for (const b of budgets) {
+        // Only the current window is kept; a correction for a past window can no longer change
+        // any decision (that window is over), so it is dropped.
+        const ws = budgetWindowStart(now, b.periodMs);
+        if (b.windowStart !== ws) continue;
+        const k = budgetKey(b.key, b.periodMs);
+        const spent = Math.max(0, budgetSpentAt(k, now, b.periodMs) + b.delta);
+        put(k, { t: 'budget', periodMs: b.periodMs, windowStart: ws, spent }, now);
+      }
+    },
+
+    async acquire(key: string, leaseId: string, limit: number, ttlMs: number): Promise<LeaseResult> {
+      ensureOpen();
+      checkLease(key, leaseId, limit, ttlMs);
+      const now = clock();
+      sweep(now);
+      const k = leaseKey(key);
+      const e = map.get(k);
+      const leases = e?.t === 'lease' ? e.leases : new Map<string, number>();
+      for (const [id, exp] of leases) if (exp <= now) leases.delete(id); // bounded by `limit`
+      // Re-acquiring a held id refreshes it (idempotent retry), it does not take a second slot.
+      const acquired = leases.has(leaseId) || leases.size < limit;
+      if (acquired) leases.set(leaseId, now + ttlMs);
+      put(k, { t: 'lease', leases }, now);
+      return { acquired, inUse: leases.size };
+    },
+
+    async release(key: string, leaseId: string): Promise<void> {
+      ensureOpen();
+      const k = leaseKey(key);
+      const e = map.get(k);
+      if (e?.t !== 'lease') return;
+      e.leases.delete(leaseId);
+      if (e.leases.size === 0) map.delete(k);
+    },
+
+    async budgetSpent(key: string, periodMs: number): Promise<number> {
+      ensureOpen();
+      checkBudget(key, periodMs, 0, 'cost');
+      return budgetSpentAt(budgetKey(key, periodMs), clock(), periodMs);
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      map.clear();
+    },
+
+    size: () => map.size,
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Admission (admit phase): estimate the request's cost, reserve it against the key's limits and
+ * budget, take a concurrency lease, then wait for a GPU slot in the upstream's fair queue. Each
+ * step that fails undoes nothing itself: settle refunds the reservation and releases what was
+ * taken, on every path (refusal, upstream error, client abort, timeout).
+ *
+ * The forwarded body is adjusted so that the reservation holds: with no max_tokens named, the
+ * route's default is sent (the server would otherwise generate up to its context length), and a
+ * stream asks for usage in its last chunk (removed again if the client did not ask for it).
+ */
+import { DenialError } from '../errors.js';
+import type { RouteConfig } from '../config/types.js';
+import type { Policy } from '../pipeline/policy.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { estimateTextCost, tokenCounter } from '../limits/cost.js';
+import type { Limiter } from '../limits/limiter.js';
+import type { Admission } from '../upstream/admission.js';
+
+/** A lease outlives its request only if the replica dies: then it frees itself after this. */
+export const LEASE_TTL_MS = 15 * 60 * 1000;
+
+function adjustBody(ctx: RequestContext, route: RouteConfig): void {
+  const body = ctx.body as Record<string, unknown>;
+  const insp = ctx.inspection;
+  if (insp === null || route.protocol === 'openai-embeddings') return;
+  if (insp.maxTokens === null && route.cost.enforceMaxTokens) body['max_tokens'] = route.cost.defaultMaxTokens;
+  if (insp.stream) {
+    const so = body['stream_options'] as { include_usage?: boolean } | null | undefined;
+    if (so?.include_usage !== true) {
+      body['stream_options'] = { ...(so ?? {}), include_usage: true };
+      ctx.outcome.stripUsageChunk = true;
+    }
+  }
+}
+
+export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Limiter, gpu: Admission | null): Policy {
+  const counter = tokenCounter(route.cost.tokenizer);
+  return {
+    name: 'admit',
+    phase: 'admit',
+    onError: 'fail-closed',
+    run: async function admit(ctx) {
+      const insp = ctx.inspection;
+      const id = ctx.identity;
+      if (insp === null || id === null) return undefined;
+      const estimate = estimateTextCost(insp, counter, route.cost.defaultMaxTokens);
+      ctx.admission = { estimate, reservation: null, releaseLease: null, releaseSlot: null };
+      adjustBody(ctx, route);
+      const tier = limiter.tierOf(id.tier);
+      const r = await limiter.admit(id.keyId, tier, ctx.ip, routeIndex, estimate.total);
+      if ('denial' in r) return r.denial;
+      ctx.admission.reservation = r.reservation;
+      const lease = await limiter.lease(id.keyId, tier, ctx.id, LEASE_TTL_MS);
+      if (typeof lease !== 'function') return lease;
+      ctx.admission.releaseLease = lease;
+      if (gpu !== null) {
+        try {
+          ctx.admission.releaseSlot = await gpu.acquire(id.keyId, tier?.priority ?? 0, ctx.clientGone);
+        } catch (err) {
+          if (err instanceof DenialError) return err.denial;
+          throw err;
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+export function ipLimitPolicy(limiter: Limiter): Policy {
+  return {
+    name: 'ip-limit',
+    phase: 'request',
+    onError: 'fail-closed',
+    run: function ipLimit(ctx) {
+      return limiter.checkIp(ctx.ip);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// GPU-slot admission: the upstream never sees more than maxConcurrent at once, a full queue
+// refuses at once with Retry-After, and the queue is fair across keys.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, post, bearer, chat, codeOf } from '../helpers.js';
+
+test('maxConcurrent 2, queue 3: ten slow requests → at most 2 at once, 5 served, 5 refused at once', async () => {
+  const s = await startStack({ sim: { msPerToken: 100 }, upstream: '    maxConcurrent: 2\n    queue: { size: 3, timeout: 10s }' });
+  try {
+    const t0 = Date.now();
+    const results = await Promise.all(Array.from({ length: 10 }, async () => {
+      const r = await post(s.url, '/v1/chat/completions', chat('hi', { max_tokens: 5 }), bearer(s.key));
+      return { status: r.status, code: codeOf(r), retry: r.headers['retry-after'], at: Date.now() - t0 };
+    }));
+    const ok = results.filter((r) => r.status === 200);
+    const refused = results.filter((r) => r.status === 429);
+    assert.equal(ok.length, 5);
+    assert.equal(refused.length, 5);
+    const firstServed = Math.min(...ok.map((r) => r.at));
+    for (const r of refused) {
+      assert.equal(r.code, 'MG_QUEUE_FULL');
+      assert.ok(Number(r.retry) >= 1);
+      assert.ok(r.at < firstServed, `refused at once (${r.at} ms), before the first request was served (${firstServed} ms)`);
+    }
+    assert.equal(s.sim.maxInFlightSeen <= 2, true, `upstream saw ${s.sim.maxInFlightSeen} at once`);
+    assert.equal(s.sim.requests.length, 5);
+  } finally { await s.close(); }
+});
+
+test('a wait longer than queue.timeout → 503 MG_QUEUE_TIMEOUT with Retry-After', async () => {
+  const s = await startStack({ sim: { msPerToken: 100 }, upstream: '    maxConcurrent: 1\n    queue: { size: 5, timeout: 200ms }' });
+  try {
+    const [a, b] = await Promise.all([
+      post(s.url, '/v1/chat/completions', chat('hi', { max_tokens: 5 }), bearer(s.key)),
+      post(s.url, '/v1/chat/completions', chat('hi', { max_tokens: 5 }), bearer(s.key)),
+    ]);
+    assert.deepEqual([a.status, b.status].sort(), [200, 503]);
+    const late = a.status === 503 ? a : b;
+    assert.equal(codeOf(late), 'MG_QUEUE_TIMEOUT');
+    assert.ok(late.headers['retry-after']);
+  } finally { await s.close(); }
+});
+
+test('fairness: key A floods 200, key B sends 5; all of B is served, each behind at most maxConcurrent of A', async () => {
+  const s = await startStack({ sim: { msPerToken: 20 }, extraKeys: { A: null, B: null }, upstream: '    maxConcurrent: 8\n    queue: { size: 100, timeout: 30s }' });
+  try {
+    const send = (key: string, tag: string): Promise<number> => post(s.url, '/v1/chat/completions', chat(tag, { max_tokens: 4 }), bearer(key)).then((r) => r.status);
+    const flood = Array.from({ length: 200 }, (_, i) => send(s.keys.A as string, `A${i}`));
+    // A's flood fills the slots and the queue first.
+    const gpu = s.gw.admissions.get('llm');
+    for (let i = 0; i < 200 && (gpu?.queueLength ?? 0) < 90; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok((gpu?.queueLength ?? 0) >= 90, 'the queue is (nearly) full of A');
+    const sentAt = s.sim.requests.length;
+    const bs = await Promise.all(Array.from({ length: 5 }, (_, i) => send(s.keys.B as string, `B${i}`)));
+    await Promise.all(flood);
+    assert.deepEqual(bs, [200, 200, 200, 200, 200]);
+    // Upstream arrival order after B was sent: count A's admitted before each B.
+    const order = s.sim.requests.slice(sentAt).map((q) => (q.body.includes('"content":"B') ? 'B' : 'A'));
+    let aSeen = 0;
+    for (const who of order) {
+      if (who === 'A') aSeen++;
+      else {
+        assert.ok(aSeen <= 8, `a B request waited behind ${aSeen} of A's (order ${order.join('')})`);
+        aSeen = 0;
+      }
+    }
+    assert.ok(s.sim.maxInFlightSeen <= 8);
+  } finally { await s.close(); }
+});

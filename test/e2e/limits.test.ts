@@ -1,0 +1,108 @@
+// Request and cost limits per key and per IP, budgets, concurrency, exempt tiers — with the
+// memory store; the 429s carry Retry-After and the IETF RateLimit headers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, post, bearer, chat, codeOf, sleep, rawRequest } from '../helpers.js';
+
+test('request rate per key: burst then 429 MG_RATE_LIMITED_REQUESTS with headers; other keys unaffected', async () => {
+  const s = await startStack({ tier: 'free', extraKeys: { other: 'free' }, limits: 'tiers: { free: { requests: { rate: 60, per: 1m, burst: 3 } } }' });
+  try {
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) codes.push((await post(s.url, '/v1/chat/completions', chat('hi'), bearer(s.key))).status);
+    assert.deepEqual(codes, [200, 200, 200, 429, 429]);
+    const r = await post(s.url, '/v1/chat/completions', chat('hi'), bearer(s.key));
+    assert.equal(codeOf(r), 'MG_RATE_LIMITED_REQUESTS');
+    assert.equal(r.headers['retry-after'], '1');
+    assert.equal(r.headers['ratelimit-policy'], '"requests";q=3;w=60');
+    assert.match(String(r.headers['ratelimit']), /^"requests";r=0;t=\d+$/);
+    assert.equal(s.sim.requests.length, 3);
+    assert.equal((await post(s.url, '/v1/chat/completions', chat('hi'), bearer(s.keys.other as string))).status, 200);
+    await sleep(1100);
+    assert.equal((await post(s.url, '/v1/chat/completions', chat('hi'), bearer(s.key))).status, 200, 'one more after a second');
+  } finally { await s.close(); }
+});
+
+test('cost per key counts prompt tokens plus max_tokens', async () => {
+  const s = await startStack({ tier: 't', sim: { responseText: 'ok' }, limits: 'tiers: { t: { cost: { rate: 1000, per: 1h, burst: 1000 } } }' });
+  try {
+    const big = 'word '.repeat(600); // ~600 tokens
+    assert.equal((await post(s.url, '/v1/chat/completions', chat(big, { max_tokens: 300 }), bearer(s.key))).status, 200);
+    // the first was reconciled down to its usage (~600 + 1): ~400 left; 600 + 300 does not fit now
+    const r = await post(s.url, '/v1/chat/completions', chat(big, { max_tokens: 300 }), bearer(s.key));
+    assert.equal(r.status, 429);
+    assert.equal(codeOf(r), 'MG_RATE_LIMITED_COST');
+    assert.match(String(r.headers['ratelimit-policy']), /^"cost";q=1000;w=3600$/);
+    assert.ok(Number(r.headers['retry-after']) > 0);
+  } finally { await s.close(); }
+});
+
+test('budget: spent including open reservations; 429 MG_BUDGET_EXHAUSTED says when it resets', async () => {
+  const s = await startStack({ tier: 'b', sim: { responseText: 'ok' }, limits: 'tiers: { b: { budget: { cost: 100, per: 1d } } }' });
+  try {
+    assert.equal((await post(s.url, '/v1/chat/completions', chat('hi', { max_tokens: 60 }), bearer(s.key))).status, 200);
+    // reconciled to ~10: 90 left
+    assert.equal((await post(s.url, '/v1/chat/completions', chat('hi', { max_tokens: 70 }), bearer(s.key))).status, 200);
+    const r = await post(s.url, '/v1/chat/completions', chat('hi', { max_tokens: 95 }), bearer(s.key));
+    assert.equal(r.status, 429);
+    assert.equal(codeOf(r), 'MG_BUDGET_EXHAUSTED');
+    const retry = Number(r.headers['retry-after']);
+    const secondsToMidnight = Math.ceil((86_400_000 - (Date.now() % 86_400_000)) / 1000);
+    assert.ok(Math.abs(retry - secondsToMidnight) <= 2, `retry-after ${retry} vs ${secondsToMidnight}`);
+    const over = await post(s.url, '/v1/chat/completions', chat('hi', { max_tokens: 200 }), bearer(s.key));
+    assert.equal(codeOf(over), 'MG_COST_OVER_LIMIT');
+  } finally { await s.close(); }
+});
+
+test('concurrency per key; leases released on success, upstream error, client abort and timeout', async () => {
+  const s = await startStack({ tier: 'c', timeout: '300ms', limits: 'tiers: { c: { concurrency: 1 } }' });
+  try {
+    s.sim.options.mode = 'hang';
+    const ac = new AbortController();
+    const first = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', signal: ac.signal, headers: { 'content-type': 'application/json', ...bearer(s.key) }, body: JSON.stringify(chat('a')) }).catch(() => null);
+    for (let i = 0; i < 50 && s.sim.inFlight === 0; i++) await sleep(10);
+    const second = await post(s.url, '/v1/chat/completions', chat('b'), bearer(s.key));
+    assert.equal(second.status, 429);
+    assert.equal(codeOf(second), 'MG_CONCURRENCY_LIMIT');
+    assert.equal(second.headers['retry-after'], '1');
+    ac.abort(); // client abort releases
+    await first;
+    await sleep(50);
+    const timedOut = await post(s.url, '/v1/chat/completions', chat('c'), bearer(s.key));
+    assert.equal(timedOut.status, 504, 'upstream timeout (lease taken, then released)');
+    s.sim.options.mode = 'error-500';
+    assert.equal((await post(s.url, '/v1/chat/completions', chat('d'), bearer(s.key))).status, 502);
+    s.sim.options.mode = 'normal';
+    assert.equal((await post(s.url, '/v1/chat/completions', chat('e'), bearer(s.key))).status, 200);
+    assert.equal((await post(s.url, '/v1/chat/completions', chat('f'), bearer(s.key))).status, 200);
+  } finally { s.sim.options.mode = 'normal'; await s.close(); }
+});
+
+test('per-IP limit applies before authentication: a keyless flood gets 429, not 401', async () => {
+  const s = await startStack({ limits: 'perIp: { requests: { rate: 60, per: 1m, burst: 5 } }' });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await rawRequest(s.url, { path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+    const r = await post(s.url, '/v1/chat/completions', chat('hi'), bearer(s.key));
+    assert.equal(codeOf(r), 'MG_RATE_LIMITED_IP');
+    assert.equal(s.sim.requests.length, 0);
+  } finally { await s.close(); }
+});
+
+test('an exempt tier skips limits but is authenticated, counted and logged', async () => {
+  const s = await startStack({ tier: 'internal', extraKeys: { capped: 'free' }, limits: `
+tiers:
+  default: free
+  free: { requests: { rate: 60, per: 1m, burst: 1 } }
+  internal: { exempt: true }
+` });
+  try {
+    for (let i = 0; i < 5; i++) assert.equal((await post(s.url, '/v1/chat/completions', chat('hi'), bearer(s.key))).status, 200);
+    assert.equal((await post(s.url, '/v1/chat/completions', chat('hi'), bearer(s.keys.capped as string))).status, 200);
+    assert.equal((await post(s.url, '/v1/chat/completions', chat('hi'), bearer(s.keys.capped as string))).status, 429);
+    assert.equal((await post(s.url, '/v1/chat/completions', chat('hi'), bearer('mg_wrong_wrong_wrong_wrong'))).status, 401);
+    const metrics = await s.gw.metrics.registry.getSingleMetricAsString('modelgate_cost_units_total');
+    assert.match(metrics, /key="test-key"/);
+    assert.equal(s.logs.filter((l) => l.includes('"keyId":"test-key"')).length, 5);
+  } finally { await s.close(); }
+});

@@ -1,0 +1,91 @@
+// The memory store: the shared contract (with an injected clock, so every bound is exact) plus
+// what only the memory store promises: bounded memory under a flood of keys, idle state swept,
+// and O(1)-ish cost per op.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createMemoryStore } from '../../src/limits/stores/memory.js';
+import type { BucketLimit } from '../../src/limits/stores/types.js';
+import { storeContract } from './store-contract.js';
+
+storeContract('memory', async () => {
+  let t = 1_700_000_000_123; // deliberately not aligned to any window
+  const store = createMemoryStore({ now: () => t });
+  return { store, advance: (ms: number) => { t += ms; }, cleanup: () => store.close() };
+});
+
+// Also once on the real clock, as the gateway runs it.
+storeContract('memory (real clock)', async () => {
+  const store = createMemoryStore();
+  return { store, cleanup: () => store.close() };
+});
+
+const perIp: BucketLimit = { kind: 'gcra', rate: 10, periodMs: 1000, burst: 20 };
+
+describe('memory store specifics', () => {
+  it('a flood of distinct keys stays under maxEntries (evicting the least recently written)', async () => {
+    let t = 1_700_000_000_000;
+    const store = createMemoryStore({ maxEntries: 10_000, now: () => t });
+    const started = performance.now();
+    for (let i = 0; i < 200_000; i++) {
+      await store.consume([{ key: `ip:10.${i >> 16}.${(i >> 8) & 255}.${i & 255}:rps`, limit: perIp, cost: 1 }], []);
+      if (store.size() > 10_000) assert.fail(`size ${store.size()} after ${i + 1} keys`);
+      if (i % 1000 === 0) t += 1; // a little time passes, not enough to refill anything
+    }
+    const elapsed = performance.now() - started;
+    assert.ok(store.size() <= 10_000);
+    // O(1) per op: typically ~0.6 s; 20 s only catches O(n) behaviour (rescanning the map per
+    // eviction would take minutes) without failing on a heavily loaded machine.
+    assert.ok(elapsed < 20_000, `200k consumes took ${elapsed.toFixed(0)} ms`);
+    await store.close();
+  });
+
+  it('eviction is LRU-ish: a key written recently survives a flood of colder ones', async () => {
+    const t = 1_700_000_000_000;
+    const store = createMemoryStore({ maxEntries: 100, now: () => t });
+    const hot = 'key:hot:rps';
+    const limit: BucketLimit = { kind: 'gcra', rate: 1, periodMs: 60_000, burst: 2000 };
+    for (let i = 0; i < 1000; i++) {
+      await store.consume([{ key: hot, limit, cost: 1 }], []);
+      await store.consume([{ key: `ip:cold-${i}:rps`, limit: perIp, cost: 1 }], []);
+    }
+    const r = await store.consume([{ key: hot, limit, cost: 1 }], []);
+    assert.equal(r.buckets[0]?.remaining, 2000 - 1001, 'the hot key kept its state (evicted = full again)');
+    assert.ok(store.size() <= 100);
+  });
+
+  it('idle state is swept without changing any decision', async () => {
+    let t = 1_700_000_000_000;
+    const store = createMemoryStore({ now: () => t });
+    for (let i = 0; i < 1000; i++) {
+      await store.consume([{ key: `ip:idle-${i}:rps`, limit: perIp, cost: 5 }], [{ key: `key:b-${i}`, limit: 10, periodMs: 1000, cost: 1 }]);
+      await store.acquire(`key:l-${i}`, 'x', 1, 500);
+    }
+    assert.equal(store.size(), 3000);
+    t += 2000; // every bucket refilled, every budget window over, every lease expired
+    const live = 'key:live:rps';
+    for (let i = 0; i < 500; i++) await store.consume([{ key: live, limit: perIp, cost: 0.01 }], []);
+    assert.ok(store.size() <= 10, `size ${store.size()} after sweeping`);
+    // Swept state decides exactly like fresh state.
+    const r = await store.consume([{ key: 'ip:idle-1:rps', limit: perIp, cost: 20 }], []);
+    assert.equal(r.allowed, true);
+    assert.equal(await store.budgetSpent('key:b-1', 1000), 0);
+  });
+
+  it('a full bucket is not stored at all', async () => {
+    let t = 1_700_000_000_000;
+    const store = createMemoryStore({ now: () => t });
+    await store.adjust([{ key: 'k:x:y', limit: perIp, delta: -5 }], []);
+    assert.equal(store.size(), 0);
+    await store.consume([{ key: 'k:x:y', limit: perIp, cost: 1 }], []);
+    assert.equal(store.size(), 1);
+    t += 100;
+    await store.adjust([{ key: 'k:x:y', limit: perIp, delta: -1 }], []);
+    assert.equal(store.size(), 0);
+  });
+
+  it('refuses calls after close', async () => {
+    const store = createMemoryStore();
+    await store.close();
+    await assert.rejects(store.consume([], []), /closed/);
+  });
+});
