@@ -7,8 +7,10 @@
 // corpora directory). Prints recall per attack kind, overall recall, the
 // false-positive rate on all benign prompts and on the NotInject subset, a
 // split by record parity (rules were tuned while looking at even-numbered
-// records only; the odd half is a rough held-out check), and scan latency per
-// 4 KB prompt.
+// records only; the odd half is a rough held-out check), the effect of the
+// context checks (negated / defensive / quoted matches count less; compared
+// with a detector that counts every match fully), and scan latency per 4 KB
+// prompt with and without the context checks.
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -86,6 +88,7 @@ function main(): void {
   const attacks = readJsonl<AttackRecord>(join(dir, 'injection', 'attacks.jsonl'));
   const benign = readJsonl<BenignRecord>(join(dir, 'benign', 'benign.jsonl'));
   const detector = createInjectionDetector();
+  const noContext = createInjectionDetector({ contextChecks: false });
 
   console.log(`corpora: ${dir}`);
   console.log(`node ${process.version}, ${process.platform}/${process.arch}\n`);
@@ -160,18 +163,48 @@ function main(): void {
     console.log(`  odd:  recall ${pct(po.hit, po.n)}  FPR ${pct(bo.fp, bo.n)}`);
   }
 
+  // ---- context checks -----------------------------------------------------
+  // Same rules, every match counted fully: how many decisions and scores the
+  // context checks change on the corpora.
+  const effect = (texts: string[]): { lowered: number; flipped: number; flaggedWithout: number } => {
+    let lowered = 0;
+    let flipped = 0;
+    let flaggedWithout = 0;
+    for (const t of texts) {
+      const a = detector.scan(t);
+      const b = noContext.scan(t);
+      if (a.score < b.score) lowered++;
+      if (a.detected !== b.detected) flipped++;
+      if (b.detected) flaggedWithout++;
+    }
+    return { lowered, flipped, flaggedWithout };
+  };
+  const ea = effect(attacks.map((r) => r.text));
+  const eb = effect(benign.map((r) => r.text));
+  console.log('\nContext checks (compared with counting every match fully)');
+  console.log(`  attacks: without ${ea.flaggedWithout}/${attacks.length} (${pct(ea.flaggedWithout, attacks.length)}), score lowered for ${ea.lowered}, decision changed for ${ea.flipped}`);
+  console.log(`  benign:  without ${eb.flaggedWithout}/${benign.length} (${pct(eb.flaggedWithout, benign.length)}), score lowered for ${eb.lowered}, decision changed for ${eb.flipped}`);
+
   // ---- latency ------------------------------------------------------------
-  const mixed = [...benign.map((r) => r.text), ...attacks.map((r) => r.text)];
-  const prompts = [
-    ...make4kPrompts(benign.map((r) => r.text), 100),
-    ...make4kPrompts(attacks.map((r) => r.text), 100),
-    ...make4kPrompts(mixed.filter((_, i) => i % 7 === 0), 50),
+  // Three sets of fixed 4096-character prompts built by concatenating corpus
+  // texts: benign only, attacks only (long jailbreaks: many rule hits, the
+  // slow case), and a mix. Each set is timed separately.
+  const sets: [string, string[]][] = [
+    ['benign', make4kPrompts(benign.map((r) => r.text), 100)],
+    ['attack', make4kPrompts(attacks.map((r) => r.text), 100)],
+    ['mixed', make4kPrompts([...benign.map((r) => r.text), ...attacks.map((r) => r.text)].filter((_, i) => i % 7 === 0), 100)],
   ];
-  const runs = 5000;
-  const ms = timeScans(detector, prompts, runs);
-  const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
-  console.log(`\nScan time per 4 KB prompt (${runs} runs over ${prompts.length} distinct prompts)`);
-  console.log(`  p50 ${quantile(ms, 0.5).toFixed(3)} ms   p99 ${quantile(ms, 0.99).toFixed(3)} ms   mean ${mean.toFixed(3)} ms   max ${quantile(ms, 1).toFixed(3)} ms`);
+  const runs = 3000;
+  console.log(`\nScan time per 4 KB prompt (${runs} timed runs per set, 100 distinct prompts per set)`);
+  for (const [name, prompts] of sets) {
+    for (const [label, d] of [['', detector], [' (no context checks)', noContext]] as const) {
+      const ms = timeScans(d, prompts, runs);
+      const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
+      console.log(
+        `  ${(name + label).padEnd(26)} p50 ${quantile(ms, 0.5).toFixed(3)} ms   p99 ${quantile(ms, 0.99).toFixed(3)} ms   mean ${mean.toFixed(3)} ms   max ${quantile(ms, 1).toFixed(3)} ms`,
+      );
+    }
+  }
 
   // ---- optional detail ----------------------------------------------------
   if (misses > 0) {

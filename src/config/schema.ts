@@ -146,6 +146,7 @@ const Route = Type.Object({
   injection: Type.Optional(Type.Object({
     action: Type.Union([Type.Literal('block'), Type.Literal('flag'), Type.Literal('off')]),
     threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    onError: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')], { description: 'If the detector throws: refuse (default) or pass, counted and logged' })),
   }, strict)),
   rateLimits: Type.Optional(Type.Object({ requests: Type.Optional(Rate), cost: Type.Optional(Rate) }, { ...strict, description: 'Per-key limits on this route, on top of the tier' })),
   cost: Type.Optional(Type.Object({

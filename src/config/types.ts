@@ -57,7 +57,7 @@ export interface RouteConfig {
   protocol: Protocol;
   upstream: string;
   limits: Limits;
-  injection: { action: InjectionAction; threshold: number | null };
+  injection: { action: InjectionAction; threshold: number | null; onError: 'fail-closed' | 'fail-open' };
   /** Per-key limits on this route, on top of the tier's. */
   rateLimits: { requests: RateSpec | null; cost: RateSpec | null };
   cost: { tokenizer: TokenizerName; defaultMaxTokens: number; enforceMaxTokens: boolean };

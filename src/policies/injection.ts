@@ -12,12 +12,12 @@ import { createInjectionDetector } from '../detectors/injection/index.js';
 
 export type InjectionSink = (ctx: RequestContext, families: string[], action: InjectionAction) => void;
 
-export function injectionPolicy(action: InjectionAction, threshold: number | null, onDetect: InjectionSink): Policy {
+export function injectionPolicy(action: InjectionAction, threshold: number | null, onDetect: InjectionSink, onError: 'fail-closed' | 'fail-open' = 'fail-closed'): Policy {
   const detector = createInjectionDetector(threshold === null ? {} : { threshold });
   return {
     name: 'injection',
     phase: 'inspect',
-    onError: 'fail-closed',
+    onError,
     run: function injection(ctx) {
       const texts = ctx.inspection?.texts ?? [];
       for (const text of texts) {

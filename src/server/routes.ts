@@ -34,7 +34,7 @@ function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): Policy
     case 'openai-completions': out.push(openaiCompletions(l)); break;
     case 'openai-embeddings': out.push(openaiEmbeddings(l)); break;
   }
-  if (route.injection.action !== 'off') out.push(injectionPolicy(route.injection.action, route.injection.threshold, onInjection));
+  if (route.injection.action !== 'off') out.push(injectionPolicy(route.injection.action, route.injection.threshold, onInjection, route.injection.onError));
   return out;
 }
 

@@ -29,7 +29,8 @@ test('the first event reaches the client long before the last is produced', asyn
   }
   const lastAt = performance.now() - t0;
   // 12 events at 100 ms apart: the last comes ≥ 1 s after the first.
-  assert.ok(firstAt >= 0 && firstAt < 300, `first event after ${firstAt} ms`);
+  // (Relative bounds: absolute ones flake on a loaded 2-core machine.)
+  assert.ok(firstAt >= 0 && firstAt < lastAt / 2, `first event after ${firstAt} ms, last after ${lastAt} ms`);
   assert.ok(lastAt - firstAt > 800, `first at ${firstAt} ms, last at ${lastAt} ms`);
   assert.ok(text.trimEnd().endsWith('data: [DONE]'));
 });

@@ -11,15 +11,15 @@
 //   2. walk its [a-z0-9]+ tokens once; at each token that is the key word of
 //      some rule, try that rule's sticky regex right there;
 //   3. run the handful of non-token rules (compact view, emoji, identifiers);
-//   4. count distinct lexicon words;
-//   5. weigh each match by its context (context.ts): a negated, guarded or
-//      merely mentioned match counts less or not at all, and the rule keeps
+//   4. weigh every match by its context (context.ts): a negated, guarded or
+//      merely quoted match counts less or not at all, and the rule keeps
 //      looking for a match that counts fully;
-//   6. sum the weights of the matched signals.
+//   5. count distinct lexicon words;
+//   6. sum the weights of the matched signals, each times its best factor.
 // No rule regex is ever run over the whole text per rule, so the cost grows
 // with the number of key-word hits rather than with rules × text length.
 
-import { contextFactor, type ContextCheck } from './context.js';
+import { contextFactor, type ContextCheck, type ContextMemo } from './context.js';
 import { compactView, normalizeForDetection } from './normalize.js';
 import { LEXICON_RULES, PATTERN_RULES, type PatternRule, type RuleView } from './rules.js';
 
@@ -36,6 +36,12 @@ export interface InjectionResult {
 export interface InjectionDetectorOptions {
   /** Score at or above which a text is flagged. Default 1.0 (one strong signal). */
   threshold?: number;
+  /**
+   * Weigh each match by its context (negation, defensive or conditional
+   * framing, quotation; see context.ts). Default true. `false` counts every
+   * match fully, as before context checks existed; meant for evaluation.
+   */
+  contextChecks?: boolean;
 }
 
 export interface InjectionDetector {
@@ -43,6 +49,9 @@ export interface InjectionDetector {
 }
 
 export const DEFAULT_INJECTION_THRESHOLD = 1.0;
+
+/** Context checks per scan (see context.ts); later matches count fully. */
+const CONTEXT_BUDGET = 256;
 
 /**
  * A scoring signal. Rules that share an id in rules.ts (alternative spellings
@@ -110,6 +119,20 @@ function isTokenChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57); // a-z 0-9
 }
 
+/** Number of capturing groups in a regex source: '(' not escaped, not in a class, not followed by '?'. */
+function capturingGroups(source: string): number {
+  let n = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(' && source[i + 1] !== '?') n++;
+  }
+  return n;
+}
+
 function compileRegex(id: string, source: string, flags: string): RegExp {
   try {
     return new RegExp(source, flags);
@@ -155,8 +178,7 @@ function compileTables(): CompiledTables {
       for (const e of r.entries) {
         const re = compileRegex(r.id, e.source, 'uy');
         // The only capturing groups allowed are the look-behind leads (see leadLength).
-        const groups = (new RegExp(`${e.source}|`, 'u').exec('')?.length ?? 1) - 1;
-        if (groups !== e.source.split('(?<=(').length - 1) {
+        if (capturingGroups(e.source) !== e.source.split('(?<=(').length - 1) {
           throw new Error(`injection rule ${r.id}: unexpected capturing group`);
         }
         const entry = { signal, re };
@@ -244,6 +266,7 @@ function lexiconWeight(tiers: readonly (readonly [number, number])[], distinct: 
 
 export function createInjectionDetector(opts: InjectionDetectorOptions = {}): InjectionDetector {
   const threshold = opts.threshold ?? DEFAULT_INJECTION_THRESHOLD;
+  const useContext = opts.contextChecks ?? true;
   if (!Number.isFinite(threshold) || threshold <= 0) {
     throw new RangeError(`injection detector threshold must be a positive number, got ${threshold}`);
   }
@@ -258,6 +281,14 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     const credit = (signal: number, f: number): void => {
       if (f > (factor[signal] ?? 0)) factor[signal] = f;
     };
+    // What precedes each matched position, shared by the rules matching there.
+    const memo: ContextMemo = new Map();
+    // Context checks are bounded per scan: past the budget a match counts
+    // fully. Text that long and that dense with attack phrases is flagged,
+    // not excused, and the cost of the checks stays a small constant.
+    let budget = CONTEXT_BUDGET;
+    const weigh = (checks: readonly ContextCheck[], start: number, end: number): number =>
+      !useContext || checks.length === 0 || budget-- <= 0 ? 1 : contextFactor(normalized, start, end, checks, memo);
 
     // One pass over the tokens ([a-z0-9]+ runs): try the anchored rules keyed
     // on each token right there, and collect lexicon words.
@@ -284,15 +315,15 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
         if (!m) continue;
         const s = t.signals[e.signal];
         if (!s) continue;
-        credit(e.signal, s.context.length === 0 ? 1 : contextFactor(normalized, at - leadLength(m), e.re.lastIndex, s.context));
+        credit(e.signal, weigh(s.context, at - leadLength(m), e.re.lastIndex));
       }
       for (const li of info.lexicons) lexSeen[li]?.add(token);
     }
 
     // Non-token rules: compact-view rules are tried at each occurrence of
-    // their start substrings; scan rules (emoji tags, identifiers) search the
-    // text only when a prefilter substring occurs.
-    // Compact-view matches are weighed at the corresponding text positions.
+    // their start substrings (and weighed at the corresponding text
+    // positions); scan rules (emoji tags, identifiers) search the text only
+    // when a prefilter substring occurs.
     const compact = t.needsCompact ? compactView(normalized) : '';
     let positions: Int32Array | undefined;
     for (const rule of t.scanRules) {
@@ -302,17 +333,16 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
       const subject = rule.view === 'compact' ? compact : normalized;
       if (rule.mode === 'substring-anchored') {
         credit(rule.signal, substringAnchoredMatch(rule.re, rule.substrings, subject, (start, end) => {
-          if (s.context.length === 0) return 1;
-          if (rule.view !== 'compact') return contextFactor(normalized, start, end, s.context);
+          if (rule.view !== 'compact') return weigh(s.context, start, end);
           positions ??= compactPositions(normalized);
           const from = positions[start] ?? 0;
           const to = end > 0 ? (positions[end - 1] ?? normalized.length - 1) + 1 : from;
-          return contextFactor(normalized, from, to, s.context);
+          return weigh(s.context, from, to);
         }));
       } else if (rule.substrings.length === 0 || rule.substrings.some((sub) => subject.includes(sub))) {
         // Scan rules are weighed at their first match only (they are weak, rare signals).
         const m = rule.re.exec(subject);
-        if (m) credit(rule.signal, s.context.length === 0 ? 1 : contextFactor(normalized, m.index, m.index + m[0].length, s.context));
+        if (m) credit(rule.signal, weigh(s.context, m.index, m.index + m[0].length));
       }
     }
 

@@ -193,12 +193,15 @@ const rules: PatternRule[] = [];
 // ---------------------------------------------------------------------------
 
 /**
- * Families whose rules describe suppressing refusals or coercing the model.
- * Their phrases are negations already ("never refuse", "don't apologise",
- * "you will lose tokens if you refuse"), and negating or conditioning a
- * refusal is what attacks do, so they get no context checks.
+ * Families whose rules describe suppressing refusals, coercing the model or
+ * locking it into a role. Their phrases are negations already ("never
+ * refuse", "don't apologise", "never break character", "you will lose tokens
+ * if you refuse"): negating a refusal (or an exit from the role) is what
+ * attacks do, so they get no context checks.
  */
-const NO_CONTEXT_FAMILIES = new Set(['refusal-suppression', 'coercion']);
+const NO_CONTEXT_FAMILIES = new Set(['refusal-suppression', 'coercion', 'character-lock']);
+/** Same for single rules: "never say '…'" / "do not reply with '…'" bans a reply. */
+const NO_CONTEXT_IDS = new Set(['forced-output']);
 /** Rules about ignoring / overriding instructions: the ignored text may be third-party content. */
 const THIRD_PARTY_IDS = new Set(['ignore-prior-instructions', 'ignore-everything-before', 'new-overrides-old', 'stop-processing', 'dismiss-prior-text']);
 /** Rules with a free gap between the verb and its object: the object may be a request or claim. */
@@ -207,7 +210,7 @@ const MEDIATED_IDS = new Set(['ignore-prior-instructions', 'ignore-everything-be
 const SCOPED_LIMIT_IDS = new Set(['without-limits', 'named-persona-unrestricted', 'unrestricted-ai', 'act-unrestricted']);
 
 function contextChecks(id: string, family: string): ContextCheck[] {
-  if (NO_CONTEXT_FAMILIES.has(family)) return [];
+  if (NO_CONTEXT_FAMILIES.has(family) || NO_CONTEXT_IDS.has(id)) return [];
   const checks: ContextCheck[] = ['defensive'];
   if (THIRD_PARTY_IDS.has(id)) checks.push('third-party');
   if (MEDIATED_IDS.has(id)) checks.push('mediated');
@@ -289,8 +292,10 @@ const IGNORE = anchor(
   'pay no attention to',
   ...cross(
     ["don't", 'dont', 'do not', 'stop', 'no longer', 'never', 'not', 'quit'],
-    ['follow', 'obey', 'adhere to', 'listen to', 'comply with', 'pay attention to', 'stick to', 'abide by', 'keep following', 'keep obeying'],
+    ['follow', 'obey', 'adhere to', 'listen to', 'comply with', 'pay attention to', 'stick to', 'abide by'],
   ),
+  // refusing to obey is ignoring: "refuse to follow your previous instructions"
+  ...cross(['refuse to', 'decline to'], ['follow', 'obey', 'adhere to', 'comply with', 'abide by']),
 );
 
 /** Marks "the instructions that came before mine" on its own. */
@@ -476,7 +481,8 @@ rule('ignore-prior-multilingual', 'ignore-previous', 1.0,
 // language model summarizing this".
 rule('addresses-ai-reader', 'indirect-injection', 0.5,
   anchor('ai', 'language model', 'llm', 'assistant', 'chatbot', 'gpt', 'bot', 'ai model', 'ai assistant', 'ai agent', 'agent', 'model'),
-  (a) => `\\b${alt('if you are', "if you're", 'note to', 'attention', 'dear', 'hey', 'to', 'message for', 'instructions for', 'attention all', 'note for').split(' ').join(SP)}${SP}(?:${alt('an?', 'any', 'the', 'all', 'every', 'each')}${SP})?${a}${SP}(?:${alt('that', 'who', 'which')}${SP}(?:is${SP}|are${SP})?)?${alt('reading', 'reads', 'summarizing', 'summarising', 'summarizes', 'processing', 'processes', 'parsing', 'analyzing', 'analysing', 'crawling', 'browsing', 'scanning', 'ingesting', 'viewing', 'visiting', 'assistants', 'agents', 'models', 'systems')}\\b`);
+  // ("text addressed to AI systems" describes such text rather than being it)
+  (a) => `(?<!\\b${alt('addressed', 'directed', 'aimed', 'targeted', 'written', 'sent', 'meant', 'intended', 'speaking', 'talking')}${SP})\\b${alt('if you are', "if you're", 'note to', 'attention', 'dear', 'hey', 'to', 'message for', 'instructions for', 'attention all', 'note for').split(' ').join(SP)}${SP}(?:${alt('an?', 'any', 'the', 'all', 'every', 'each')}${SP})?${a}${SP}(?:${alt('that', 'who', 'which')}${SP}(?:is${SP}|are${SP})?)?${alt('reading', 'reads', 'summarizing', 'summarising', 'summarizes', 'processing', 'processes', 'parsing', 'analyzing', 'analysing', 'crawling', 'browsing', 'scanning', 'ingesting', 'viewing', 'visiting', 'assistants', 'agents', 'models', 'systems')}\\b`);
 // "olvida tus instrucciones", "oublie tes règles", "vergiss deine Anweisungen"
 rule('ignore-prior-multilingual', 'ignore-previous', 1.0,
   anchor('olvida', 'olvide', 'ignora', 'ignore', 'ignorez', 'oublie', 'oubliez', 'dimentica', 'esqueca', 'esqueça', 'vergiss', 'ignoriere'),
@@ -526,7 +532,8 @@ rule('forced-output', 'new-instructions', 0.3,
 // "stop processing commands", "cease following your instructions"
 rule('stop-processing', 'new-instructions', 1.0,
   anchor('processing', 'following', 'obeying', 'executing', 'applying', 'enforcing', 'honoring', 'honouring'),
-  (a) => `\\b${alt('stop', 'cease', 'halt', 'quit', 'discontinue', 'suspend', 'end')}${SP}${a}${SP}(?:${alt('all', 'any', 'the', 'your', 'previous', 'prior', 'current', 'further', 'those', 'these', 'my', 'other')}${SP}){0,2}${alt('commands', 'instructions', 'orders', 'rules', 'prompts', 'directives', 'requests', 'guidelines', 'policies')}\\b`);
+  // also "do not keep following your instructions" (and "never stop following …" is defused by its negation, see context.ts)
+  (a) => `\\b(?:${alt('stop', 'cease', 'halt', 'quit', 'discontinue', 'suspend', 'end')}|${alt("don't", 'dont', 'do not', 'never', 'no longer', 'not')}${SP}${alt('keep', 'continue')})${SP}${a}${SP}(?:${alt('all', 'any', 'the', 'your', 'previous', 'prior', 'current', 'further', 'those', 'these', 'my', 'other')}${SP}){0,2}${alt('commands', 'instructions', 'orders', 'rules', 'prompts', 'directives', 'requests', 'guidelines', 'policies')}\\b`);
 // "now we will perform a different task"
 rule('task-switch', 'new-instructions', 0.7, anchor('task', 'job', 'assignment', 'mission', 'objective'), (a) =>
   `\\b${alt('we will', "we'll", "let's", 'let us', 'you will', "you'll", 'we are going to', 'you are going to', 'you must', 'we shall', 'we now').split(' ').join(SP)}${SP}(?:now${SP})?${alt('perform', 'do', 'start', 'begin', 'switch to', 'move on to', 'move to', 'execute', 'work on').split(' ').join(SP)}${SP}(?:a|an|another)${SP}${alt('different', 'new', 'second', 'separate', 'other')}${SP}${a}`);
@@ -947,12 +954,14 @@ rule('ban-refusal-phrases', 'refusal-suppression', 0.7,
     "i can't", 'i cannot', "i'm unable", 'i am unable', "i'm not able", 'it is not appropriate', "it's not appropriate", 'i must inform'),
   // "do not respond as an AI …" describes a role, not the refusal phrase "as an AI".
   (a) => `\\b${alt(NEG, 'without', `instead${SP}of`, 'avoid', `refrain${SP}from`)}${gap(6)}["'(\\[]?(?<!\\b${alt('act', 'acting', 'respond', 'responding', 'behave', 'answer', 'reply', 'speak', 'talk', 'function', 'serve', 'operate', 'pretend to be', 'present yourself', 'roleplay').split(' ').join(SP)}${SP})${a}`);
-// "never say you can't", "don't tell me you are unable"
+// "never say you can't", "don't tell me you are unable" (keyed on the verb: the claimed inabilities start with common words)
 rule('ban-inability-claims', 'refusal-suppression', 0.5,
-  anchor("you can't", 'you cannot', 'you can not', 'you are unable', "you're unable", 'you are not able', "you aren't able", "you're not able",
+  anchor('say', 'tell', 'claim', 'reply', 'respond', 'answer', 'mention', 'state', 'admit', 'imply', 'pretend', 'suggest', 'explain', 'inform',
+    'says', 'tells', 'claims', 'replies', 'responds', 'answers', 'mentions', 'states', 'admits', 'implies', 'pretends', 'suggests', 'explains', 'informs',
+    'saying', 'telling', 'claiming', 'replying', 'responding', 'answering', 'mentioning', 'stating', 'admitting', 'implying', 'pretending', 'suggesting', 'explaining', 'informing'),
+  (a) => `\\b${NEG}${SP}(?:ever${SP})?(?:${alt('allowed', 'permitted', 'supposed', 'meant')}${SP}to${SP})?${a}${SP}(?:${alt('me', 'the user', 'them', 'us', 'him', 'her')}${SP})?(?:that${SP})?${alt("you can't", 'you cannot', 'you can not', 'you are unable', "you're unable", 'you are not able', "you aren't able", "you're not able",
     "you won't", 'you will not', 'you are not allowed', "you're not allowed", 'you are not permitted', 'it is against', "it's against",
-    'you have limitations', 'you have restrictions', 'you have rules', 'it is not possible', "it's not possible", 'it is impossible', "it's impossible"),
-  (a) => `\\b${NEG}${SP}(?:ever${SP})?${alt('say', 'tell', 'claim', 'reply', 'respond', 'answer', 'mention', 'state', 'admit', 'imply', 'pretend', 'suggest', 'explain', 'inform')}(?:s|ing)?${SP}(?:${alt('me', 'the user', 'them', 'us', 'him', 'her')}${SP})?(?:that${SP})?${a}`);
+    'you have limitations', 'you have restrictions', 'you have rules', 'it is not possible', "it's not possible", 'it is impossible', "it's impossible").split(' ').join(SP)}`);
 rule('always-comply', 'refusal-suppression', 0.4,
   anchor('request', 'requests', 'question', 'questions', 'prompt', 'prompts', 'command', 'commands', 'order', 'orders',
     'instruction', 'instructions', 'query', 'queries', 'demand', 'demands', 'task', 'tasks', 'wishes'),
