@@ -5,7 +5,7 @@
  *   node dist/bench/load.js cannon '<CannonJob JSON>'   autocannon, closed loop, N connections
  *   node dist/bench/load.js seq '<SeqJob JSON>'         sequential requests, µs latency
  *
- * Prints one JSON line (CannonResult or SeqResult[]) on stdout.
+ * Prints one JSON line (CannonResult or SeqOutput) on stdout.
  *
  * `seq` exists because autocannon records latencies in an HDR histogram with 1 ms resolution,
  * far too coarse for a 0.25 ms target: it sends requests one at a time over one keep-alive
@@ -40,6 +40,8 @@ export interface CannonResult {
   p99: number;
   mean: number;
   statusCodes: Record<string, number>;
+  /** CPU time (ms) this load-generator process used, start-up included. */
+  cpuMs: number;
 }
 
 export interface SeqTarget {
@@ -58,6 +60,12 @@ export interface SeqJob {
   rounds: number;
   /** Unmeasured requests per target before the first round. */
   warmup: number;
+}
+
+export interface SeqOutput {
+  results: SeqResult[];
+  /** CPU time (ms) this load-generator process used, start-up included. */
+  cpuMs: number;
 }
 
 export interface SeqResult {
@@ -94,6 +102,11 @@ interface AutocannonOptions {
 }
 type Autocannon = (opts: AutocannonOptions) => PromiseLike<AutocannonResult>;
 
+function cpuMsSoFar(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 async function cannon(job: CannonJob): Promise<CannonResult> {
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
   const opts: AutocannonOptions = {
@@ -120,6 +133,7 @@ async function cannon(job: CannonJob): Promise<CannonResult> {
     p99: r.latency.p99,
     mean: r.latency.mean,
     statusCodes,
+    cpuMs: cpuMsSoFar(),
   };
 }
 
@@ -197,7 +211,9 @@ async function main(): Promise<void> {
     process.stderr.write("usage: load.js cannon|seq '<job JSON>'\n");
     process.exit(2);
   }
-  const out = mode === 'cannon' ? await cannon(JSON.parse(arg) as CannonJob) : await seq(JSON.parse(arg) as SeqJob);
+  const out: CannonResult | SeqOutput = mode === 'cannon'
+    ? await cannon(JSON.parse(arg) as CannonJob)
+    : { results: await seq(JSON.parse(arg) as SeqJob), cpuMs: cpuMsSoFar() };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 

@@ -176,6 +176,16 @@ export async function runToEnd(name: string, cmd: string, args: string[], opts: 
 
 let clkTck: number | null = null;
 
+/** Clock ticks per second of /proc's CPU times. */
+function ticksPerSecond(): number {
+  if (clkTck === null) {
+    const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const n = Number((out.stdout ?? '').trim());
+    clkTck = Number.isFinite(n) && n > 0 ? n : 100;
+  }
+  return clkTck;
+}
+
 export interface CpuMs {
   user: number;
   sys: number;
@@ -187,11 +197,7 @@ export interface CpuMs {
  */
 export function groupCpuMs(pgid: number | undefined): CpuMs {
   if (pgid === undefined) return { user: NaN, sys: NaN };
-  if (clkTck === null) {
-    const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-    const n = Number(out.stdout.trim());
-    clkTck = Number.isFinite(n) && n > 0 ? n : 100;
-  }
+  const tck = ticksPerSecond();
   let user = 0;
   let sys = 0;
   let entries: string[];
@@ -214,5 +220,22 @@ export function groupCpuMs(pgid: number | undefined): CpuMs {
     user += Number(f[11]);
     sys += Number(f[12]);
   }
-  return { user: (user * 1000) / clkTck, sys: (sys * 1000) / clkTck };
+  return { user: (user * 1000) / tck, sys: (sys * 1000) / tck };
+}
+
+/** Machine-wide CPU time (ms, all CPUs) spent in processes (user + system) and stolen by the hypervisor so far (/proc/stat). */
+export function machineCpuMs(): { busy: number; steal: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const at = (i: number): number => f[i] ?? 0;
+    // user nice system idle iowait irq softirq steal (guest time is already inside user). Interrupt
+    // time is left out: loopback traffic's softirq work is charged to no process, so it could
+    // not be told apart from someone else's.
+    const busy = at(0) + at(1) + at(2);
+    const tck = ticksPerSecond();
+    return { busy: (busy * 1000) / tck, steal: (at(7) * 1000) / tck };
+  } catch {
+    return { busy: NaN, steal: NaN };
+  }
 }
