@@ -89,3 +89,21 @@ describe('memory store specifics', () => {
     await assert.rejects(store.consume([], []), /closed/);
   });
 });
+
+it('memory store: no heap growth per decision below the cap (regression: an idle Map iterator pinned old tables)', async () => {
+  const store = createMemoryStore();
+  const lim = { kind: 'gcra', rate: 100, periodMs: 60_000, burst: 100 } as const;
+  const run = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      const k = `key:k${i % 5000}`;
+      await store.consume([{ key: `${k}:req`, limit: lim, cost: 1 }], [{ key: `${k}:budget`, limit: 1e9, periodMs: 86_400_000, cost: 1 }]);
+    }
+  };
+  await run(50_000); // warm up: all keys exist
+  const before = process.memoryUsage().heapUsed;
+  await run(300_000);
+  const grown = process.memoryUsage().heapUsed - before;
+  // Leaking ~430 bytes per decision would be ~130 MB here.
+  assert.ok(grown < 40 * 1024 * 1024, `heap grew ${(grown / 1e6).toFixed(1)} MB over 300,000 decisions`);
+  await store.close();
+});
