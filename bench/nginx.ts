@@ -72,6 +72,8 @@ http {
   server {
     listen 127.0.0.1:${o.port};
     client_max_body_size 100k;
+    # Bodies up to the cap stay in memory: as root, the worker (nobody) could not write temp files here.
+    client_body_buffer_size 128k;
 
     location /v1/ {
       if ($api_key_valid = 0) { return 401; }
