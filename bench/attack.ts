@@ -37,8 +37,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { spawnSync } from 'node:child_process';
 import { Agent, get as httpGet } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { generateKey, keyHashLine } from '../src/cli/keys.js';
 import type { AttackerJob, AttackerOutput, BodySpec, LegitJob, LegitOutput } from './attack-load.js';
 import { startAttackNginx } from './attack-nginx.js';
@@ -47,22 +46,14 @@ import type { GpuRecord, SimSettings } from './attack-sim.js';
 import { findNginx } from './nginx.js';
 import {
   firstJsonLine, freePort, groupCpuMs, httpGetStatus, installCleanup, machineCpuMs, spawnProc, stopAll, stopProc, waitUntil, type Proc,
+  BENCH_DIR, CHAT_PATH, CLI_JS, envNum,
 } from './procs.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
-const ROOT = join(HERE, '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const HERE = BENCH_DIR;
+const CLI = CLI_JS;
 const SIM_JS = join(HERE, 'attack-sim.js');
 const LOAD = join(HERE, 'attack-load.js');
-const PATH = '/v1/chat/completions';
-
-function envNum(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v.trim() === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${v}"`);
-  return n;
-}
+const PATH = CHAT_PATH;
 
 const DURATION_MS = envNum('ATTACK_DURATION', 25) * 1000;
 const DRAIN_MS = envNum('ATTACK_DRAIN', 20) * 1000;

@@ -24,20 +24,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createMemoryStore, createStore, type BucketOp, type BudgetOp, type Store } from '../src/limits/stores/index.js';
 import { startRedisServer, type RedisServer } from '../test/redis-server.js';
+import { envNum } from './procs.js';
 
-function envNum(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v.trim() === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${v}"`);
-  return n;
-}
-
-const DURATION_MS = envNum('LIMITS_DURATION', 5) * 1000;
+const DURATION_MS = envNum('LIMITS_DURATION', 5, true) * 1000;
 const WARMUP_MS = Math.min(1000, DURATION_MS / 5);
-const CONCURRENCY = Math.round(envNum('LIMITS_CONCURRENCY', 64));
-const KEYS = Math.round(envNum('LIMITS_KEYS', 10_000));
-const IP_KEYS = Math.round(envNum('LIMITS_IP_KEYS', 1_000_000));
+const CONCURRENCY = Math.round(envNum('LIMITS_CONCURRENCY', 64, true));
+const KEYS = Math.round(envNum('LIMITS_KEYS', 10_000, true));
+const IP_KEYS = Math.round(envNum('LIMITS_IP_KEYS', 1_000_000, true));
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;

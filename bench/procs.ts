@@ -7,6 +7,23 @@ import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:chi
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** dist/bench, the repository root, the CLI and the benchmarked path, shared by every benchmark. */
+export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = join(BENCH_DIR, '..', '..');
+export const CLI_JS = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+export const CHAT_PATH = '/v1/chat/completions';
+
+/** A numeric setting from the environment (non-negative, or positive with `positive`). */
+export function envNum(name: string, dflt: number, positive = false): number {
+  const v = process.env[name];
+  if (v === undefined || v.trim() === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || (positive && n === 0)) throw new Error(`${name} must be a ${positive ? 'positive' : 'non-negative'} number, got "${v}"`);
+  return n;
+}
 
 export interface Proc {
   name: string;

@@ -38,22 +38,21 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { generateKey, keyHashLine } from '../src/cli/keys.js';
 import type { CannonJob, CannonResult, SeqJob, SeqOutput, SeqResult, SeqTarget } from './load.js';
 import { findNginx, startNginx } from './nginx.js';
 import {
   firstJsonLine, freePort, groupCpuMs, httpGetStatus, installCleanup, runToEnd, spawnProc, stopAll, waitUntil, type CpuMs, type Proc,
   machineCpuMs,
+  BENCH_DIR, CHAT_PATH, CLI_JS, envNum,
 } from './procs.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
-const ROOT = join(HERE, '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const HERE = BENCH_DIR;
+const CLI = CLI_JS;
 const SIM = join(HERE, 'sim-proc.js');
 const LOAD = join(HERE, 'load.js');
-const PATH = '/v1/chat/completions';
+const PATH = CHAT_PATH;
 
 type TargetName = 'direct' | 'modelgate' | 'nginx';
 interface Target {
@@ -61,14 +60,6 @@ interface Target {
   origin: string;
   /** The process whose CPU time is the proxy's cost (null for direct). */
   proc: Proc | null;
-}
-
-function envNum(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v.trim() === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${v}"`);
-  return n;
 }
 
 const DURATION = envNum('BENCH_DURATION', 10);
@@ -308,7 +299,7 @@ async function main(): Promise<void> {
   // nginx as the seeds configure it.
   if (nginxBin !== null) {
     const port = await freePort();
-    const { proc } = startNginx(nginxBin, { dir: join(dir, 'nginx'), port, upstream: `127.0.0.1:${simInfo.port}`, apiKey: key, accessLog: NGINX_ACCESS_LOG });
+    const { proc } = startNginx(nginxBin, { dir: join(dir, 'nginx'), port, upstream: `127.0.0.1:${simInfo.port}`, apiKeys: [key], accessLog: NGINX_ACCESS_LOG });
     await waitUntil('nginx listening', async () => (await httpGetStatus(`http://127.0.0.1:${port}/v1/models`, { authorization: `Bearer ${key}` })) === 200, proc);
     targets.push({ name: 'nginx', origin: `http://127.0.0.1:${port}`, proc });
   }
