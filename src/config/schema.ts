@@ -6,6 +6,7 @@
  * Keys that a later release implements are described here with `notYet()`: they are known, so
  * their error is "not supported yet" rather than "unknown key", and they are never ignored.
  */
+import { PII_TYPES } from '../detectors/pii/types.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 const strict = { additionalProperties: false } as const;
@@ -154,7 +155,16 @@ const Route = Type.Object({
     defaultMaxTokens: Type.Optional(Type.Integer({ minimum: 1, description: 'Completion tokens reserved when a request names no max_tokens' })),
     enforceMaxTokens: Type.Optional(Type.Boolean({ description: 'Send max_tokens = defaultMaxTokens upstream when the request names none (default true)' })),
   }, strict)),
-  output: Type.Optional(notYet('output protection')),
+  output: Type.Optional(Type.Object({
+    redact: Type.Optional(Type.Array(Type.Union(PII_TYPES.map((t) => Type.Literal(t))), { uniqueItems: true, description: 'Types found in responses and replaced by [REDACTED:<type>] (or blocked)' })),
+    action: Type.Optional(Type.Union([Type.Literal('redact'), Type.Literal('block')], { description: 'redact (default): replace each match; block: withhold the whole response' })),
+    allow: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Literal values never redacted (e.g. the support address)' })),
+    canary: Type.Optional(Type.Union([Type.Boolean(), Type.Object({
+      wording: Type.Optional(Type.String({ minLength: 1, description: 'Text added to the system prompt; must contain {canary}' })),
+      fragments: Type.Optional(Type.Array(Type.String({ minLength: 8 }), { description: 'Literal pieces of the system prompt whose appearance in output is a leak' })),
+    }, strict)], { description: 'Add a per-request marker to the system prompt and block responses that repeat it' })),
+    onError: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')], { description: 'If the output filter fails: withhold (default) or pass unfiltered, counted and logged' })),
+  }, strict)),
   models: Type.Optional(notYet('tensor model declarations')),
 }, strict);
 

@@ -1,5 +1,6 @@
 /** The configuration after validation and resolution: what the rest of modelgate runs on. */
 import type { Limits } from './defaults.js';
+import type { PiiType } from '../detectors/pii/types.js';
 
 export type Protocol = 'openai-chat' | 'openai-completions' | 'openai-embeddings';
 export type InjectionAction = 'block' | 'flag' | 'off';
@@ -61,6 +62,19 @@ export interface RouteConfig {
   /** Per-key limits on this route, on top of the tier's. */
   rateLimits: { requests: RateSpec | null; cost: RateSpec | null };
   cost: { tokenizer: TokenizerName; defaultMaxTokens: number; enforceMaxTokens: boolean };
+  /** Output protection; null when the route filters nothing. */
+  output: OutputConfig | null;
+}
+
+export interface OutputConfig {
+  types: PiiType[];
+  action: 'redact' | 'block';
+  allow: string[];
+  /** Marker wording (contains {canary}); null = no marker injected. */
+  canary: { wording: string } | null;
+  /** Literal system-prompt fragments whose appearance in output is a leak. */
+  fragments: string[];
+  onError: 'fail-closed' | 'fail-open';
 }
 
 export interface CorsConfig {

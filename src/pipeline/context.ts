@@ -8,6 +8,7 @@ import type { RouteConfig } from '../config/types.js';
 import type { Denial } from '../errors.js';
 import type { Usage } from '../protocols/openai/usage.js';
 import type { Reservation } from '../limits/limiter.js';
+import type { OutputFilter } from '../protocols/openai/output.js';
 
 export type Phase = 'accept' | 'request' | 'body' | 'inspect' | 'admit' | 'forward' | 'respond' | 'settle';
 
@@ -78,6 +79,8 @@ export interface RequestContext {
   responseHeaders: Record<string, string>;
   /** The denial this request was answered with, if any (for settle's metrics and log). */
   denial: Denial | null;
+  /** The response filter of a route with output protection (created by the output policy). */
+  output: OutputFilter | null;
   /** Things a policy noticed without refusing (flag mode): counted and logged. */
   flags: string[];
 }

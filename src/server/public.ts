@@ -105,6 +105,12 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
       metrics.upstreamErrors.inc({ upstream: ctx.route.upstream, kind });
       logger.warn({ reqId: ctx.id, upstream: ctx.route.upstream, kind, ...detail }, 'upstream failure');
     },
+    outputFailed(ctx, err, failOpen) {
+      metrics.outputFailures.inc({ route: ctx.route.path, outcome: failOpen ? 'fail-open' : 'fail-closed' });
+      const log = { reqId: ctx.id, keyId: ctx.identity?.keyId, route: ctx.route.path, err: (err as Error)?.message };
+      if (failOpen) logger.warn(log, 'output filter failed; response sent unfiltered (fail-open)');
+      else logger.error(log, 'output filter failed; response withheld (fail-closed)');
+    },
   };
   const sink = {
     policyFailed(policy: { name: string }, ctx: RequestContext, err: unknown, failOpen: boolean) {
@@ -140,6 +146,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
       admission: null,
       outcome: { reached: false, status: 0, usage: null, streamedText: '', stripUsageChunk: false },
       flags: [],
+      output: null,
     };
   }
 

@@ -16,6 +16,8 @@ import { openaiCompletions } from '../protocols/openai/completions.js';
 import { openaiEmbeddings } from '../protocols/openai/embeddings.js';
 import { admitPolicy, ipLimitPolicy } from '../policies/admit.js';
 import type { Limiter } from '../limits/limiter.js';
+import { outputPolicy } from '../policies/output.js';
+import { compileOutput } from '../protocols/openai/output.js';
 import type { Admission } from '../upstream/admission.js';
 
 export interface CompiledRoute {
@@ -63,7 +65,8 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
     return {
       config: route,
       label: route.path,
-      policies: [...requestPhase, ...bodyPhase, ...inspectPolicies(route, onInjection), ...admitPhase],
+      policies: [...requestPhase, ...bodyPhase, ...inspectPolicies(route, onInjection), ...admitPhase,
+        ...(route.output === null ? [] : [outputPolicy(compileOutput(route.output))])],
     };
   });
 }

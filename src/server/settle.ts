@@ -46,6 +46,25 @@ async function closeAdmission(ctx: RequestContext, adm: Admission, label: string
   return actual;
 }
 
+/** Output protection's audit: counts by type and leaks, with request and key id — never a value. */
+function auditOutput(ctx: RequestContext, label: string, deps: SettleDeps): void {
+  const out = ctx.output;
+  if (out === null) return;
+  const keyId = ctx.identity?.keyId;
+  if (out.counts.size > 0) {
+    const redacted: Record<string, number> = {};
+    for (const [type, n] of out.counts) {
+      deps.metrics.outputRedacted.inc({ pii_type: type, route: label }, n);
+      redacted[type] = n;
+    }
+    deps.logger.warn({ reqId: ctx.id, keyId, route: label, redacted, action: ctx.route.output?.action }, 'sensitive output found');
+  }
+  if (out.leak !== null) {
+    deps.metrics.canaryLeaks.inc({ route: label, kind: out.leak });
+    deps.logger.warn({ reqId: ctx.id, keyId, route: label, kind: out.leak }, 'system prompt leak blocked');
+  }
+}
+
 export function settle(ctx: RequestContext, res: ServerResponse, label: string, deps: SettleDeps): void {
   const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9;
   const status = res.headersSent ? res.statusCode : 499; // 499: the client left before any answer
@@ -54,6 +73,7 @@ export function settle(ctx: RequestContext, res: ServerResponse, label: string, 
   metrics.requests.inc({ route: label, status: String(status) });
   metrics.duration.observe({ route: label }, seconds);
   if (denial !== null) metrics.rejections.inc({ route: label, code: denial.code });
+  if (ctx.output !== null) auditOutput(ctx, label, deps);
   const adm = ctx.admission;
   if (adm !== null && adm.releaseSlot !== null) adm.releaseSlot();
   const closing = adm === null ? Promise.resolve(null) : closeAdmission(ctx, adm, label, deps);

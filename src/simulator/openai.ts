@@ -40,8 +40,13 @@ export function errorJson(message: string, type: string, param: string | null = 
 export interface GenerationSettings {
   /** Tokens generated when the request names no max_tokens. */
   completionTokens: number;
-  /** When non-empty, the generated text is exactly this (one token per word). */
+  /** When non-empty, the generated text is exactly this (one token per word). `{system}` is
+   * replaced by the request's system prompt (to play a model that leaks it). */
   responseText: string;
+  /** When non-empty, the generated pieces (one per event) are exactly these; beats responseText. */
+  responseChunks: readonly string[];
+  /** When > 0, responseText is cut into pieces of this many characters instead of words. */
+  splitEvery: number;
 }
 
 export type FinishReason = 'stop' | 'length';
@@ -151,9 +156,17 @@ function responsePieces(text: string): string[] {
   return cachedPieces;
 }
 
-function planChoice(index: number, seed: number, maxTokens: number | undefined, gen: GenerationSettings): ChoicePlan {
-  if (gen.responseText) {
-    const all = responsePieces(gen.responseText);
+function fixedPieces(text: string, every: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += every) out.push(text.slice(i, i + every));
+  return out;
+}
+
+function planChoice(index: number, seed: number, maxTokens: number | undefined, gen: GenerationSettings, system = ''): ChoicePlan {
+  if (gen.responseText || gen.responseChunks.length > 0) {
+    const text = gen.responseText.split('{system}').join(system);
+    const all = gen.responseChunks.length > 0 ? [...gen.responseChunks]
+      : gen.splitEvery > 0 ? fixedPieces(text, gen.splitEvery) : responsePieces(text);
     if (maxTokens !== undefined && maxTokens < all.length) {
       return { index, pieces: all.slice(0, maxTokens), finishReason: 'length' };
     }
@@ -275,9 +288,11 @@ export function planChat(raw: unknown, gen: GenerationSettings): GenerationPlan 
   if (!Array.isArray(messages)) throw new RequestError(400, 'messages is required and must be an array', 'messages');
   let chars = 0;
   let seed = FNV_OFFSET;
+  let system = '';
   for (const m of messages) {
     if (!isRecord(m)) throw new RequestError(400, 'each message must be an object', 'messages');
     const content = m.content;
+    if (typeof content === 'string' && m.role === 'system') system += content;
     if (typeof content === 'string') {
       chars += content.length;
       seed = hashText(seed, content, true);
@@ -293,7 +308,7 @@ export function planChat(raw: unknown, gen: GenerationSettings): GenerationPlan 
   const n = optionalInt(body, 'n', 1, MAX_CHOICES) ?? 1;
   const maxTokens = maxTokensOf(body);
   const choices: ChoicePlan[] = [];
-  for (let i = 0; i < n; i++) choices.push(planChoice(i, (seed + i * GOLDEN) >>> 0, maxTokens, gen));
+  for (let i = 0; i < n; i++) choices.push(planChoice(i, (seed + i * GOLDEN) >>> 0, maxTokens, gen, system));
   return finishPlan('chat', body, Math.ceil(chars / 4), choices);
 }
 

@@ -27,7 +27,8 @@ export type SimulatorMode =
   | 'error-503'
   | 'hang' // accepts the request and never answers (until the socket closes)
   | 'reset' // destroys the socket without answering
-  | 'stream-cut'; // streams: a few events, then the socket is destroyed; anything else: like 'reset'
+  | 'stream-cut' // streams: a few events, then the socket is destroyed; anything else: like 'reset'
+  | 'garbage'; // 200 answers that are not what they claim: a JSON body that is not JSON, an event that is not JSON
 
 export interface SimulatorOptions {
   /** Default 127.0.0.1. */
@@ -46,8 +47,13 @@ export interface SimulatorOptions {
   completionTokens?: number;
   /** Default 'normal'; may be changed at runtime through `sim.options.mode`. */
   mode?: SimulatorMode;
-  /** If non-empty, the generated text is exactly this (one token per word). '' = pseudo words. */
+  /** If non-empty, the generated text is exactly this (one token per word). '' = pseudo words.
+   * `{system}` stands for the request's system prompt (a model that leaks it). */
   responseText?: string;
+  /** If non-empty, the generated pieces (one per stream event) are exactly these. */
+  responseChunks?: string[];
+  /** If > 0, responseText is cut into pieces of this many characters (not words). */
+  splitEvery?: number;
 }
 
 export interface RecordedRequest {
@@ -88,6 +94,8 @@ const DEFAULTS: Required<SimulatorOptions> = {
   completionTokens: 16,
   mode: 'normal',
   responseText: '',
+  responseChunks: [],
+  splitEvery: 0,
 };
 
 const MAX_RECORDED = 10_000;
@@ -312,6 +320,7 @@ class SimulatorServer implements Simulator {
     if (mode === 'error-503') return sendJson(res, 503, ERROR_503_JSON, { 'retry-after': '1' });
     if (mode === 'hang') return; // never answer; 'close' fires when the peer or close() ends the socket
     if (mode === 'reset') return void res.destroy();
+    if (mode === 'garbage') return this.garbage(res, body);
     const cut = mode === 'stream-cut';
 
     const q = target.indexOf('?');
@@ -356,8 +365,19 @@ class SimulatorServer implements Simulator {
     }
   }
 
+  /** 'garbage' mode: a 200 whose body does not parse (JSON, or one SSE event when streaming). */
+  private garbage(res: ServerResponse, body: string): void {
+    if (!/"stream"\s*:\s*true/.test(body)) {
+      res.writeHead(200, { 'content-type': JSON_TYPE });
+      return void res.end('{"choices":[{"message":{"content":"4111 1111 1111 1111');
+    }
+    res.writeHead(200, SSE_HEADERS);
+    res.end('data: {"choices":[{"index":0,"delta":{"content":"ok"}}]}\n\ndata: {not json 4111 1111 1111 1111}\n\ndata: [DONE]\n\n');
+  }
+
   private settings(): GenerationSettings {
-    return { completionTokens: this.options.completionTokens, responseText: this.options.responseText ?? '' };
+    const o = this.options;
+    return { completionTokens: o.completionTokens, responseText: o.responseText ?? '', responseChunks: o.responseChunks ?? [], splitEvery: o.splitEvery ?? 0 };
   }
 
   private async runEmbeddings(ex: Exchange, json: string, promptTokens: number): Promise<void> {

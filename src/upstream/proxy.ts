@@ -14,12 +14,13 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { deny, errorBody, type Denial } from '../errors.js';
+import { deny, errorBody, type Denial, type ErrorCode } from '../errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { clientHeaders } from './headers.js';
 import { SseSplitter, type SseEvent } from '../protocols/sse.js';
 import { chunkText, isUsageOnlyChunk, usageOf } from '../protocols/openai/usage.js';
 import type { Target, UpstreamTargets } from './targets.js';
+import type { OutputFilter } from '../protocols/openai/output.js';
 
 /** Bound on a non-streamed response body held in memory. */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -33,6 +34,8 @@ export interface ForwardHooks {
   upstreamFailed(ctx: RequestContext, kind: string, detail: Record<string, unknown>): void;
   /** Headers every response carries (request id, CORS, HSTS). */
   baseHeaders(ctx: RequestContext): Record<string, string>;
+  /** The output filter threw; `failOpen` tells whether the response went on unfiltered. */
+  outputFailed(ctx: RequestContext, err: unknown, failOpen: boolean): void;
 }
 
 function errCode(err: unknown): string {
@@ -48,8 +51,8 @@ function denialFor(code: string): Denial {
   return deny('MG_UPSTREAM_ERROR', code);
 }
 
-function sseError(requestId: string): string {
-  return `data: ${errorBody('MG_UPSTREAM_ERROR', requestId)}\n\n`;
+function sseError(requestId: string, code: ErrorCode = 'MG_UPSTREAM_ERROR'): string {
+  return `data: ${errorBody(code, requestId)}\n\n`;
 }
 
 /** The whole (bounded) body; events rather than an async iterator, which cost more per chunk. */
@@ -89,31 +92,112 @@ function observeEvent(ctx: RequestContext, ev: SseEvent): boolean {
   return !(o.stripUsageChunk && isUsageOnlyChunk(v));
 }
 
+/**
+ * What the client sees of one event on a route with output protection: the event as it is, the
+ * re-serialised filtered event, '' (nothing), or null when the response must be withheld.
+ * `[DONE]` is preceded by whatever text the filters still hold. Throws on what it cannot filter.
+ */
+function filterEvent(filter: OutputFilter, ev: SseEvent): string | null {
+  const data = ev.data;
+  if (data === null) return ev.raw;
+  if (data === '[DONE]') {
+    const rest = filter.finish();
+    if (rest === null) return null;
+    return rest === '' ? ev.raw : `data: ${rest}\n\n${ev.raw}`;
+  }
+  const out = filter.event(data);
+  if (out === null) return null;
+  return out === data ? ev.raw : `data: ${out}\n\n`;
+}
+
 function relayStream(ctx: RequestContext, res: ServerResponse, data: Dispatcher.ResponseData, hooks: ForwardHooks): Promise<void> {
   res.writeHead(data.statusCode, { ...hooks.baseHeaders(ctx), ...clientHeaders(data.headers), 'cache-control': 'no-cache' });
   res.flushHeaders();
   const sse = new SseSplitter();
+  let filter = ctx.output;
   return new Promise<void>((resolve) => {
     const body = data.body;
-    const fail = (err: unknown): void => {
-      if (!res.destroyed) {
-        hooks.upstreamFailed(ctx, 'stream', { code: errCode(err) });
-        res.end(sseError(ctx.id));
-      }
+    let stopped = false;
+    const stop = (last: string): void => {
+      if (stopped) return;
+      stopped = true;
+      if (!res.destroyed) res.end(last);
       body.destroy();
       resolve();
     };
+    const fail = (err: unknown): void => {
+      if (!res.destroyed) hooks.upstreamFailed(ctx, 'stream', { code: errCode(err) });
+      stop(sseError(ctx.id));
+    };
+    const withheld = (): void => {
+      ctx.denial = deny('MG_OUTPUT_BLOCKED', ctx.output?.leak ?? 'output match');
+      stop(sseError(ctx.id, 'MG_OUTPUT_BLOCKED'));
+    };
+    /** The filter threw: withhold (fail-closed), or carry on unfiltered (fail-open). True = go on. */
+    const filterFailed = (err: unknown): boolean => {
+      const open = ctx.route.output?.onError === 'fail-open';
+      hooks.outputFailed(ctx, err, open);
+      if (open) {
+        filter = null;
+        return true;
+      }
+      ctx.denial = deny('MG_OUTPUT_CHECK_FAILED', (err as Error)?.message);
+      stop(sseError(ctx.id, 'MG_OUTPUT_CHECK_FAILED'));
+      return false;
+    };
     body.on('data', (chunk: Buffer) => {
+      if (stopped) return; // data already read from the socket before the destroy took effect
       let events: SseEvent[];
       try { events = sse.push(chunk); } catch (err) { return fail(err); }
       let out = '';
-      for (const ev of events) if (observeEvent(ctx, ev)) out += ev.raw;
+      for (const ev of events) {
+        if (!observeEvent(ctx, ev)) continue;
+        if (filter === null) { out += ev.raw; continue; }
+        let shown: string | null;
+        try { shown = filterEvent(filter, ev); } catch (err) {
+          if (!filterFailed(err)) return;
+          shown = ev.raw;
+        }
+        if (shown === null) {
+          if (out.length > 0) res.write(out);
+          return withheld();
+        }
+        out += shown;
+      }
       if (out.length > 0 && !res.write(out)) body.pause();
     });
     res.on('drain', () => body.resume());
-    body.on('end', () => { res.end(sse.rest()); resolve(); });
+    body.on('end', () => {
+      if (stopped) return;
+      if (filter === null) return stop(sse.rest());
+      // An unterminated last event is not an event (clients discard it); held text is released.
+      let rest: string | null;
+      try { rest = filter.finish(); } catch (err) {
+        if (!filterFailed(err)) return;
+        rest = '';
+      }
+      if (rest === null) return withheld();
+      stop(rest === '' ? '' : `data: ${rest}\n\n`);
+    });
     body.on('error', fail);
   });
+}
+
+/** Filter a whole response body (routes with output protection). Returns what to send, or null when answered already. */
+function filterBody(ctx: RequestContext, res: ServerResponse, filter: OutputFilter, body: Buffer, json: boolean, hooks: ForwardHooks): Buffer | null {
+  let out: Buffer | null;
+  try {
+    if (!json && ctx.outcome.status < 300) throw new Error('response is not JSON');
+    out = filter.json(body, json && ctx.outcome.status < 300);
+  } catch (err) {
+    const open = ctx.route.output?.onError === 'fail-open';
+    hooks.outputFailed(ctx, err, open);
+    if (open) return body;
+    hooks.sendDenial(ctx, res, deny('MG_OUTPUT_CHECK_FAILED', (err as Error)?.message));
+    return null;
+  }
+  if (out === null) hooks.sendDenial(ctx, res, deny('MG_OUTPUT_BLOCKED', filter.leak ?? 'output match'));
+  return out;
 }
 
 async function attempt(target: Target, ctx: RequestContext, payload: string | null, headers: Record<string, string>, path: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
@@ -173,8 +257,14 @@ export async function forward(
     hooks.upstreamFailed(ctx, 'body', { code });
     return hooks.sendDenial(ctx, res, denialFor(code));
   }
-  if (status < 300 && typeof ct === 'string' && ct.startsWith('application/json')) {
+  const json = typeof ct === 'string' && ct.startsWith('application/json');
+  if (status < 300 && json) {
     try { ctx.outcome.usage = usageOf(JSON.parse(body.toString('utf8'))); } catch { /* not JSON after all: nothing to reconcile from */ }
+  }
+  if (ctx.output !== null) {
+    const filtered = filterBody(ctx, res, ctx.output, body, json, hooks);
+    if (filtered === null) return;
+    body = filtered;
   }
   res.writeHead(status, { ...hooks.baseHeaders(ctx), ...clientHeaders(data.headers), 'content-length': String(body.length) });
   res.end(body);

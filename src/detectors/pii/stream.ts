@@ -27,16 +27,17 @@
 // (JWT), or the domain run after the current end (e-mail, bounded by the
 // domain cap), and emits nothing: the secret's characters are discarded.
 
-import { CONTEXT_CHARS, type PiiMatch, type TokenTracker } from './types.js';
+import { CONTEXT_CHARS, type PiiMatch, type PiiType, type TokenTracker } from './types.js';
 import type { PiiScanner } from './scanner.js';
 
 /** full[from, to) with the matches that lie inside it replaced by `[REDACTED:<type>]`. */
-function redactRange(full: string, from: number, to: number, matches: readonly PiiMatch[]): string {
+function redactRange(full: string, from: number, to: number, matches: readonly PiiMatch[], counts: Map<PiiType, number>): string {
   let out = '';
   let pos = from;
   for (const m of matches) {
     if (m.start < pos) continue;
     if (m.end > to) break;
+    counts.set(m.type, (counts.get(m.type) ?? 0) + 1);
     out += full.slice(pos, m.start) + `[REDACTED:${m.type}]`;
     pos = m.end;
   }
@@ -51,6 +52,8 @@ export class PiiRedactStream {
   private tracker: TokenTracker | null = null;
   /** Raw context before the current long token. */
   private tokenCtx = '';
+  /** Matches redacted so far, by type (for metrics and the audit log; never the values). */
+  readonly counts = new Map<PiiType, number>();
 
   constructor(private readonly scanner: PiiScanner) {}
 
@@ -71,7 +74,7 @@ export class PiiRedactStream {
     if (this.tracker) this.leaveToken(this.tracker.finish());
     const full = this.ctx + this.pending;
     const from = this.ctx.length;
-    const out = redactRange(full, from, full.length, this.scanner.scan(full, from));
+    const out = redactRange(full, from, full.length, this.scanner.scan(full, from), this.counts);
     this.ctx = lastContext(full);
     this.pending = '';
     return out;
@@ -101,7 +104,8 @@ export class PiiRedactStream {
     const from = this.ctx.length;
     const token = this.scanner.longTokenAt(full, from);
     if (token) {
-      const out = redactRange(full, from, token.start, this.scanner.scan(full, from)) + `[REDACTED:${token.type}]`;
+      const out = redactRange(full, from, token.start, this.scanner.scan(full, from), this.counts) + `[REDACTED:${token.type}]`;
+      this.counts.set(token.type, (this.counts.get(token.type) ?? 0) + 1);
       this.tokenCtx = full.slice(Math.max(0, token.start - CONTEXT_CHARS), token.start);
       this.tracker = this.scanner.trackToken(full, token);
       this.ctx = '';
@@ -111,7 +115,7 @@ export class PiiRedactStream {
     let b = Math.max(from, full.length - this.scanner.holdBack(full));
     const matches = this.scanner.scan(full, from);
     for (const m of matches) if (m.start < b && m.end > b) b = m.end;
-    const out = redactRange(full, from, b, matches);
+    const out = redactRange(full, from, b, matches, this.counts);
     this.ctx = lastContext(full.slice(0, b));
     this.pending = full.slice(b);
     return out;

@@ -1,0 +1,280 @@
+/**
+ * Output protection for OpenAI-shaped responses (respond phase): every generated text field —
+ * chat message content, reasoning, refusal, tool-call and function-call arguments, completion
+ * text — goes through the PII / secret recognizers and the canary watch; ids, numbers and
+ * everything else pass untouched.
+ *
+ * - JSON responses: fields are filtered whole. When nothing changes the original bytes are sent
+ *   as they are (byte for byte); otherwise the body is re-serialised.
+ * - Streams: one filter per independent text (choice index × field), fed the decoded deltas; an
+ *   event is re-serialised only when one of its texts changed. A choice's held-back text is
+ *   released in the event that carries its finish_reason; whatever is still held when the
+ *   stream ends goes out in one extra chunk before `[DONE]`.
+ * - `logprobs` are removed on protected routes: they repeat the generated tokens verbatim and
+ *   would carry around the filter exactly what it removed.
+ *
+ * Every method returns null once the response must be withheld (a match on a `block` route, or
+ * a canary / system-prompt fragment): the caller answers with MG_OUTPUT_BLOCKED. Methods throw
+ * on what they cannot filter (a body that is not JSON); the caller applies the route's onError.
+ */
+import type { OutputConfig } from '../../config/types.js';
+import { createPiiScanner, PiiRedactStream, redact, type PiiScanner, type PiiType } from '../../detectors/pii/index.js';
+import { CanaryWatch, type LeakKind } from '../../detectors/canary.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Compiled once per route. */
+export interface OutputRules {
+  readonly config: OutputConfig;
+  readonly scanner: PiiScanner | null;
+}
+
+export function compileOutput(config: OutputConfig): OutputRules {
+  return {
+    config,
+    scanner: config.types.length === 0 ? null : createPiiScanner({ types: config.types, allow: config.allow }),
+  };
+}
+
+/** Text fields of a chat message / delta, filtered in this order. */
+const MESSAGE_FIELDS = ['content', 'reasoning_content', 'refusal'] as const;
+
+/** One independent streamed text: canary watch first (on raw text), then the PII redactor. */
+class TextFilter {
+  private readonly watch: CanaryWatch | null;
+  private readonly pii: PiiRedactStream | null;
+  private readonly reported = new Map<PiiType, number>();
+
+  constructor(private readonly owner: OutputFilter, needles: readonly string[], hasMarker: boolean, scanner: PiiScanner | null) {
+    this.watch = needles.length === 0 ? null : new CanaryWatch(needles, hasMarker);
+    this.pii = scanner === null ? null : new PiiRedactStream(scanner);
+  }
+
+  push(raw: string): string | null {
+    const released = this.watch === null ? raw : this.watch.push(raw);
+    if (released === null) return this.owner.leaked(this.watch?.leak ?? 'canary');
+    return this.pii === null ? released : this.redacted(this.pii.push(released));
+  }
+
+  end(): string | null {
+    const released = this.watch === null ? '' : this.watch.end();
+    if (released === null) return this.owner.leaked(this.watch?.leak ?? 'canary');
+    if (this.pii === null) return released;
+    return this.redacted(this.pii.push(released) + this.pii.end());
+  }
+
+  /** Report new matches to the owner; withhold when the route blocks. */
+  private redacted(out: string): string | null {
+    const counts = (this.pii as PiiRedactStream).counts;
+    let grew = false;
+    for (const [type, n] of counts) {
+      const before = this.reported.get(type) ?? 0;
+      if (n === before) continue;
+      this.owner.count(type, n - before);
+      this.reported.set(type, n);
+      grew = true;
+    }
+    return grew && this.owner.blockOnMatch() ? null : out;
+  }
+}
+
+/** Per-request state of the output filter. */
+export class OutputFilter {
+  /** Redactions by type (counted once per match; for metrics and the audit log). */
+  readonly counts = new Map<PiiType, number>();
+  leak: LeakKind | null = null;
+  blocked = false;
+  private readonly needles: string[];
+  private readonly streams = new Map<number, Map<string, TextFilter>>();
+  private last: { id?: unknown; object?: unknown; created?: unknown; model?: unknown } = {};
+
+  constructor(private readonly rules: OutputRules, readonly marker: string | null) {
+    this.needles = marker === null ? [...rules.config.fragments] : [marker, ...rules.config.fragments];
+  }
+
+  /** Called by a text filter that saw a needle: the response is withheld. */
+  leaked(kind: LeakKind): null {
+    this.leak ??= kind;
+    this.blocked = true;
+    return null;
+  }
+
+  count(type: PiiType, n: number): void {
+    this.counts.set(type, (this.counts.get(type) ?? 0) + n);
+  }
+
+  /** After a match: true (and the response is withheld) when the route blocks instead of redacting. */
+  blockOnMatch(): boolean {
+    if (this.rules.config.action === 'block') this.blocked = true;
+    return this.blocked;
+  }
+
+  /** A whole text (a JSON field): the filtered text, or null when the response is withheld. */
+  text(raw: string): string | null {
+    for (let i = 0; i < this.needles.length; i++) {
+      if (raw.includes(this.needles[i] as string)) return this.leaked(this.marker !== null && i === 0 ? 'canary' : 'fragment');
+    }
+    const scanner = this.rules.scanner;
+    if (scanner === null) return raw;
+    const matches = scanner.scan(raw);
+    if (matches.length === 0) return raw;
+    for (const m of matches) this.count(m.type, 1);
+    return this.blockOnMatch() ? null : redact(raw, matches);
+  }
+
+  /**
+   * A complete response body; `ok` = a 2xx JSON response, whose choices are filtered (other
+   * bodies are only checked for the marker). Returns the bytes to send (the same Buffer when
+   * nothing changed) or null when the response is withheld. Throws when an `ok` body is not JSON.
+   */
+  json(body: Buffer, ok: boolean): Buffer | null {
+    const text = body.toString('utf8');
+    const v: unknown = ok ? JSON.parse(text) : null;
+    if (!isObj(v) || !Array.isArray(v.choices)) {
+      // Errors and other shapes carry no generated text, but must not carry the marker either.
+      return this.needles.some((n) => text.includes(n)) ? this.leaked(this.marker !== null && text.includes(this.marker) ? 'canary' : 'fragment') : body;
+    }
+    let changed = false;
+    const apply = (o: Obj, field: string): boolean => {
+      const t = o[field];
+      if (typeof t !== 'string') return true;
+      const out = this.text(t);
+      if (out === null) return false;
+      if (out !== t) { o[field] = out; changed = true; }
+      return true;
+    };
+    for (const c of v.choices as unknown[]) {
+      if (!isObj(c)) continue;
+      if (c.logprobs !== undefined && c.logprobs !== null) { c.logprobs = null; changed = true; }
+      if (!apply(c, 'text')) return null;
+      const m = c.message;
+      if (!isObj(m)) continue;
+      for (const f of MESSAGE_FIELDS) {
+        if (Array.isArray(m[f])) {
+          for (const part of m[f] as unknown[]) if (isObj(part) && !apply(part, 'text')) return null;
+        } else if (!apply(m, f)) return null;
+      }
+      if (Array.isArray(m.tool_calls)) {
+        for (const tc of m.tool_calls as unknown[]) if (isObj(tc) && isObj(tc.function) && !apply(tc.function, 'arguments')) return null;
+      }
+      if (isObj(m.function_call) && !apply(m.function_call, 'arguments')) return null;
+    }
+    return changed ? Buffer.from(JSON.stringify(v), 'utf8') : body;
+  }
+
+  private filterFor(choice: number, field: string): TextFilter {
+    let byField = this.streams.get(choice);
+    if (byField === undefined) { byField = new Map(); this.streams.set(choice, byField); }
+    let f = byField.get(field);
+    if (f === undefined) {
+      f = new TextFilter(this, this.needles, this.marker !== null, this.rules.scanner);
+      byField.set(field, f);
+    }
+    return f;
+  }
+
+  /**
+   * One SSE event's data (`data:` payload that is JSON). Returns the data to emit (the same
+   * string when nothing changed), or null when the response is withheld. Throws on non-JSON.
+   */
+  event(data: string): string | null {
+    const v: unknown = JSON.parse(data);
+    if (!isObj(v) || !Array.isArray(v.choices)) {
+      return this.needles.some((n) => data.includes(n)) ? this.leaked(this.marker !== null && data.includes(this.marker) ? 'canary' : 'fragment') : data;
+    }
+    this.last = { id: v.id, object: v.object, created: v.created, model: v.model };
+    let changed = false;
+    const apply = (o: Obj, field: string, choice: number, key: string): boolean => {
+      const t = o[field];
+      if (typeof t !== 'string') return true;
+      const out = this.filterFor(choice, key).push(t);
+      if (out === null) return false;
+      if (out !== t) { o[field] = out; changed = true; }
+      return true;
+    };
+    for (const c of v.choices as unknown[]) {
+      if (!isObj(c)) continue;
+      const idx = typeof c.index === 'number' ? c.index : 0;
+      if (c.logprobs !== undefined && c.logprobs !== null) { c.logprobs = null; changed = true; }
+      if (!apply(c, 'text', idx, 'text')) return null;
+      const d = c.delta;
+      if (isObj(d)) {
+        for (const f of MESSAGE_FIELDS) if (!apply(d, f, idx, f)) return null;
+        if (Array.isArray(d.tool_calls)) {
+          for (const tc of d.tool_calls as unknown[]) {
+            if (isObj(tc) && isObj(tc.function) && !apply(tc.function, 'arguments', idx, `tool:${typeof tc.index === 'number' ? tc.index : 0}`)) return null;
+          }
+        }
+        if (isObj(d.function_call) && !apply(d.function_call, 'arguments', idx, 'fn')) return null;
+      }
+      if (c.finish_reason !== null && c.finish_reason !== undefined) {
+        const rest = this.flushChoice(idx, c);
+        if (rest === null) return null;
+        if (rest) changed = true;
+      }
+    }
+    return changed ? JSON.stringify(v) : data;
+  }
+
+  /** Release a choice's held text into `c` (its finishing chunk). True when anything was added. */
+  private flushChoice(idx: number, c: Obj): boolean | null {
+    const byField = this.streams.get(idx);
+    if (byField === undefined) return false;
+    this.streams.delete(idx);
+    let added = false;
+    for (const [field, f] of byField) {
+      const rest = f.end();
+      if (rest === null) return null;
+      if (rest === '') continue;
+      added = true;
+      if (field === 'text') {
+        c.text = (typeof c.text === 'string' ? c.text : '') + rest;
+        continue;
+      }
+      if (!isObj(c.delta)) c.delta = {};
+      const d = c.delta as Obj;
+      if (field.startsWith('tool:')) {
+        const index = Number(field.slice(5));
+        if (!Array.isArray(d.tool_calls)) d.tool_calls = [];
+        const calls = d.tool_calls as unknown[];
+        let tc = calls.find((t) => isObj(t) && t.index === index) as Obj | undefined;
+        if (tc === undefined) { tc = { index, function: { arguments: '' } }; calls.push(tc); }
+        if (!isObj(tc.function)) tc.function = { arguments: '' };
+        const fn = tc.function as Obj;
+        fn.arguments = (typeof fn.arguments === 'string' ? fn.arguments : '') + rest;
+      } else if (field === 'fn') {
+        if (!isObj(d.function_call)) d.function_call = { arguments: '' };
+        const fc = d.function_call as Obj;
+        fc.arguments = (typeof fc.arguments === 'string' ? fc.arguments : '') + rest;
+      } else {
+        d[field] = (typeof d[field] === 'string' ? d[field] : '') + rest;
+      }
+    }
+    return added;
+  }
+
+  /**
+   * End of stream (`[DONE]`, or the upstream ended): the data of one extra chunk carrying what
+   * is still held, '' when nothing is, or null when the response is withheld.
+   */
+  finish(): string | null {
+    const choices: Obj[] = [];
+    for (const idx of [...this.streams.keys()]) {
+      const byField = this.streams.get(idx) as Map<string, TextFilter>;
+      const c: Obj = byField.has('text') ? { index: idx } : { index: idx, delta: {} };
+      const added = this.flushChoice(idx, c);
+      if (added === null) return null;
+      if (added) choices.push({ ...c, finish_reason: null });
+    }
+    if (choices.length === 0) return '';
+    const completion = choices.every((c) => 'text' in c && !('delta' in c));
+    return JSON.stringify({
+      id: this.last.id,
+      object: this.last.object ?? (completion ? 'text_completion' : 'chat.completion.chunk'),
+      created: this.last.created,
+      model: this.last.model,
+      choices,
+    });
+  }
+}
