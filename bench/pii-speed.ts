@@ -17,6 +17,7 @@
 // checked against the batch result.
 
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { encode, decode } from 'gpt-tokenizer';
 import { createPiiScanner, PiiRedactStream, PII_TYPES, redact, type PiiScanner } from '../src/detectors/pii/index.js';
 
@@ -28,7 +29,7 @@ function parseSeconds(argv: string[]): number {
   return Number.isFinite(v) && v > 0 ? v : 2;
 }
 
-function cleanWindows(scanner: PiiScanner): string[] {
+export function cleanWindows(scanner: PiiScanner): string[] {
   const lines = readFileSync('test/fixtures/corpora/benign/benign.jsonl', 'utf8').split('\n');
   let all = '';
   for (const line of lines) {
@@ -58,7 +59,7 @@ const SAMPLES = [
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
 ];
 
-function withPii(w: string, seed: number): string {
+export function withPii(w: string, seed: number): string {
   let out = '';
   let k = seed;
   for (let i = 0; i < w.length; i += 400) {
@@ -87,7 +88,7 @@ function throughput(scanner: PiiScanner, texts: string[], seconds: number): { mb
   return { mbps: bytes / 1e6 / (ms / 1000), perText: (ms * 1000) / n };
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 }
 
@@ -133,4 +134,5 @@ function main(): void {
   );
 }
 
-main();
+// Run only when executed, not when bench/output.ts borrows the corpus helpers.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -77,19 +77,25 @@ function readAll(body: Dispatcher.ResponseData['body']): Promise<Buffer> {
 /** Generated text kept from a stream for counting when no usage arrives. */
 const MAX_STREAMED_TEXT = 1024 * 1024;
 
+/** observeEvent's answer for an event the client does not see. */
+const HIDDEN = Symbol('hidden');
+/** observeEvent's answer for an event that is not JSON. */
+const NOT_JSON = Symbol('not JSON');
+
 /**
  * Look at one complete SSE event on its way to the client: note usage and generated text, and
  * decide whether the client sees it (the usage-only chunk modelgate asked for itself is removed).
+ * Returns the parsed data (reused by the output filter), NOT_JSON, or HIDDEN.
  */
-function observeEvent(ctx: RequestContext, ev: SseEvent): boolean {
-  if (ev.data === null || ev.data === '[DONE]' || ev.data.charCodeAt(0) !== 0x7b) return true;
+function observeEvent(ctx: RequestContext, ev: SseEvent): unknown {
+  if (ev.data === null || ev.data === '[DONE]' || ev.data.charCodeAt(0) !== 0x7b) return NOT_JSON;
   let v: unknown;
-  try { v = JSON.parse(ev.data); } catch { return true; }
+  try { v = JSON.parse(ev.data); } catch { return NOT_JSON; }
   const o = ctx.outcome;
   const u = usageOf(v);
   if (u !== null) o.usage = u;
   if (o.streamedText.length < MAX_STREAMED_TEXT) o.streamedText += chunkText(v);
-  return !(o.stripUsageChunk && isUsageOnlyChunk(v));
+  return o.stripUsageChunk && isUsageOnlyChunk(v) ? HIDDEN : v;
 }
 
 /**
@@ -97,7 +103,7 @@ function observeEvent(ctx: RequestContext, ev: SseEvent): boolean {
  * re-serialised filtered event, '' (nothing), or null when the response must be withheld.
  * `[DONE]` is preceded by whatever text the filters still hold. Throws on what it cannot filter.
  */
-function filterEvent(filter: OutputFilter, ev: SseEvent): string | null {
+function filterEvent(filter: OutputFilter, ev: SseEvent, parsed: unknown): string | null {
   const data = ev.data;
   if (data === null) return ev.raw;
   if (data === '[DONE]') {
@@ -105,7 +111,7 @@ function filterEvent(filter: OutputFilter, ev: SseEvent): string | null {
     if (rest === null) return null;
     return rest === '' ? ev.raw : `data: ${rest}\n\n${ev.raw}`;
   }
-  const out = filter.event(data);
+  const out = filter.event(data, parsed === NOT_JSON ? undefined : parsed);
   if (out === null) return null;
   return out === data ? ev.raw : `data: ${out}\n\n`;
 }
@@ -151,10 +157,11 @@ function relayStream(ctx: RequestContext, res: ServerResponse, data: Dispatcher.
       try { events = sse.push(chunk); } catch (err) { return fail(err); }
       let out = '';
       for (const ev of events) {
-        if (!observeEvent(ctx, ev)) continue;
+        const parsed = observeEvent(ctx, ev);
+        if (parsed === HIDDEN) continue;
         if (filter === null) { out += ev.raw; continue; }
         let shown: string | null;
-        try { shown = filterEvent(filter, ev); } catch (err) {
+        try { shown = filterEvent(filter, ev, parsed); } catch (err) {
           if (!filterFailed(err)) return;
           shown = ev.raw;
         }

@@ -133,3 +133,20 @@ test('tiers: keys must name existing tiers; exempt tiers have no limits; redis n
   assert.equal(c.store.kind, 'memory');
   assert.equal(c.store.timeoutMs, 50);
 });
+
+test('output protection: keys resolved, and wrong combinations fail with their path', () => {
+  const ok = loadConfigText(MINIMAL.replace('upstream: llm }', 'upstream: llm, output: { redact: [email, api_key], allow: [help@acme.example], canary: { fragments: ["You are the ACME helpdesk"] } } }'), {});
+  const o = ok.routes[0]?.output;
+  assert.deepEqual(o?.types, ['email', 'api_key']);
+  assert.equal(o?.action, 'redact');
+  assert.equal(o?.onError, 'fail-closed');
+  assert.match(o?.canary?.wording ?? '', /\{canary\}/);
+  assert.deepEqual(o?.fragments, ['You are the ACME helpdesk']);
+  assert.equal(loadConfigText(MINIMAL, {}).routes[0]?.output, null);
+  const bad = (route: string): string[] => problems(MINIMAL.replace('routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]', `routes: [ ${route} ]`));
+  assert.ok(bad('{ path: /v1/embeddings, protocol: openai-embeddings, upstream: llm, output: { redact: [email] } }').some((p) => p.startsWith('routes[0].output:')));
+  assert.ok(bad('{ path: /v1/completions, protocol: openai-completions, upstream: llm, output: { canary: true } }').some((p) => p.startsWith('routes[0].output.canary:')));
+  assert.ok(bad('{ path: /c, protocol: openai-chat, upstream: llm, output: { canary: { wording: "no marker here" } } }').some((p) => p.startsWith('routes[0].output.canary.wording:')));
+  assert.ok(bad('{ path: /c, protocol: openai-chat, upstream: llm, output: { redact: [passport] } }').some((p) => p.startsWith('routes[0].output.redact')));
+  assert.ok(bad('{ path: /c, protocol: openai-chat, upstream: llm, output: { action: drop } }').some((p) => p.startsWith('routes[0].output.action')));
+});

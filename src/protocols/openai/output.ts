@@ -175,11 +175,12 @@ export class OutputFilter {
   }
 
   /**
-   * One SSE event's data (`data:` payload that is JSON). Returns the data to emit (the same
-   * string when nothing changed), or null when the response is withheld. Throws on non-JSON.
+   * One SSE event's data (`data:` payload that is JSON; `parsed` = its JSON.parse when the
+   * caller has it already — it is modified). Returns the data to emit (the same string when
+   * nothing changed), or null when the response is withheld. Throws on non-JSON.
    */
-  event(data: string): string | null {
-    const v: unknown = JSON.parse(data);
+  event(data: string, parsed?: unknown): string | null {
+    const v: unknown = parsed === undefined ? JSON.parse(data) : parsed;
     if (!isObj(v) || !Array.isArray(v.choices)) {
       return this.needles.some((n) => data.includes(n)) ? this.leaked(this.marker !== null && data.includes(this.marker) ? 'canary' : 'fragment') : data;
     }

@@ -1,0 +1,201 @@
+/**
+ * Output protection's cost (issue 4), in three measurements:
+ *
+ *  1. Filter throughput: OutputFilter.json() on chat completion bodies whose content is a 4 KB
+ *     text window — clean, and with PII every ~400 characters — in MB of content per second
+ *     (one core). Includes parsing and, when something changed, re-serialising the body.
+ *  2. Added latency per streamed event: every window encoded with o200k_base and streamed one
+ *     token per SSE event, each event's data pushed through OutputFilter.event(); wall time per
+ *     event (µs, p50 / p99 / max) — what the proxy adds to each event on a protected route.
+ *  3. Through the gateway, over HTTP: token-by-token streams (one event per ~1 ms) from the
+ *     simulator through a route with every type redacted and a canary, and through an identical
+ *     route without output protection, alternating; time to the first byte (p50 / p95) and the
+ *     gateway's CPU per event. Each gateway runs in its own process through the CLI (access log
+ *     and injection detection on), simulator and client in this one.
+ *
+ *   npm run build && node dist/bench/output.js     (BENCH_OUTPUT_SECONDS, default 2; BENCH_OUTPUT_REQUESTS, default 60)
+ */
+import { cpus } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { encode, decode } from 'gpt-tokenizer';
+import { cleanWindows, withPii, percentile } from './pii-speed.js';
+import { CLI_JS, envNum, freePort, groupCpuMs, httpGetStatus, installCleanup, spawnProc, stopProc, waitUntil, type Proc } from './procs.js';
+import { createPiiScanner, PII_TYPES } from '../src/detectors/pii/index.js';
+import { compileOutput, OutputFilter } from '../src/protocols/openai/output.js';
+import type { OutputConfig } from '../src/config/types.js';
+import { startSimulator } from '../src/simulator/index.js';
+import { generateKey, keyHashLine } from '../src/cli/keys.js';
+
+const SECONDS = envNum('BENCH_OUTPUT_SECONDS', 2, true);
+const REQUESTS = envNum('BENCH_OUTPUT_REQUESTS', 60, true);
+const TOKENS = 200;
+const CONFIG: OutputConfig = { types: [...PII_TYPES], action: 'redact', allow: [], canary: { wording: 'Marker {canary}.' }, fragments: [], onError: 'fail-closed' };
+const MARKER = 'MGC-0123456789ABCDEF0123';
+
+function body(content: string): Buffer {
+  return Buffer.from(JSON.stringify({
+    id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'sim-llm',
+    choices: [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 10, completion_tokens: 1000, total_tokens: 1010 },
+  }));
+}
+
+function jsonThroughput(texts: string[]): { mbps: number; usPer: number } {
+  const rules = compileOutput(CONFIG);
+  const bodies = texts.map(body);
+  let sink = 0;
+  for (const b of bodies.slice(0, 50)) sink += new OutputFilter(rules, MARKER).json(b, true)?.length ?? 0;
+  let bytes = 0;
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < SECONDS * 1000) {
+    for (let i = 0; i < bodies.length; i++) {
+      sink += new OutputFilter(rules, MARKER).json(bodies[i] as Buffer, true)?.length ?? 0;
+      bytes += (texts[i] as string).length;
+      n++;
+    }
+  }
+  const ms = performance.now() - t0;
+  if (sink < 0) console.log(sink);
+  return { mbps: bytes / 1e6 / (ms / 1000), usPer: (ms * 1000) / n };
+}
+
+function eventData(piece: string): string {
+  return `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"sim-llm","choices":[{"index":0,"delta":{"content":${JSON.stringify(piece)}},"logprobs":null,"finish_reason":null}]}`;
+}
+
+function perEvent(texts: string[]): { events: number; p50: number; p99: number; max: number } {
+  const rules = compileOutput(CONFIG);
+  const streams = texts.map((t) => encode(t).map((tok) => eventData(decode([tok]))));
+  const times: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    times.length = 0;
+    for (const events of streams) {
+      const f = new OutputFilter(rules, MARKER);
+      for (const e of events) {
+        const v: unknown = JSON.parse(e); // the proxy parses every event anyway (usage), with or without the filter
+        const t0 = performance.now();
+        f.event(e, v);
+        times.push((performance.now() - t0) * 1000);
+      }
+      f.finish();
+    }
+  }
+  times.sort((a, b) => a - b);
+  return { events: times.length, p50: percentile(times, 0.5), p99: percentile(times, 0.99), max: times[times.length - 1] ?? 0 };
+}
+
+async function timeStream(url: string, key: string): Promise<{ status: number; first: number; total: number; bytes: number }> {
+  const t0 = performance.now();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ model: 'sim-llm', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'go' }], stream: true }),
+  });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let first = -1;
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (first < 0) first = performance.now() - t0;
+    bytes += value.length;
+  }
+  return { status: res.status, first, total: performance.now() - t0, bytes };
+}
+
+interface Side { first: number[]; cpuMs: number; events: number }
+
+/** A gateway in its own process (the CLI), so its CPU is measured apart from simulator and client. */
+async function gatewayProc(name: string, dir: string, key: string, simUrl: string, output: string): Promise<{ url: string; proc: Proc }> {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const yamlPath = join(dir, `${name}.yaml`);
+  writeFileSync(yamlPath, `
+server: { host: 127.0.0.1, port: ${port} }
+admin: { host: 127.0.0.1, port: ${adminPort} }
+auth: { keys: [ { id: bench, hash: "${keyHashLine(key)}" } ] }
+upstreams: { llm: { targets: ["${simUrl}"] } }
+routes:
+  - { path: /v1/chat/completions, protocol: openai-chat, upstream: llm${output} }
+logging: { level: info }
+`);
+  const args = (process.env.BENCH_OUTPUT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '').map((a) => a.replace('{name}', name));
+  const proc = spawnProc(name, process.execPath, [...args, CLI_JS, 'start', '--config', yamlPath], { stdout: 'ignore' });
+  await waitUntil(`${name} /readyz`, async () => (await httpGetStatus(`http://127.0.0.1:${adminPort}/readyz`)) === 200, proc);
+  return { url: `http://127.0.0.1:${port}`, proc };
+}
+
+async function overHttp(texts: string[]): Promise<{ on: Side; off: Side }> {
+  // Paced like a GPU decoding (one event per ~1 ms), so each event is its own write and the
+  // first byte is measured as a client sees it; the first TOKENS tokens of each text.
+  installCleanup();
+  const sim = await startSimulator({ slots: 64, eventDelayMs: 1 });
+  const key = generateKey();
+  const dir = mkdtempSync(join(tmpdir(), 'mg-output-'));
+  const types = `[${PII_TYPES.join(', ')}]`;
+  // Two gateways, identical (injection detection and access log on) but for output protection.
+  const gwOn = await gatewayProc('modelgate-output-on', dir, key, sim.url, `, output: { redact: ${types}, canary: true }`);
+  const gwOff = await gatewayProc('modelgate-output-off', dir, key, sim.url, '');
+  const on: Side = { first: [], cpuMs: 0, events: 0 };
+  const off: Side = { first: [], cpuMs: 0, events: 0 };
+  const run = async (side: Side, gw: { url: string; proc: Proc }, warm: boolean): Promise<void> => {
+    const r = await timeStream(`${gw.url}/v1/chat/completions`, key);
+    if (r.status !== 200) throw new Error(`status ${r.status}`);
+    if (warm) return;
+    side.first.push(r.first);
+    side.events += sim.options.responseChunks.length;
+  };
+  const cpuOf = (gw: { proc: Proc }): number => { const c = groupCpuMs(gw.proc.child.pid); return c.user + c.sys; };
+  let startOn = 0;
+  let startOff = 0;
+  try {
+    // CPU is read over the whole measured run (not per request): /proc counts in 10 ms ticks.
+    for (let i = 0; i < REQUESTS + 4; i++) {
+      if (i === 4) { startOn = cpuOf(gwOn); startOff = cpuOf(gwOff); }
+      sim.options.responseChunks = encode(texts[i % texts.length] as string).slice(0, TOKENS).map((t) => decode([t]));
+      // Alternate which side goes first, so neither always runs on a warmer machine.
+      if (i % 2 === 0) { await run(on, gwOn, i < 4); await run(off, gwOff, i < 4); }
+      else { await run(off, gwOff, i < 4); await run(on, gwOn, i < 4); }
+    }
+    on.cpuMs = cpuOf(gwOn) - startOn;
+    off.cpuMs = cpuOf(gwOff) - startOff;
+  } finally {
+    await stopProc(gwOn.proc);
+    await stopProc(gwOff.proc);
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { on, off };
+}
+
+async function main(): Promise<void> {
+  const scanner = createPiiScanner({ types: PII_TYPES });
+  const clean = cleanWindows(scanner);
+  const dirty = clean.map((w, i) => withPii(w, i));
+  console.log(`# Output protection — node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores)\n`);
+  console.log(`${clean.length} clean 4 KB windows; the same windows with PII every ~400 characters. Every type redacted, canary on.\n`);
+  const c = jsonThroughput(clean);
+  const d = jsonThroughput(dirty);
+  console.log('| JSON response filter (OutputFilter.json) | MB/s of content, one core | µs per 4 KB body |');
+  console.log('|---|---|---|');
+  console.log(`| clean text | ${c.mbps.toFixed(0)} | ${c.usPer.toFixed(1)} |`);
+  console.log(`| with PII | ${d.mbps.toFixed(0)} | ${d.usPer.toFixed(1)} |\n`);
+  const e = perEvent([...clean.slice(0, 40), ...dirty.slice(0, 40)]);
+  console.log(`Per streamed event (OutputFilter.event, token-by-token, ${e.events} events): p50 ${e.p50.toFixed(1)} µs, p99 ${e.p99.toFixed(1)} µs, max ${e.max.toFixed(0)} µs\n`);
+  const h = await overHttp([...clean.slice(0, 20), ...dirty.slice(0, 20)]);
+  const med = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 0.5);
+  const p95 = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 0.95);
+  const cpu = (x: Side): number => (x.cpuMs * 1000) / x.events;
+  console.log(`Through the gateway over HTTP: ${REQUESTS} streams per gateway, ${TOKENS} token events each, one event per ~1 ms; each gateway in its own process (the CLI), CPU from /proc (10 ms ticks):\n`);
+  console.log('| gateway | first byte p50 (ms) | first byte p95 (ms) | gateway CPU per event (µs) |');
+  console.log('|---|---|---|---|');
+  console.log(`| output protection off | ${med(h.off.first).toFixed(2)} | ${p95(h.off.first).toFixed(2)} | ${cpu(h.off).toFixed(1)} |`);
+  console.log(`| output protection on (all types + canary) | ${med(h.on.first).toFixed(2)} | ${p95(h.on.first).toFixed(2)} | ${cpu(h.on).toFixed(1)} |`);
+  console.log(`\nAdded gateway CPU per event: ${(cpu(h.on) - cpu(h.off)).toFixed(1)} µs`);
+  process.exit(0);
+}
+
+await main();
