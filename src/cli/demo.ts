@@ -24,6 +24,7 @@ routes:
     upstream: llm
     limits: { maxBodyBytes: 100kb, maxMessages: 50, maxMessageChars: 10000, maxTotalChars: 100000, maxTokens: 1024 }
     injection: { action: block }
+    output: { redact: [email, ssn, credit_card, api_key, phone, iban, ip_address], canary: true }
   - { path: /v1/completions, protocol: openai-completions, upstream: llm }
   - { path: /v1/embeddings, protocol: openai-embeddings, upstream: llm }
 logging: { level: warn }
