@@ -22,6 +22,21 @@ export interface Limits {
   maxJsonKeys: number;
   decompress: readonly ('gzip' | 'deflate' | 'br')[];
   maxCompressionRatio: number;
+  /** Images (image-upload, torchserve image bodies, chat data URLs): bytes per image. */
+  maxBytes: number;
+  /** Allowed content types: image types (image-upload, chat images), or body types (torchserve). */
+  types: readonly string[];
+  maxDimension: number;
+  maxPixels: number;
+  maxFrames: number;
+  /** Fully decode images (sharp, limitInputPixels) after the header checks. */
+  verifyDecode: boolean;
+  /** Images per chat request (0 = image parts refused). */
+  maxImages: number;
+  /** Hosts a chat image_url may name (none: remote image URLs refused). */
+  imageHosts: readonly string[];
+  /** Elements over all tensors of one KServe v2 request. */
+  maxTensorElements: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -41,11 +56,36 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxJsonKeys: 256,
   decompress: Object.freeze(['gzip', 'deflate', 'br'] as const),
   maxCompressionRatio: 20,
+  maxBytes: 10 * 1024 * 1024,
+  types: Object.freeze(['image/jpeg', 'image/png', 'image/webp']),
+  maxDimension: 8192,
+  maxPixels: 33_554_432,
+  maxFrames: 100,
+  verifyDecode: false,
+  maxImages: 0,
+  imageHosts: Object.freeze([]),
+  maxTensorElements: 4_194_304,
 });
+
+/** Room for multipart framing and small text fields around one uploaded file. */
+export const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * What differs from DEFAULT_LIMITS by protocol (before the route's own keys): tensors and images
+ * are big bodies, and their JSON arrays are long.
+ */
+export function protocolLimitDefaults(protocol: Protocol): Partial<Limits> {
+  switch (protocol) {
+    case 'kserve-v2': return { maxBodyBytes: 64 * 1024 * 1024, maxJsonArrayLength: 4_194_304 };
+    case 'torchserve': return { maxBodyBytes: 10 * 1024 * 1024 + MULTIPART_OVERHEAD_BYTES, types: Object.freeze(['application/json', 'image/jpeg', 'image/png', 'image/webp']) };
+    case 'image-upload': return { decompress: Object.freeze([]) };
+    default: return {};
+  }
+}
 
 /** Injection detection is on (blocking) for protocols whose text instructs a model. */
 export function defaultInjectionAction(protocol: Protocol): 'block' | 'flag' | 'off' {
-  return protocol === 'openai-embeddings' ? 'off' : 'block';
+  return protocol === 'openai-chat' || protocol === 'openai-completions' ? 'block' : 'off';
 }
 
 export const DEFAULT_SERVER = Object.freeze({

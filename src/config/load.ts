@@ -8,14 +8,15 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { ConfigSchema, NOT_YET, PROTOCOLS_LATER, type RawConfig, type RawRate, type RawRoute, type RawTier } from './schema.js';
+import { ConfigSchema, NOT_YET, type RawConfig, type RawRate, type RawRoute, type RawTier } from './schema.js';
 import { interpolate, pathString, type InterpolationProblem } from './interpolate.js';
 import { durationMs, sizeBytes } from './units.js';
 import {
-  DEFAULT_ADMIN, DEFAULT_AUTH_HEADERS, DEFAULT_LIMITS, DEFAULT_SERVER, DEFAULT_UPSTREAM,
+  DEFAULT_ADMIN, DEFAULT_AUTH_HEADERS, DEFAULT_LIMITS, DEFAULT_SERVER, DEFAULT_UPSTREAM, MULTIPART_OVERHEAD_BYTES, protocolLimitDefaults,
   defaultInjectionAction, DEFAULT_MAX_TOKENS_RESERVED, type Limits,
 } from './defaults.js';
 import type { ApiKeyEntry, ModelgateConfig, OutputConfig, Protocol, RateSpec, RouteConfig, StoreConfig, TierConfig, UpstreamConfig } from './types.js';
+import { compileKserve, type ModelDecl } from '../protocols/kserve/index.js';
 
 export interface ConfigProblem { path: string; message: string; }
 
@@ -82,13 +83,6 @@ function notYetProblems(raw: RawConfig): ConfigProblem[] {
   for (const [name, up] of Object.entries(raw.upstreams)) {
     if (up.breaker !== undefined) say(`upstreams.${name}.breaker`, 'the circuit breaker');
   }
-  raw.routes.forEach((r, i) => {
-    if ((PROTOCOLS_LATER as readonly string[]).includes(r.protocol)) say(`routes[${i}].protocol`, `protocol ${r.protocol}`);
-    if (r.models !== undefined) say(`routes[${i}].models`, 'model declarations');
-    for (const k of ['maxBytes', 'types', 'maxDimension', 'maxPixels'] as const) {
-      if (r.limits?.[k] !== undefined) say(`routes[${i}].limits.${k}`, `"${k}"`);
-    }
-  });
   return out;
 }
 
@@ -153,13 +147,46 @@ function resolveKeys(raw: RawConfig, problems: ConfigProblem[]): ApiKeyEntry[] {
   return keys;
 }
 
-function resolveLimits(r: RawRoute): Limits {
+function resolveLimits(r: RawRoute, protocol: Protocol): Limits {
   const l = r.limits ?? {};
-  const out: Limits = { ...DEFAULT_LIMITS };
+  const out: Limits = { ...DEFAULT_LIMITS, ...protocolLimitDefaults(protocol) };
   for (const [k, v] of Object.entries(l)) {
     if (v === undefined) continue;
-    if (k === 'maxBodyBytes') out.maxBodyBytes = sizeBytes(v as string | number);
+    if (k === 'maxBodyBytes' || k === 'maxBytes') out[k] = sizeBytes(v as string | number);
+    else if (k === 'types') out.types = (v as string[]).map((t) => t.toLowerCase());
     else (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  // An upload route's body is one image (plus multipart framing) unless the route says otherwise.
+  if (protocol === 'image-upload' && l.maxBodyBytes === undefined) out.maxBodyBytes = out.maxBytes + MULTIPART_OVERHEAD_BYTES;
+  return out;
+}
+
+/** kserve-v2 models are compiled here once, so a bad declaration is a configuration error. */
+function resolveModels(r: RawRoute, protocol: Protocol, limits: Limits, path: string, problems: ConfigProblem[]): Record<string, ModelDecl> | null {
+  const models = r.models as Record<string, { inputs?: ModelDecl['inputs']; maxBatch?: number }> | undefined;
+  if (protocol !== 'kserve-v2' && protocol !== 'torchserve') {
+    if (models !== undefined) problems.push({ path, message: 'models apply to kserve-v2 and torchserve routes' });
+    return null;
+  }
+  if (models === undefined) {
+    if (protocol === 'kserve-v2' && /\/infer$/.test(r.path)) problems.push({ path, message: 'a kserve-v2 infer route declares its models (name, inputs, maxBatch)' });
+    return null;
+  }
+  const out: Record<string, ModelDecl> = {};
+  for (const [name, m] of Object.entries(models)) {
+    if (protocol === 'kserve-v2' && m.inputs === undefined) problems.push({ path: `${path}.${name}.inputs`, message: 'required for kserve-v2' });
+    if (protocol === 'torchserve' && (m.inputs !== undefined || m.maxBatch !== undefined)) problems.push({ path: `${path}.${name}`, message: 'torchserve models take no inputs or maxBatch' });
+    out[name] = { inputs: m.inputs ?? [], ...(m.maxBatch === undefined ? {} : { maxBatch: m.maxBatch }) };
+  }
+  if (!r.path.includes('{model}') && Object.keys(out).length !== 1) {
+    problems.push({ path, message: 'a path without {model} serves exactly one model' });
+  }
+  if (protocol === 'kserve-v2') {
+    try {
+      compileKserve(out, { maxTensorElements: limits.maxTensorElements });
+    } catch (err) {
+      problems.push({ path, message: (err as Error).message });
+    }
   }
   return out;
 }
@@ -250,12 +277,23 @@ function resolveRoutes(raw: RawConfig, problems: ConfigProblem[]): RouteConfig[]
       problems.push({ path: `${path}.path`, message: 'a path is literal segments and {param} segments only' });
     }
     const protocol = r.protocol as Protocol;
+    const limits = resolveLimits(r, protocol);
+    if (protocol === 'torchserve' && /^\/models(\/|$)/.test(r.path)) {
+      problems.push({ path: `${path}.path`, message: "TorchServe's management API (/models…) is never routed" });
+    }
+    if (protocol === 'torchserve' && limits.types.some((t) => t.startsWith('multipart/'))) {
+      problems.push({ path: `${path}.limits.types`, message: 'multipart bodies go to image-upload routes' });
+    }
+    if (protocol === 'image-upload' && limits.types.some((t) => !t.startsWith('image/') || t === 'image/svg+xml')) {
+      problems.push({ path: `${path}.limits.types`, message: 'image-upload routes take raster image types only' });
+    }
     return {
       path: r.path,
       methods,
       protocol,
       upstream: r.upstream,
-      limits: resolveLimits(r),
+      limits,
+      models: resolveModels(r, protocol, limits, `${path}.models`, problems),
       injection: {
         action: r.injection?.action ?? defaultInjectionAction(protocol),
         threshold: r.injection?.threshold ?? null,

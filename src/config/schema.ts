@@ -112,8 +112,7 @@ const Upstream = Type.Object({
   breaker: Type.Optional(notYet('the circuit breaker')),
 }, strict);
 
-export const PROTOCOLS_NOW = ['openai-chat', 'openai-completions', 'openai-embeddings'] as const;
-export const PROTOCOLS_LATER = ['kserve-v2', 'torchserve', 'image-upload'] as const;
+export const PROTOCOLS = ['openai-chat', 'openai-completions', 'openai-embeddings', 'kserve-v2', 'torchserve', 'image-upload'] as const;
 
 const Limits = Type.Object({
   maxBodyBytes: Type.Optional(Size),
@@ -132,15 +131,31 @@ const Limits = Type.Object({
   maxJsonKeys: Type.Optional(Type.Integer({ minimum: 1 })),
   decompress: Type.Optional(Type.Array(Type.Union([Type.Literal('gzip'), Type.Literal('deflate'), Type.Literal('br')]), { uniqueItems: true })),
   maxCompressionRatio: Type.Optional(Type.Number({ minimum: 1 })),
-  maxBytes: Type.Optional(notYet('image limits')),
-  types: Type.Optional(notYet('image limits')),
-  maxDimension: Type.Optional(notYet('image limits')),
-  maxPixels: Type.Optional(notYet('image limits')),
+  maxBytes: Type.Optional(Size),
+  types: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9.+-]+/[a-z0-9.+-]+$' }), { minItems: 1, uniqueItems: true, description: 'Allowed content types (images; torchserve bodies)' })),
+  maxDimension: Type.Optional(Type.Integer({ minimum: 1, description: 'Largest width or height of an image, in pixels' })),
+  maxPixels: Type.Optional(Type.Integer({ minimum: 1, description: 'Largest width × height of an image' })),
+  maxFrames: Type.Optional(Type.Integer({ minimum: 1, description: 'Most frames of an animated image' })),
+  verifyDecode: Type.Optional(Type.Boolean({ description: 'Fully decode images (bounded) after the header checks' })),
+  maxImages: Type.Optional(Type.Integer({ minimum: 0, description: 'Images per chat request (0: image parts refused)' })),
+  imageHosts: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]+$' }), { uniqueItems: true, description: 'Hosts a chat image_url may name; private addresses are refused even then' })),
+  maxTensorElements: Type.Optional(Type.Integer({ minimum: 1, description: 'Elements over all tensors of one request' })),
+}, strict);
+
+const Datatype = Type.Union(['BOOL', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'FP16', 'FP32', 'FP64', 'BYTES'].map((d) => Type.Literal(d)));
+const Model = Type.Object({
+  inputs: Type.Optional(Type.Array(Type.Object({
+    name: Type.String({ minLength: 1 }),
+    datatype: Datatype,
+    shape: Type.Array(Type.Integer({ minimum: -1 }), { description: '-1 = a variable dimension' }),
+    range: Type.Optional(Type.Tuple([Type.Number(), Type.Number()])),
+  }, strict), { minItems: 1 })),
+  maxBatch: Type.Optional(Type.Integer({ minimum: 1, description: 'Largest first (batch) dimension' })),
 }, strict);
 
 const Route = Type.Object({
   path: Type.String({ pattern: '^/' }),
-  protocol: Type.Union([...PROTOCOLS_NOW, ...PROTOCOLS_LATER].map((p) => Type.Literal(p))),
+  protocol: Type.Union(PROTOCOLS.map((p) => Type.Literal(p))),
   upstream: Type.String({ minLength: 1 }),
   methods: Type.Optional(Type.Array(Type.Union([Type.Literal('POST'), Type.Literal('GET')]), { minItems: 1, uniqueItems: true })),
   limits: Type.Optional(Limits),
@@ -165,7 +180,7 @@ const Route = Type.Object({
     }, strict)], { description: 'Add a per-request marker to the system prompt and block responses that repeat it' })),
     onError: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')], { description: 'If the output filter fails: withhold (default) or pass unfiltered, counted and logged' })),
   }, strict)),
-  models: Type.Optional(notYet('tensor model declarations')),
+  models: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Model, { description: 'kserve-v2: declared models and inputs; torchserve: the models routed' })),
 }, strict);
 
 export const ConfigSchema = Type.Object({

@@ -1,8 +1,9 @@
 /** The configuration after validation and resolution: what the rest of modelgate runs on. */
 import type { Limits } from './defaults.js';
 import type { PiiType } from '../detectors/pii/types.js';
+import type { ModelDecl } from '../protocols/kserve/index.js';
 
-export type Protocol = 'openai-chat' | 'openai-completions' | 'openai-embeddings';
+export type Protocol = 'openai-chat' | 'openai-completions' | 'openai-embeddings' | 'kserve-v2' | 'torchserve' | 'image-upload';
 export type InjectionAction = 'block' | 'flag' | 'off';
 
 export interface ApiKeyEntry {
@@ -62,6 +63,8 @@ export interface RouteConfig {
   /** Per-key limits on this route, on top of the tier's. */
   rateLimits: { requests: RateSpec | null; cost: RateSpec | null };
   cost: { tokenizer: TokenizerName; defaultMaxTokens: number; enforceMaxTokens: boolean };
+  /** kserve-v2: the declared models (unknown → 404); torchserve: the models routed (null = any). */
+  models: Record<string, ModelDecl> | null;
   /** Output protection; null when the route filters nothing. */
   output: OutputConfig | null;
 }

@@ -51,6 +51,8 @@ export interface TextCostInput {
   tokenIds: number;
   maxTokens: number | null;
   choices: number;
+  /** Units that are not tokens (pixels ÷ 1,000, tensor elements ÷ 1,000), counted as prompt. */
+  extraUnits?: number;
 }
 
 export interface CostEstimate {
@@ -60,7 +62,7 @@ export interface CostEstimate {
 }
 
 export function estimateTextCost(input: TextCostInput, counter: TokenCounter, defaultMaxTokens: number): CostEstimate {
-  let promptTokens = input.items * TOKENS_PER_MESSAGE + input.tokenIds;
+  let promptTokens = input.items * TOKENS_PER_MESSAGE + input.tokenIds + Math.ceil(input.extraUnits ?? 0);
   for (const t of input.texts) promptTokens += counter.count(t);
   const completionTokens = (input.maxTokens ?? defaultMaxTokens) * Math.max(1, input.choices);
   return { promptTokens, completionTokens, total: promptTokens + completionTokens };

@@ -31,6 +31,13 @@ export interface Inspection {
   tokenIds: number;
   /** Choices requested (n, or best_of when larger). */
   choices: number;
+  /** Cost units that are not tokens: pixels ÷ 1,000 per image, elements ÷ 1,000 per tensor. */
+  extraUnits: number;
+}
+
+/** The inspection of a request whose cost is not tokens (tensors, images): only its units. */
+export function unitsInspection(units: number): Inspection {
+  return { texts: [], totalChars: 0, stream: false, maxTokens: 0, items: 0, tokenIds: 0, choices: 0, extraUnits: units };
 }
 
 /** What admission took: undone or corrected in settle. */
@@ -72,6 +79,13 @@ export interface RequestContext {
   rawBody: Buffer | null;
   /** Parsed JSON body. */
   body: unknown;
+  /** Route parameters ({model}, {version}), decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  /**
+   * The exact body to send upstream when it is not the re-serialised JSON `body` (an image, a
+   * rebuilt multipart body, a binary tensor request), with its content type and extra headers.
+   */
+  forward: { body: Buffer | string; contentType: string; headers?: Record<string, string> } | null;
   inspection: Inspection | null;
   admission: Admission | null;
   outcome: Outcome;

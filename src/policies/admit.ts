@@ -22,7 +22,7 @@ export const LEASE_TTL_MS = 15 * 60 * 1000;
 function adjustBody(ctx: RequestContext, route: RouteConfig): void {
   const body = ctx.body as Record<string, unknown>;
   const insp = ctx.inspection;
-  if (insp === null || route.protocol === 'openai-embeddings') return;
+  if (insp === null || (route.protocol !== 'openai-chat' && route.protocol !== 'openai-completions')) return;
   if (insp.maxTokens === null && route.cost.enforceMaxTokens) body['max_tokens'] = route.cost.defaultMaxTokens;
   if (insp.stream) {
     const so = body['stream_options'] as { include_usage?: boolean } | null | undefined;

@@ -3,14 +3,16 @@
  * optional `charset=utf-8`). A request that carries no body at all is left to the body phase.
  */
 import { deny } from '../errors.js';
-import type { Policy } from '../pipeline/policy.js';
+import type { Policy, PolicyResult } from '../pipeline/policy.js';
+import type { RequestContext } from '../pipeline/context.js';
+
+/** The request-phase content-type policy of a protocol, from its check. */
+export function contentTypePolicy(check: (ctx: RequestContext) => PolicyResult): Policy {
+  return { name: 'content-type', phase: 'request', onError: 'fail-closed', run: check };
+}
 
 export function requireJson(): Policy {
-  return {
-    name: 'content-type',
-    phase: 'request',
-    onError: 'fail-closed',
-    run: function contentType(ctx) {
+  return contentTypePolicy(function contentType(ctx) {
       const ct = ctx.headers['content-type'];
       if (ct === undefined) return deny('MG_UNSUPPORTED_MEDIA_TYPE', 'no content-type');
       const [type, ...params] = ct.split(';');
@@ -22,6 +24,5 @@ export function requireJson(): Policy {
         }
       }
       return undefined;
-    },
-  };
+  });
 }

@@ -147,6 +147,8 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
       outcome: { reached: false, status: 0, usage: null, streamedText: '', stripUsageChunk: false },
       flags: [],
       output: null,
+      params: (request.params ?? {}) as Record<string, string>,
+      forward: null,
     };
   }
 
@@ -160,7 +162,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
       settle(ctx, res, route.label, deps);
     });
     try {
-      const denial = await runPolicies(route.policies, ctx, sink);
+      const denial = await runPolicies(ctx.method === 'GET' ? route.getPolicies : route.policies, ctx, sink);
       if (denial !== undefined) return sendDenial(ctx, res, denial);
       const upstream = deps.upstreams.get(route.config.upstream) as UpstreamTargets;
       const path = upstreamPath(route.config, request.params as Record<string, string>, request.url);

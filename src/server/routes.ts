@@ -6,6 +6,11 @@ import type { ModelgateConfig, RouteConfig } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import { apiKeyAuth } from '../policies/api-key.js';
 import { requireJson } from '../policies/content-type.js';
+import { deny } from '../errors.js';
+import { visionPolicy } from '../protocols/openai/vision.js';
+import { isBinaryRequest, kserveContentType, kservePolicy } from '../protocols/kserve/policy.js';
+import { torchserveContentType, torchservePolicy } from '../protocols/torchserve/policy.js';
+import { imageContentType, imageUploadBody, imageUploadInspect } from '../protocols/image/policy.js';
 import { declaredLength } from '../policies/declared-length.js';
 import { corsPolicy } from '../policies/cors.js';
 import { bodyRead } from '../policies/body-read.js';
@@ -24,21 +29,50 @@ export interface CompiledRoute {
   config: RouteConfig;
   /** The route's metric label. */
   label: string;
-  /** request → body → inspect → admit, in order. */
+  /** request → body → inspect → admit (→ output set-up), in order. */
   policies: Policy[];
+  /** The same for GET requests (no body). */
+  getPolicies: Policy[];
 }
 
 function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): Policy[] {
   const l = route.limits;
   const out: Policy[] = [];
   switch (route.protocol) {
-    case 'openai-chat': out.push(openaiChat(l)); break;
+    case 'openai-chat': out.push(openaiChat(l), visionPolicy(l)); break;
     case 'openai-completions': out.push(openaiCompletions(l)); break;
     case 'openai-embeddings': out.push(openaiEmbeddings(l)); break;
+    case 'kserve-v2': out.push(kservePolicy(route)); break;
+    case 'torchserve': out.push(torchservePolicy(route)); break;
+    case 'image-upload': out.push(imageUploadInspect(l)); break;
   }
   if (route.injection.action !== 'off') out.push(injectionPolicy(route.injection.action, route.injection.threshold, onInjection, route.injection.onError));
   return out;
 }
+
+/** Request-phase content-type allowlist and body-phase readers, by protocol. */
+function bodyPolicies(route: RouteConfig, bodyTimeoutMs: number): { contentType: Policy; body: Policy[] } {
+  const l = route.limits;
+  switch (route.protocol) {
+    case 'kserve-v2': {
+      // Binary tensor requests are parsed by the kserve policy (header + raw bytes); JSON here.
+      const json = jsonBody(l);
+      const optionalJson: Policy = { ...json, run: (ctx) => (isBinaryRequest(ctx) || (ctx.rawBody?.length === 0 && !/\/infer$/.test(route.path)) ? undefined : json.run(ctx)) };
+      return { contentType: kserveContentType(), body: [bodyRead(l, bodyTimeoutMs), optionalJson] };
+    }
+    case 'torchserve': return { contentType: torchserveContentType(route), body: [bodyRead(l, bodyTimeoutMs)] };
+    case 'image-upload': return { contentType: imageContentType(l), body: [imageUploadBody(l, bodyTimeoutMs)] };
+    default: return { contentType: requireJson(), body: [bodyRead(l, bodyTimeoutMs), jsonBody(l)] };
+  }
+}
+
+/** GET requests carry no body: one with a body is refused before it is read. */
+const noBody: Policy = {
+  name: 'no-body',
+  phase: 'request',
+  onError: 'fail-closed',
+  run: (ctx) => (ctx.headers['transfer-encoding'] !== undefined || (ctx.headers['content-length'] ?? '0') !== '0' ? deny('MG_REQUEST_INVALID', 'GET with a body') : undefined),
+};
 
 /** Whether a route has anything for the admit phase to enforce (otherwise the phase is skipped). */
 function needsAdmission(config: ModelgateConfig, route: RouteConfig): boolean {
@@ -57,16 +91,20 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
     if (cors !== null) requestPhase.push(cors);
     // Per-IP request counting comes before authentication: unauthenticated floods are bounded too.
     if (ipLimit !== null) requestPhase.push(ipLimit);
-    requestPhase.push(auth, requireJson(), declaredLength(route.limits));
-    const bodyPhase: Policy[] = [bodyRead(route.limits, config.server.bodyTimeoutMs), jsonBody(route.limits)];
+    requestPhase.push(auth);
+    const { contentType, body } = bodyPolicies(route, config.server.bodyTimeoutMs);
     const admitPhase: Policy[] = needsAdmission(config, route)
       ? [admitPolicy(route, i, limits.limiter, limits.admissions.get(route.upstream) ?? null)]
       : [];
+    const respond: Policy[] = route.output === null ? [] : [outputPolicy(compileOutput(route.output))];
+    const inspect = inspectPolicies(route, onInjection);
     return {
       config: route,
       label: route.path,
-      policies: [...requestPhase, ...bodyPhase, ...inspectPolicies(route, onInjection), ...admitPhase,
-        ...(route.output === null ? [] : [outputPolicy(compileOutput(route.output))])],
+      policies: [...requestPhase, contentType, declaredLength(route.limits), ...body, ...inspect, ...admitPhase, ...respond],
+      // GET (metadata endpoints a route names explicitly): no body, and only the checks that
+      // need none (the kserve model check).
+      getPolicies: [...requestPhase, noBody, ...inspect.filter((p) => p.name === 'kserve-v2'), ...admitPhase],
     };
   });
 }

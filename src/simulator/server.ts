@@ -5,6 +5,12 @@
  * generation slots with a FIFO queue, per-token latency, SSE streaming, internal endpoints that
  * must never be exposed, and failure modes (leaky 500s, 503s, hangs, resets, cut streams).
  *
+ * Besides the OpenAI routes it plays non-LLM servers (see tensor.ts): KServe v2 / Triton inference
+ * (JSON and binary tensors) with its admin API (repository, shared memory, config, stats),
+ * TorchServe predictions with its management API, and an image endpoint (`imagePaths`). The
+ * inference routes take a generation slot for `msPerRequest`; admin and health routes answer at
+ * once without a slot. Every request, whatever its path, is recorded first (`requests`).
+ *
  * With every latency at 0 no timer is ever created: benchmarks measure the gateway, not this.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -20,6 +26,25 @@ import {
   type GenerationPlan,
   type GenerationSettings,
 } from './openai.js';
+import { PathRouter } from './paths.js';
+import {
+  TS_LIST_JSON,
+  TS_PING_JSON,
+  TensorRequestError,
+  V2_SERVER_JSON,
+  renderAnalyze,
+  renderPrediction,
+  renderV2Infer,
+  tritonError,
+  tsDescribe,
+  tsRegister,
+  tsScale,
+  tsSetDefault,
+  tsUnregister,
+  v2ModelConfig,
+  v2ModelMetadata,
+  v2ModelStats,
+} from './tensor.js';
 
 export type SimulatorMode =
   | 'normal'
@@ -54,6 +79,12 @@ export interface SimulatorOptions {
   responseChunks?: string[];
   /** If > 0, responseText is cut into pieces of this many characters (not words). */
   splitEvery?: number;
+  /** Paths (no query string) of the image endpoint: POST, raw image or multipart body, answers
+   * `{ ok, bytes, contentType }`. Checked before every other route. Default ['/analyze']. */
+  imagePaths?: string[];
+  /** Latency of one non-LLM inference request (v2 infer, TorchServe predictions, image
+   * endpoint), spent holding a generation slot (default 0). */
+  msPerRequest?: number;
 }
 
 export interface RecordedRequest {
@@ -61,7 +92,10 @@ export interface RecordedRequest {
   /** The request target as received (path plus query string, if any). */
   path: string;
   headers: Record<string, string | string[] | undefined>;
+  /** The body decoded as UTF-8 (lossy for binary bodies: compare `bytes` for those). */
   body: string;
+  /** The body exactly as received (cut at 64 MB, like `body`). */
+  bytes: Buffer;
   /** Date.now() when the body had been fully received. */
   receivedAt: number;
 }
@@ -96,6 +130,8 @@ const DEFAULTS: Required<SimulatorOptions> = {
   responseText: '',
   responseChunks: [],
   splitEvery: 0,
+  imagePaths: ['/analyze'],
+  msPerRequest: 0,
 };
 
 const MAX_RECORDED = 10_000;
@@ -123,6 +159,9 @@ const METHOD_JSON = errorJson('Method Not Allowed', 'invalid_request_error', nul
 const TOO_LARGE_JSON = errorJson('Request body too large', 'invalid_request_error', null, 'body_too_large');
 const INVALID_JSON = errorJson('We could not parse the JSON body of your request.', 'invalid_request_error', null, 'invalid_json');
 const HEALTH_JSON = JSON.stringify({ status: 'ok' });
+const EMPTY_OBJECT_JSON = '{}';
+const EMPTY_ARRAY_JSON = '[]';
+const V2_TOO_LARGE_JSON = tritonError('request body too large');
 
 type Route = 'chat' | 'completion' | 'embeddings' | 'models' | 'health' | 'metrics';
 const ROUTES = new Map<string, { method: string; route: Route }>([
@@ -133,6 +172,72 @@ const ROUTES = new Map<string, { method: string; route: Route }>([
   ['/v1/models', { method: 'GET', route: 'models' }],
   ['/health', { method: 'GET', route: 'health' }],
   ['/metrics', { method: 'GET', route: 'metrics' }],
+]);
+
+/** The parameterised and non-OpenAI routes. Literal routes come before the patterns they overlap. */
+type ExtraRoute =
+  // KServe v2 / Triton
+  | 'v2-infer'
+  | 'v2-server'
+  | 'v2-ready' // health and model readiness: 200, empty body
+  | 'v2-metadata'
+  | 'v2-config'
+  | 'v2-stats'
+  | 'v2-repo-index'
+  | 'v2-empty-object' // repository load/unload, shared memory (un)register, trace and log settings
+  | 'v2-shm-status'
+  // TorchServe
+  | 'ts-predict'
+  | 'ts-ping'
+  | 'ts-list'
+  | 'ts-register'
+  | 'ts-describe'
+  | 'ts-scale'
+  | 'ts-unregister'
+  | 'ts-set-default';
+
+const shm = (kind: string): Array<readonly [string, string, ExtraRoute]> => [
+  ['GET', `/v2/${kind}/status`, 'v2-shm-status'],
+  ['POST', `/v2/${kind}/unregister`, 'v2-empty-object'],
+  ['GET', `/v2/${kind}/region/{region}/status`, 'v2-shm-status'],
+  ['POST', `/v2/${kind}/region/{region}/register`, 'v2-empty-object'],
+  ['POST', `/v2/${kind}/region/{region}/unregister`, 'v2-empty-object'],
+];
+const EXTRA_ROUTES = new PathRouter<ExtraRoute>([
+  ['GET', '/v2', 'v2-server'],
+  ['GET', '/v2/health/live', 'v2-ready'],
+  ['GET', '/v2/health/ready', 'v2-ready'],
+  ['GET', '/v2/models/stats', 'v2-stats'],
+  ['POST', '/v2/models/{model}/infer', 'v2-infer'],
+  ['POST', '/v2/models/{model}/versions/{version}/infer', 'v2-infer'],
+  ['GET', '/v2/models/{model}', 'v2-metadata'],
+  ['GET', '/v2/models/{model}/versions/{version}', 'v2-metadata'],
+  ['GET', '/v2/models/{model}/ready', 'v2-ready'],
+  ['GET', '/v2/models/{model}/versions/{version}/ready', 'v2-ready'],
+  ['GET', '/v2/models/{model}/config', 'v2-config'],
+  ['GET', '/v2/models/{model}/stats', 'v2-stats'],
+  ['GET', '/v2/models/{model}/versions/{version}/stats', 'v2-stats'],
+  ['POST', '/v2/repository/index', 'v2-repo-index'],
+  ['POST', '/v2/repository/models/{model}/load', 'v2-empty-object'],
+  ['POST', '/v2/repository/models/{model}/unload', 'v2-empty-object'],
+  ...shm('systemsharedmemory'),
+  ...shm('cudasharedmemory'),
+  ['GET', '/v2/trace/setting', 'v2-empty-object'],
+  ['POST', '/v2/trace/setting', 'v2-empty-object'],
+  ['GET', '/v2/logging', 'v2-empty-object'],
+  ['POST', '/v2/logging', 'v2-empty-object'],
+  ['GET', '/ping', 'ts-ping'],
+  ['POST', '/predictions/{model}', 'ts-predict'],
+  ['POST', '/predictions/{model}/{version}', 'ts-predict'],
+  ['GET', '/models', 'ts-list'],
+  ['POST', '/models', 'ts-register'],
+  ['GET', '/models/{model}', 'ts-describe'],
+  ['PUT', '/models/{model}', 'ts-scale'],
+  ['DELETE', '/models/{model}', 'ts-unregister'],
+  ['GET', '/models/{model}/{version}', 'ts-describe'],
+  ['PUT', '/models/{model}/{version}', 'ts-scale'],
+  ['DELETE', '/models/{model}/{version}', 'ts-unregister'],
+  ['PUT', '/models/{model}/{version}/set-default', 'ts-set-default'],
 ]);
 
 function sendJson(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
@@ -247,6 +352,7 @@ class SimulatorServer implements Simulator {
   private requestsTotal = 0;
   private promptTokensTotal = 0;
   private generationTokensTotal = 0;
+  private v2InferTotal = 0;
 
   constructor(readonly options: Required<SimulatorOptions>) {
     this.slots = new SlotScheduler(
@@ -294,17 +400,18 @@ class SimulatorServer implements Simulator {
       if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
     req.on('end', () => {
-      const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      this.dispatch(req, res, buf === undefined ? '' : buf.toString('utf8'), size > MAX_BODY_BYTES);
+      const first = chunks.length === 1 ? chunks[0] : undefined;
+      this.dispatch(req, res, first ?? Buffer.concat(chunks), size > MAX_BODY_BYTES);
     });
     req.on('error', () => undefined); // client went away mid-upload: nothing to answer
   }
 
-  private dispatch(req: IncomingMessage, res: ServerResponse, body: string, tooLarge: boolean): void {
+  private dispatch(req: IncomingMessage, res: ServerResponse, bytes: Buffer, tooLarge: boolean): void {
     const method = req.method ?? 'GET';
     const target = req.url ?? '/';
+    const body = bytes.toString('utf8');
     // Recorded before anything else, so tests see exactly what reached the upstream.
-    this.requests.push({ method, path: target, headers: { ...req.headers }, body, receivedAt: Date.now() });
+    this.requests.push({ method, path: target, headers: { ...req.headers }, body, bytes, receivedAt: Date.now() });
     if (this.requests.length > MAX_RECORDED) this.requests.shift();
     this.requestsTotal++;
 
@@ -324,10 +431,21 @@ class SimulatorServer implements Simulator {
     const cut = mode === 'stream-cut';
 
     const q = target.indexOf('?');
-    const entry = ROUTES.get(q < 0 ? target : target.slice(0, q));
-    if (entry === undefined || entry.method !== method) {
+    const pathname = q < 0 ? target : target.slice(0, q);
+    if (this.options.imagePaths.includes(pathname)) {
       if (cut) return void res.destroy();
-      return entry === undefined ? sendJson(res, 404, NOT_FOUND_JSON) : sendJson(res, 405, METHOD_JSON, { allow: entry.method });
+      if (method !== 'POST') return sendJson(res, 405, METHOD_JSON, { allow: 'POST' });
+      if (tooLarge) return sendJson(res, 413, TOO_LARGE_JSON);
+      return this.runTensor(ex, renderAnalyze(bytes.length, req.headers['content-type']));
+    }
+    const entry = ROUTES.get(pathname);
+    if (entry === undefined) {
+      const query = q < 0 ? '' : target.slice(q + 1);
+      return this.dispatchExtra(ex, req, pathname, query, bytes, tooLarge, cut);
+    }
+    if (entry.method !== method) {
+      if (cut) return void res.destroy();
+      return sendJson(res, 405, METHOD_JSON, { allow: entry.method });
     }
     if (entry.route === 'models' || entry.route === 'health' || entry.route === 'metrics') {
       if (cut) return void res.destroy();
@@ -362,6 +480,90 @@ class SimulatorServer implements Simulator {
       }
       // A simulator bug: answer rather than crash the process hosting the tests.
       sendJson(res, 500, errorJson(`simulator bug: ${String(err)}`, 'simulator_error'));
+    }
+  }
+
+  /** The KServe v2 / Triton, TorchServe routes (EXTRA_ROUTES); 404 for any other path. */
+  private dispatchExtra(
+    ex: Exchange,
+    req: IncomingMessage,
+    pathname: string,
+    query: string,
+    bytes: Buffer,
+    tooLarge: boolean,
+    cut: boolean,
+  ): void {
+    const res = ex.res;
+    const m = EXTRA_ROUTES.match(req.method ?? 'GET', pathname);
+    if (cut) return void res.destroy(); // no route here streams: 'stream-cut' acts like 'reset'
+    if (m === null) return sendJson(res, 404, NOT_FOUND_JSON);
+    if (m.kind === 'method') return sendJson(res, 405, METHOD_JSON, { allow: m.allow.join(', ') });
+    const model = m.params.model ?? '';
+    const version = m.params.version;
+    switch (m.route) {
+      // Inference: a slot for msPerRequest.
+      case 'v2-infer': {
+        if (tooLarge) return sendJson(res, 413, V2_TOO_LARGE_JSON);
+        let json: string;
+        try {
+          json = renderV2Infer(bytes, { headerLength: req.headers['inference-header-content-length'], model, version });
+        } catch (err) {
+          if (err instanceof TensorRequestError) return sendJson(res, err.status, tritonError(err.message));
+          return sendJson(res, 500, tritonError(`simulator bug: ${String(err)}`));
+        }
+        this.v2InferTotal++;
+        return this.runTensor(ex, json);
+      }
+      case 'ts-predict':
+        if (tooLarge) return sendJson(res, 413, TOO_LARGE_JSON);
+        return this.runTensor(ex, renderPrediction(bytes, req.headers['content-type']));
+      // Health and admin: at once, no slot.
+      case 'v2-ready':
+        res.writeHead(200, { 'content-length': 0 });
+        return void res.end();
+      case 'v2-server':
+        return sendJson(res, 200, V2_SERVER_JSON);
+      case 'v2-metadata':
+        return sendJson(res, 200, v2ModelMetadata(model, version));
+      case 'v2-config':
+        return sendJson(res, 200, v2ModelConfig(model));
+      case 'v2-stats':
+        return sendJson(res, 200, v2ModelStats(m.params.model, version, this.v2InferTotal));
+      case 'v2-repo-index':
+      case 'v2-shm-status':
+        return sendJson(res, 200, EMPTY_ARRAY_JSON);
+      case 'v2-empty-object':
+        return sendJson(res, 200, EMPTY_OBJECT_JSON);
+      case 'ts-ping':
+        return sendJson(res, 200, TS_PING_JSON);
+      case 'ts-list':
+        return sendJson(res, 200, TS_LIST_JSON);
+      case 'ts-register':
+        return sendJson(res, 200, tsRegister(new URLSearchParams(query)));
+      case 'ts-describe':
+        return sendJson(res, 200, tsDescribe(model, version));
+      case 'ts-scale':
+        return sendJson(res, 200, tsScale(model, new URLSearchParams(query)));
+      case 'ts-unregister':
+        return sendJson(res, 200, tsUnregister(model, version));
+      case 'ts-set-default':
+        return sendJson(res, 200, tsSetDefault(model, version ?? ''));
+    }
+  }
+
+  /** A non-LLM inference answer: holds a generation slot for msPerRequest, then sends `json`. */
+  private runTensor(ex: Exchange, json: string): void {
+    this.tensorRequest(ex, json).catch(() => ex.res.destroy());
+  }
+
+  private async tensorRequest(ex: Exchange, json: string): Promise<void> {
+    if (!(this.slots.tryAcquire() || (await this.slots.wait(ex)))) return;
+    try {
+      const ms = this.options.msPerRequest;
+      if (ms > 0) await ex.sleep(ms);
+      if (!ex.closed) sendJson(ex.res, 200, json);
+    } finally {
+      this.slots.release();
     }
   }
 
@@ -464,6 +666,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   for (const [k, v] of Object.entries(opts)) {
     if (v !== undefined && k in DEFAULTS) Object.assign(options, { [k]: v });
   }
+  // A simulator's own copy: `sim.options.imagePaths.push(...)` must not change the defaults.
+  if (options.imagePaths === DEFAULTS.imagePaths) options.imagePaths = [...DEFAULTS.imagePaths];
   const sim = new SimulatorServer(options);
   await sim.listen();
   return sim;

@@ -207,7 +207,7 @@ function filterBody(ctx: RequestContext, res: ServerResponse, filter: OutputFilt
   return out;
 }
 
-async function attempt(target: Target, ctx: RequestContext, payload: string | null, headers: Record<string, string>, path: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+async function attempt(target: Target, ctx: RequestContext, payload: string | Buffer | null, headers: Record<string, string>, path: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
   return target.pool.request({
     method: ctx.method as Dispatcher.HttpMethod,
     path,
@@ -227,7 +227,9 @@ export async function forward(
 ): Promise<void> {
   // ctx.clientGone aborts when the client's connection closes: the upstream request goes with it.
   const abort = { signal: ctx.clientGone };
-  const payload = ctx.body === undefined ? null : JSON.stringify(ctx.body);
+  const fwd = ctx.forward;
+  const payload = fwd !== null ? fwd.body : ctx.body === undefined ? null : JSON.stringify(ctx.body);
+  if (fwd !== null) headers = { ...headers, ...fwd.headers, 'content-type': fwd.contentType };
   let data: Dispatcher.ResponseData | null = null;
   let lastCode = 'none';
   for (const target of upstream.order()) {

@@ -1,7 +1,8 @@
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { sim } from './started.js';
 
 interface ChatChunk {
   object: string;
@@ -9,16 +10,6 @@ interface ChatChunk {
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
 
-const started: Simulator[] = [];
-after(async () => {
-  await Promise.all(started.map((s) => s.close()));
-});
-
-async function sim(opts: SimulatorOptions = {}): Promise<Simulator> {
-  const s = await startSimulator(opts);
-  started.push(s);
-  return s;
-}
 
 function post(s: Simulator, path: string, body: unknown, init: RequestInit = {}): Promise<Response> {
   return fetch(s.url + path, {

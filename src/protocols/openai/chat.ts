@@ -45,7 +45,7 @@ export function openaiChat(limits: Limits): Policy {
       const common = checkCommon(req, maxTokens, limits);
       if (common !== undefined) return common;
       if (req.top_logprobs != null && req.top_logprobs > limits.maxLogprobs) return deny('MG_PARAM_OUT_OF_RANGE', 'top_logprobs');
-      ctx.inspection = { texts, totalChars: total, stream: req.stream === true, maxTokens, items: req.messages.length, tokenIds: 0, choices: req.n ?? 1 };
+      ctx.inspection = { texts, totalChars: total, stream: req.stream === true, maxTokens, items: req.messages.length, tokenIds: 0, choices: req.n ?? 1, extraUnits: 0 };
       return undefined;
     },
   };

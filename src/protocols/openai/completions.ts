@@ -43,7 +43,7 @@ export function openaiCompletions(limits: Limits): Policy {
       if (common !== undefined) return common;
       if (req.best_of != null && req.best_of > limits.maxBestOf) return deny('MG_PARAM_OUT_OF_RANGE', 'best_of');
       if (req.logprobs != null && req.logprobs > limits.maxLogprobs) return deny('MG_PARAM_OUT_OF_RANGE', 'logprobs');
-      ctx.inspection = { texts, totalChars: total, stream: req.stream === true, maxTokens, items: sizes.length, tokenIds, choices: Math.max(req.n ?? 1, req.best_of ?? 1) * sizes.length };
+      ctx.inspection = { texts, totalChars: total, stream: req.stream === true, maxTokens, items: sizes.length, tokenIds, choices: Math.max(req.n ?? 1, req.best_of ?? 1) * sizes.length, extraUnits: 0 };
       return undefined;
     },
   };

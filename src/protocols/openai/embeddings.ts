@@ -22,7 +22,7 @@ export function openaiEmbeddings(limits: Limits): Policy {
         total += s;
       }
       if (total > limits.maxTotalChars) return deny('MG_PROMPT_TOO_LONG');
-      ctx.inspection = { texts, totalChars: total, stream: false, maxTokens: 0, items: sizes.length, tokenIds, choices: 1 };
+      ctx.inspection = { texts, totalChars: total, stream: false, maxTokens: 0, items: sizes.length, tokenIds, choices: 1, extraUnits: 0 };
       return undefined;
     },
   };

@@ -27,6 +27,10 @@ const Sampling = {
 
 const TextPart = Type.Object({ type: Type.Literal('text'), text: Type.String() });
 const RefusalPart = Type.Object({ type: Type.Literal('refusal'), refusal: Type.String() });
+const ImagePart = Type.Object({
+  type: Type.Literal('image_url'),
+  image_url: Type.Object({ url: Type.String({ minLength: 1 }), detail: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('low'), Type.Literal('high')])) }, { additionalProperties: false }),
+}, { additionalProperties: false });
 
 const ToolCall = Type.Object({
   id: Type.String({ maxLength: 256 }),
@@ -36,8 +40,14 @@ const ToolCall = Type.Object({
 
 const Message = Type.Union([
   Type.Object({
-    role: Type.Union([Type.Literal('system'), Type.Literal('developer'), Type.Literal('user')]),
+    role: Type.Union([Type.Literal('system'), Type.Literal('developer')]),
     content: Type.Union([Type.String(), Type.Array(TextPart, { minItems: 1 })]),
+    name: Type.Optional(Type.String({ maxLength: 256 })),
+  }, { additionalProperties: false }),
+  Type.Object({
+    // Only user messages carry images (checked by the vision policy; refused unless enabled).
+    role: Type.Literal('user'),
+    content: Type.Union([Type.String(), Type.Array(Type.Union([TextPart, ImagePart]), { minItems: 1 })]),
     name: Type.Optional(Type.String({ maxLength: 256 })),
   }, { additionalProperties: false }),
   Type.Object({
