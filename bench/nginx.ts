@@ -42,6 +42,10 @@ export interface NginxOptions {
   limit?: { by: 'ip' | 'key'; rate: number; burst: number };
   /** Names the process in the benchmark's output. */
   name?: string;
+  /** Path prefixes proxied (each its own location). Default ['/v1/']. */
+  prefixes?: string[];
+  /** client_max_body_size (bodies up to it are kept in memory). Default 100k. */
+  maxBody?: string;
 }
 
 export function nginxConfig(o: NginxOptions): string {
@@ -79,11 +83,11 @@ ${o.apiKeys.map((k) => `    "Bearer ${k}" 1;`).join('\n')}
 
   server {
     listen 127.0.0.1:${o.port};
-    client_max_body_size 100k;
+    client_max_body_size ${o.maxBody ?? '100k'};
     # Bodies up to the cap stay in memory: as root, the worker (nobody) could not write temp files here.
-    client_body_buffer_size 128k;
-
-    location /v1/ {
+    client_body_buffer_size ${o.maxBody === undefined ? '128k' : o.maxBody};
+${(o.prefixes ?? ['/v1/']).map((p) => `
+    location ${p} {
       if ($api_key_valid = 0) { return 401; }
       limit_req zone=llm burst=${limit.burst} nodelay;
 
@@ -94,7 +98,7 @@ ${o.apiKeys.map((k) => `    "Bearer ${k}" 1;`).join('\n')}
       proxy_buffering off;
       proxy_read_timeout 300s;
     }
-
+`).join('')}
     location / { return 404; }
   }
 }

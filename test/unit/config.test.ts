@@ -150,3 +150,21 @@ test('output protection: keys resolved, and wrong combinations fail with their p
   assert.ok(bad('{ path: /c, protocol: openai-chat, upstream: llm, output: { redact: [passport] } }').some((p) => p.startsWith('routes[0].output.redact')));
   assert.ok(bad('{ path: /c, protocol: openai-chat, upstream: llm, output: { action: drop } }').some((p) => p.startsWith('routes[0].output.action')));
 });
+
+test('tensor and image routes: keys resolved with protocol defaults; wrong declarations fail with their path', () => {
+  const routes = (r: string): string => MINIMAL.replace('routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]', `routes: [ ${r} ]`);
+  const c = loadConfigText(routes('{ path: "/v2/models/{model}/infer", protocol: kserve-v2, upstream: llm, models: { m: { inputs: [ { name: x, datatype: FP32, shape: [-1, 3] } ], maxBatch: 4 } } }, { path: /up, protocol: image-upload, upstream: llm, limits: { maxBytes: 1mb } }'), {});
+  assert.equal(c.routes[0]?.limits.maxBodyBytes, 64 * 1024 * 1024);
+  assert.equal(c.routes[0]?.injection.action, 'off');
+  assert.deepEqual(c.routes[0]?.models?.m?.inputs[0]?.shape, [-1, 3]);
+  assert.equal(c.routes[1]?.limits.maxBodyBytes, 1024 * 1024 + 64 * 1024);
+  assert.deepEqual(c.routes[1]?.limits.decompress, []);
+  const bad = (r: string): string[] => problems(routes(r));
+  assert.ok(bad('{ path: "/v2/models/{model}/infer", protocol: kserve-v2, upstream: llm }').some((p) => p.startsWith('routes[0].models:')));
+  assert.ok(bad('{ path: "/v2/models/{model}/infer", protocol: kserve-v2, upstream: llm, models: { m: { inputs: [ { name: x, datatype: FP32, shape: [-2] } ] } } }').some((p) => p.startsWith('routes[0].models')));
+  assert.ok(bad('{ path: "/v2/models/{model}/infer", protocol: kserve-v2, upstream: llm, models: { m: { inputs: [ { name: x, datatype: FLOAT, shape: [1] } ] } } }').some((p) => p.startsWith('routes[0].models')));
+  assert.ok(bad('{ path: /v2/models/x/infer, protocol: kserve-v2, upstream: llm, models: { a: { inputs: [ { name: x, datatype: FP32, shape: [1] } ] }, b: { inputs: [ { name: x, datatype: FP32, shape: [1] } ] } } }').some((p) => p.startsWith('routes[0].models:')));
+  assert.ok(bad('{ path: "/models/{model}", protocol: torchserve, upstream: llm }').some((p) => p.startsWith('routes[0].path:')));
+  assert.ok(bad('{ path: /up, protocol: image-upload, upstream: llm, limits: { types: [image/svg+xml] } }').some((p) => p.startsWith('routes[0].limits.types:')));
+  assert.ok(bad('{ path: /v1/chat/completions, protocol: openai-chat, upstream: llm, models: { m: {} } }').some((p) => p.startsWith('routes[0].models:')));
+});
