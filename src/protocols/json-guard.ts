@@ -39,7 +39,12 @@ function stringEnd(text: string, start: number): number {
   }
 }
 
-export function checkJsonLimits(text: string, limits: JsonLimits): JsonGuardViolation | null {
+/**
+ * `stats.keys`, when given, receives the number of object members in the text (duplicates
+ * included): equal to countObjectKeys(JSON.parse(text)) exactly when no object has a key twice.
+ */
+export function checkJsonLimits(text: string, limits: JsonLimits, stats?: { keys: number }): JsonGuardViolation | null {
+  let keys = 0;
   // Per open container: 1 = object, 2 = array; and the element/key count so far.
   const kinds: number[] = [];
   const counts: number[] = [];
@@ -80,6 +85,7 @@ export function checkJsonLimits(text: string, limits: JsonLimits): JsonGuardViol
       counts.push(0);
       fresh = true;
     } else if (c === RBRACE || c === RBRACKET) {
+      if (c === RBRACE) keys += counts[top] ?? 0;
       kinds.pop();
       counts.pop();
       fresh = false;
@@ -87,5 +93,28 @@ export function checkJsonLimits(text: string, limits: JsonLimits): JsonGuardViol
       if (kinds.length > 0) fresh = true;
     }
   }
+  if (stats !== undefined) stats.keys = keys;
   return null;
+}
+
+/**
+ * Members of every object in a parsed value. JSON.parse keeps the last of duplicate keys, other
+ * parsers the first: a body whose text has more members than its parse has duplicates, and only
+ * a body without them may be forwarded as the client's bytes (no parser differential).
+ */
+export function countObjectKeys(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const e: unknown = v[i];
+      if (typeof e === 'object' && e !== null) n += countObjectKeys(e);
+    }
+    return n;
+  }
+  for (const k in v) {
+    n++;
+    n += countObjectKeys((v as Record<string, unknown>)[k]);
+  }
+  return n;
 }

@@ -8,7 +8,7 @@ import { apiKeyAuth } from '../policies/api-key.js';
 import { requireJson } from '../policies/content-type.js';
 import { deny } from '../errors.js';
 import { visionPolicy } from '../protocols/openai/vision.js';
-import { isBinaryRequest, kserveContentType, kservePolicy } from '../protocols/kserve/policy.js';
+import { kserveContentType, kserveJsonBody, kservePolicy } from '../protocols/kserve/policy.js';
 import { torchserveContentType, torchservePolicy } from '../protocols/torchserve/policy.js';
 import { imageContentType, imageUploadBody, imageUploadInspect } from '../protocols/image/policy.js';
 import { declaredLength } from '../policies/declared-length.js';
@@ -54,12 +54,7 @@ function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): Policy
 function bodyPolicies(route: RouteConfig, bodyTimeoutMs: number): { contentType: Policy; body: Policy[] } {
   const l = route.limits;
   switch (route.protocol) {
-    case 'kserve-v2': {
-      // Binary tensor requests are parsed by the kserve policy (header + raw bytes); JSON here.
-      const json = jsonBody(l);
-      const optionalJson: Policy = { ...json, run: (ctx) => (isBinaryRequest(ctx) || (ctx.rawBody?.length === 0 && !/\/infer$/.test(route.path)) ? undefined : json.run(ctx)) };
-      return { contentType: kserveContentType(), body: [bodyRead(l, bodyTimeoutMs), optionalJson] };
-    }
+    case 'kserve-v2': return { contentType: kserveContentType(), body: [bodyRead(l, bodyTimeoutMs), kserveJsonBody(route)] };
     case 'torchserve': return { contentType: torchserveContentType(route), body: [bodyRead(l, bodyTimeoutMs)] };
     case 'image-upload': return { contentType: imageContentType(l), body: [imageUploadBody(l, bodyTimeoutMs)] };
     default: return { contentType: requireJson(), body: [bodyRead(l, bodyTimeoutMs), jsonBody(l)] };

@@ -30,6 +30,19 @@ test('a valid [1,3,224,224] FP32 tensor reaches the model server as the checked 
   assert.equal(last().path, '/v2/models/tiny/versions/3/infer');
 });
 
+test('a JSON tensor without duplicate keys is forwarded as sent; one with duplicate keys is forwarded re-serialised (no parser differential)', async () => {
+  s.sim.reset();
+  const spaced = '{ "inputs" : [ { "name" : "x", "shape" : [1, 4], "datatype" : "INT8", "data" : [1, 2, 3, 4] } ] }';
+  let r = await post(s.url, '/v2/models/tiny/infer', spaced, bearer(s.key));
+  assert.equal(r.status, 200);
+  assert.equal(last().body, spaced);
+  // JSON.parse keeps the last "data", Triton's parser the first: the server must see one only.
+  const dup = '{"inputs":[{"name":"x","shape":[1,4],"datatype":"INT8","data":[1,2,3,4],"data":[5,6,7,8]}]}';
+  r = await post(s.url, '/v2/models/tiny/infer', dup, bearer(s.key));
+  assert.equal(r.status, 200);
+  assert.equal(last().body, '{"inputs":[{"name":"x","shape":[1,4],"datatype":"INT8","data":[5,6,7,8]}]}');
+});
+
 test('a binary tensor request reaches the model server with the checked bytes and a recomputed header length', async () => {
   s.sim.reset();
   const data = Buffer.alloc(12);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checkJsonLimits, type JsonLimits } from '../../src/protocols/json-guard.js';
+import { checkJsonLimits, countObjectKeys, type JsonLimits } from '../../src/protocols/json-guard.js';
 
 const WIDE: JsonLimits = { maxDepth: 1000, maxArrayLength: 1e9, maxStringChars: 1e9, maxKeys: 1e9 };
 
@@ -70,4 +70,18 @@ test('a 1,000,000-element array stops at the limit without building anything', (
   const text = `[${'1,'.repeat(999_999)}1]`;
   const r = checkJsonLimits(text, { ...WIDE, maxArrayLength: 10_000 });
   assert.equal(r?.code, 'MG_JSON_ARRAY_TOO_LONG');
+});
+
+test('stats.keys equals the members of the parse exactly when no object repeats a key (property)', () => {
+  const big: JsonLimits = { maxDepth: 64, maxArrayLength: 1e6, maxStringChars: 1e6, maxKeys: 1e6 };
+  fc.assert(fc.property(fc.json({ maxDepth: 4 }), (text) => {
+    const stats = { keys: 0 };
+    fc.pre(checkJsonLimits(text, big, stats) === null); // e.g. a generated "__proto__" key
+    assert.equal(stats.keys, countObjectKeys(JSON.parse(text)));
+  }), { numRuns: 500 });
+  const stats = { keys: 0 };
+  const dup = '{"a":1,"b":{"c":[{"d":1,"d":2}]},"a":3}';
+  checkJsonLimits(dup, big, stats);
+  assert.equal(stats.keys, 6);
+  assert.equal(countObjectKeys(JSON.parse(dup)), 4);
 });

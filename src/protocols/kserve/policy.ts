@@ -12,22 +12,18 @@
  * Cost: elements ÷ 1,000 per request, in the same unit as tokens.
  */
 import { deny } from '../../errors.js';
-import type { Limits } from '../../config/defaults.js';
 import type { RouteConfig } from '../../config/types.js';
 import type { Policy } from '../../pipeline/policy.js';
 import { unitsInspection, type RequestContext } from '../../pipeline/context.js';
 import { contentTypePolicy } from '../../policies/content-type.js';
-import type { JsonLimits } from '../json-guard.js';
+import { countObjectKeys } from '../json-guard.js';
+import { jsonLimitsOf, parseJsonBody } from '../../policies/json-body.js';
 import { compileKserve } from './validate.js';
 
 export const BINARY_HEADER = 'inference-header-content-length';
 
 export function isBinaryRequest(ctx: RequestContext): boolean {
   return ctx.headers[BINARY_HEADER] !== undefined;
-}
-
-export function jsonLimitsOf(limits: Limits): JsonLimits {
-  return { maxDepth: limits.maxJsonDepth, maxArrayLength: limits.maxJsonArrayLength, maxStringChars: limits.maxJsonStringChars, maxKeys: limits.maxJsonKeys };
 }
 
 /** Content types: JSON, or application/octet-stream with the binary extension's header; none when there is no body. */
@@ -41,6 +37,32 @@ export function kserveContentType(): Policy {
       if (type === 'application/octet-stream' && isBinaryRequest(ctx)) return undefined;
       return deny('MG_UNSUPPORTED_MEDIA_TYPE', 'not json or binary tensors');
   });
+}
+
+/**
+ * The JSON body of a kserve route (body phase): like json-body, and when the text has no
+ * duplicate keys the client's bytes are forwarded as they are — re-serialising a 2.4M-element
+ * tensor costs more than parsing it, and without duplicate keys every JSON parser reads the same
+ * values (NaN/Infinity and unsafe integers are refused by the validator). A binary request, or a
+ * non-infer route's empty body, skips this.
+ */
+export function kserveJsonBody(route: RouteConfig): Policy {
+  const limits = jsonLimitsOf(route.limits);
+  const infer = /\/infer$/.test(route.path);
+  return {
+    name: 'json-body',
+    phase: 'body',
+    onError: 'fail-closed',
+    run: function kserveJson(ctx) {
+      if (isBinaryRequest(ctx) || (!infer && (ctx.rawBody === null || ctx.rawBody.length === 0))) return undefined;
+      const stats = { keys: 0 };
+      const r = parseJsonBody(ctx.rawBody, limits, stats);
+      if ('code' in r) return r;
+      ctx.body = r.value;
+      if (countObjectKeys(ctx.body) === stats.keys) ctx.forward = { body: ctx.rawBody as Buffer, contentType: 'application/json' };
+      return undefined;
+    },
+  };
 }
 
 /** The model a request names: the {model} parameter, or the route's only model. */

@@ -15,8 +15,7 @@ import type { RouteConfig } from '../../config/types.js';
 import type { Policy } from '../../pipeline/policy.js';
 import { unitsInspection } from '../../pipeline/context.js';
 import { contentTypePolicy } from '../../policies/content-type.js';
-import { checkJsonLimits } from '../json-guard.js';
-import { jsonLimitsOf } from '../kserve/policy.js';
+import { jsonLimitsOf, parseJsonBody } from '../../policies/json-body.js';
 import { imageLimitsOf, imageUnits } from '../image/policy.js';
 import { inspectImage } from '../image/inspect.js';
 import { normaliseMime } from '../image/types.js';
@@ -49,11 +48,9 @@ export function torchservePolicy(route: RouteConfig): Policy {
         units = imageUnits(info);
         ctx.forward = { body: raw, contentType: info.type };
       } else if (type === 'application/json' || type.endsWith('+json')) {
-        if (!isUtf8(raw)) return deny('MG_BODY_INVALID_UTF8');
-        const text = raw.toString('utf8');
-        const v = checkJsonLimits(text, json);
-        if (v !== null) return deny(v.code, v.detail);
-        try { ctx.body = JSON.parse(text); } catch { return deny('MG_JSON_INVALID'); }
+        const r = parseJsonBody(raw, json);
+        if ('code' in r) return r;
+        ctx.body = r.value;
         ctx.forward = { body: JSON.stringify(ctx.body), contentType: 'application/json' };
       } else {
         if (type.startsWith('text/') && !isUtf8(raw)) return deny('MG_BODY_INVALID_UTF8');
