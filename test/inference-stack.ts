@@ -63,3 +63,15 @@ export function fill(n: number, v: (i: number) => number): number[] {
   for (let i = 0; i < n; i++) out[i] = v(i);
   return out;
 }
+
+/** Samples this process's RSS every few ms from now on; growth() = peak − baseline, in MB. */
+export function watchMemory(): { growth(): number; stop(): void } {
+  globalThis.gc?.();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+  return {
+    growth: () => (Math.max(peak, process.memoryUsage().rss) - baseline) / 1024 / 1024,
+    stop: () => clearInterval(timer),
+  };
+}

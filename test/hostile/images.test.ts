@@ -5,23 +5,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bearer, codeOf, post, rawRequest, type RawResponse, type Stack } from '../helpers.js';
-import { startInferenceStack } from '../inference-stack.js';
+import { startInferenceStack, watchMemory } from '../inference-stack.js';
 import * as F from '../image-files.js';
 
 let s: Stack;
-let baseline = 0;
-let peak = 0;
-let sampler: NodeJS.Timeout;
+let memory: ReturnType<typeof watchMemory>;
 before(async () => {
   s = await startInferenceStack();
   // Warm up once (sharp, file-type, busboy loaded) before taking the baseline.
   await upload(await F.validPng(), 'image/png');
-  globalThis.gc?.();
-  baseline = process.memoryUsage().rss;
-  sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+  memory = watchMemory();
 });
 after(async () => {
-  clearInterval(sampler);
+  memory.stop();
   await s.close();
 });
 
@@ -137,7 +133,6 @@ test('chat: more images than maxImages → MG_TOO_MANY_IMAGES', async () => {
 });
 
 test('memory stayed within 100 MB of the baseline through every hostile request above', () => {
-  const grew = (peak - baseline) / 1024 / 1024;
-  assert.ok(peak > 0);
+  const grew = memory.growth();
   assert.ok(grew < 100, `RSS grew ${grew.toFixed(1)} MB over the baseline`);
 });

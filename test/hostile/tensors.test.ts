@@ -3,11 +3,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bearer, codeOf, post, rawRequest, type Stack } from '../helpers.js';
-import { startInferenceStack, tensor, fill } from '../inference-stack.js';
+import { startInferenceStack, tensor, fill, watchMemory } from '../inference-stack.js';
 
 let s: Stack;
-before(async () => { s = await startInferenceStack(); });
-after(async () => { await s.close(); });
+let memory: ReturnType<typeof watchMemory>;
+before(async () => {
+  s = await startInferenceStack();
+  memory = watchMemory();
+});
+after(async () => {
+  memory.stop();
+  await s.close();
+});
 
 const INFER = '/v2/models/resnet50/infer';
 
@@ -103,4 +110,9 @@ test('a tensor request without a key or with a text content type is refused befo
   const t = await rawRequest(s.url, { path: INFER, headers: { 'content-type': 'text/plain', ...bearer(s.key) }, body: 'x' });
   assert.equal(codeOf(t), 'MG_UNSUPPORTED_MEDIA_TYPE');
   assert.equal(s.sim.requests.length, 0);
+});
+
+test('memory stayed within 100 MB of the baseline through every hostile request above', () => {
+  const grew = memory.growth();
+  assert.ok(grew < 100, `RSS grew ${grew.toFixed(1)} MB over the baseline`);
 });
