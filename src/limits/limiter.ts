@@ -56,7 +56,26 @@ function limitHeaders(policy: string, limit: RateLimit | { quota: number; period
   return h;
 }
 
+/**
+ * What this replica last learned about a GCRA cost bucket: its capacity (units a request could
+ * take; negative = in debt) at local time `at`. It refills at 1 unit per `msPerUnit`, up to the
+ * burst; other replicas can only lower it (their refunds are not seen: see Limiter.known).
+ */
+interface Known { capacity: number; at: number; msPerUnit: number; burst: number; limit: RateLimit; policy: string; }
+
+/** Bound on remembered buckets (oldest forgotten first): forgetting one only costs work. */
+const MAX_KNOWN = 100_000;
+
 export class Limiter {
+  /**
+   * Cost buckets as this replica last saw them (from each admission decision). A request whose
+   * cost is certainly over what its bucket can hold now is refused before the expensive work:
+   * in the request phase, a key in debt (inDebt: before its body is read); after validation, a
+   * request whose cost lower bound does not fit (cannotFit: before tokenizing). A refund seen
+   * here (reconcile) forgets the bucket; a refund on another replica is not seen, so a key may be
+   * refused up to the Retry-After it was already given.
+   */
+  private readonly known = new Map<string, Known>();
   private readonly config: ModelgateConfig;
   private readonly shared: Store;
   private readonly local: Store | null;
@@ -97,6 +116,49 @@ export class Limiter {
       return deny(t.code, t.op.key, limitHeaders(t.policy, t.op.limit, r));
     }
     return deny('MG_RATE_LIMITED_REQUESTS', 'refused');
+  }
+
+  /** Remember what each GCRA cost bucket of a decision can hold now. */
+  private learn(tagged: Tagged[], buckets: OpResult[], now: number): void {
+    for (let i = 0; i < tagged.length; i++) {
+      const r = buckets[i];
+      const t = tagged[i] as Tagged;
+      const limit = t.op.limit;
+      if (r === undefined || t.code !== 'MG_RATE_LIMITED_COST' || limit.kind !== 'gcra') continue;
+      const msPerUnit = limit.periodMs / limit.rate;
+      let capacity: number;
+      if (r.allowed) capacity = r.remaining + 1; // remaining is floored
+      else if (r.retryAfterMs > 0) capacity = t.op.cost - (r.retryAfterMs - 1) / msPerUnit; // retry-after is rounded up
+      else continue;
+      if (!this.known.has(t.op.key) && this.known.size >= MAX_KNOWN) this.known.delete(this.known.keys().next().value as string);
+      this.known.set(t.op.key, { capacity, at: now, msPerUnit, burst: limit.burst, limit, policy: t.policy });
+    }
+  }
+
+  /**
+   * A refusal when one of the key's cost buckets (the tier's, or this route's) certainly cannot
+   * take `cost` units now, from what this replica last learned of it; else undefined.
+   */
+  cannotFit(keyId: string, routeIndex: number, cost: number, now = Date.now()): Denial | undefined {
+    if (this.known.size === 0) return undefined;
+    for (const key of [`key:${keyId}:cost`, `key:${keyId}:r${routeIndex}:cost`]) {
+      const k = this.known.get(key);
+      if (k === undefined) continue;
+      const capacity = Math.min(k.burst, k.capacity + (now - k.at) / k.msPerUnit);
+      if (capacity >= k.burst) {
+        this.known.delete(key); // full again: nothing left to know
+        continue;
+      }
+      if (cost <= capacity || cost > k.burst) continue; // fits, or over the burst (the full check says so)
+      const wait = Math.ceil((cost - capacity) * k.msPerUnit);
+      return deny('MG_RATE_LIMITED_COST', `${key}: cannot fit ${cost}`, limitHeaders(k.policy, k.limit, { key, allowed: false, remaining: 0, retryAfterMs: wait, resetMs: wait }));
+    }
+    return undefined;
+  }
+
+  /** Request phase, before the body is read: a key whose cost bucket is in debt. */
+  inDebt(keyId: string, routeIndex: number, now = Date.now()): Denial | undefined {
+    return this.cannotFit(keyId, routeIndex, 1, now);
   }
 
   /** Per-IP request count, in the request phase (before authentication). */
@@ -160,8 +222,10 @@ export class Limiter {
         if (b !== undefined && !b.allowed && budget !== null) {
           return { denial: deny('MG_BUDGET_EXHAUSTED', 'budget', limitHeaders('budget', { quota: budget.cost / div, periodMs: budget.periodMs }, { ...b, retryAfterMs: b.resetMs })) };
         }
+        this.learn(tagged, r.buckets, Date.now());
         return { denial: Limiter.refused(tagged, r.buckets) };
       }
+      this.learn(tagged, r.buckets, Date.now());
       for (const t of tagged) if (t.op.cost > 0 && t.policy.endsWith('cost')) reservation.buckets.push({ key: t.op.key, limit: t.op.limit });
       if (budget !== null) reservation.budget = { key: `key:${keyId}:budget`, periodMs: budget.periodMs, windowStart: r.budgetWindowStart };
       return { reservation };
@@ -176,6 +240,7 @@ export class Limiter {
   async reconcile(res: Reservation, actual: number): Promise<void> {
     const delta = actual - res.estimate;
     if (delta === 0 || (res.buckets.length === 0 && res.budget === null)) return;
+    if (delta < 0) for (const b of res.buckets) this.known.delete(b.key);
     const ipBuckets = res.buckets.filter((b) => b.key.startsWith('ip:'));
     const keyBuckets = res.buckets.filter((b) => !b.key.startsWith('ip:'));
     const calls: Promise<void>[] = [];

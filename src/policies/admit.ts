@@ -1,8 +1,9 @@
 /**
  * Admission (admit phase): estimate the request's cost, reserve it against the key's limits and
- * budget, take a concurrency lease, then wait for a GPU slot in the upstream's fair queue. Each
- * step that fails undoes nothing itself: settle refunds the reservation and releases what was
- * taken, on every path (refusal, upstream error, client abort, timeout).
+ * budget, take a concurrency lease (admitPolicy); after prompt-injection detection, wait for a
+ * GPU slot in the upstream's fair queue (gpuSlotPolicy). Each step that fails undoes nothing
+ * itself: settle refunds the reservation and releases what was taken, on every path (refusal,
+ * upstream error, client abort, timeout).
  *
  * The forwarded body is adjusted so that the reservation holds: with no max_tokens named, the
  * route's default is sent (the server would otherwise generate up to its context length), and a
@@ -12,7 +13,7 @@ import { DenialError } from '../errors.js';
 import type { RouteConfig } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { estimateTextCost, tokenCounter } from '../limits/cost.js';
+import { estimateTextCost, tokenCounter, tokenLowerBound } from '../limits/cost.js';
 import type { Limiter } from '../limits/limiter.js';
 import type { Admission } from '../upstream/admission.js';
 
@@ -33,8 +34,14 @@ function adjustBody(ctx: RequestContext, route: RouteConfig): void {
   }
 }
 
-export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Limiter, gpu: Admission | null): Policy {
+/**
+ * Cost admission: estimate, reserve against the key's limits and budget, take a concurrency
+ * lease. It runs before prompt-injection detection (a store decision costs microseconds, a scan
+ * of a 100 KB prompt milliseconds), so a key over its limit is refused before that work.
+ */
+export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Limiter): Policy {
   const counter = tokenCounter(route.cost.tokenizer);
+  const bounded = route.cost.tokenizer !== 'chars4';
   return {
     name: 'admit',
     phase: 'admit',
@@ -43,6 +50,13 @@ export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Lim
       const insp = ctx.inspection;
       const id = ctx.identity;
       if (insp === null || id === null) return undefined;
+      // A request that certainly cannot fit is refused before the tokenizer runs (BPE costs
+      // ~1.5 µs per token: 35 ms for a 100 KB prompt, per refusal).
+      if (bounded) {
+        const floor = estimateTextCost(insp, tokenLowerBound, route.cost.defaultMaxTokens).total;
+        const early = limiter.cannotFit(id.keyId, routeIndex, floor);
+        if (early !== undefined) return early;
+      }
       const estimate = estimateTextCost(insp, counter, route.cost.defaultMaxTokens);
       ctx.admission = { estimate, reservation: null, releaseLease: null, releaseSlot: null };
       adjustBody(ctx, route);
@@ -53,13 +67,25 @@ export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Lim
       const lease = await limiter.lease(id.keyId, tier, ctx.id, LEASE_TTL_MS);
       if (typeof lease !== 'function') return lease;
       ctx.admission.releaseLease = lease;
-      if (gpu !== null) {
-        try {
-          ctx.admission.releaseSlot = await gpu.acquire(id.keyId, tier?.priority ?? 0, ctx.clientGone);
-        } catch (err) {
-          if (err instanceof DenialError) return err.denial;
-          throw err;
-        }
+      return undefined;
+    },
+  };
+}
+
+/** A GPU slot in the upstream's fair queue: the last step before forwarding. */
+export function gpuSlotPolicy(limiter: Limiter, gpu: Admission): Policy {
+  return {
+    name: 'gpu-slot',
+    phase: 'admit',
+    onError: 'fail-closed',
+    run: async function gpuSlot(ctx) {
+      const id = ctx.identity;
+      if (id === null || ctx.admission === null) return undefined;
+      try {
+        ctx.admission.releaseSlot = await gpu.acquire(id.keyId, limiter.tierOf(id.tier)?.priority ?? 0, ctx.clientGone);
+      } catch (err) {
+        if (err instanceof DenialError) return err.denial;
+        throw err;
       }
       return undefined;
     },

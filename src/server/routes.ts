@@ -19,9 +19,10 @@ import { injectionPolicy, type InjectionSink } from '../policies/injection.js';
 import { openaiChat } from '../protocols/openai/chat.js';
 import { openaiCompletions } from '../protocols/openai/completions.js';
 import { openaiEmbeddings } from '../protocols/openai/embeddings.js';
-import { admitPolicy, ipLimitPolicy } from '../policies/admit.js';
+import { admitPolicy, gpuSlotPolicy, ipLimitPolicy } from '../policies/admit.js';
 import type { Limiter } from '../limits/limiter.js';
 import { outputPolicy } from '../policies/output.js';
+import { costDebtPolicy } from '../policies/cost-debt.js';
 import { compileOutput } from '../protocols/openai/output.js';
 import type { Admission } from '../upstream/admission.js';
 
@@ -35,19 +36,20 @@ export interface CompiledRoute {
   getPolicies: Policy[];
 }
 
-function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): Policy[] {
+/** The protocol's validation (inspect phase), and injection detection when on. */
+function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): { validate: Policy[]; injection: Policy[] } {
   const l = route.limits;
-  const out: Policy[] = [];
+  const validate: Policy[] = [];
   switch (route.protocol) {
-    case 'openai-chat': out.push(openaiChat(l), visionPolicy(l)); break;
-    case 'openai-completions': out.push(openaiCompletions(l)); break;
-    case 'openai-embeddings': out.push(openaiEmbeddings(l)); break;
-    case 'kserve-v2': out.push(kservePolicy(route)); break;
-    case 'torchserve': out.push(torchservePolicy(route)); break;
-    case 'image-upload': out.push(imageUploadInspect(l)); break;
+    case 'openai-chat': validate.push(openaiChat(l), visionPolicy(l)); break;
+    case 'openai-completions': validate.push(openaiCompletions(l)); break;
+    case 'openai-embeddings': validate.push(openaiEmbeddings(l)); break;
+    case 'kserve-v2': validate.push(kservePolicy(route)); break;
+    case 'torchserve': validate.push(torchservePolicy(route)); break;
+    case 'image-upload': validate.push(imageUploadInspect(l)); break;
   }
-  if (route.injection.action !== 'off') out.push(injectionPolicy(route.injection.action, route.injection.threshold, onInjection, route.injection.onError));
-  return out;
+  const injection = route.injection.action === 'off' ? [] : [injectionPolicy(route.injection.action, route.injection.threshold, onInjection, route.injection.onError)];
+  return { validate, injection };
 }
 
 /** Request-phase content-type allowlist and body-phase readers, by protocol. */
@@ -75,6 +77,13 @@ function needsAdmission(config: ModelgateConfig, route: RouteConfig): boolean {
     || route.rateLimits.cost !== null || config.upstreams.get(route.upstream)?.maxConcurrent != null;
 }
 
+/** Whether any cost bucket can refuse on this route (the tier's or the route's own). */
+function hasCostLimits(config: ModelgateConfig, route: RouteConfig): boolean {
+  if (route.rateLimits.cost !== null) return true;
+  for (const t of config.tiers.values()) if (t.cost !== null && !t.exempt) return true;
+  return false;
+}
+
 export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission>; }
 
 export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps): CompiledRoute[] {
@@ -87,19 +96,22 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
     // Per-IP request counting comes before authentication: unauthenticated floods are bounded too.
     if (ipLimit !== null) requestPhase.push(ipLimit);
     requestPhase.push(auth);
+    if (hasCostLimits(config, route)) requestPhase.push(costDebtPolicy(limits.limiter, i));
     const { contentType, body } = bodyPolicies(route, config.server.bodyTimeoutMs);
-    const admitPhase: Policy[] = needsAdmission(config, route)
-      ? [admitPolicy(route, i, limits.limiter, limits.admissions.get(route.upstream) ?? null)]
-      : [];
+    const gpu = limits.admissions.get(route.upstream) ?? null;
+    // Cost admission before injection detection (a store decision is cheaper than a scan of a
+    // long prompt); the GPU slot after it (no slot is held for a request about to be refused).
+    const admitCost: Policy[] = needsAdmission(config, route) ? [admitPolicy(route, i, limits.limiter)] : [];
+    const slot: Policy[] = gpu === null ? [] : [gpuSlotPolicy(limits.limiter, gpu)];
     const respond: Policy[] = route.output === null ? [] : [outputPolicy(compileOutput(route.output))];
-    const inspect = inspectPolicies(route, onInjection);
+    const { validate, injection } = inspectPolicies(route, onInjection);
     return {
       config: route,
       label: route.path,
-      policies: [...requestPhase, contentType, declaredLength(route.limits), ...body, ...inspect, ...admitPhase, ...respond],
+      policies: [...requestPhase, contentType, declaredLength(route.limits), ...body, ...validate, ...admitCost, ...injection, ...slot, ...respond],
       // GET (metadata endpoints a route names explicitly): no body, and only the checks that
       // need none (the kserve model check).
-      getPolicies: [...requestPhase, noBody, ...inspect.filter((p) => p.name === 'kserve-v2'), ...admitPhase],
+      getPolicies: [...requestPhase, noBody, ...validate.filter((p) => p.name === 'kserve-v2'), ...admitCost, ...slot],
     };
   });
 }

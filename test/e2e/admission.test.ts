@@ -2,6 +2,7 @@
 // refuses at once with Retry-After, and the queue is fair across keys.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { startStack, post, bearer, chat, codeOf } from '../helpers.js';
 
 test('maxConcurrent 2, queue 3: ten slow requests → at most 2 at once, 5 served, 5 refused at once', async () => {
@@ -68,4 +69,30 @@ test('fairness: key A floods 200, key B sends 5; all of B is served, each behind
     }
     assert.ok(s.sim.maxInFlightSeen <= 8);
   } finally { await s.close(); }
+});
+
+test('the GPU slot is freed when the model server has answered, not when a slow client has read it', async () => {
+  // One slot; the answer (~40 MB) is more than the socket buffers hold, and client A does not read it.
+  const s = await startStack({ sim: { responseText: 'lorem '.repeat(7_000_000), splitEvery: 1_000_000 }, upstream: '    maxConcurrent: 1\n    queue: { size: 5, timeout: 3s }', routes: `
+  - { path: /v1/chat/completions, protocol: openai-chat, upstream: llm, limits: { maxTokens: 2000000 } }
+` });
+  const u = new URL(s.url);
+  let stalled: ClientRequest | null = null;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stalled = httpRequest({ host: u.hostname, port: u.port, method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json', ...bearer(s.key) } }, (res) => {
+        res.pause(); // never read: the gateway's write to A stays blocked
+        resolve();
+      });
+      stalled.on('error', reject);
+      stalled.end(JSON.stringify(chat('hi', { max_tokens: 2_000_000 })));
+    });
+    s.sim.options.responseText = 'ok';
+    s.sim.options.splitEvery = 0;
+    const b = await post(s.url, '/v1/chat/completions', chat('hi'), bearer(s.key));
+    assert.equal(b.status, 200, `B was not served while A's answer sat unread (${codeOf(b) ?? ''})`);
+  } finally {
+    (stalled as ClientRequest | null)?.destroy();
+    await s.close();
+  }
 });

@@ -2,7 +2,8 @@
 // that keeps a crafted "word" from stalling the tokenizer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { estimateTextCost, tokenCounter, TOKENS_PER_MESSAGE } from '../../src/limits/cost.js';
+import fc from 'fast-check';
+import { cutLongRuns, estimateTextCost, tokenCounter, tokenLowerBound, TOKENS_PER_MESSAGE } from '../../src/limits/cost.js';
 
 test('real tokenizers count tokens; chars4 is an estimate', () => {
   const o200k = tokenCounter('o200k_base');
@@ -30,4 +31,27 @@ test('a 100 KB single "word" is counted quickly (BPE guard) and not under-counte
   assert.ok(n >= 20_000, `counted ${n}`);
   const exact = c.count(letters.slice(0, 2000).replace(/\S{64}/g, '$&')); // sanity on a short slice
   assert.ok(exact > 0);
+});
+
+test('cutLongRuns equals the regex it replaces, for any text (property)', () => {
+  const piece = fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom(' ', '\n', '\u00a0', '\u3000', 'a'.repeat(63), 'b'.repeat(64), 'c'.repeat(65), 'x'.repeat(130), '\ud83d\ude00'.repeat(40)));
+  fc.assert(fc.property(fc.array(piece, { maxLength: 8 }), (parts) => {
+    const t = parts.join('');
+    assert.equal(cutLongRuns(t), t.replace(/\S{64}(?=\S)/g, '$& '));
+  }), { numRuns: 3000 });
+});
+
+test('tokenLowerBound never exceeds the real count, for either BPE encoding (property)', () => {
+  const o200k = tokenCounter('o200k_base');
+  const cl100k = tokenCounter('cl100k_base');
+  const piece = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.constantFrom(' ', '  ', '\n\n', '\t', '\u3000', 'hello', ' world', "don't", '1234567', '...', '日本語', '😀😀', 'x'.repeat(100)));
+  fc.assert(fc.property(fc.array(piece, { maxLength: 12 }), (parts) => {
+    const t = parts.join('');
+    const lb = tokenLowerBound.count(t);
+    assert.ok(lb <= o200k.count(t), `o200k: ${lb} > ${o200k.count(t)} for ${JSON.stringify(t)}`);
+    assert.ok(lb <= cl100k.count(t), `cl100k: ${lb} > ${cl100k.count(t)} for ${JSON.stringify(t)}`);
+  }), { numRuns: 1500 });
+  // And it is not a trivial bound: for prose it is most of the real count.
+  const prose = 'The shipment left the warehouse on Monday and should arrive before the end of the week. '.repeat(50);
+  assert.ok(tokenLowerBound.count(prose) > 0.6 * o200k.count(prose));
 });
