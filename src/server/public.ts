@@ -158,7 +158,9 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     const gone = new AbortController();
     const ctx = newContext(route, request, gone.signal);
     res.on('close', () => {
-      gone.abort();
+      // Only a response that did not finish means the client left; a finished one has nothing
+      // left upstream or in the queue to stop (and abort() costs a DOMException with a stack).
+      if (!res.writableFinished) gone.abort();
       settle(ctx, res, route.label, deps);
     });
     try {

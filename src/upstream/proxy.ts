@@ -206,11 +206,11 @@ function relayStream(ctx: RequestContext, res: ServerResponse, data: Dispatcher.
 }
 
 /** Filter a whole response body (routes with output protection). Returns what to send, or null when answered already. */
-function filterBody(ctx: RequestContext, res: ServerResponse, filter: OutputFilter, body: Buffer, json: boolean, hooks: ForwardHooks): Buffer | null {
+function filterBody(ctx: RequestContext, res: ServerResponse, filter: OutputFilter, body: Buffer, json: boolean, hooks: ForwardHooks, parsed: unknown): Buffer | null {
   let out: Buffer | null;
   try {
     if (!json && ctx.outcome.status < 300) throw new Error('response is not JSON');
-    out = filter.json(body, json && ctx.outcome.status < 300);
+    out = filter.json(body, json && ctx.outcome.status < 300, parsed);
   } catch (err) {
     const open = ctx.route.output?.onError === 'fail-open';
     hooks.outputFailed(ctx, err, open);
@@ -284,11 +284,15 @@ export async function forward(
     return hooks.sendDenial(ctx, res, denialFor(code));
   }
   const json = typeof ct === 'string' && ct.startsWith('application/json');
+  let parsed: unknown;
   if (status < 300 && json) {
-    try { ctx.outcome.usage = usageOf(JSON.parse(body.toString('utf8'))); } catch { /* not JSON after all: nothing to reconcile from */ }
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+      ctx.outcome.usage = usageOf(parsed);
+    } catch { /* not JSON after all: nothing to reconcile from (the output filter refuses it) */ }
   }
   if (ctx.output !== null) {
-    const filtered = filterBody(ctx, res, ctx.output, body, json, hooks);
+    const filtered = filterBody(ctx, res, ctx.output, body, json, hooks, parsed);
     if (filtered === null) return;
     body = filtered;
   }

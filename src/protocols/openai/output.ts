@@ -127,10 +127,11 @@ export class OutputFilter {
    * A complete response body; `ok` = a 2xx JSON response, whose choices are filtered (other
    * bodies are only checked for the marker). Returns the bytes to send (the same Buffer when
    * nothing changed) or null when the response is withheld. Throws when an `ok` body is not JSON.
+   * `parsed`: the body's JSON.parse when the caller has it (it is modified).
    */
-  json(body: Buffer, ok: boolean): Buffer | null {
+  json(body: Buffer, ok: boolean, parsed?: unknown): Buffer | null {
     const text = body.toString('utf8');
-    const v: unknown = ok ? JSON.parse(text) : null;
+    const v: unknown = !ok ? null : parsed !== undefined ? parsed : JSON.parse(text);
     if (!isObj(v) || !Array.isArray(v.choices)) {
       // Errors and other shapes carry no generated text, but must not carry the marker either.
       return this.needles.some((n) => text.includes(n)) ? this.leaked(this.marker !== null && text.includes(this.marker) ? 'canary' : 'fragment') : body;
