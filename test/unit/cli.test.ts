@@ -78,6 +78,16 @@ test('demo starts the simulator and the gateway and answers with the printed key
     });
     assert.equal(res.status, 200);
     assert.match(out, /new OpenAI\(\{ baseURL/);
+    // The tensor examples it prints work as described.
+    const tensor = (data: number[]): Promise<Response> => fetch(`${base}/v2/models/tiny/infer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'INT8', data }] }),
+    });
+    assert.equal((await tensor([1, 2, 3, 4])).status, 200);
+    const bad = await tensor([1, 2, 300, 4]);
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'MG_TENSOR_DATATYPE');
   } finally {
     child.kill('SIGINT');
   }
