@@ -7,15 +7,18 @@
  *  2. Added latency per streamed event: every window encoded with o200k_base and streamed one
  *     token per SSE event, each event's data pushed through OutputFilter.event(); wall time per
  *     event (µs, p50 / p99 / max) — what the proxy adds to each event on a protected route.
- *  3. Through the gateway, over HTTP: token-by-token streams (one event per ~1 ms) from the
- *     simulator through a route with every type redacted and a canary, and through an identical
- *     route without output protection, alternating; time to the first byte (p50 / p95) and the
- *     gateway's CPU per event. Each gateway runs in its own process through the CLI (access log
- *     and injection detection on), simulator and client in this one.
+ *  3. Through the gateway, over HTTP: token-by-token streams (one event per ~1 ms) from a paced
+ *     upstream that records when it writes each event, through a gateway with every type
+ *     redacted and a canary, and through an identical one without output protection,
+ *     alternating: each event's latency (client receipt − upstream write, one clock: upstream and
+ *     client share this process), time to first byte, and the gateway's CPU per event. Each
+ *     gateway runs in its own process through the CLI (access log and injection detection on).
  *
  *   npm run build && node dist/bench/output.js     (BENCH_OUTPUT_SECONDS, default 2; BENCH_OUTPUT_REQUESTS, default 60)
  */
 import { cpus } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -25,7 +28,6 @@ import { CLI_JS, envNum, freePort, groupCpuMs, httpGetStatus, installCleanup, sp
 import { createPiiScanner, PII_TYPES } from '../src/detectors/pii/index.js';
 import { compileOutput, OutputFilter } from '../src/protocols/openai/output.js';
 import type { OutputConfig } from '../src/config/types.js';
-import { startSimulator } from '../src/simulator/index.js';
 import { generateKey, keyHashLine } from '../src/cli/keys.js';
 
 const SECONDS = envNum('BENCH_OUTPUT_SECONDS', 2, true);
@@ -87,7 +89,46 @@ function perEvent(texts: string[]): { events: number; p50: number; p99: number; 
   return { events: times.length, p50: percentile(times, 0.5), p99: percentile(times, 0.99), max: times[times.length - 1] ?? 0 };
 }
 
-async function timeStream(url: string, key: string): Promise<{ status: number; first: number; total: number; bytes: number }> {
+/**
+ * A paced SSE upstream for this measurement: one chat chunk per token, one every ~1 ms, each
+ * write's time recorded (same clock as the client: both live in this process), so the latency
+ * of each event through a gateway is measured directly. The simulator has no such record.
+ */
+interface PacedUpstream { url: string; tokens: string[]; sent: number[]; close(): Promise<void> }
+
+async function pacedUpstream(): Promise<PacedUpstream> {
+  const up: PacedUpstream = { url: '', tokens: [], sent: [], close: async () => undefined };
+  const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
+    `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const tokens = up.tokens;
+      up.sent = [];
+      let i = 0;
+      const next = (): void => {
+        if (res.destroyed) return;
+        if (i === tokens.length) {
+          res.end(`${chunk({}, 'stop')}data: [DONE]\n\n`);
+          return;
+        }
+        up.sent.push(performance.now());
+        res.write(chunk({ content: tokens[i] }, null));
+        i++;
+        setTimeout(next, 1);
+      };
+      next();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  up.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  up.close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  return up;
+}
+
+/** One stream through a gateway: time to first byte, and when each content event arrived. */
+async function timeStream(url: string, key: string): Promise<{ status: number; first: number; arrived: number[] }> {
   const t0 = performance.now();
   const res = await fetch(url, {
     method: 'POST',
@@ -95,21 +136,32 @@ async function timeStream(url: string, key: string): Promise<{ status: number; f
     body: JSON.stringify({ model: 'sim-llm', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'go' }], stream: true }),
   });
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const dec = new TextDecoder();
   let first = -1;
-  let bytes = 0;
+  let pending = '';
+  const arrived: number[] = [];
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    if (first < 0) first = performance.now() - t0;
-    bytes += value.length;
+    const now = performance.now();
+    if (first < 0) first = now - t0;
+    pending += dec.decode(value, { stream: true });
+    let cut = pending.indexOf('\n\n');
+    while (cut !== -1) {
+      const ev = pending.slice(0, cut);
+      pending = pending.slice(cut + 2);
+      // Events are relayed one for one (a filtered event is re-serialised, never dropped).
+      if (ev.startsWith('data: {') && ev.includes('"finish_reason":null')) arrived.push(now);
+      cut = pending.indexOf('\n\n');
+    }
   }
-  return { status: res.status, first, total: performance.now() - t0, bytes };
+  return { status: res.status, first, arrived };
 }
 
-interface Side { first: number[]; cpuMs: number; events: number }
+interface Side { first: number[]; latencies: number[]; cpuMs: number; events: number }
 
-/** A gateway in its own process (the CLI), so its CPU is measured apart from simulator and client. */
-async function gatewayProc(name: string, dir: string, key: string, simUrl: string, output: string): Promise<{ url: string; proc: Proc }> {
+/** A gateway in its own process (the CLI), so its CPU is measured apart from upstream and client. */
+async function gatewayProc(name: string, dir: string, key: string, upstreamUrl: string, output: string): Promise<{ url: string; proc: Proc }> {
   const port = await freePort();
   const adminPort = await freePort();
   const yamlPath = join(dir, `${name}.yaml`);
@@ -117,7 +169,7 @@ async function gatewayProc(name: string, dir: string, key: string, simUrl: strin
 server: { host: 127.0.0.1, port: ${port} }
 admin: { host: 127.0.0.1, port: ${adminPort} }
 auth: { keys: [ { id: bench, hash: "${keyHashLine(key)}" } ] }
-upstreams: { llm: { targets: ["${simUrl}"] } }
+upstreams: { llm: { targets: ["${upstreamUrl}"] } }
 routes:
   - { path: /v1/chat/completions, protocol: openai-chat, upstream: llm${output} }
 logging: { level: info }
@@ -129,24 +181,24 @@ logging: { level: info }
 }
 
 async function overHttp(texts: string[]): Promise<{ on: Side; off: Side }> {
-  // Paced like a GPU decoding (one event per ~1 ms), so each event is its own write and the
-  // first byte is measured as a client sees it; the first TOKENS tokens of each text.
   installCleanup();
-  const sim = await startSimulator({ slots: 64, eventDelayMs: 1 });
+  const up = await pacedUpstream();
   const key = generateKey();
   const dir = mkdtempSync(join(tmpdir(), 'mg-output-'));
   const types = `[${PII_TYPES.join(', ')}]`;
   // Two gateways, identical (injection detection and access log on) but for output protection.
-  const gwOn = await gatewayProc('modelgate-output-on', dir, key, sim.url, `, output: { redact: ${types}, canary: true }`);
-  const gwOff = await gatewayProc('modelgate-output-off', dir, key, sim.url, '');
-  const on: Side = { first: [], cpuMs: 0, events: 0 };
-  const off: Side = { first: [], cpuMs: 0, events: 0 };
+  const gwOn = await gatewayProc('modelgate-output-on', dir, key, up.url, `, output: { redact: ${types}, canary: true }`);
+  const gwOff = await gatewayProc('modelgate-output-off', dir, key, up.url, '');
+  const on: Side = { first: [], latencies: [], cpuMs: 0, events: 0 };
+  const off: Side = { first: [], latencies: [], cpuMs: 0, events: 0 };
   const run = async (side: Side, gw: { url: string; proc: Proc }, warm: boolean): Promise<void> => {
     const r = await timeStream(`${gw.url}/v1/chat/completions`, key);
     if (r.status !== 200) throw new Error(`status ${r.status}`);
+    if (r.arrived.length !== up.sent.length) throw new Error(`${r.arrived.length} events arrived, ${up.sent.length} sent`);
     if (warm) return;
     side.first.push(r.first);
-    side.events += sim.options.responseChunks.length;
+    side.events += up.sent.length;
+    for (let i = 0; i < r.arrived.length; i++) side.latencies.push((r.arrived[i] as number) - (up.sent[i] as number));
   };
   const cpuOf = (gw: { proc: Proc }): number => { const c = groupCpuMs(gw.proc.child.pid); return c.user + c.sys; };
   let startOn = 0;
@@ -155,7 +207,7 @@ async function overHttp(texts: string[]): Promise<{ on: Side; off: Side }> {
     // CPU is read over the whole measured run (not per request): /proc counts in 10 ms ticks.
     for (let i = 0; i < REQUESTS + 4; i++) {
       if (i === 4) { startOn = cpuOf(gwOn); startOff = cpuOf(gwOff); }
-      sim.options.responseChunks = encode(texts[i % texts.length] as string).slice(0, TOKENS).map((t) => decode([t]));
+      up.tokens = encode(texts[i % texts.length] as string).slice(0, TOKENS).map((t) => decode([t]));
       // Alternate which side goes first, so neither always runs on a warmer machine.
       if (i % 2 === 0) { await run(on, gwOn, i < 4); await run(off, gwOff, i < 4); }
       else { await run(off, gwOff, i < 4); await run(on, gwOn, i < 4); }
@@ -165,7 +217,7 @@ async function overHttp(texts: string[]): Promise<{ on: Side; off: Side }> {
   } finally {
     await stopProc(gwOn.proc);
     await stopProc(gwOff.proc);
-    await sim.close();
+    await up.close();
     rmSync(dir, { recursive: true, force: true });
   }
   return { on, off };
@@ -186,15 +238,17 @@ async function main(): Promise<void> {
   const e = perEvent([...clean.slice(0, 40), ...dirty.slice(0, 40)]);
   console.log(`Per streamed event (OutputFilter.event, token-by-token, ${e.events} events): p50 ${e.p50.toFixed(1)} µs, p99 ${e.p99.toFixed(1)} µs, max ${e.max.toFixed(0)} µs\n`);
   const h = await overHttp([...clean.slice(0, 20), ...dirty.slice(0, 20)]);
-  const med = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 0.5);
-  const p95 = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 0.95);
+  const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
   const cpu = (x: Side): number => (x.cpuMs * 1000) / x.events;
-  console.log(`Through the gateway over HTTP: ${REQUESTS} streams per gateway, ${TOKENS} token events each, one event per ~1 ms; each gateway in its own process (the CLI), CPU from /proc (10 ms ticks):\n`);
-  console.log('| gateway | first byte p50 (ms) | first byte p95 (ms) | gateway CPU per event (µs) |');
-  console.log('|---|---|---|---|');
-  console.log(`| output protection off | ${med(h.off.first).toFixed(2)} | ${p95(h.off.first).toFixed(2)} | ${cpu(h.off).toFixed(1)} |`);
-  console.log(`| output protection on (all types + canary) | ${med(h.on.first).toFixed(2)} | ${p95(h.on.first).toFixed(2)} | ${cpu(h.on).toFixed(1)} |`);
-  console.log(`\nAdded gateway CPU per event: ${(cpu(h.on) - cpu(h.off)).toFixed(1)} µs`);
+  const lOn = sorted(h.on.latencies);
+  const lOff = sorted(h.off.latencies);
+  console.log(`Through the gateway over HTTP: ${REQUESTS} streams per gateway, ${TOKENS} token events each, one event per ~1 ms from a paced upstream that records when it writes each event; each gateway in its own process (the CLI; access log and injection detection on), CPU from /proc (10 ms ticks). Event latency = client receipt − upstream write, same clock:\n`);
+  console.log('| gateway | event latency p50 (ms) | p99 (ms) | first byte p50 (ms) | gateway CPU per event (µs) |');
+  console.log('|---|---|---|---|---|');
+  const row = (name: string, l: number[], x: Side): void => console.log(`| ${name} | ${percentile(l, 0.5).toFixed(3)} | ${percentile(l, 0.99).toFixed(3)} | ${percentile(sorted(x.first), 0.5).toFixed(2)} | ${cpu(x).toFixed(1)} |`);
+  row('output protection off', lOff, h.off);
+  row('output protection on (all types + canary)', lOn, h.on);
+  console.log(`\nAdded per event: latency p50 ${((percentile(lOn, 0.5) - percentile(lOff, 0.5)) * 1000).toFixed(0)} µs, p99 ${((percentile(lOn, 0.99) - percentile(lOff, 0.99)) * 1000).toFixed(0)} µs; gateway CPU ${(cpu(h.on) - cpu(h.off)).toFixed(1)} µs`);
   process.exit(0);
 }
 

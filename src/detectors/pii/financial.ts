@@ -207,6 +207,11 @@ function ibanTail(text: string): number {
   const len = text.length;
   for (let p = Math.max(0, len - MAX_HOLD); p < len; p++) {
     if (!isAlpha(text.charCodeAt(p)) || (p > 0 && isAlnum(text.charCodeAt(p - 1)))) continue;
+    // Necessary for every alternative of IBAN_VIABLE (cheap; most word starts fail it, so the
+    // slice and the regex run rarely): a second letter, then a digit.
+    const rest = len - p;
+    if (rest >= 2 && !isAlpha(text.charCodeAt(p + 1))) continue;
+    if (rest >= 3 && !isDigit(text.charCodeAt(p + 2))) continue;
     if (IBAN_VIABLE.test(text.slice(p))) return p;
   }
   return len;
