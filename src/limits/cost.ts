@@ -68,17 +68,30 @@ const loaded = new Map<Tokenizer, TokenCounter>();
  * cannot fit before paying for the tokenizer.
  */
 export const tokenLowerBound: TokenCounter = {
-  count(text: string): number {
-    let runs = 0;
-    let inRun = false;
-    for (let i = 0; i < text.length; i++) {
-      const space = isSpace(text.charCodeAt(i));
-      if (!space && !inRun) runs++;
-      inRun = !space;
-    }
-    return runs;
-  },
+  count: (text: string): number => countRuns(text, Infinity),
 };
+
+/** ASCII whitespace by code (the common case of isSpace, without the comparisons). */
+const ASCII_SPACE = new Uint8Array(128);
+for (const c of [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20]) ASCII_SPACE[c] = 1;
+
+/**
+ * Runs of non-space characters in `text`, counting stopped at `stopAt` (a caller that only needs
+ * to know whether the bound exceeds some number reads no further than that).
+ */
+export function countRuns(text: string, stopAt: number): number {
+  let runs = 0;
+  let inRun = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const space = c < 128 ? ASCII_SPACE[c] === 1 : isSpace(c);
+    if (!space && !inRun) {
+      if (++runs >= stopAt) return runs;
+    }
+    inRun = !space;
+  }
+  return runs;
+}
 
 export function tokenCounter(kind: Tokenizer): TokenCounter {
   const cached = loaded.get(kind);

@@ -156,6 +156,20 @@ export class Limiter {
     return undefined;
   }
 
+  /**
+   * The least any of the key's known cost buckets can take now (Infinity when none is known or
+   * all are full): a request whose cost lower bound is not above this needs the full check.
+   */
+  headroom(keyId: string, routeIndex: number, now = Date.now()): number {
+    if (this.known.size === 0) return Infinity;
+    let room = Infinity;
+    for (const key of [`key:${keyId}:cost`, `key:${keyId}:r${routeIndex}:cost`]) {
+      const k = this.known.get(key);
+      if (k !== undefined) room = Math.min(room, k.burst, k.capacity + (now - k.at) / k.msPerUnit);
+    }
+    return room;
+  }
+
   /** Request phase, before the body is read: a key whose cost bucket is in debt. */
   inDebt(keyId: string, routeIndex: number, now = Date.now()): Denial | undefined {
     return this.cannotFit(keyId, routeIndex, 1, now);

@@ -13,7 +13,7 @@ import { DenialError } from '../errors.js';
 import type { RouteConfig } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { estimateTextCost, tokenCounter, tokenLowerBound } from '../limits/cost.js';
+import { countRuns, estimateTextCost, tokenCounter, tokenLowerBound } from '../limits/cost.js';
 import type { Limiter } from '../limits/limiter.js';
 import type { Admission } from '../upstream/admission.js';
 
@@ -53,9 +53,19 @@ export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Lim
       // A request that certainly cannot fit is refused before the tokenizer runs (BPE costs
       // ~1.5 µs per token: 35 ms for a 100 KB prompt, per refusal).
       if (bounded) {
-        const floor = estimateTextCost(insp, tokenLowerBound, route.cost.defaultMaxTokens).total;
-        const early = limiter.cannotFit(id.keyId, routeIndex, floor);
-        if (early !== undefined) return early;
+        const room = limiter.headroom(id.keyId, routeIndex);
+        if (room < Infinity) {
+          // The lower bound, counted only as far as needed to exceed the room.
+          let floor = estimateTextCost({ ...insp, texts: [] }, tokenLowerBound, route.cost.defaultMaxTokens).total;
+          for (const t of insp.texts) {
+            if (floor > room) break;
+            floor += countRuns(t, Math.floor(room - floor) + 1);
+          }
+          if (floor > room) {
+            const early = limiter.cannotFit(id.keyId, routeIndex, floor);
+            if (early !== undefined) return early;
+          }
+        }
       }
       const estimate = estimateTextCost(insp, counter, route.cost.defaultMaxTokens);
       ctx.admission = { estimate, reservation: null, releaseLease: null, releaseSlot: null };

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { cutLongRuns, estimateTextCost, tokenCounter, tokenLowerBound, TOKENS_PER_MESSAGE } from '../../src/limits/cost.js';
+import { countRuns, cutLongRuns, estimateTextCost, tokenCounter, tokenLowerBound, TOKENS_PER_MESSAGE } from '../../src/limits/cost.js';
 
 test('real tokenizers count tokens; chars4 is an estimate', () => {
   const o200k = tokenCounter('o200k_base');
@@ -54,4 +54,11 @@ test('tokenLowerBound never exceeds the real count, for either BPE encoding (pro
   // And it is not a trivial bound: for prose it is most of the real count.
   const prose = 'The shipment left the warehouse on Monday and should arrive before the end of the week. '.repeat(50);
   assert.ok(tokenLowerBound.count(prose) > 0.6 * o200k.count(prose));
+});
+
+test('countRuns counts non-space runs (any Unicode space separates) and stops where asked', () => {
+  assert.equal(countRuns('  a bb\tccc\u3000d\u00a0e  ', Infinity), 5);
+  assert.equal(countRuns('a b c d e', 2), 2);
+  assert.equal(countRuns('', 1), 0);
+  assert.equal(tokenLowerBound.count('one two  three\n'), 3);
 });
