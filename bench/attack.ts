@@ -49,11 +49,8 @@ import {
   BENCH_DIR, CHAT_PATH, CLI_JS, envNum,
 } from './procs.js';
 
-const HERE = BENCH_DIR;
-const CLI = CLI_JS;
-const SIM_JS = join(HERE, 'attack-sim.js');
-const LOAD = join(HERE, 'attack-load.js');
-const PATH = CHAT_PATH;
+const SIM_JS = join(BENCH_DIR, 'attack-sim.js');
+const LOAD = join(BENCH_DIR, 'attack-load.js');
 
 const DURATION_MS = envNum('ATTACK_DURATION', 25) * 1000;
 const DRAIN_MS = envNum('ATTACK_DRAIN', 20) * 1000;
@@ -126,7 +123,7 @@ upstreams:
     maxConcurrent: ${SIM.slots}
     queue: { size: 64, timeout: 30s }
 routes:
-  - path: ${PATH}
+  - path: ${CHAT_PATH}
     protocol: openai-chat
     upstream: llm
     limits: ${limits}
@@ -296,7 +293,7 @@ async function runScenario(sc: Scenario, dir: string, nginxBin: string | null, k
         sizeCap: sc.sizeCap === true, cheap: sc.cheap === true,
       }));
       const fd = openSync(join(dir, `${sc.name}.log`), 'w');
-      proxy = spawnProc('modelgate', process.execPath, [...GATEWAY_NODE_ARGS, CLI, 'start', '--config', yaml], { stdout: fd });
+      proxy = spawnProc('modelgate', process.execPath, [...GATEWAY_NODE_ARGS, CLI_JS, 'start', '--config', yaml], { stdout: fd });
       closeSync(fd);
       procs.push(proxy);
       await waitUntil('modelgate /readyz', async () => (await httpGetStatus(`http://127.0.0.1:${adminPort}/readyz`)) === 200, proxy);
@@ -317,7 +314,7 @@ async function runScenario(sc: Scenario, dir: string, nginxBin: string | null, k
 
     // Warm-up: one legit request per key (loads the gateway's tokenizer, opens connections).
     await Promise.all(keys.legit.map(async (k, i) => {
-      const res = await fetch(origin + PATH, {
+      const res = await fetch(origin + CHAT_PATH, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${k}`, 'x-bench-client': 'warmup' },
         body: JSON.stringify({ model: 'sim-llm', messages: [{ role: 'user', content: `Hello number ${i}, how are the shipments today?` }], max_tokens: 8 }),
@@ -330,12 +327,12 @@ async function runScenario(sc: Scenario, dir: string, nginxBin: string | null, k
 
     const start = Date.now() + 1000;
     const end = start + DURATION_MS;
-    const legitJob: LegitJob = { origin, path: PATH, keys: keys.legit, ratePerKey: LEGIT_RATE, start, durationMs: DURATION_MS, drainMs: DRAIN_MS, body: LEGIT_BODY };
+    const legitJob: LegitJob = { origin, path: CHAT_PATH, keys: keys.legit, ratePerKey: LEGIT_RATE, start, durationMs: DURATION_MS, drainMs: DRAIN_MS, body: LEGIT_BODY };
     const legitProc = spawnProc('legit load', process.execPath, [LOAD, 'legit', JSON.stringify(legitJob)]);
     procs.push(legitProc);
     let attackProc: Proc | null = null;
     if (sc.attack) {
-      const job: AttackerJob = { origin, path: PATH, key: keys.attacker, connections: CONNECTIONS, start, durationMs: DURATION_MS, drainMs: DRAIN_MS, body: ATTACK_BODY };
+      const job: AttackerJob = { origin, path: CHAT_PATH, key: keys.attacker, connections: CONNECTIONS, start, durationMs: DURATION_MS, drainMs: DRAIN_MS, body: ATTACK_BODY };
       const args = [LOAD, 'attacker', JSON.stringify(job)];
       attackProc = sc.niceAttacker === true
         ? spawnProc('attacker load', 'nice', ['-n', '19', process.execPath, ...args])

@@ -48,11 +48,8 @@ import {
   BENCH_DIR, CHAT_PATH, CLI_JS, envNum,
 } from './procs.js';
 
-const HERE = BENCH_DIR;
-const CLI = CLI_JS;
-const SIM = join(HERE, 'sim-proc.js');
-const LOAD = join(HERE, 'load.js');
-const PATH = CHAT_PATH;
+const SIM = join(BENCH_DIR, 'sim-proc.js');
+const LOAD = join(BENCH_DIR, 'load.js');
 
 type TargetName = 'direct' | 'modelgate' | 'nginx';
 interface Target {
@@ -108,7 +105,7 @@ upstreams:
   llm:
     targets: ["${o.sim}"]
 routes:
-  - path: ${PATH}
+  - path: ${CHAT_PATH}
     protocol: openai-chat
     upstream: llm
     limits: { maxBodyBytes: 100kb, maxMessages: 50, maxMessageChars: 10000, maxTotalChars: 100000, maxTokens: 4096 }
@@ -119,7 +116,7 @@ logging: { level: ${GATEWAY_LOG_LEVEL} }
 
 /** One POST, to check a target answers 2xx with a chat completion before it is measured. */
 async function probe(origin: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
-  const res = await fetch(origin + PATH, { method: 'POST', headers, body });
+  const res = await fetch(origin + CHAT_PATH, { method: 'POST', headers, body });
   return { status: res.status, text: await res.text() };
 }
 
@@ -266,7 +263,7 @@ async function main(): Promise<void> {
   say();
   say(`- machine: ${cpus().length} CPU(s), ${cpus()[0]?.model ?? 'unknown CPU'}; node ${process.version}; ${nginxBin === null ? (nginxEnv === 'none' ? 'nginx: not used' : 'nginx: not found') : sh(nginxBin, ['-v'])}`);
   say(`- autocannon: ${DURATION} s measured per row in ${ROUNDS} rounds, ${WARMUP} s warm-up before each round; connections ${CONNECTIONS.join(', ')}; sequential latency: ${SEQ_REQUESTS} requests per target`);
-  say(`- request: POST ${PATH}, ${chatBody(false).length}-byte body, max_tokens 16${STREAM ? ' (plus a streamed variant, stream: true)' : ''}`);
+  say(`- request: POST ${CHAT_PATH}, ${chatBody(false).length}-byte body, max_tokens 16${STREAM ? ' (plus a streamed variant, stream: true)' : ''}`);
   if (GATEWAY_LOG_LEVEL !== 'info' || GATEWAY_INJECTION !== 'block' || GATEWAY_NODE_ARGS.length > 0) {
     say(`- NOTICE: modelgate is NOT in the benchmark configuration: logging.level ${GATEWAY_LOG_LEVEL}, injection.action ${GATEWAY_INJECTION}${GATEWAY_NODE_ARGS.length > 0 ? `, node ${GATEWAY_NODE_ARGS.join(' ')}` : ''}`);
   }
@@ -281,7 +278,7 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   if (WANTED.has('direct')) targets.push({ name: 'direct', origin: simInfo.url, proc: null });
 
-  // modelgate, through its CLI; its stdout (the JSON access log) goes to a file.
+  // modelgate, through its CLI_JS; its stdout (the JSON access log) goes to a file.
   let gatewayLog: string | null = null;
   if (WANTED.has('modelgate')) {
     const port = await freePort();
@@ -290,7 +287,7 @@ async function main(): Promise<void> {
     writeFileSync(yamlPath, gatewayYaml({ port, adminPort, hash: keyHashLine(key), sim: simInfo.url }));
     gatewayLog = join(dir, 'modelgate.log');
     const fd = openSync(gatewayLog, 'w');
-    const gw = spawnProc('modelgate', process.execPath, [...GATEWAY_NODE_ARGS, CLI, 'start', '--config', yamlPath], { stdout: fd });
+    const gw = spawnProc('modelgate', process.execPath, [...GATEWAY_NODE_ARGS, CLI_JS, 'start', '--config', yamlPath], { stdout: fd });
     closeSync(fd);
     await waitUntil('modelgate /readyz', async () => (await httpGetStatus(`http://127.0.0.1:${adminPort}/readyz`)) === 200, gw);
     targets.push({ name: 'modelgate', origin: `http://127.0.0.1:${port}`, proc: gw });
@@ -331,7 +328,7 @@ async function main(): Promise<void> {
       process.stderr.write(`sequential latency (${v.name})...\n`);
       await waitForQuiet(groups);
       const seqTargets: SeqTarget[] = targets.map((t) => ({ name: t.name, origin: t.origin, headers: jsonHeaders }));
-      const job: SeqJob = { targets: seqTargets, path: PATH, body: chatBody(v.stream), requests: SEQ_REQUESTS, rounds: 10, warmup: Math.min(500, SEQ_REQUESTS) };
+      const job: SeqJob = { targets: seqTargets, path: CHAT_PATH, body: chatBody(v.stream), requests: SEQ_REQUESTS, rounds: 10, warmup: Math.min(500, SEQ_REQUESTS) };
       const before = snapshot(groups);
       const o = await runLoad<SeqOutput>('seq', job);
       const after = snapshot(groups);
@@ -354,7 +351,7 @@ async function main(): Promise<void> {
           const t = targets[(j + k) % targets.length];
           if (t === undefined) continue;
           process.stderr.write(`autocannon ${v.name} c=${c} round ${k + 1}/${ROUNDS} ${t.name}...\n`);
-          const base: CannonJob = { url: t.origin + PATH, connections: c, duration: roundSeconds, warmup: 0, headers: jsonHeaders, body: chatBody(v.stream) };
+          const base: CannonJob = { url: t.origin + CHAT_PATH, connections: c, duration: roundSeconds, warmup: 0, headers: jsonHeaders, body: chatBody(v.stream) };
           waitedMs += await waitForQuiet(groups);
           if (WARMUP > 0) await runLoad<CannonResult>('cannon', { ...base, duration: WARMUP });
           const before = snapshot(groups);

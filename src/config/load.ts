@@ -169,7 +169,10 @@ function resolveModels(r: RawRoute, protocol: Protocol, limits: Limits, path: st
     return null;
   }
   if (models === undefined) {
-    if (protocol === 'kserve-v2' && /\/infer$/.test(r.path)) problems.push({ path, message: 'a kserve-v2 infer route declares its models (name, inputs, maxBatch)' });
+    // Which models a request may name must be said wherever a request can name one.
+    if (protocol === 'kserve-v2' && (/\/infer$/.test(r.path) || r.path.includes('{model}'))) {
+      problems.push({ path, message: 'a kserve-v2 route that serves models declares them (name, inputs, maxBatch)' });
+    }
     return null;
   }
   const out: Record<string, ModelDecl> = {};

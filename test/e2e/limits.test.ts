@@ -154,5 +154,6 @@ test('cost is checked before injection detection; a blocked injection gives its 
     assert.equal((await post(s.url, '/v1/chat/completions', chat('hi', { max_tokens: 90 }), bearer(s.key))).status, 200);
     // ~15 left: the same attack is now refused for cost, before the scan.
     assert.equal(codeOf(await post(s.url, '/v1/chat/completions', chat(attack, { max_tokens: 50 }), bearer(s.key))), 'MG_RATE_LIMITED_COST');
+    assert.equal(s.sim.requests.length, 1, 'only the legit request reached the model server');
   } finally { await s.close(); }
 });

@@ -165,6 +165,8 @@ test('tensor and image routes: keys resolved with protocol defaults; wrong decla
   assert.ok(bad('{ path: "/v2/models/{model}/infer", protocol: kserve-v2, upstream: llm, models: { m: { inputs: [ { name: x, datatype: FLOAT, shape: [1] } ] } } }').some((p) => p.startsWith('routes[0].models')));
   assert.ok(bad('{ path: /v2/models/x/infer, protocol: kserve-v2, upstream: llm, models: { a: { inputs: [ { name: x, datatype: FP32, shape: [1] } ] }, b: { inputs: [ { name: x, datatype: FP32, shape: [1] } ] } } }').some((p) => p.startsWith('routes[0].models:')));
   assert.ok(bad('{ path: "/models/{model}", protocol: torchserve, upstream: llm }').some((p) => p.startsWith('routes[0].path:')));
+  assert.ok(bad('{ path: "/v2/models/{model}", protocol: kserve-v2, upstream: llm, methods: [GET] }').some((p) => p.startsWith('routes[0].models:')), 'a path that names a model declares the models');
+  assert.deepEqual(bad('{ path: /v2/repository/index, protocol: kserve-v2, upstream: llm }'), [], 'a server-wide endpoint declares none');
   assert.ok(bad('{ path: /up, protocol: image-upload, upstream: llm, limits: { types: [image/svg+xml] } }').some((p) => p.startsWith('routes[0].limits.types:')));
   assert.ok(bad('{ path: /v1/chat/completions, protocol: openai-chat, upstream: llm, models: { m: {} } }').some((p) => p.startsWith('routes[0].models:')));
 });

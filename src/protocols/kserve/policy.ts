@@ -83,8 +83,9 @@ export function kservePolicy(route: RouteConfig): Policy {
     phase: 'inspect',
     onError: 'fail-closed',
     run: function kserve(ctx) {
+      // A route without models (a server-wide endpoint such as /v2/repository/index) names none.
       const model = modelOf(ctx, only);
-      if (!validator.hasModel(model)) return deny('MG_MODEL_NOT_FOUND', 'model not declared');
+      if (route.models !== null && !validator.hasModel(model)) return deny('MG_MODEL_NOT_FOUND', 'model not declared');
       if (!infer || ctx.method === 'GET') {
         ctx.inspection = unitsInspection(0);
         return undefined;

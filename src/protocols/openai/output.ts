@@ -130,10 +130,11 @@ export class OutputFilter {
    * `parsed`: the body's JSON.parse when the caller has it (it is modified).
    */
   json(body: Buffer, ok: boolean, parsed?: unknown): Buffer | null {
-    const text = body.toString('utf8');
-    const v: unknown = !ok ? null : parsed !== undefined ? parsed : JSON.parse(text);
+    const v: unknown = !ok ? null : parsed !== undefined ? parsed : JSON.parse(body.toString('utf8'));
     if (!isObj(v) || !Array.isArray(v.choices)) {
       // Errors and other shapes carry no generated text, but must not carry the marker either.
+      if (this.needles.length === 0) return body;
+      const text = body.toString('utf8');
       return this.needles.some((n) => text.includes(n)) ? this.leaked(this.marker !== null && text.includes(this.marker) ? 'canary' : 'fragment') : body;
     }
     let changed = false;

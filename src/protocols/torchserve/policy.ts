@@ -31,6 +31,8 @@ export function torchserveContentType(route: RouteConfig): Policy {
 
 export function torchservePolicy(route: RouteConfig): Policy {
   const models = route.models === null ? null : new Set(Object.keys(route.models));
+  // A path without {model} serves exactly one model (checked at load): that one.
+  const only = models !== null && models.size === 1 ? [...models][0] as string : '';
   const il = imageLimitsOf(route.limits);
   const json = jsonLimitsOf(route.limits);
   return {
@@ -38,7 +40,7 @@ export function torchservePolicy(route: RouteConfig): Policy {
     phase: 'inspect',
     onError: 'fail-closed',
     run: async function torchserve(ctx) {
-      if (models !== null && !models.has(ctx.params.model ?? '')) return deny('MG_MODEL_NOT_FOUND', 'model not routed');
+      if (models !== null && !models.has(ctx.params.model ?? only)) return deny('MG_MODEL_NOT_FOUND', 'model not routed');
       const type = normaliseMime(ctx.headers['content-type'] ?? '');
       const raw = ctx.rawBody ?? Buffer.alloc(0);
       let units = raw.length / 1000;
