@@ -30,8 +30,13 @@ export const ERRORS = {
   MG_BAD_REQUEST: e(400, 'invalid_request_error', 'Malformed HTTP request'),
   MG_HEADERS_TOO_LARGE: e(431, 'invalid_request_error', 'Request headers too large'),
   MG_HEADERS_TIMEOUT: e(408, 'invalid_request_error', 'Request headers not received in time'),
+  MG_TOO_MANY_HEADERS: e(431, 'invalid_request_error', 'Too many request headers'),
+  MG_URI_TOO_LONG: e(414, 'invalid_request_error', 'Request URI too long'),
+  MG_SHUTTING_DOWN: e(503, 'api_error', 'The gateway is shutting down; retry'),
   // request phase
   MG_ROUTE_NOT_FOUND: e(404, 'not_found_error', 'Not found'),
+  MG_METHOD_NOT_ALLOWED: e(405, 'invalid_request_error', 'Method not allowed'),
+  MG_BODY_NOT_ALLOWED: e(400, 'invalid_request_error', 'This method takes no request body'),
   MG_AUTH_MISSING: e(401, 'authentication_error', 'Missing API key'),
   MG_AUTH_INVALID: e(401, 'authentication_error', 'Invalid API key'),
   MG_CORS_ORIGIN_DENIED: e(403, 'permission_error', 'Origin not allowed'),
@@ -90,6 +95,7 @@ export const ERRORS = {
   MG_UPSTREAM_ERROR: e(502, 'api_error', 'The model server failed to answer'),
   MG_UPSTREAM_UNREACHABLE: e(502, 'api_error', 'The model server is unreachable'),
   MG_UPSTREAM_TIMEOUT: e(504, 'api_error', 'The model server did not answer in time'),
+  MG_UPSTREAM_TOO_LARGE: e(502, 'api_error', 'The model server answer is too large'),
   // respond phase
   MG_OUTPUT_BLOCKED: e(403, 'permission_error', 'The response was withheld by output protection'),
   MG_OUTPUT_CHECK_FAILED: e(502, 'api_error', 'The response could not be checked'),

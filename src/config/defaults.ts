@@ -94,14 +94,18 @@ export const DEFAULT_SERVER = Object.freeze({
   headersTimeoutMs: 10_000,
   bodyTimeoutMs: 30_000,
   idleTimeoutMs: 60_000,
+  sendTimeoutMs: 30_000,
   maxHeaderBytes: 16 * 1024,
+  maxHeaders: 100,
+  shutdownDelayMs: 5_000,
+  shutdownTimeoutMs: 30_000,
 });
 
 export const DEFAULT_ADMIN = Object.freeze({ host: '127.0.0.1', port: 9090 });
 
 export const DEFAULT_AUTH_HEADERS = Object.freeze(['X-API-Key', 'Authorization']);
 
-export const DEFAULT_UPSTREAM = Object.freeze({ timeoutMs: 120_000, connectTimeoutMs: 5_000, connections: 128, queueSize: 100, queueTimeoutMs: 30_000 });
+export const DEFAULT_UPSTREAM = Object.freeze({ timeoutMs: 120_000, connectTimeoutMs: 5_000, connections: 128, queueSize: 100, queueTimeoutMs: 30_000, maxResponseBytes: 16 * 1024 * 1024 });
 
 /** Completion tokens reserved (and sent as max_tokens) when a request names none. */
 export const DEFAULT_MAX_TOKENS_RESERVED = 512;

@@ -79,8 +79,15 @@ const Server = Type.Object({
     headers: Type.Optional(Duration),
     body: Type.Optional(Duration),
     idle: Type.Optional(Duration),
+    send: Type.Optional(Duration),
   }, strict)),
   maxHeaderBytes: Type.Optional(Size),
+  maxHeaders: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Most request headers; more: 431' })),
+  shutdown: Type.Optional(Type.Object({
+    delay: Type.Optional(Duration),
+    timeout: Type.Optional(Duration),
+  }, { ...strict, description: 'SIGTERM: /readyz 503 at once; new connections accepted for `delay`; in-flight work gets `timeout`' })),
+  http2: Type.Optional(notYet('HTTP/2 on the public listener')),
 }, strict);
 
 const Admin = Type.Object({
@@ -95,11 +102,17 @@ const ApiKey = Type.Object({
   key: Type.Optional(Type.String({ minLength: 16, description: 'Plaintext key, only through ${ENV}; hashed at load' })),
   keyFile: Type.Optional(Type.String({ minLength: 1, description: 'Path of a mounted file holding the key' })),
   tier: Type.Optional(Type.String({ minLength: 1 })),
+  expiresAt: Type.Optional(notYet('key expiry')),
+  routes: Type.Optional(notYet('per-key route allow-lists')),
+  models: Type.Optional(notYet('per-key model allow-lists')),
+  allowedCidrs: Type.Optional(notYet('per-key client address allow-lists')),
 }, strict);
 
 const Auth = Type.Object({
   headers: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), { minItems: 1 })),
   keys: Type.Array(ApiKey),
+  keyStore: Type.Optional(notYet('the key store')),
+  clients: Type.Optional(notYet('mTLS client identities')),
 }, strict);
 
 const Upstream = Type.Object({
@@ -109,7 +122,10 @@ const Upstream = Type.Object({
   connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'Keep-alive connections per target' })),
   maxConcurrent: Type.Optional(Type.Integer({ minimum: 1, description: 'GPU slots: requests at the model server at once' })),
   queue: Type.Optional(Type.Object({ size: Type.Integer({ minimum: 0 }), timeout: Duration }, strict)),
+  maxResponseBytes: Type.Optional(Size),
   breaker: Type.Optional(notYet('the circuit breaker')),
+  healthCheck: Type.Optional(notYet('active health checks')),
+  tls: Type.Optional(notYet('TLS to the model servers')),
 }, strict);
 
 export const PROTOCOLS = ['openai-chat', 'openai-completions', 'openai-embeddings', 'kserve-v2', 'torchserve', 'image-upload'] as const;
@@ -159,9 +175,13 @@ const Route = Type.Object({
   upstream: Type.String({ minLength: 1 }),
   methods: Type.Optional(Type.Array(Type.Union([Type.Literal('POST'), Type.Literal('GET')]), { minItems: 1, uniqueItems: true })),
   limits: Type.Optional(Limits),
+  auth: Type.Optional(notYet('per-route authentication modes')),
+  forwardHeaders: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), { uniqueItems: true, description: 'Request headers forwarded besides content-type, accept, user-agent, traceparent, tracestate' })),
+  forwardQuery: Type.Optional(Type.Boolean({ description: 'Forward the query string (default false: dropped)' })),
   injection: Type.Optional(Type.Object({
     action: Type.Union([Type.Literal('block'), Type.Literal('flag'), Type.Literal('off')]),
     threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    external: Type.Optional(notYet('the external injection detector')),
     onError: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')], { description: 'If the detector throws: refuse (default) or pass, counted and logged' })),
   }, strict)),
   rateLimits: Type.Optional(Type.Object({ requests: Type.Optional(Rate), cost: Type.Optional(Rate) }, { ...strict, description: 'Per-key limits on this route, on top of the tier' })),
@@ -179,6 +199,8 @@ const Route = Type.Object({
       fragments: Type.Optional(Type.Array(Type.String({ minLength: 8 }), { description: 'Literal pieces of the system prompt whose appearance in output is a leak' })),
     }, strict)], { description: 'Add a per-request marker to the system prompt and block responses that repeat it' })),
     onError: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')], { description: 'If the output filter fails: withhold (default) or pass unfiltered, counted and logged' })),
+    systemPromptLeak: Type.Optional(notYet('system-prompt leak detection')),
+    links: Type.Optional(notYet('link and image exfiltration filtering')),
   }, strict)),
   models: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Model, { description: 'kserve-v2: declared models and inputs; torchserve: the models routed' })),
 }, strict);
@@ -192,6 +214,8 @@ export const ConfigSchema = Type.Object({
   perIp: Type.Optional(Type.Object({ requests: Type.Optional(Rate), cost: Type.Optional(Rate) }, strict)),
   upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Upstream, { minProperties: 1 }),
   routes: Type.Array(Route, { minItems: 1 }),
+  abuse: Type.Optional(notYet('abuse detection')),
+  metrics: Type.Optional(notYet('metrics settings')),
   logging: Type.Optional(Type.Object({
     level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
   }, strict)),

@@ -22,6 +22,8 @@ export interface UpstreamConfig {
   /** GPU slots; null = no admission control. */
   maxConcurrent: number | null;
   queue: { size: number; timeoutMs: number };
+  /** Largest non-streamed response body held in memory (output filter, usage); larger: 502 MG_UPSTREAM_TOO_LARGE. */
+  maxResponseBytes: number;
 }
 
 export interface RateSpec {
@@ -67,6 +69,10 @@ export interface RouteConfig {
   models: Record<string, ModelDecl> | null;
   /** Output protection; null when the route filters nothing. */
   output: OutputConfig | null;
+  /** Request headers (lowercase) forwarded besides the built-in allow-list. */
+  forwardHeaders: string[];
+  /** Forward the query string (false: dropped). */
+  forwardQuery: boolean;
 }
 
 export interface OutputConfig {
@@ -98,7 +104,13 @@ export interface ModelgateConfig {
     headersTimeoutMs: number;
     bodyTimeoutMs: number;
     idleTimeoutMs: number;
+    /** A client that accepts no bytes of its response for this long is disconnected. */
+    sendTimeoutMs: number;
     maxHeaderBytes: number;
+    /** More request headers than this: 431. */
+    maxHeaders: number;
+    /** SIGTERM: keep accepting (Connection: close) for delayMs; in-flight work gets timeoutMs. */
+    shutdown: { delayMs: number; timeoutMs: number };
   };
   admin: { host: string; port: number; token: string | null };
   auth: { headers: string[]; keys: ApiKeyEntry[] };

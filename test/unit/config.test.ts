@@ -7,9 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, loadConfigText } from '../../src/config/load.js';
 import { schemaText } from '../../src/cli/schema.js';
 import { durationMs, sizeBytes } from '../../src/config/units.js';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 /** The variables the documentation's examples name. */
-const DOC_ENV = { MODELGATE_ADMIN_TOKEN: 'a'.repeat(32), BATCH_KEY: 'b'.repeat(32) };
+const DOC_ENV = { MODELGATE_ADMIN_TOKEN: 'a'.repeat(32), BATCH_KEY: 'b'.repeat(32), GUARD_API_KEY: 'g'.repeat(32) };
 
 const MINIMAL = `
 auth: { keys: [ { id: k, hash: "sha256:${'0'.repeat(64)}" } ] }
@@ -49,6 +50,23 @@ test('the design example fails only on keys of later releases, each saying so', 
   assert.ok(ps.some((p) => p.startsWith('server.tls:')));
   assert.ok(ps.some((p) => p.startsWith('upstreams.llm.breaker:')));
   assert.ok(!ps.some((p) => /^(tiers|perIp|store)\b/.test(p)), 'cost-aware limits are supported');
+  // The lifecycle keys (issue 10) are supported: timeouts.send, maxHeaders, shutdown, maxResponseBytes, forwardHeaders/Query.
+  assert.ok(!ps.some((p) => /^server\.(timeouts|maxHeaders|shutdown)|maxResponseBytes|forward(Headers|Query)/.test(p)), ps.join('\n'));
+  // Without the later-release keys the example loads, with the lifecycle keys resolved.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a free-form YAML document edited in place
+  const doc = parseYaml(text) as Record<string, any>;
+  delete doc.server.tls; delete doc.server.http2; delete doc.auth.keyStore; delete doc.auth.clients; delete doc.abuse; delete doc.metrics;
+  for (const k of doc.auth.keys) { delete k.expiresAt; delete k.routes; delete k.models; delete k.allowedCidrs; }
+  delete doc.upstreams.llm.breaker; delete doc.upstreams.llm.healthCheck; delete doc.upstreams.llm.tls;
+  const r0 = doc.routes[0];
+  delete r0.auth; delete r0.injection.external; delete r0.output.systemPromptLeak; delete r0.output.links;
+  const c = loadConfigText(stringifyYaml(doc), DOC_ENV);
+  assert.equal(c.server.sendTimeoutMs, 30_000);
+  assert.equal(c.server.maxHeaders, 100);
+  assert.deepEqual(c.server.shutdown, { delayMs: 5_000, timeoutMs: 30_000 });
+  assert.equal(c.upstreams.get('llm')?.maxResponseBytes, 16 * 1024 * 1024);
+  assert.deepEqual(c.routes[0]?.forwardHeaders, ['x-request-priority']);
+  assert.equal(c.routes[0]?.forwardQuery, false);
 });
 
 test('defaults are filled in', () => {
