@@ -74,6 +74,11 @@ export interface RequestContext {
   readonly raw: IncomingMessage;
   /** Aborts when the client's connection closes (stops queue waits and upstream requests). */
   readonly clientGone: AbortSignal;
+  /**
+   * Aborts when the gateway must end in-flight work now (the shutdown deadline has passed): a
+   * response not started gets 503 MG_SHUTTING_DOWN, a stream a final MG_SHUTTING_DOWN error event.
+   */
+  readonly stop: AbortSignal;
   identity: Identity | null;
   /** Decoded (decompressed) body bytes as they arrived. */
   rawBody: Buffer | null;
@@ -97,4 +102,17 @@ export interface RequestContext {
   output: OutputFilter | null;
   /** Things a policy noticed without refusing (flag mode): counted and logged. */
   flags: string[];
+}
+
+/**
+ * The model server has finished with this request (its answer is fully received, or failed, or
+ * the client was cut): its GPU slot goes to the next in the queue now, not when the client has
+ * read the answer. Idempotent.
+ */
+export function releaseGpu(ctx: RequestContext): void {
+  const adm = ctx.admission;
+  if (adm === null || adm.releaseSlot === null) return;
+  const release = adm.releaseSlot;
+  adm.releaseSlot = null;
+  release();
 }

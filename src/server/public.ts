@@ -30,6 +30,10 @@ export interface PublicDeps {
   logger: Logger;
   metrics: Metrics;
   limits: LimitDeps;
+  /** Aborts at the shutdown deadline: in-flight work must end now (see RequestContext.stop). */
+  stop?: AbortSignal;
+  /** True once SIGTERM was received: responses carry Connection: close. */
+  draining?: () => boolean;
 }
 
 const NO_ROUTE = '(none)';
@@ -126,9 +130,11 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   }, deps.limits);
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
 
+  const neverStop = new AbortController().signal;
   function newContext(route: CompiledRoute, request: FastifyRequest, clientGone: AbortSignal): RequestContext {
     return {
       clientGone,
+      stop: deps.stop ?? neverStop,
       id: request.id,
       startedAt: process.hrtime.bigint(),
       route: route.config,

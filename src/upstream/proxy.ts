@@ -15,25 +15,12 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { deny, errorBody, type Denial, type ErrorCode } from '../errors.js';
-import type { RequestContext } from '../pipeline/context.js';
+import { releaseGpu, type RequestContext } from '../pipeline/context.js';
 import { clientHeaders } from './headers.js';
 import { SseSplitter, type SseEvent } from '../protocols/sse.js';
 import { chunkText, isUsageOnlyChunk, usageOf } from '../protocols/openai/usage.js';
 import type { Target, UpstreamTargets } from './targets.js';
 import type { OutputFilter } from '../protocols/openai/output.js';
-
-/**
- * The model server has finished with this request (its response is fully received, or failed):
- * its GPU slot goes to the next in the queue now, not when the client has read the answer —
- * a slow client, or a busy event loop, must not keep a GPU idle.
- */
-function gpuDone(ctx: RequestContext): void {
-  const adm = ctx.admission;
-  if (adm === null || adm.releaseSlot === null) return;
-  const release = adm.releaseSlot;
-  adm.releaseSlot = null;
-  release();
-}
 
 /** Bound on a non-streamed response body held in memory. */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -138,7 +125,7 @@ function relayStream(ctx: RequestContext, res: ServerResponse, data: Dispatcher.
     const body = data.body;
     let stopped = false;
     const stop = (last: string): void => {
-      gpuDone(ctx);
+      releaseGpu(ctx);
       if (stopped) return;
       stopped = true;
       if (!res.destroyed) res.end(last);
@@ -189,7 +176,7 @@ function relayStream(ctx: RequestContext, res: ServerResponse, data: Dispatcher.
     });
     res.on('drain', () => body.resume());
     body.on('end', () => {
-      gpuDone(ctx);
+      releaseGpu(ctx);
       if (stopped) return;
       if (filter === null) return stop(sse.rest());
       // An unterminated last event is not an event (clients discard it); held text is released.
@@ -266,7 +253,7 @@ export async function forward(
   if (status >= 500 || status === 401 || status === 403 || status === 407) {
     let length = 0;
     try { length = (await readAll(data.body)).length; } catch { /* the status says enough */ }
-    gpuDone(ctx);
+    releaseGpu(ctx);
     hooks.upstreamFailed(ctx, 'status', { status, bodyLength: length });
     return hooks.sendDenial(ctx, res, deny('MG_UPSTREAM_ERROR', `upstream status ${status}`));
   }
@@ -276,7 +263,7 @@ export async function forward(
   let body: Buffer;
   try {
     body = await readAll(data.body);
-    gpuDone(ctx);
+    releaseGpu(ctx);
   } catch (err) {
     if (abort.signal.aborted) return;
     const code = errCode(err);
