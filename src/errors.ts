@@ -100,6 +100,7 @@ export const ERRORS = {
   MG_OUTPUT_BLOCKED: e(403, 'permission_error', 'The response was withheld by output protection'),
   MG_OUTPUT_CHECK_FAILED: e(502, 'api_error', 'The response could not be checked'),
   // any phase
+  MG_CLIENT_GONE: e(499, 'invalid_request_error', 'The client closed the request'),
   MG_POLICY_ERROR: e(500, 'api_error', 'The request could not be checked'),
   MG_INTERNAL: e(500, 'api_error', 'Internal error'),
 } as const satisfies Record<string, ErrorSpec>;

@@ -14,6 +14,7 @@ import { createStore } from '../limits/stores/index.js';
 import type { Store } from '../limits/stores/types.js';
 import { Limiter } from '../limits/limiter.js';
 import { Admission } from '../upstream/admission.js';
+import { ResourceStats } from '../pipeline/resources.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -32,6 +33,8 @@ export interface Gateway {
   store: Store;
   limiter: Limiter;
   admissions: Map<string, Admission>;
+  /** Resources held by in-flight requests, and how many requests are not yet settled. */
+  resources: ResourceStats;
   /** Base URL of the public listener once started, e.g. http://127.0.0.1:8080 */
   url: string;
   adminUrl: string;
@@ -65,17 +68,20 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     const a = new Admission({ maxConcurrent: u.maxConcurrent, queueSize: u.queue.size, queueTimeoutMs: u.queue.timeoutMs });
     admissions.set(name, a);
   }
+  const resources = new ResourceStats();
   const gauges = (): void => {
     for (const [name, a] of admissions) {
       metrics.slotsInUse.set({ upstream: name }, a.slotsInUse);
       metrics.queueLength.set({ upstream: name }, a.queueLength);
     }
+    for (const [kind, n] of Object.entries(resources.held)) metrics.resourcesHeld.set({ kind }, n);
+    metrics.inFlight.set(resources.inFlight);
   };
   let ready = false;
-  const app = buildPublicApp({ config, upstreams, logger, metrics, limits: { limiter, admissions } });
+  const app = buildPublicApp({ config, upstreams, logger, metrics, limits: { limiter, admissions }, resources });
   const admin = buildAdminApp({ config, metrics, isReady: () => ready, beforeScrape: gauges });
   const gw: Gateway = {
-    config, logger, metrics, app, admin, store, limiter, admissions, url: '', adminUrl: '',
+    config, logger, metrics, app, admin, store, limiter, admissions, resources, url: '', adminUrl: '',
     async start() {
       // Give a shared store a moment to connect, but start anyway while it is down: store.onError
       // decides what requests get until it answers (ioredis keeps reconnecting in the background).

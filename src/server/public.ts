@@ -14,7 +14,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ERRORS, errorBody, type Denial, type ErrorCode } from '../errors.js';
 import type { ModelgateConfig } from '../config/types.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { runPolicies } from '../pipeline/policy.js';
+import { CLIENT_GONE, runPolicies } from '../pipeline/policy.js';
+import { ResourceStats } from '../pipeline/resources.js';
+import { own, type LifecycleDeps } from './lifecycle.js';
 import { preflight } from '../policies/cors.js';
 import { forward, type ForwardHooks } from '../upstream/proxy.js';
 import { upstreamHeaderFilter } from '../upstream/headers.js';
@@ -34,6 +36,8 @@ export interface PublicDeps {
   stop?: AbortSignal;
   /** True once SIGTERM was received: responses carry Connection: close. */
   draining?: () => boolean;
+  /** Resources held by in-flight requests (gauges; tests check they return to zero). */
+  resources?: ResourceStats;
 }
 
 const NO_ROUTE = '(none)';
@@ -84,6 +88,10 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   };
 
   const sendDenial = (ctx: RequestContext, res: ServerResponse, denial: Denial): void => {
+    if (res.destroyed) { // the client has gone: nobody reads it, settle logs it
+      ctx.denial = denial;
+      return;
+    }
     if (res.headersSent) {
       res.destroy();
       return;
@@ -130,47 +138,26 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   }, deps.limits);
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
 
-  const neverStop = new AbortController().signal;
-  function newContext(route: CompiledRoute, request: FastifyRequest, clientGone: AbortSignal): RequestContext {
-    return {
-      clientGone,
-      stop: deps.stop ?? neverStop,
-      id: request.id,
-      startedAt: process.hrtime.bigint(),
-      route: route.config,
-      method: request.method,
-      url: request.url,
-      headers: request.headers,
-      ip: request.ip,
-      raw: request.raw,
-      identity: null,
-      rawBody: null,
-      body: undefined,
-      inspection: null,
-      responseHeaders: {},
-      denial: null,
-      admission: null,
-      outcome: { reached: false, status: 0, usage: null, streamedText: '', stripUsageChunk: false },
-      flags: [],
-      output: null,
-      params: (request.params ?? {}) as Record<string, string>,
-      forward: null,
-    };
-  }
+  const lifecycle: LifecycleDeps = {
+    stats: deps.resources ?? new ResourceStats(),
+    stop: deps.stop ?? new AbortController().signal,
+    releaseFailed(kind, err) {
+      metrics.storeFailures.inc({ mode: `release-${kind}` });
+      logger.warn({ kind, err: (err as Error)?.message }, 'resource not released cleanly (store unavailable)');
+    },
+    settleFailed(ctx, err) {
+      logger.error({ reqId: ctx.id, err: (err as Error)?.message }, 'settle failed');
+    },
+  };
 
-  async function handle(route: CompiledRoute, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    reply.hijack();
-    const res = reply.raw;
-    const gone = new AbortController();
-    const ctx = newContext(route, request, gone.signal);
-    res.on('close', () => {
-      // Only a response that did not finish means the client left; a finished one has nothing
-      // left upstream or in the queue to stop (and abort() costs a DOMException with a stack).
-      if (!res.writableFinished) gone.abort();
-      settle(ctx, res, route.label, deps);
-    });
+  /** request → body → inspect → admit → forward → respond; answers on `res` unless the client left. */
+  async function pipeline(route: CompiledRoute, request: FastifyRequest, res: ServerResponse, ctx: RequestContext): Promise<void> {
     try {
       const denial = await runPolicies(ctx.method === 'GET' ? route.getPolicies : route.policies, ctx, sink);
+      if (denial === CLIENT_GONE) {
+        ctx.denial = denial;
+        return;
+      }
       if (denial !== undefined) return sendDenial(ctx, res, denial);
       const upstream = deps.upstreams.get(route.config.upstream) as UpstreamTargets;
       const path = upstreamPath(route.config, request.params as Record<string, string>, request.url);
@@ -179,6 +166,12 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
       logger.error({ reqId: ctx.id, err: (err as Error)?.message }, 'unexpected error');
       sendDenial(ctx, res, { code: 'MG_INTERNAL' });
     }
+  }
+
+  function handle(route: CompiledRoute, request: FastifyRequest, reply: FastifyReply): void {
+    reply.hijack();
+    const res = reply.raw;
+    void own(route, request, res, lifecycle, (ctx) => pipeline(route, request, res, ctx), (ctx) => settle(ctx, res, route.label, deps));
   }
 
   app.removeAllContentTypeParsers();
