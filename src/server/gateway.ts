@@ -21,6 +21,8 @@ export interface GatewayOptions {
   defaultMetrics?: boolean;
   /** Use this store instead of the one the configuration names (tests). */
   store?: Store;
+  /** Aborts at the shutdown deadline: in-flight work ends now (RequestContext.stop). */
+  stop?: AbortSignal;
 }
 
 export interface Gateway {
@@ -72,7 +74,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     }
   };
   let ready = false;
-  const app = buildPublicApp({ config, upstreams, logger, metrics, limits: { limiter, admissions } });
+  const app = buildPublicApp({ config, upstreams, logger, metrics, limits: { limiter, admissions }, stop: opts.stop });
   const admin = buildAdminApp({ config, metrics, isReady: () => ready, beforeScrape: gauges });
   const gw: Gateway = {
     config, logger, metrics, app, admin, store, limiter, admissions, url: '', adminUrl: '',
