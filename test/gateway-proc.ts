@@ -12,6 +12,19 @@ import { loadConfigText } from '../src/config/load.js';
 import { createGateway } from '../src/server/gateway.js';
 import { createLogger } from '../src/observability/logger.js';
 
+/** A one-key, one-upstream (`llm`) configuration with a chat route and `moreRoutes` (YAML list items). */
+export function gatewayYaml(keyHash: string, target: string, moreRoutes = ''): string {
+  return `
+server: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0 }
+auth: { keys: [ { id: k, hash: "${keyHash}" } ] }
+upstreams:
+  llm: { targets: ["${target}"], timeout: 60s }
+routes:
+  - { path: /v1/chat/completions, protocol: openai-chat, upstream: llm }
+${moreRoutes}`;
+}
+
 interface Reply { url?: string; rss?: number; peak?: number; error?: string }
 
 export interface GatewayProcess {

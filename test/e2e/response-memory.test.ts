@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { generateKey, keyHashLine } from '../../src/cli/keys.js';
-import { startGatewayProcess, type GatewayProcess } from '../gateway-proc.js';
+import { gatewayYaml, startGatewayProcess, type GatewayProcess } from '../gateway-proc.js';
 import { post, bearer, codeOf } from '../helpers.js';
 
 const MB = 1024 * 1024;
@@ -19,19 +19,11 @@ const key = generateKey();
 
 before(async () => {
   sim = await startSimulator({ responseBytes: SIZE, slots: 16 });
-  gw = await startGatewayProcess(`
-server: { host: 127.0.0.1, port: 0 }
-admin: { host: 127.0.0.1, port: 0 }
-auth: { keys: [ { id: k, hash: "${keyHashLine(key)}" } ] }
-upstreams:
-  llm: { targets: ["${sim.url}"], timeout: 60s }
-routes:
-  - { path: /v1/chat/completions, protocol: openai-chat, upstream: llm }
+  gw = await startGatewayProcess(gatewayYaml(keyHashLine(key), sim.url, `
   - path: /predictions/{model}
     protocol: torchserve
     upstream: llm
-    models: { resnet: {} }
-`);
+    models: { resnet: {} }`));
 });
 after(async () => {
   await gw?.close();

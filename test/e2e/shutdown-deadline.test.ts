@@ -12,6 +12,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { generateKey, keyHashLine } from '../../src/cli/keys.js';
 import { bearer, chat, codeOf, post, sleep } from '../helpers.js';
+import { gatewayYaml } from '../gateway-proc.js';
 
 interface Stopped { gw: Gateway; sim: Simulator; key: string; stop: AbortController; close(): Promise<void> }
 
@@ -20,15 +21,7 @@ async function start(sim: SimulatorOptions, target?: string): Promise<Stopped> {
   const key = generateKey();
   const stop = new AbortController();
   const sink = new Writable({ write(_c, _e, cb) { cb(); } });
-  const gw = createGateway(loadConfigText(`
-server: { host: 127.0.0.1, port: 0 }
-admin: { host: 127.0.0.1, port: 0 }
-auth: { keys: [ { id: k, hash: "${keyHashLine(key)}" } ] }
-upstreams:
-  llm: { targets: ["${target ?? s.url}"], timeout: 30s }
-routes:
-  - { path: /v1/chat/completions, protocol: openai-chat, upstream: llm }
-`), { logger: createLogger('info', sink), defaultMetrics: false, stop: stop.signal });
+  const gw = createGateway(loadConfigText(gatewayYaml(keyHashLine(key), target ?? s.url)), { logger: createLogger('info', sink), defaultMetrics: false, stop: stop.signal });
   await gw.start();
   return { gw, sim: s, key, stop, async close() { await gw.close(); await s.close(); } };
 }
