@@ -11,7 +11,8 @@
  *   plain tokens (and `code` never when it looks like one of ours, MG_…). A body that is not such
  *   JSON becomes the generic MG_UPSTREAM_ERROR body, still with the upstream's status.
  *
- * Only the status and the body's length are reported, never the body. At most ERROR_BODY_MAX
+ * Only the status and the body's length are reported (kind 'status' for the hidden ones, 'refused'
+ * for the 4xx passed on), never the body. At most ERROR_BODY_MAX
  * bytes of an error body are read; a longer one is not an error message.
  */
 import type { ServerResponse } from 'node:http';
@@ -105,6 +106,8 @@ export async function respondUpstreamError(ctx: RequestContext, res: ServerRespo
     hooks.upstreamFailed(ctx, 'status', { status, bodyLength: length });
     return hooks.sendDenial(ctx, res, deny('MG_UPSTREAM_ERROR', `upstream status ${status}`));
   }
+  // Logged (status and length only) and counted apart from failures: kind 'refused'.
+  hooks.upstreamFailed(ctx, 'refused', { status, bodyLength: length });
   const body = sanitizeErrorBody(raw, ctx.output, ctx.id);
   const headers: Record<string, string> = {
     ...hooks.baseHeaders(ctx),

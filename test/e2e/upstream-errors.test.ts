@@ -72,7 +72,9 @@ test('a 400 with a stack trace, an internal IP and an sk- key: the client sees n
   assert.equal(e.type, 'invalid_request_error');
   assert.equal(e.code, 'bad_prompt');
   assert.equal(e.param, null, 'a param that is not a plain token is dropped');
-  assertNoLeak(s.logs.slice(logsBefore).join(''), 'log');
+  const logged = s.logs.slice(logsBefore);
+  assertNoLeak(logged.join(''), 'log');
+  assert.ok(logged.some((l) => l.includes('"kind":"refused"') && l.includes('"status":400') && /"bodyLength":\d+/.test(l)), 'status and length are logged');
 });
 
 test('with output protection the first line is kept, filtered, and its key and address redacted', async () => {
