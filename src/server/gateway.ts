@@ -22,6 +22,8 @@ export interface GatewayOptions {
   defaultMetrics?: boolean;
   /** Use this store instead of the one the configuration names (tests). */
   store?: Store;
+  /** Aborts at the shutdown deadline: in-flight work ends now (RequestContext.stop). */
+  stop?: AbortSignal;
 }
 
 export interface Gateway {
@@ -78,7 +80,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     metrics.inFlight.set(resources.inFlight);
   };
   let ready = false;
-  const app = buildPublicApp({ config, upstreams, logger, metrics, limits: { limiter, admissions }, resources });
+  const app = buildPublicApp({ config, upstreams, logger, metrics, limits: { limiter, admissions }, resources, stop: opts.stop });
   const admin = buildAdminApp({ config, metrics, isReady: () => ready, beforeScrape: gauges });
   const gw: Gateway = {
     config, logger, metrics, app, admin, store, limiter, admissions, resources, url: '', adminUrl: '',

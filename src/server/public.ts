@@ -113,6 +113,10 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   const hooks: ForwardHooks = {
     sendDenial,
     baseHeaders,
+    sendTimeoutMs: s.sendTimeoutMs,
+    clientCut(ctx, reason) {
+      logger.warn({ reqId: ctx.id, keyId: ctx.identity?.keyId, route: ctx.route.path, reason }, 'client accepted no bytes for the send timeout; disconnected');
+    },
     upstreamFailed(ctx, kind, detail) {
       metrics.upstreamErrors.inc({ upstream: ctx.route.upstream, kind });
       logger.warn({ reqId: ctx.id, upstream: ctx.route.upstream, kind, ...detail }, 'upstream failure');
