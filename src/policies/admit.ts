@@ -28,7 +28,7 @@ export const LEASE_TTL_MS = 15 * 60 * 1000;
 function ownReservation(ctx: RequestContext, limiter: Limiter, reservation: Reservation): void {
   ctx.resources.take('reservation', async () => {
     const adm = ctx.admission;
-    const actual = adm === null ? 0 : actualCost(ctx, adm);
+    const actual = adm === null ? 0 : await actualCost(ctx, adm);
     ctx.charged = actual;
     await limiter.reconcile(reservation, actual);
   });

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { countRuns, cutLongRuns, estimateTextCost, tokenCounter, tokenLowerBound, TOKENS_PER_MESSAGE } from '../../src/limits/cost.js';
+import { countInSlices } from '../../src/limits/charge.js';
 
 test('real tokenizers count tokens; chars4 is an estimate', () => {
   const o200k = tokenCounter('o200k_base');
@@ -61,4 +62,22 @@ test('countRuns counts non-space runs (any Unicode space separates) and stops wh
   assert.equal(countRuns('a b c d e', 2), 2);
   assert.equal(countRuns('', 1), 0);
   assert.equal(tokenLowerBound.count('one two  three\n'), 3);
+});
+
+test('a cut stream is counted slice by slice: the same count as whole, and other work runs in between', async () => {
+  const counter = tokenCounter('o200k_base');
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.stringMatching(/^[a-zA-Z]{1,12}[.,!?]?$/), { minLength: 1, maxLength: 3000 }),
+    async (words) => {
+      const text = words.join(' ');
+      assert.equal(await countInSlices(counter, text), counter.count(text));
+    },
+  ), { numRuns: 20 });
+  const long = 'the quick brown fox jumps over the lazy dog '.repeat(25_000); // 1.1 MB
+  let turns = 0;
+  const ticker = setInterval(() => { turns++; }, 0);
+  const n = await countInSlices(counter, long);
+  clearInterval(ticker);
+  assert.equal(n, counter.count(long));
+  assert.ok(turns > 10, `other callbacks ran ${turns} times while counting`);
 });
