@@ -20,10 +20,11 @@ export interface Exchange {
   error: string | null;
 }
 
-export function openSocket(url: string): Promise<Socket> {
+/** `allowHalfOpen`: keep our side open after the server's FIN (as a client still uploading does). */
+export function openSocket(url: string, allowHalfOpen = false): Promise<Socket> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: u.hostname, port: Number(u.port) }, () => resolve(socket));
+    const socket = connect({ host: u.hostname, port: Number(u.port), allowHalfOpen }, () => resolve(socket));
     socket.once('error', reject);
   });
 }

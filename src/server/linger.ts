@@ -30,7 +30,7 @@ export interface LingerBounds {
 export const LINGER_DEFAULTS: LingerBounds = { timeMs: 30_000, idleMs: 5_000, maxBytes: 64 * 1024 * 1024 };
 
 interface HttpParser { incoming: { complete: boolean } | null }
-type ParsedSocket = Socket & { parser?: HttpParser | null };
+type ParsedSocket = Socket & { parser?: HttpParser | null; _handle?: { reading: boolean; readStart(): number } | null };
 
 const discarding = new WeakSet<Socket>();
 const lingering = new WeakSet<Socket>();
@@ -60,7 +60,15 @@ export function stopParsing(socket: Socket, bounds: LingerBounds): void {
   for (const l of nodeEnd) socket.removeListener('end', l);
   // The client has sent everything: once our own bytes are out, close (no unread data: no reset).
   socket.on('end', () => closeWhenFlushed(socket));
+  // The parser read the handle itself and may have stopped it (back-pressure from an unread
+  // request) while the stream still counts as flowing: restart the handle's reads the way Node's
+  // own `onSocketResume` does.
   socket.resume();
+  const handle = (socket as ParsedSocket)._handle;
+  if (handle !== undefined && handle !== null && !handle.reading) {
+    handle.reading = true;
+    handle.readStart();
+  }
 }
 
 function closeWhenFlushed(socket: Socket): void {
