@@ -8,8 +8,7 @@
  * bounded decompression), after the request phase has decided the request may send one at all.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ERRORS, errorBody, type Denial, type ErrorCode } from '../errors.js';
 import type { ModelgateConfig } from '../config/types.js';
@@ -23,8 +22,10 @@ import { upstreamHeaderFilter } from '../upstream/headers.js';
 import type { UpstreamTargets } from '../upstream/targets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
+import { allowedMethods, compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
 import { settle } from './settle.js';
+import { wireOptions } from './wire.js';
+import { closeIfUnread } from './wire-reply.js';
 
 export interface PublicDeps {
   config: ModelgateConfig;
@@ -42,25 +43,6 @@ export interface PublicDeps {
 
 const NO_ROUTE = '(none)';
 
-/**
- * Malformed HTTP (Node's parser refused it, before any route): answer in our error shape when the
- * socket can still take it, then close. Header timeouts and oversized headers get their own codes.
- */
-function clientError(err: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
-  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'MG_HEADERS_TOO_LARGE'
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'MG_HEADERS_TIMEOUT' : 'MG_BAD_REQUEST';
-  const id = randomUUID();
-  logger.info({ reqId: id, code, parser: err.code }, 'malformed request');
-  if (!socket.writable || err.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const body = errorBody(code, id);
-  const spec = ERRORS[code];
-  socket.end(`HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n`
-    + `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\n\r\n${body}`);
-}
-
 export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   const { config, logger, metrics } = deps;
   const s = config.server;
@@ -72,13 +54,9 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     exposeHeadRoutes: false,
     return503OnClosing: true,
     forceCloseConnections: true,
-    keepAliveTimeout: s.idleTimeoutMs,
-    connectionTimeout: 0,
-    requestTimeout: 0,
     routerOptions: { maxParamLength: 200 },
-    // Node checks header timeouts on an interval (30 s by default): check every second instead.
-    http: { maxHeaderSize: s.maxHeaderBytes, headersTimeout: s.headersTimeoutMs, connectionsCheckingInterval: 1000 },
-    clientErrorHandler: (err, socket) => clientError(err, socket, logger),
+    // The http.Server, parser errors and router errors: src/server/wire.ts.
+    ...wireOptions({ server: s, logger, onRefused: (code, id, detail) => countRefusal(code, NO_ROUTE, id, detail) }),
   });
 
   const baseHeaders = (ctx: RequestContext): Record<string, string> => {
@@ -165,7 +143,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
       if (denial !== undefined) return sendDenial(ctx, res, denial);
       const upstream = deps.upstreams.get(route.config.upstream) as UpstreamTargets;
       const path = upstreamPath(route.config, request.params as Record<string, string>, request.url);
-      await forward(ctx, res, upstream, path, filterHeaders(ctx.headers, ctx.id), hooks);
+      await forward(ctx, res, upstream, path, filterHeaders(ctx), hooks);
     } catch (err) {
       logger.error({ reqId: ctx.id, err: (err as Error)?.message }, 'unexpected error');
       sendDenial(ctx, res, { code: 'MG_INTERNAL' });
@@ -200,17 +178,26 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     }
   }
 
-  function replyError(reply: FastifyReply, code: ErrorCode, label: string): FastifyReply {
+  function countRefusal(code: ErrorCode, label: string, id: string, detail: Record<string, unknown>): void {
     metrics.rejections.inc({ route: label, code });
     metrics.requests.inc({ route: label, status: String(ERRORS[code].status) });
-    const headers: Record<string, string> = { 'x-request-id': reply.request.id, 'content-type': 'application/json; charset=utf-8' };
+    logger.info({ reqId: id, status: ERRORS[code].status, code, ...detail }, 'refused before routing');
+  }
+
+  function replyError(reply: FastifyReply, code: ErrorCode, label: string, extra: Record<string, string> = {}): FastifyReply {
+    metrics.rejections.inc({ route: label, code });
+    metrics.requests.inc({ route: label, status: String(ERRORS[code].status) });
+    const headers: Record<string, string> = { 'x-request-id': reply.request.id, 'content-type': 'application/json; charset=utf-8', ...extra, ...closeIfUnread(reply.request.raw) };
     if (s.hsts) headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
     return reply.code(ERRORS[code].status).headers(headers).send(errorBody(code, reply.request.id));
   }
 
+  const allowed = allowedMethods(routes, config.server.cors !== null);
   app.setNotFoundHandler((request, reply) => {
-    logger.info({ reqId: request.id, method: request.method, status: 404, code: 'MG_ROUTE_NOT_FOUND' }, 'no route');
-    return replyError(reply, 'MG_ROUTE_NOT_FOUND', NO_ROUTE);
+    const allow = allowed(request.url);
+    const code: ErrorCode = allow.length > 0 ? 'MG_METHOD_NOT_ALLOWED' : 'MG_ROUTE_NOT_FOUND';
+    logger.info({ reqId: request.id, method: request.method, status: ERRORS[code].status, code }, 'no route');
+    return replyError(reply, code, NO_ROUTE, allow.length > 0 ? { allow: allow.join(', ') } : {});
   });
   app.setErrorHandler((err, request, reply) => {
     // Fastify-level failures (malformed URL, …): generic, never the error's own text.
