@@ -3,7 +3,7 @@
  * a recorded request, a log line) until it holds; the cap only turns a hang into a clear failure
  * and is far above any normal wait, so a busy machine makes the test slower, never red.
  */
-import type { Stack } from './helpers.js';
+import { post, type RawResponse, type Stack } from './helpers.js';
 
 export const WAIT_CAP_MS = 30_000;
 
@@ -35,4 +35,11 @@ export async function settled(s: Pick<Stack, 'logs'>, reqId: string): Promise<Re
 /** Waits until at least `n` requests have been settled (for requests whose id the client never saw). */
 export async function settledCount(s: Pick<Stack, 'logs'>, n: number): Promise<void> {
   await waitFor(() => accessLines(s).length >= n, `${n} access-log lines`);
+}
+
+/** A JSON POST that returns only once the gateway has settled it (the next request sees its final charge and released lease). */
+export async function postSettled(s: Pick<Stack, 'logs' | 'url'>, path: string, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const r = await post(s.url, path, body, headers);
+  await settled(s, String(r.headers['x-request-id']));
+  return r;
 }
