@@ -3,7 +3,7 @@
 // keys; 5xx and auth failures become 502 MG_UPSTREAM_ERROR; nothing of a body is logged.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { startStack, bearer, post, codeOf, type RawResponse, type Stack } from '../helpers.js';
@@ -20,10 +20,14 @@ const ROUTES = `
     upstream: raw
     output: { redact: [email] }
   - { path: /bare/v1/chat/completions, protocol: openai-chat, upstream: raw }
+  - path: /predictions/{model}
+    protocol: torchserve
+    upstream: raw
+    models: { resnet: {} }
 `;
 
 /** What the raw upstream answers next. */
-let next: { status: number; headers: Record<string, string>; body: string } = { status: 400, headers: {}, body: '' };
+let next: { status: number; headers: Record<string, string>; body: string; cut?: boolean } = { status: 400, headers: {}, body: '' };
 let rawServer: Server;
 let s: Stack;
 
@@ -32,7 +36,8 @@ before(async () => {
     req.resume();
     req.on('end', () => {
       res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
-      res.end(next.body);
+      if (next.cut === true) res.write(next.body, () => res.destroy());
+      else res.end(next.body);
     });
   });
   await new Promise<void>((r) => rawServer.listen(0, '127.0.0.1', r));
@@ -40,7 +45,7 @@ before(async () => {
   s = await startStack({ routes: ROUTES, upstream: `  raw:\n    targets: ["http://127.0.0.1:${port}"]`, sim: { mode: 'error-400' } });
 });
 after(async () => {
-  await s.close();
+  await s?.close();
   await new Promise<void>((r) => rawServer.close(() => r()));
 });
 
@@ -151,4 +156,23 @@ test('429 keeps a numeric Retry-After; 401/403/407 and 5xx become 502 MG_UPSTREA
   }
   const logged = s.logs.filter((l) => l.includes('"kind":"status"'));
   assert.ok(logged.length >= 5 && logged.every((l) => /"bodyLength":\d+/.test(l) && !l.includes(LEAKED_KEY)), 'status and length logged, never the body');
+});
+
+test('a piped answer (TorchServe) that fails mid-body cuts the client connection: never a complete-looking body', async () => {
+  next = { status: 200, headers: { 'content-length': '100000' }, body: '{"outputs":[', cut: true };
+  const u = new URL(s.url);
+  const outcome = await new Promise<{ status: number; bytes: number; error: string }>((resolve) => {
+    const req = request({ host: u.hostname, port: u.port, method: 'POST', path: '/predictions/resnet', agent: false, headers: { ...bearer(s.key), 'content-type': 'application/json' } }, (res) => {
+      let bytes = 0;
+      res.on('data', (c: Buffer) => { bytes += c.length; });
+      res.on('error', (err) => resolve({ status: res.statusCode ?? 0, bytes, error: err.message }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, error: '' }));
+    });
+    req.on('error', (err) => resolve({ status: 0, bytes: 0, error: err.message }));
+    req.end('{"a":1}');
+  });
+  next = { status: 400, headers: {}, body: '' };
+  assert.equal(outcome.status, 200, 'the status was already sent');
+  assert.ok(outcome.bytes < 100000, 'short of the declared length');
+  assert.match(outcome.error, /aborted/, 'the client sees the connection cut');
 });
