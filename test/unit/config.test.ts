@@ -69,6 +69,14 @@ test('the design example fails only on keys of later releases, each saying so', 
   assert.equal(c.routes[0]?.forwardQuery, false);
 });
 
+test('forwardHeaders naming a header that is never forwarded is an error with its path', () => {
+  const ps = problems(MINIMAL.replace('protocol: openai-chat', 'protocol: openai-chat, forwardHeaders: [X-Tenant, Authorization, X-Forwarded-User, X-HTTP-Method-Override, x-api-key, Connection]'), {});
+  for (const [i, h] of [[1, 'Authorization'], [2, 'X-Forwarded-User'], [3, 'X-HTTP-Method-Override'], [4, 'x-api-key'], [5, 'Connection']] as const) {
+    assert.ok(ps.some((p) => p.startsWith(`routes[0].forwardHeaders[${i}]: ${h} is never forwarded`)), ps.join('\n'));
+  }
+  assert.equal(ps.length, 5, ps.join('\n'));
+});
+
 test('defaults are filled in', () => {
   const c = loadConfigText(MINIMAL, {});
   assert.equal(c.server.port, 8080);
