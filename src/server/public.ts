@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ERRORS, errorBody, type Denial, type ErrorCode } from '../errors.js';
@@ -23,6 +24,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
 import { settle } from './settle.js';
+import type { Tracked } from './drain.js';
 
 export interface PublicDeps {
   config: ModelgateConfig;
@@ -34,9 +36,17 @@ export interface PublicDeps {
   stop?: AbortSignal;
   /** True once SIGTERM was received: responses carry Connection: close. */
   draining?: () => boolean;
+  /** True once the shutdown delay is over: a new request gets 503 MG_SHUTTING_DOWN. */
+  refusing?: () => boolean;
+  /** Counts a request in flight until its settle is done (the shutdown waits for it). */
+  begin?: (socket: Socket | null) => Tracked;
 }
 
+/** Retry-After of MG_SHUTTING_DOWN: another replica can take the retry at once. */
+const SHUTDOWN_RETRY_AFTER = '1';
+
 const NO_ROUTE = '(none)';
+const noop = (): void => undefined;
 
 /**
  * Malformed HTTP (Node's parser refused it, before any route): answer in our error shape when the
@@ -66,8 +76,10 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     exposeHeadRoutes: false,
-    return503OnClosing: true,
-    forceCloseConnections: true,
+    // Closing: our own 503 MG_SHUTTING_DOWN (handle()); only idle connections are closed, in-flight
+    // requests finish (the shutdown sequence in gateway.ts cuts what is left at its deadline).
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
     keepAliveTimeout: s.idleTimeoutMs,
     connectionTimeout: 0,
     requestTimeout: 0,
@@ -80,12 +92,13 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   const baseHeaders = (ctx: RequestContext): Record<string, string> => {
     const h: Record<string, string> = { 'x-request-id': ctx.id, ...ctx.responseHeaders };
     if (s.hsts) h['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
+    if (deps.draining?.() === true) h.connection = 'close';
     return h;
   };
 
   const sendDenial = (ctx: RequestContext, res: ServerResponse, denial: Denial): void => {
     if (res.headersSent) {
-      res.destroy();
+      if (!res.writableEnded) res.destroy(); // an answer already complete is left to flush
       return;
     }
     const body = errorBody(denial.code, ctx.id);
@@ -163,12 +176,31 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     const res = reply.raw;
     const gone = new AbortController();
     const ctx = newContext(route, request, gone.signal);
+    const tracked = deps.begin?.(request.raw.socket);
     res.on('close', () => {
       // Only a response that did not finish means the client left; a finished one has nothing
       // left upstream or in the queue to stop (and abort() costs a DOMException with a stack).
       if (!res.writableFinished) gone.abort();
-      settle(ctx, res, route.label, deps);
+      const settled = settle(ctx, res, route.label, deps);
+      tracked?.responded();
+      const done = tracked?.settled ?? noop;
+      settled.then(done, (err: unknown) => {
+        logger.error({ reqId: ctx.id, err: (err as Error)?.message }, 'settle failed');
+        done();
+      });
     });
+    if (deps.refusing?.() === true) {
+      return sendDenial(ctx, res, { code: 'MG_SHUTTING_DOWN', headers: { 'retry-after': SHUTDOWN_RETRY_AFTER } });
+    }
+    // The shutdown deadline: a request not answered yet gets 503 and lets go of its queue place
+    // and upstream request (a stream already started is ended by the relay).
+    const stopNow = (): void => {
+      if (res.headersSent) return;
+      sendDenial(ctx, res, { code: 'MG_SHUTTING_DOWN', headers: { 'retry-after': SHUTDOWN_RETRY_AFTER } });
+      gone.abort();
+    };
+    ctx.stop.addEventListener('abort', stopNow, { once: true });
+    res.once('close', () => ctx.stop.removeEventListener('abort', stopNow));
     try {
       const denial = await runPolicies(ctx.method === 'GET' ? route.getPolicies : route.policies, ctx, sink);
       if (denial !== undefined) return sendDenial(ctx, res, denial);
@@ -207,6 +239,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     metrics.rejections.inc({ route: label, code });
     metrics.requests.inc({ route: label, status: String(ERRORS[code].status) });
     const headers: Record<string, string> = { 'x-request-id': reply.request.id, 'content-type': 'application/json; charset=utf-8' };
+    if (deps.draining?.() === true) headers.connection = 'close';
     if (s.hsts) headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
     return reply.code(ERRORS[code].status).headers(headers).send(errorBody(code, reply.request.id));
   }

@@ -65,7 +65,8 @@ function auditOutput(ctx: RequestContext, label: string, deps: SettleDeps): void
   }
 }
 
-export function settle(ctx: RequestContext, res: ServerResponse, label: string, deps: SettleDeps): void {
+/** Resolves once the books are closed and the access log line is written (shutdown waits for it). */
+export function settle(ctx: RequestContext, res: ServerResponse, label: string, deps: SettleDeps): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - ctx.startedAt) / 1e9;
   const status = res.headersSent ? res.statusCode : 499; // 499: the client left before any answer
   const denial = ctx.denial;
@@ -77,8 +78,8 @@ export function settle(ctx: RequestContext, res: ServerResponse, label: string, 
   const adm = ctx.admission;
   if (adm !== null && adm.releaseSlot !== null) adm.releaseSlot();
   const closing = adm === null ? Promise.resolve(null) : closeAdmission(ctx, adm, label, deps);
-  if (!logger.isLevelEnabled('info')) return;
-  void closing.then((actual) => {
+  if (!logger.isLevelEnabled('info')) return closing.then(() => undefined);
+  return closing.then((actual) => {
     logger.info({
       reqId: ctx.id,
       route: label,
