@@ -28,6 +28,8 @@ export interface CliGateway {
   waitLine(match: (l: LogLine) => boolean, what: string): Promise<LogLine>;
   /** Exit code (or the signal's name) once the process has exited. */
   exited: Promise<number | string>;
+  /** Resolves when stdout has ended (every line the process wrote has been read). */
+  outputEnded: Promise<void>;
   stderr(): string;
 }
 
@@ -44,6 +46,8 @@ export async function startCli(yaml: string): Promise<CliGateway> {
   const waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   let closed = false;
   const failClosed: (() => void)[] = [];
+  let ended!: () => void;
+  const outputEnded = new Promise<void>((r) => { ended = r; });
   createInterface({ input: child.stdout }).on('line', (text) => {
     const line = JSON.parse(text) as LogLine;
     lines.push(line);
@@ -55,6 +59,7 @@ export async function startCli(yaml: string): Promise<CliGateway> {
   }).on('close', () => {
     closed = true;
     for (const f of failClosed) f();
+    ended();
   });
   const exited = new Promise<number | string>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
@@ -67,7 +72,7 @@ export async function startCli(yaml: string): Promise<CliGateway> {
     failClosed.push(() => reject(new Error(`stdout closed before: ${what}\n${err}`)));
   });
   const up = await waitLine((l) => l.msg === 'modelgate listening', 'modelgate listening');
-  return { child, key, url: up.url as string, adminUrl: up.admin as string, lines, waitLine, exited, stderr: () => err };
+  return { child, key, url: up.url as string, adminUrl: up.admin as string, lines, waitLine, exited, outputEnded, stderr: () => err };
 }
 
 /** A minimal configuration: one chat route to `simUrl`, listeners on free ports. */
