@@ -173,16 +173,17 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   const gw: Gateway = {
     config, logger, metrics, app, admin, store, limiter, admissions, url: '', adminUrl: '', lifecycle: life,
     async start() {
+      // The admin listener first: /healthz answers and /readyz says 503 while start-up goes on.
+      await admin.listen({ host: config.admin.host, port: config.admin.port });
+      gw.adminUrl = urlOf(admin);
       // Give a shared store a moment to connect, but start anyway while it is down: store.onError
       // decides what requests get until it answers (ioredis keeps reconnecting in the background).
       const waitable = store as Partial<{ waitReady(ms: number): Promise<boolean> }>;
       if (typeof waitable.waitReady === 'function' && !(await waitable.waitReady(2000))) {
         logger.warn({ store: config.store.kind, onError: config.store.onError }, 'limit store not reachable at start; applying store.onError');
       }
-      await admin.listen({ host: config.admin.host, port: config.admin.port });
       await app.listen({ host: config.server.host, port: config.server.port });
       gw.url = urlOf(app);
-      gw.adminUrl = urlOf(admin);
       life.phase = 'ready';
       logger.info({ url: gw.url, admin: gw.adminUrl, routes: config.routes.length }, 'modelgate listening');
     },
