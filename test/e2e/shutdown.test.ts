@@ -5,8 +5,12 @@
 // And with a timeout shorter than the streams: the deadline ends them with a final error event.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
+import { once } from 'node:events';
 import { sim } from '../simulator/started.js';
+import { loadConfigText } from '../../src/config/load.js';
+import { createGateway } from '../../src/server/gateway.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { cliConfig, isAccessLog, startCli, type CliGateway } from './cli-process.js';
 
 const CHAT = '/v1/chat/completions';
@@ -197,5 +201,28 @@ test('a shutdown timeout shorter than the streams: each stream ends with an MG_S
     }
   } finally {
     gw.child.kill('SIGKILL');
+  }
+});
+
+test('readiness is 503 until start-up is complete (here: waiting for an unreachable Redis), healthz 200 throughout', async () => {
+  const s = await sim();
+  // A port nothing listens on: the store never connects, start() gives up after its wait (store.onError).
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const deadPort = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  const yaml = cliConfig(s.url).replace('KEY_HASH', `sha256:${'a'.repeat(64)}`)
+    + `store: { kind: redis, url: "redis://127.0.0.1:${deadPort}", onError: fail-open }\n`;
+  const gw = createGateway(loadConfigText(yaml), { logger: createLogger('silent', { write: () => true }), defaultMetrics: false });
+  try {
+    const starting = gw.start();
+    while (gw.adminUrl === '') await new Promise((r) => setImmediate(r));
+    assert.equal((await fetch(`${gw.adminUrl}/healthz`)).status, 200);
+    assert.equal((await fetch(`${gw.adminUrl}/readyz`)).status, 503);
+    assert.equal(gw.url, '', 'the public listener is not bound yet');
+    await starting;
+    assert.equal((await fetch(`${gw.adminUrl}/readyz`)).status, 200);
+  } finally {
+    await gw.close();
   }
 });
