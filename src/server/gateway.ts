@@ -65,17 +65,22 @@ export interface CloseOptions {
 /** After the stop signal, how long streams get to write their final event before sockets are cut. */
 const FINAL_WRITE_MS = 1000;
 
-/** Resolves after `ms`, or at once when `cut` aborts; never keeps the process alive on its own. */
-function wait(ms: number, cut: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (cut.aborted) return resolve();
-    const done = (): void => {
+/**
+ * Resolves when `work` does, after `ms`, or at once when `cut` aborts — whichever comes first —
+ * with true if `work` finished. The timer is cleared as soon as the race is decided.
+ */
+function within(work: Promise<unknown>, ms: number, cut: AbortSignal): Promise<boolean> {
+  if (cut.aborted) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    const decide = (finished: boolean): void => {
       clearTimeout(timer);
-      cut.removeEventListener('abort', done);
-      resolve();
+      cut.removeEventListener('abort', onCut);
+      resolve(finished);
     };
-    const timer = setTimeout(done, Math.max(0, ms));
-    cut.addEventListener('abort', done, { once: true });
+    const onCut = (): void => decide(false);
+    const timer = setTimeout(() => decide(false), Math.max(0, ms));
+    cut.addEventListener('abort', onCut, { once: true });
+    work.then(() => decide(true), () => decide(true));
   });
 }
 
@@ -133,18 +138,15 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   /** Let in-flight work finish until the deadline; then stop it and cut what is left. */
   async function drain(appClosed: Promise<void>, deadline: number, graceful: boolean): Promise<void> {
     const finished = Promise.all([appClosed, life.whenIdle()]);
-    let done = false;
-    void finished.then(() => { done = true; });
-    if (graceful) await Promise.race([finished, wait(deadline - Date.now(), hurry.signal)]);
-    if (!done) {
+    if (!graceful || !(await within(finished, deadline - Date.now(), hurry.signal))) {
       if (graceful) logger.warn({ inFlight: life.inFlight }, 'shutdown: deadline reached; stopping what is still in flight');
       life.stopController.abort();
-      if (graceful) await Promise.race([finished, wait(FINAL_WRITE_MS, hurry.signal)]);
+      if (graceful) await within(finished, FINAL_WRITE_MS, hurry.signal);
       app.server.closeAllConnections();
     }
     await appClosed;
     // Settle (access log, reconciliation) of requests cut just now runs after their socket closed.
-    await Promise.race([life.whenIdle(), wait(FINAL_WRITE_MS, new AbortController().signal)]);
+    await within(life.whenIdle(), FINAL_WRITE_MS, new AbortController().signal);
   }
 
   async function shutdown(graceful: boolean): Promise<void> {
@@ -154,7 +156,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     life.phase = 'draining';
     if (graceful) {
       logger.info({ delayMs, timeoutMs, inFlight: life.inFlight }, 'shutdown: draining (readiness 503, still accepting)');
-      await wait(delayMs, hurry.signal);
+      await within(new Promise<never>(() => undefined), delayMs, hurry.signal);
     }
     life.phase = 'closing';
     cutAll = !graceful;
