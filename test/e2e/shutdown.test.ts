@@ -197,7 +197,7 @@ test('a shutdown timeout shorter than the streams: each stream ends with an MG_S
     // The final event is written by the SSE relay when ctx.stop aborts (src/upstream/).
     for (const b of bodies) {
       assert.ok(!b.includes('[DONE]'), b.slice(-300));
-      assert.ok(/data: \{"error":\{[^\n]*"code":"MG_SHUTTING_DOWN"[^\n]*\}\}\n\n$/.test(b), `no final MG_SHUTTING_DOWN event: …${b.slice(-200)}`);
+      assert.ok(/data: \{"error":\{[^\n]*"code":"MG_SHUTTING_DOWN"[^\n]*\}\n\n$/.test(b), `no final MG_SHUTTING_DOWN event: …${b.slice(-200)}`);
     }
   } finally {
     gw.child.kill('SIGKILL');
