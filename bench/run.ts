@@ -32,6 +32,8 @@
  *   BENCH_GATEWAY_LOG_LEVEL  modelgate's logging.level (default info: the access log is on); for
  *                       finding where the time goes only, like
  *   BENCH_GATEWAY_INJECTION  the chat route's injection.action (default block)
+ *   BENCH_BASELINE_CLI  dist/src/cli/main.js of another modelgate build (e.g. the previous release, built
+ *                       in a git worktree): run beside this one as the target "baseline", same config
  *   BENCH_OUT           also write the printed report (markdown) to this file
  *   BENCH_KEEP_TMP      1 = keep the temporary directory (configs, logs)
  */
@@ -51,7 +53,7 @@ import {
 const SIM = join(BENCH_DIR, 'sim-proc.js');
 const LOAD = join(BENCH_DIR, 'load.js');
 
-type TargetName = 'direct' | 'modelgate' | 'nginx';
+type TargetName = 'direct' | 'modelgate' | 'baseline' | 'nginx';
 interface Target {
   name: TargetName;
   origin: string;
@@ -280,17 +282,24 @@ async function main(): Promise<void> {
 
   // modelgate, through its CLI_JS; its stdout (the JSON access log) goes to a file.
   let gatewayLog: string | null = null;
-  if (WANTED.has('modelgate')) {
+  const startGateway = async (name: 'modelgate' | 'baseline', cli: string): Promise<void> => {
     const port = await freePort();
     const adminPort = await freePort();
-    const yamlPath = join(dir, 'modelgate.yaml');
+    const yamlPath = join(dir, `${name}.yaml`);
     writeFileSync(yamlPath, gatewayYaml({ port, adminPort, hash: keyHashLine(key), sim: simInfo.url }));
-    gatewayLog = join(dir, 'modelgate.log');
-    const fd = openSync(gatewayLog, 'w');
-    const gw = spawnProc('modelgate', process.execPath, [...GATEWAY_NODE_ARGS, CLI_JS, 'start', '--config', yamlPath], { stdout: fd });
+    const log = join(dir, `${name}.log`);
+    if (name === 'modelgate') gatewayLog = log;
+    const fd = openSync(log, 'w');
+    const gw = spawnProc(name, process.execPath, [...GATEWAY_NODE_ARGS, cli, 'start', '--config', yamlPath], { stdout: fd });
     closeSync(fd);
-    await waitUntil('modelgate /readyz', async () => (await httpGetStatus(`http://127.0.0.1:${adminPort}/readyz`)) === 200, gw);
-    targets.push({ name: 'modelgate', origin: `http://127.0.0.1:${port}`, proc: gw });
+    await waitUntil(`${name} /readyz`, async () => (await httpGetStatus(`http://127.0.0.1:${adminPort}/readyz`)) === 200, gw);
+    targets.push({ name, origin: `http://127.0.0.1:${port}`, proc: gw });
+  };
+  if (WANTED.has('modelgate')) await startGateway('modelgate', CLI_JS);
+  const baselineCli = process.env.BENCH_BASELINE_CLI;
+  if (baselineCli !== undefined && baselineCli !== '') {
+    say(`- baseline: another modelgate build beside this one, ${baselineCli}`);
+    await startGateway('baseline', baselineCli);
   }
 
   // nginx as the seeds configure it.

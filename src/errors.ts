@@ -32,6 +32,7 @@ export const ERRORS = {
   MG_HEADERS_TIMEOUT: e(408, 'invalid_request_error', 'Request headers not received in time'),
   MG_TOO_MANY_HEADERS: e(431, 'invalid_request_error', 'Too many request headers'),
   MG_URI_TOO_LONG: e(414, 'invalid_request_error', 'Request URI too long'),
+  MG_EXPECTATION_FAILED: e(417, 'invalid_request_error', 'Unsupported Expect header'),
   MG_SHUTTING_DOWN: e(503, 'api_error', 'The gateway is shutting down; retry'),
   // request phase
   MG_ROUTE_NOT_FOUND: e(404, 'not_found_error', 'Not found'),
@@ -100,6 +101,7 @@ export const ERRORS = {
   MG_OUTPUT_BLOCKED: e(403, 'permission_error', 'The response was withheld by output protection'),
   MG_OUTPUT_CHECK_FAILED: e(502, 'api_error', 'The response could not be checked'),
   // any phase
+  MG_CLIENT_GONE: e(499, 'invalid_request_error', 'The client closed the request'),
   MG_POLICY_ERROR: e(500, 'api_error', 'The request could not be checked'),
   MG_INTERNAL: e(500, 'api_error', 'Internal error'),
 } as const satisfies Record<string, ErrorSpec>;

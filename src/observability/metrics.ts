@@ -18,6 +18,8 @@ export interface Metrics {
   storeFailures: Counter<'mode'>;
   slotsInUse: Gauge<'upstream'>;
   queueLength: Gauge<'upstream'>;
+  resourcesHeld: Gauge<'kind'>;
+  inFlight: Gauge;
   outputRedacted: Counter<'pii_type' | 'route'>;
   canaryLeaks: Counter<'route' | 'kind'>;
   outputFailures: Counter<'route' | 'outcome'>;
@@ -45,6 +47,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     storeFailures: new Counter({ name: 'modelgate_store_failures_total', help: 'Limit-store calls that failed, by the onError mode applied (fail-open = admitted unchecked)', labelNames: ['mode'], registers }),
     slotsInUse: new Gauge({ name: 'modelgate_gpu_slots_in_use', help: 'Requests holding a GPU slot, by upstream', labelNames: ['upstream'], registers }),
     queueLength: new Gauge({ name: 'modelgate_admission_queue_length', help: 'Requests waiting for a GPU slot, by upstream', labelNames: ['upstream'], registers }),
+    resourcesHeld: new Gauge({ name: 'modelgate_request_resources_held', help: 'Resources held by in-flight requests (reservation, lease, gpu-slot); zero when idle', labelNames: ['kind'], registers }),
+    inFlight: new Gauge({ name: 'modelgate_requests_in_flight', help: 'Requests accepted and not yet settled', registers }),
     // The name issue 4 asks for (the seeds' dashboards use it), hence no modelgate_ prefix.
     outputRedacted: new Counter({ name: 'inference_output_redacted_total', help: 'PII and secrets found in responses (redacted or blocked), by type and route', labelNames: ['pii_type', 'route'], registers }),
     canaryLeaks: new Counter({ name: 'modelgate_canary_leak_total', help: 'Responses withheld because they repeated the canary marker or a system-prompt fragment, by route and kind', labelNames: ['route', 'kind'], registers }),

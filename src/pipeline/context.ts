@@ -9,6 +9,7 @@ import type { Denial } from '../errors.js';
 import type { Usage } from '../protocols/openai/usage.js';
 import type { Reservation } from '../limits/limiter.js';
 import type { OutputFilter } from '../protocols/openai/output.js';
+import type { Resources } from './resources.js';
 
 export type Phase = 'accept' | 'request' | 'body' | 'inspect' | 'admit' | 'forward' | 'respond' | 'settle';
 
@@ -40,11 +41,13 @@ export function unitsInspection(units: number): Inspection {
   return { texts: [], totalChars: 0, stream: false, maxTokens: 0, items: 0, tokenIds: 0, choices: 0, extraUnits: units };
 }
 
-/** What admission took: undone or corrected in settle. */
+/**
+ * What admission took. Each resource is also registered in `RequestContext.resources`, which
+ * releases it exactly once; `releaseSlot` is the GPU slot's early release (the model server is done).
+ */
 export interface Admission {
   estimate: { promptTokens: number; completionTokens: number; total: number };
   reservation: Reservation | null;
-  releaseLease: (() => Promise<void>) | null;
   releaseSlot: (() => void) | null;
 }
 
@@ -102,6 +105,10 @@ export interface RequestContext {
   output: OutputFilter | null;
   /** Things a policy noticed without refusing (flag mode): counted and logged. */
   flags: string[];
+  /** Everything this request holds (reservation, lease, GPU slot); released once, in settle. */
+  readonly resources: Resources;
+  /** What the request was charged when its reservation was closed (null: nothing reserved). */
+  charged: number | null;
 }
 
 /**

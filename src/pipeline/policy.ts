@@ -49,9 +49,13 @@ function onFailure(policy: Policy, ctx: RequestContext, err: unknown, sink: Poli
   return failOpen ? undefined : deny('MG_POLICY_ERROR', `policy ${policy.name} failed`);
 }
 
+/** The pipeline stopped because the client left: nothing is answered, settle still runs. */
+export const CLIENT_GONE: Denial = deny('MG_CLIENT_GONE', 'client closed the connection');
+
 /**
  * Runs the policies in order and stops at the first denial. Synchronous policies are not
- * awaited (no microtask per policy on the hot path).
+ * awaited (no microtask per policy on the hot path). After every asynchronous policy, a client
+ * that has left stops the pipeline (CLIENT_GONE): no further work, no further resource taken.
  */
 export async function runPolicies(
   policies: readonly Policy[],
@@ -62,7 +66,10 @@ export async function runPolicies(
     let result: PolicyResult | Promise<PolicyResult>;
     try {
       result = policy.run(ctx);
-      if (result instanceof Promise) result = await withTimeout(result, policy);
+      if (result instanceof Promise) {
+        result = await withTimeout(result, policy);
+        if (result === undefined && ctx.clientGone.aborted) return CLIENT_GONE;
+      }
     } catch (err) {
       const d = onFailure(policy, ctx, err, sink);
       if (d !== undefined) return d;

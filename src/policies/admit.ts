@@ -14,11 +14,25 @@ import type { RouteConfig } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { countRuns, estimateTextCost, tokenCounter, tokenLowerBound } from '../limits/cost.js';
-import type { Limiter } from '../limits/limiter.js';
+import type { Limiter, Reservation } from '../limits/limiter.js';
+import { actualCost } from '../limits/charge.js';
 import type { Admission } from '../upstream/admission.js';
 
 /** A lease outlives its request only if the replica dies: then it frees itself after this. */
 export const LEASE_TTL_MS = 15 * 60 * 1000;
+
+/**
+ * Register a reservation with the request: when the request is over it is corrected to what the
+ * request really cost (a refund when it never reached the model), exactly once.
+ */
+function ownReservation(ctx: RequestContext, limiter: Limiter, reservation: Reservation): void {
+  ctx.resources.take('reservation', async () => {
+    const adm = ctx.admission;
+    const actual = adm === null ? 0 : await actualCost(ctx, adm);
+    ctx.charged = actual;
+    await limiter.reconcile(reservation, actual);
+  });
+}
 
 function adjustBody(ctx: RequestContext, route: RouteConfig): void {
   const body = ctx.body as Record<string, unknown>;
@@ -68,15 +82,17 @@ export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Lim
         }
       }
       const estimate = estimateTextCost(insp, counter, route.cost.defaultMaxTokens);
-      ctx.admission = { estimate, reservation: null, releaseLease: null, releaseSlot: null };
+      ctx.admission = { estimate, reservation: null, releaseSlot: null };
       adjustBody(ctx, route);
       const tier = limiter.tierOf(id.tier);
       const r = await limiter.admit(id.keyId, tier, ctx.ip, routeIndex, estimate.total);
       if ('denial' in r) return r.denial;
       ctx.admission.reservation = r.reservation;
+      ownReservation(ctx, limiter, r.reservation);
+      if (ctx.resources.isClosed) return undefined; // the client left while the store answered
       const lease = await limiter.lease(id.keyId, tier, ctx.id, LEASE_TTL_MS);
       if (typeof lease !== 'function') return lease;
-      ctx.admission.releaseLease = lease;
+      ctx.resources.take('lease', lease);
       return undefined;
     },
   };
@@ -91,8 +107,11 @@ export function gpuSlotPolicy(limiter: Limiter, gpu: Admission): Policy {
     run: async function gpuSlot(ctx) {
       const id = ctx.identity;
       if (id === null || ctx.admission === null) return undefined;
+      if (ctx.clientGone.aborted) return undefined; // no slot for a request nobody waits for
       try {
-        ctx.admission.releaseSlot = await gpu.acquire(id.keyId, limiter.tierOf(id.tier)?.priority ?? 0, ctx.clientGone);
+        const release = await gpu.acquire(id.keyId, limiter.tierOf(id.tier)?.priority ?? 0, ctx.clientGone);
+        const early = ctx.resources.take('gpu-slot', release);
+        ctx.admission.releaseSlot = () => { void early(); };
       } catch (err) {
         if (err instanceof DenialError) return err.denial;
         throw err;

@@ -11,6 +11,7 @@ import type { Transform } from 'node:stream';
 import { deny, DenialError, type ErrorCode } from '../errors.js';
 import type { Limits } from '../config/defaults.js';
 import type { Policy } from '../pipeline/policy.js';
+import { bodyWanted } from '../server/continue.js';
 
 /** Below this many decoded bytes the ratio is not judged: tiny bodies compress extremely well. */
 const RATIO_FLOOR_BYTES = 64 * 1024;
@@ -81,6 +82,8 @@ export function readBody(req: IncomingMessage, limits: Limits, timeoutMs: number
     }
     req.on('data', onWire);
     req.on('end', onWireEnd);
+    // The request passed every check that needs no body: a client waiting for 100 may send now.
+    bodyWanted(req);
     req.on('error', onWireError);
     req.on('aborted', onAborted);
   });

@@ -26,6 +26,7 @@ import { createStore } from '../limits/stores/index.js';
 import type { Store } from '../limits/stores/types.js';
 import { Limiter } from '../limits/limiter.js';
 import { Admission } from '../upstream/admission.js';
+import { ResourceStats } from '../pipeline/resources.js';
 import { Lifecycle } from './drain.js';
 
 export interface GatewayOptions {
@@ -34,6 +35,8 @@ export interface GatewayOptions {
   defaultMetrics?: boolean;
   /** Use this store instead of the one the configuration names (tests). */
   store?: Store;
+  /** Aborts at the shutdown deadline: in-flight work ends now (RequestContext.stop). */
+  stop?: AbortSignal;
 }
 
 export interface Gateway {
@@ -45,6 +48,8 @@ export interface Gateway {
   store: Store;
   limiter: Limiter;
   admissions: Map<string, Admission>;
+  /** Resources held by in-flight requests, and how many requests are not yet settled. */
+  resources: ResourceStats;
   /** Base URL of the public listener once started, e.g. http://127.0.0.1:8080 */
   url: string;
   adminUrl: string;
@@ -110,15 +115,20 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     const a = new Admission({ maxConcurrent: u.maxConcurrent, queueSize: u.queue.size, queueTimeoutMs: u.queue.timeoutMs });
     admissions.set(name, a);
   }
+  const resources = new ResourceStats();
   const gauges = (): void => {
     for (const [name, a] of admissions) {
       metrics.slotsInUse.set({ upstream: name }, a.slotsInUse);
       metrics.queueLength.set({ upstream: name }, a.queueLength);
     }
+    for (const [kind, n] of Object.entries(resources.held)) metrics.resourcesHeld.set({ kind }, n);
+    metrics.inFlight.set(resources.inFlight);
   };
   const life = new Lifecycle();
+  // A stop signal given by the caller (tests) ends in-flight work like the shutdown deadline does.
+  opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
   const app = buildPublicApp({
-    config, upstreams, logger, metrics, limits: { limiter, admissions },
+    config, upstreams, logger, metrics, limits: { limiter, admissions }, resources,
     stop: life.stop,
     draining: () => life.draining(),
     refusing: () => life.refusing(),
@@ -173,7 +183,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   }
 
   const gw: Gateway = {
-    config, logger, metrics, app, admin, store, limiter, admissions, url: '', adminUrl: '', lifecycle: life,
+    config, logger, metrics, app, admin, store, limiter, admissions, resources, url: '', adminUrl: '', lifecycle: life,
     async start() {
       // The admin listener first: /healthz answers and /readyz says 503 while start-up goes on.
       await admin.listen({ host: config.admin.host, port: config.admin.port });

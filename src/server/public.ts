@@ -8,22 +8,25 @@
  * bounded decompression), after the request phase has decided the request may send one at all.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ERRORS, errorBody, type Denial, type ErrorCode } from '../errors.js';
 import type { ModelgateConfig } from '../config/types.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { runPolicies } from '../pipeline/policy.js';
+import { CLIENT_GONE, runPolicies } from '../pipeline/policy.js';
+import { ResourceStats } from '../pipeline/resources.js';
+import { own, type LifecycleDeps } from './lifecycle.js';
 import { preflight } from '../policies/cors.js';
 import { forward, type ForwardHooks } from '../upstream/proxy.js';
 import { upstreamHeaderFilter } from '../upstream/headers.js';
 import type { UpstreamTargets } from '../upstream/targets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
+import { allowedMethods, compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
 import { settle } from './settle.js';
+import { wireOptions } from './wire.js';
+import { closeIfUnread } from './wire-reply.js';
 import type { Tracked } from './drain.js';
 
 export interface PublicDeps {
@@ -36,6 +39,8 @@ export interface PublicDeps {
   stop?: AbortSignal;
   /** True once SIGTERM was received: responses carry Connection: close. */
   draining?: () => boolean;
+  /** Resources held by in-flight requests (gauges; tests check they return to zero). */
+  resources?: ResourceStats;
   /** True once the shutdown delay is over: a new request gets 503 MG_SHUTTING_DOWN. */
   refusing?: () => boolean;
   /** Counts a request in flight until its settle is done (the shutdown waits for it). */
@@ -46,26 +51,6 @@ export interface PublicDeps {
 const SHUTDOWN_RETRY_AFTER = '1';
 
 const NO_ROUTE = '(none)';
-const noop = (): void => undefined;
-
-/**
- * Malformed HTTP (Node's parser refused it, before any route): answer in our error shape when the
- * socket can still take it, then close. Header timeouts and oversized headers get their own codes.
- */
-function clientError(err: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
-  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'MG_HEADERS_TOO_LARGE'
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'MG_HEADERS_TIMEOUT' : 'MG_BAD_REQUEST';
-  const id = randomUUID();
-  logger.info({ reqId: id, code, parser: err.code }, 'malformed request');
-  if (!socket.writable || err.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const body = errorBody(code, id);
-  const spec = ERRORS[code];
-  socket.end(`HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n`
-    + `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\n\r\n${body}`);
-}
 
 export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   const { config, logger, metrics } = deps;
@@ -76,17 +61,13 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     exposeHeadRoutes: false,
-    // Closing: our own 503 MG_SHUTTING_DOWN (handle()); only idle connections are closed, in-flight
+    // Closing: our own 503 MG_SHUTTING_DOWN (pipeline()); only idle connections are closed, in-flight
     // requests finish (the shutdown sequence in gateway.ts cuts what is left at its deadline).
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    keepAliveTimeout: s.idleTimeoutMs,
-    connectionTimeout: 0,
-    requestTimeout: 0,
     routerOptions: { maxParamLength: 200 },
-    // Node checks header timeouts on an interval (30 s by default): check every second instead.
-    http: { maxHeaderSize: s.maxHeaderBytes, headersTimeout: s.headersTimeoutMs, connectionsCheckingInterval: 1000 },
-    clientErrorHandler: (err, socket) => clientError(err, socket, logger),
+    // The http.Server, parser errors and router errors: src/server/wire.ts.
+    ...wireOptions({ server: s, logger, onRefused: (code, id, detail) => countRefusal(code, NO_ROUTE, id, detail) }),
   });
 
   const baseHeaders = (ctx: RequestContext): Record<string, string> => {
@@ -97,8 +78,12 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   };
 
   const sendDenial = (ctx: RequestContext, res: ServerResponse, denial: Denial): void => {
+    if (res.destroyed) { // the client has gone: nobody reads it, settle logs it
+      ctx.denial = denial;
+      return;
+    }
     if (res.headersSent) {
-      if (!res.writableEnded) res.destroy(); // an answer already complete is left to flush
+      res.destroy();
       return;
     }
     const body = errorBody(denial.code, ctx.id);
@@ -118,6 +103,10 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   const hooks: ForwardHooks = {
     sendDenial,
     baseHeaders,
+    sendTimeoutMs: s.sendTimeoutMs,
+    clientCut(ctx, reason) {
+      logger.warn({ reqId: ctx.id, keyId: ctx.identity?.keyId, route: ctx.route.path, reason }, 'client accepted no bytes for the send timeout; disconnected');
+    },
     upstreamFailed(ctx, kind, detail) {
       metrics.upstreamErrors.inc({ upstream: ctx.route.upstream, kind });
       logger.warn({ reqId: ctx.id, upstream: ctx.route.upstream, kind, ...detail }, 'upstream failure');
@@ -143,74 +132,47 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   }, deps.limits);
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
 
-  const neverStop = new AbortController().signal;
-  function newContext(route: CompiledRoute, request: FastifyRequest, clientGone: AbortSignal): RequestContext {
-    return {
-      clientGone,
-      stop: deps.stop ?? neverStop,
-      id: request.id,
-      startedAt: process.hrtime.bigint(),
-      route: route.config,
-      method: request.method,
-      url: request.url,
-      headers: request.headers,
-      ip: request.ip,
-      raw: request.raw,
-      identity: null,
-      rawBody: null,
-      body: undefined,
-      inspection: null,
-      responseHeaders: {},
-      denial: null,
-      admission: null,
-      outcome: { reached: false, status: 0, usage: null, streamedText: '', stripUsageChunk: false },
-      flags: [],
-      output: null,
-      params: (request.params ?? {}) as Record<string, string>,
-      forward: null,
-    };
-  }
+  const lifecycle: LifecycleDeps = {
+    stats: deps.resources ?? new ResourceStats(),
+    stop: deps.stop ?? new AbortController().signal,
+    releaseFailed(kind, err) {
+      metrics.storeFailures.inc({ mode: `release-${kind}` });
+      logger.warn({ kind, err: (err as Error)?.message }, 'resource not released cleanly (store unavailable)');
+    },
+    settleFailed(ctx, err) {
+      logger.error({ reqId: ctx.id, err: (err as Error)?.message }, 'settle failed');
+    },
+  };
 
-  async function handle(route: CompiledRoute, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    reply.hijack();
-    const res = reply.raw;
-    const gone = new AbortController();
-    const ctx = newContext(route, request, gone.signal);
-    const tracked = deps.begin?.(request.raw.socket);
-    res.on('close', () => {
-      // Only a response that did not finish means the client left; a finished one has nothing
-      // left upstream or in the queue to stop (and abort() costs a DOMException with a stack).
-      if (!res.writableFinished) gone.abort();
-      const settled = settle(ctx, res, route.label, deps);
-      tracked?.responded();
-      const done = tracked?.settled ?? noop;
-      settled.then(done, (err: unknown) => {
-        logger.error({ reqId: ctx.id, err: (err as Error)?.message }, 'settle failed');
-        done();
-      });
-    });
+  /** request → body → inspect → admit → forward → respond; answers on `res` unless the client left. */
+  async function pipeline(route: CompiledRoute, request: FastifyRequest, res: ServerResponse, ctx: RequestContext): Promise<void> {
     if (deps.refusing?.() === true) {
       return sendDenial(ctx, res, { code: 'MG_SHUTTING_DOWN', headers: { 'retry-after': SHUTDOWN_RETRY_AFTER } });
     }
-    // The shutdown deadline: a request not answered yet gets 503 and lets go of its queue place
-    // and upstream request (a stream already started is ended by the relay).
-    const stopNow = (): void => {
-      if (res.headersSent) return;
-      sendDenial(ctx, res, { code: 'MG_SHUTTING_DOWN', headers: { 'retry-after': SHUTDOWN_RETRY_AFTER } });
-      gone.abort();
-    };
-    ctx.stop.addEventListener('abort', stopNow, { once: true });
-    res.once('close', () => ctx.stop.removeEventListener('abort', stopNow));
     try {
       const denial = await runPolicies(ctx.method === 'GET' ? route.getPolicies : route.policies, ctx, sink);
+      if (denial === CLIENT_GONE) {
+        ctx.denial = denial;
+        return;
+      }
       if (denial !== undefined) return sendDenial(ctx, res, denial);
       const upstream = deps.upstreams.get(route.config.upstream) as UpstreamTargets;
       const path = upstreamPath(route.config, request.params as Record<string, string>, request.url);
-      await forward(ctx, res, upstream, path, filterHeaders(ctx.headers, ctx.id), hooks);
+      await forward(ctx, res, upstream, path, filterHeaders(ctx), hooks);
     } catch (err) {
       logger.error({ reqId: ctx.id, err: (err as Error)?.message }, 'unexpected error');
       sendDenial(ctx, res, { code: 'MG_INTERNAL' });
     }
+  }
+
+  function handle(route: CompiledRoute, request: FastifyRequest, reply: FastifyReply): void {
+    reply.hijack();
+    const res = reply.raw;
+    const owned = own(route, request, res, lifecycle, (ctx) => pipeline(route, request, res, ctx), (ctx) => settle(ctx, res, route.label, deps));
+    const tracked = deps.begin?.(request.raw.socket);
+    if (tracked === undefined) return;
+    res.once('close', tracked.responded);
+    void owned.finally(tracked.settled); // own() never rejects
   }
 
   app.removeAllContentTypeParsers();
@@ -235,18 +197,27 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     }
   }
 
-  function replyError(reply: FastifyReply, code: ErrorCode, label: string): FastifyReply {
+  function countRefusal(code: ErrorCode, label: string, id: string, detail: Record<string, unknown>): void {
     metrics.rejections.inc({ route: label, code });
     metrics.requests.inc({ route: label, status: String(ERRORS[code].status) });
-    const headers: Record<string, string> = { 'x-request-id': reply.request.id, 'content-type': 'application/json; charset=utf-8' };
+    logger.info({ reqId: id, status: ERRORS[code].status, code, ...detail }, 'refused before routing');
+  }
+
+  function replyError(reply: FastifyReply, code: ErrorCode, label: string, extra: Record<string, string> = {}): FastifyReply {
+    metrics.rejections.inc({ route: label, code });
+    metrics.requests.inc({ route: label, status: String(ERRORS[code].status) });
+    const headers: Record<string, string> = { 'x-request-id': reply.request.id, 'content-type': 'application/json; charset=utf-8', ...extra, ...closeIfUnread(reply.request.raw) };
     if (deps.draining?.() === true) headers.connection = 'close';
     if (s.hsts) headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
     return reply.code(ERRORS[code].status).headers(headers).send(errorBody(code, reply.request.id));
   }
 
+  const allowed = allowedMethods(routes, config.server.cors !== null);
   app.setNotFoundHandler((request, reply) => {
-    logger.info({ reqId: request.id, method: request.method, status: 404, code: 'MG_ROUTE_NOT_FOUND' }, 'no route');
-    return replyError(reply, 'MG_ROUTE_NOT_FOUND', NO_ROUTE);
+    const allow = allowed(request.url);
+    const code: ErrorCode = allow.length > 0 ? 'MG_METHOD_NOT_ALLOWED' : 'MG_ROUTE_NOT_FOUND';
+    logger.info({ reqId: request.id, method: request.method, status: ERRORS[code].status, code }, 'no route');
+    return replyError(reply, code, NO_ROUTE, allow.length > 0 ? { allow: allow.join(', ') } : {});
   });
   app.setErrorHandler((err, request, reply) => {
     // Fastify-level failures (malformed URL, …): generic, never the error's own text.

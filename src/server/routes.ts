@@ -6,7 +6,6 @@ import type { ModelgateConfig, RouteConfig } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import { apiKeyAuth } from '../policies/api-key.js';
 import { requireJson } from '../policies/content-type.js';
-import { deny } from '../errors.js';
 import { visionPolicy } from '../protocols/openai/vision.js';
 import { kserveContentType, kserveJsonBody, kservePolicy } from '../protocols/kserve/policy.js';
 import { torchserveContentType, torchservePolicy } from '../protocols/torchserve/policy.js';
@@ -63,14 +62,6 @@ function bodyPolicies(route: RouteConfig, bodyTimeoutMs: number): { contentType:
   }
 }
 
-/** GET requests carry no body: one with a body is refused before it is read. */
-const noBody: Policy = {
-  name: 'no-body',
-  phase: 'request',
-  onError: 'fail-closed',
-  run: (ctx) => (ctx.headers['transfer-encoding'] !== undefined || (ctx.headers['content-length'] ?? '0') !== '0' ? deny('MG_REQUEST_INVALID', 'GET with a body') : undefined),
-};
-
 /** Whether a route has anything for the admit phase to enforce (otherwise the phase is skipped). */
 function needsAdmission(config: ModelgateConfig, route: RouteConfig): boolean {
   return config.tiers.size > 0 || config.perIp.cost !== null || route.rateLimits.requests !== null
@@ -109,9 +100,10 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
       config: route,
       label: route.path,
       policies: [...requestPhase, contentType, declaredLength(route.limits), ...body, ...validate, ...admitCost, ...injection, ...slot, ...respond],
-      // GET (metadata endpoints a route names explicitly): no body, and only the checks that
-      // need none (the kserve model check).
-      getPolicies: [...requestPhase, noBody, ...validate.filter((p) => p.name === 'kserve-v2'), ...admitCost, ...slot],
+      // GET (metadata endpoints a route names explicitly): no body (a GET with one never gets
+      // here: src/server/wire.ts refuses it before routing), and only the checks that need none
+      // (the kserve model check).
+      getPolicies: [...requestPhase, ...validate.filter((p) => p.name === 'kserve-v2'), ...admitCost, ...slot],
     };
   });
 }
@@ -122,12 +114,32 @@ export function routerPath(path: string): string {
 }
 
 /**
- * The path sent upstream: the route's own pattern with the (decoded) parameters re-encoded, plus
- * the query as received. The model server therefore sees the canonical path that was matched,
- * never a differently-encoded spelling of it.
+ * The path sent upstream: the route's own pattern with the (decoded) parameters re-encoded, so the
+ * model server sees the canonical path that was matched, never a differently-encoded spelling of
+ * it. The query string is dropped unless the route sets `forwardQuery`.
  */
 export function upstreamPath(route: RouteConfig, params: Record<string, string>, rawUrl: string): string {
   const path = route.path.replace(/\{([A-Za-z][A-Za-z0-9_]*)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
-  const q = rawUrl.indexOf('?');
+  const q = route.forwardQuery ? rawUrl.indexOf('?') : -1;
   return q === -1 ? path : path + rawUrl.slice(q);
+}
+
+/**
+ * For 405: the methods some route takes on this path (the request's path, query dropped), in the
+ * router's syntax (`{param}` = one non-empty segment), plus OPTIONS when CORS answers preflights.
+ * Empty: no route has this path (404).
+ */
+export function allowedMethods(routes: readonly CompiledRoute[], cors: boolean): (url: string) => string[] {
+  const patterns = routes.map((r) => ({
+    re: new RegExp(`^${r.config.path.split(/\{[A-Za-z][A-Za-z0-9_]*\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+')}$`),
+    methods: r.config.methods,
+  }));
+  return (url) => {
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const allowed = new Set<string>();
+    for (const p of patterns) if (p.re.test(path)) for (const m of p.methods) allowed.add(m);
+    if (allowed.size > 0 && cors) allowed.add('OPTIONS');
+    return [...allowed].sort();
+  };
 }

@@ -45,9 +45,11 @@ import {
   v2ModelMetadata,
   v2ModelStats,
 } from './tensor.js';
+import { ERROR_400_JSON, sendLarge } from './large.js';
 
 export type SimulatorMode =
   | 'normal'
+  | 'error-400' // 400 whose OpenAI error leaks an internal IP, an sk- key and a stack trace (large.ts)
   | 'error-500' // 500 whose body leaks a stack trace and internal paths (the gateway must hide it)
   | 'error-503'
   | 'hang' // accepts the request and never answers (until the socket closes)
@@ -85,6 +87,9 @@ export interface SimulatorOptions {
   /** Latency of one non-LLM inference request (v2 infer, TorchServe predictions, image
    * endpoint), spent holding a generation slot (default 0). */
   msPerRequest?: number;
+  /** If > 0, non-streamed inference answers (chat, completions, v2 infer, TorchServe) are JSON of
+   * exactly this many bytes, produced as the client takes them (large.ts). Default 0. */
+  responseBytes?: number;
 }
 
 export interface RecordedRequest {
@@ -132,6 +137,7 @@ const DEFAULTS: Required<SimulatorOptions> = {
   splitEvery: 0,
   imagePaths: ['/analyze'],
   msPerRequest: 0,
+  responseBytes: 0,
 };
 
 const MAX_RECORDED = 10_000;
@@ -423,6 +429,7 @@ class SimulatorServer implements Simulator {
     });
 
     const mode = this.options.mode;
+    if (mode === 'error-400') return sendJson(res, 400, ERROR_400_JSON);
     if (mode === 'error-500') return sendJson(res, 500, ERROR_500_JSON);
     if (mode === 'error-503') return sendJson(res, 503, ERROR_503_JSON, { 'retry-after': '1' });
     if (mode === 'hang') return; // never answer; 'close' fires when the peer or close() ends the socket
@@ -561,7 +568,9 @@ class SimulatorServer implements Simulator {
     try {
       const ms = this.options.msPerRequest;
       if (ms > 0) await ex.sleep(ms);
-      if (!ex.closed) sendJson(ex.res, 200, json);
+      if (ex.closed) return;
+      if (this.options.responseBytes > 0) await sendLarge(ex.res, this.options.responseBytes, 'tensor');
+      else sendJson(ex.res, 200, json);
     } finally {
       this.slots.release();
     }
@@ -609,7 +618,8 @@ class SimulatorServer implements Simulator {
         if (decode > 0) await ex.sleep(decode);
         if (ex.closed) return;
         this.generationTokensTotal += plan.completionTokens;
-        sendJson(res, 200, renderJson(plan));
+        if (o.responseBytes > 0) await sendLarge(res, o.responseBytes, 'chat');
+        else sendJson(res, 200, renderJson(plan));
         return;
       }
 

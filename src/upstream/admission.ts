@@ -13,6 +13,7 @@
  * or single-priority), hence this small hand-written scheduler.
  */
 import { deny, DenialError } from '../errors.js';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 
 export interface AdmissionOptions {
   maxConcurrent: number;
@@ -25,7 +26,9 @@ interface Waiter {
   priority: number;
   resolve: (release: () => void) => void;
   reject: (err: DenialError) => void;
-  timer: NodeJS.Timeout | null;
+  timer: TimerHandle | null;
+  /** Removes the abort listener from the caller's signal (so a long-lived signal keeps none). */
+  unlisten: (() => void) | null;
   done: boolean;
 }
 
@@ -41,7 +44,8 @@ export class Admission {
   /** priority → level; served from the highest priority down. */
   private readonly levels = new Map<number, Level>();
 
-  constructor(options: AdmissionOptions) {
+  /** `clock` runs the queue timeout; tests pass a manual clock and advance it. */
+  constructor(options: AdmissionOptions, private readonly clock: Clock = realClock) {
     this.options = options;
   }
 
@@ -55,7 +59,7 @@ export class Admission {
   /**
    * Wait for a slot. Resolves with a release function (call it exactly once, when the response is
    * over); rejects with a DenialError (MG_QUEUE_FULL at once, MG_QUEUE_TIMEOUT after the wait, or
-   * MG_CLIENT_GONE when `signal` aborts).
+   * MG_QUEUE_TIMEOUT 'client gone' when `signal` aborts).
    */
   acquire(owner: string, priority: number, signal?: AbortSignal): Promise<() => void> {
     if (this.inUse < this.options.maxConcurrent && this.queued === 0) {
@@ -66,13 +70,15 @@ export class Admission {
       return Promise.reject(new DenialError(deny('MG_QUEUE_FULL', 'admission queue full', this.retryAfter())));
     }
     return new Promise<() => void>((resolve, reject) => {
-      const w: Waiter = { owner, priority, resolve, reject, timer: null, done: false };
-      w.timer = setTimeout(() => this.drop(w, deny('MG_QUEUE_TIMEOUT', 'waited too long for a GPU slot', this.retryAfter())), this.options.queueTimeoutMs);
-      if (signal !== undefined) {
-        if (signal.aborted) return this.drop(w, deny('MG_QUEUE_TIMEOUT', 'client gone'));
-        signal.addEventListener('abort', () => this.drop(w, deny('MG_QUEUE_TIMEOUT', 'client gone')), { once: true });
-      }
+      const w: Waiter = { owner, priority, resolve, reject, timer: null, unlisten: null, done: false };
+      if (signal?.aborted === true) return reject(new DenialError(deny('MG_QUEUE_TIMEOUT', 'client gone')));
       this.enqueue(w);
+      w.timer = this.clock.setTimeout(() => this.drop(w, deny('MG_QUEUE_TIMEOUT', 'waited too long for a GPU slot', this.retryAfter())), this.options.queueTimeoutMs);
+      if (signal !== undefined) {
+        const onAbort = (): void => this.drop(w, deny('MG_QUEUE_TIMEOUT', 'client gone'));
+        signal.addEventListener('abort', onAbort, { once: true });
+        w.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
     });
   }
 
@@ -114,7 +120,8 @@ export class Admission {
 
   private settle(w: Waiter): void {
     w.done = true;
-    if (w.timer !== null) clearTimeout(w.timer);
+    if (w.timer !== null) this.clock.clearTimeout(w.timer);
+    w.unlisten?.();
   }
 
   /**

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createInjectionDetector, normalizeForDetection } from '../../src/detectors/injection/index.js';
+import { assertCpuUnder } from '../timing.js';
 
 const detector = createInjectionDetector();
 
@@ -890,11 +891,9 @@ describe('injection detector: ReDoS safety on 100 KB adversarial inputs', () => 
   ];
   for (const [name, text] of cases) {
     it(name, () => {
-      const t0 = performance.now();
-      const r = detector.scan(text);
-      const ms = performance.now() - t0;
-      assert.equal(typeof r.detected, 'boolean');
-      assert.ok(ms < 500, `${name}: ${ms.toFixed(1)} ms`);
+      const seen: { detected?: boolean } = {};
+      assertCpuUnder(name, () => { seen.detected = detector.scan(text).detected; }, 500); // CPU time: a loaded machine does not make it fail
+      assert.equal(typeof seen.detected, 'boolean');
     });
   }
 });

@@ -3,77 +3,131 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest, type ClientRequest } from 'node:http';
-import { startStack, post, bearer, chat, codeOf } from '../helpers.js';
+import { startStack, post, bearer, chat, codeOf, type RawResponse, type Stack } from '../helpers.js';
+import type { Admission } from '../../src/upstream/admission.js';
+import { waitFor } from '../wait.js';
 
-test('maxConcurrent 2, queue 3: ten slow requests → at most 2 at once, 5 served, 5 refused at once', async () => {
-  const s = await startStack({ sim: { msPerToken: 100 }, upstream: '    maxConcurrent: 2\n    queue: { size: 3, timeout: 10s }' });
+// Order and counts here follow only from events the gateway controls: the test itself holds
+// every GPU slot through the gateway's own Admission (so nothing is served until it lets go),
+// sends each request only once the queue shows the previous one, and reads the order in which
+// the upstream received them. Nothing depends on how fast requests travel or how busy the CPU is.
+
+/** The gateway's admission for upstream `llm`. */
+function admissionOf(s: Stack): Admission {
+  const gpu = s.gw.admissions.get('llm');
+  assert.ok(gpu, 'upstream llm has an admission queue');
+  return gpu;
+}
+
+/** Takes every free slot of `gpu` for the test; returns the function that gives them back. */
+async function holdAllSlots(gpu: Admission): Promise<() => void> {
+  const releases = await Promise.all(Array.from({ length: gpu.options.maxConcurrent }, () => gpu.acquire('test-holder', 0)));
+  return () => { for (const r of releases) r(); };
+}
+
+const send = (s: Stack, key: string, tag: string): Promise<RawResponse> => post(s.url, '/v1/chat/completions', chat(tag, { max_tokens: 4 }), bearer(key));
+/** Who sent each request the upstream received, in arrival order ("A", "B", …: the prompt's first letter). */
+const arrivals = (s: Stack): string => s.sim.requests.map((q) => (/"content":"([A-Z])/.exec(q.body)?.[1] ?? '?')).join('');
+
+test('maxConcurrent 2, queue 3: ten requests while both slots are busy → 3 wait, 7 refused at once, never more than 2 upstream', async () => {
+  const s = await startStack({ sim: { msPerToken: 20 }, upstream: '    maxConcurrent: 2\n    queue: { size: 3, timeout: 60s }' });
   try {
-    const t0 = Date.now();
-    const results = await Promise.all(Array.from({ length: 10 }, async () => {
-      const r = await post(s.url, '/v1/chat/completions', chat('hi', { max_tokens: 5 }), bearer(s.key));
-      return { status: r.status, code: codeOf(r), retry: r.headers['retry-after'], at: Date.now() - t0 };
-    }));
-    const ok = results.filter((r) => r.status === 200);
-    const refused = results.filter((r) => r.status === 429);
-    assert.equal(ok.length, 5);
-    assert.equal(refused.length, 5);
-    const firstServed = Math.min(...ok.map((r) => r.at));
-    for (const r of refused) {
-      assert.equal(r.code, 'MG_QUEUE_FULL');
-      assert.ok(Number(r.retry) >= 1);
-      assert.ok(r.at < firstServed, `refused at once (${r.at} ms), before the first request was served (${firstServed} ms)`);
+    const gpu = admissionOf(s);
+    const letGo = await holdAllSlots(gpu);
+    const pending = Array.from({ length: 10 }, () => send(s, s.key, 'hi'));
+    const refusedWhileBusy: RawResponse[] = [];
+    for (const p of pending) void p.then((r) => { if (r.status !== 200) refusedWhileBusy.push(r); });
+    await waitFor(() => refusedWhileBusy.length === 7 && gpu.queueLength === 3, 'seven refusals and three waiting');
+    assert.equal(s.sim.requests.length, 0, 'refused without waiting for a slot: the upstream has seen nothing yet');
+    for (const r of refusedWhileBusy) {
+      assert.equal(r.status, 429);
+      assert.equal(codeOf(r), 'MG_QUEUE_FULL');
+      assert.ok(Number(r.headers['retry-after']) >= 1);
     }
-    assert.equal(s.sim.maxInFlightSeen <= 2, true, `upstream saw ${s.sim.maxInFlightSeen} at once`);
-    assert.equal(s.sim.requests.length, 5);
+    letGo();
+    const results = await Promise.all(pending);
+    assert.equal(results.filter((r) => r.status === 200).length, 3);
+    assert.ok(s.sim.maxInFlightSeen <= 2, `upstream saw ${s.sim.maxInFlightSeen} at once`);
+    assert.equal(s.sim.requests.length, 3);
+    assert.equal(gpu.slotsInUse, 0);
+    assert.equal(gpu.queueLength, 0);
   } finally { await s.close(); }
 });
 
-test('a wait longer than queue.timeout → 503 MG_QUEUE_TIMEOUT with Retry-After', async () => {
-  const s = await startStack({ sim: { msPerToken: 100 }, upstream: '    maxConcurrent: 1\n    queue: { size: 5, timeout: 200ms }' });
+test('a wait longer than queue.timeout → 503 MG_QUEUE_TIMEOUT with Retry-After; the upstream never sees it', async () => {
+  const s = await startStack({ upstream: '    maxConcurrent: 1\n    queue: { size: 5, timeout: 200ms }' });
   try {
-    const [a, b] = await Promise.all([
-      post(s.url, '/v1/chat/completions', chat('hi', { max_tokens: 5 }), bearer(s.key)),
-      post(s.url, '/v1/chat/completions', chat('hi', { max_tokens: 5 }), bearer(s.key)),
-    ]);
-    assert.deepEqual([a.status, b.status].sort(), [200, 503]);
-    const late = a.status === 503 ? a : b;
+    const gpu = admissionOf(s);
+    const letGo = await holdAllSlots(gpu);
+    const late = await send(s, s.key, 'hi');
+    assert.equal(late.status, 503);
     assert.equal(codeOf(late), 'MG_QUEUE_TIMEOUT');
-    assert.ok(late.headers['retry-after']);
+    assert.ok(Number(late.headers['retry-after']) >= 1);
+    assert.equal(s.sim.requests.length, 0);
+    assert.equal(gpu.queueLength, 0);
+    letGo();
+    assert.equal((await send(s, s.key, 'hi')).status, 200, 'served once a slot is free');
   } finally { await s.close(); }
 });
 
-// Slow requests (0.5 s each) keep the time B spends in transit to the queue small next to the
-// service time, so the order the upstream sees reflects the queue's order, not network timing.
-test('fairness: key A floods 200, key B sends 5; all of B is served, each behind at most maxConcurrent of A', async () => {
-  const s = await startStack({ sim: { msPerToken: 125 }, extraKeys: { A: null, B: null }, upstream: '    maxConcurrent: 8\n    queue: { size: 40, timeout: 30s }' });
+test('fairness: key A floods 200 into a queue of 40, then key B sends 5 → B displaces A\'s newest and is served in turn with A', async () => {
+  // One slot: the upstream receives requests one at a time, in exactly the order the queue serves them.
+  const s = await startStack({ extraKeys: { A: null, B: null }, upstream: '    maxConcurrent: 1\n    queue: { size: 40, timeout: 60s }' });
   try {
-    const send = (key: string, tag: string): Promise<number> => post(s.url, '/v1/chat/completions', chat(tag, { max_tokens: 4 }), bearer(key)).then((r) => r.status);
-    const flood = Array.from({ length: 200 }, (_, i) => send(s.keys.A as string, `A${i}`));
-    // A's flood fills the slots and the queue first.
-    const gpu = s.gw.admissions.get('llm');
-    for (let i = 0; i < 300 && (gpu?.queueLength ?? 0) < 38; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok((gpu?.queueLength ?? 0) >= 38, 'the queue is (nearly) full of A');
-    const sentAt = s.sim.requests.length;
-    const bs = await Promise.all(Array.from({ length: 5 }, (_, i) => send(s.keys.B as string, `B${i}`)));
-    await Promise.all(flood);
-    assert.deepEqual(bs, [200, 200, 200, 200, 200]);
-    // Upstream arrival order after B was sent: count A's admitted before each B.
-    const order = s.sim.requests.slice(sentAt).map((q) => (q.body.includes('"content":"B') ? 'B' : 'A'));
-    let aSeen = 0;
-    for (const who of order) {
-      if (who === 'A') aSeen++;
-      else {
-        assert.ok(aSeen <= 8, `a B request waited behind ${aSeen} of A's (order ${order.join('')})`);
-        aSeen = 0;
-      }
+    const gpu = admissionOf(s);
+    const letGo = await holdAllSlots(gpu);
+    const outcome = (r: RawResponse): string => (r.status === 200 ? 'ok' : codeOf(r) ?? String(r.status));
+    const aDone: string[] = [];
+    const flood = Array.from({ length: 200 }, (_, i) => send(s, s.keys.A as string, `A${i}`).then((r) => { aDone.push(outcome(r)); return r; }));
+    // 40 of A wait; A may not grow past a full queue, so the other 160 are refused while the slot is held.
+    await waitFor(() => gpu.queueLength === 40 && aDone.length === 160, "A's flood queued (40) and refused (160)");
+    assert.deepEqual([...new Set(aDone)], ['MG_QUEUE_FULL']);
+    const bs: Promise<RawResponse>[] = [];
+    for (let i = 0; i < 5; i++) {
+      bs.push(send(s, s.keys.B as string, `B${i}`));
+      // Each B takes the place of A's newest waiter: the displaced A's refusal shows B is queued.
+      await waitFor(() => aDone.length === 161 + i, `B${i} queued in place of one of A's`);
+      assert.equal(gpu.queueLength, 40);
     }
-    assert.ok(s.sim.maxInFlightSeen <= 8);
+    assert.equal(s.sim.requests.length, 0, 'nothing served while the slots are held');
+    letGo();
+    const bResults = await Promise.all(bs);
+    await Promise.all(flood);
+    assert.deepEqual(bResults.map(outcome), ['ok', 'ok', 'ok', 'ok', 'ok']);
+    assert.equal(aDone.filter((c) => c === 'ok').length, 35);
+    assert.equal(aDone.filter((c) => c === 'MG_QUEUE_FULL').length, 165);
+    // Owners take turns: every B is served right after one of A's, not behind A's backlog.
+    assert.equal(arrivals(s), `${'AB'.repeat(5)}${'A'.repeat(30)}`);
+    assert.equal(gpu.slotsInUse, 0);
+  } finally { await s.close(); }
+});
+
+test('fairness in arrival order: requests queued one by one are served A0 B0 C0 A1 B1 A2 …', async () => {
+  const s = await startStack({ extraKeys: { A: null, B: null, C: null }, upstream: '    maxConcurrent: 1\n    queue: { size: 40, timeout: 60s }' });
+  try {
+    const gpu = admissionOf(s);
+    const letGo = await holdAllSlots(gpu);
+    const sent: Promise<RawResponse>[] = [];
+    const enqueue = async (owner: string, tag: string): Promise<void> => {
+      const before = gpu.queueLength;
+      sent.push(send(s, s.keys[owner] as string, tag));
+      await waitFor(() => gpu.queueLength === before + 1, `${tag} queued`);
+    };
+    for (let i = 0; i < 6; i++) await enqueue('A', `A${i}`);
+    await enqueue('B', 'B0');
+    await enqueue('C', 'C0');
+    await enqueue('B', 'B1');
+    letGo();
+    const results = await Promise.all(sent);
+    assert.ok(results.every((r) => r.status === 200));
+    const tags = s.sim.requests.map((q) => /"content":"([A-Z]\d)/.exec(q.body)?.[1]);
+    assert.deepEqual(tags, ['A0', 'B0', 'C0', 'A1', 'B1', 'A2', 'A3', 'A4', 'A5']);
   } finally { await s.close(); }
 });
 
 test('the GPU slot is freed when the model server has answered, not when a slow client has read it', async () => {
   // One slot; the answer (~40 MB) is more than the socket buffers hold, and client A does not read it.
-  const s = await startStack({ sim: { responseText: 'lorem '.repeat(7_000_000), splitEvery: 1_000_000 }, upstream: '    maxConcurrent: 1\n    queue: { size: 5, timeout: 3s }', routes: `
+  const s = await startStack({ sim: { responseText: 'lorem '.repeat(7_000_000), splitEvery: 1_000_000 }, upstream: '    maxConcurrent: 1\n    queue: { size: 5, timeout: 60s }', routes: `
   - { path: /v1/chat/completions, protocol: openai-chat, upstream: llm, limits: { maxTokens: 2000000 } }
 ` });
   const u = new URL(s.url);

@@ -53,7 +53,7 @@ test('a GET route refuses a request with a body, before reading it; without one 
   s.sim.reset();
   const withBody = await rawRequest(s.url, { method: 'GET', path: '/v2/models/tiny', headers: { ...bearer(s.key), 'content-type': 'application/json', 'content-length': '2' }, body: '{}' });
   assert.equal(withBody.status, 400);
-  assert.equal(codeOf(withBody), 'MG_REQUEST_INVALID');
+  assert.equal(codeOf(withBody), 'MG_BODY_NOT_ALLOWED');
   assert.equal(s.sim.requests.length, 0);
   const ok = await rawRequest(s.url, { method: 'GET', path: '/v2/models/tiny', headers: bearer(s.key) });
   assert.equal(ok.status, 200);

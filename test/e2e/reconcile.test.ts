@@ -3,7 +3,8 @@
 // generated when a stream is cut or the client leaves.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, post, bearer, chat, codeOf, sleep, type Stack } from '../helpers.js';
+import { startStack, post, bearer, chat, codeOf, type Stack } from '../helpers.js';
+import { accessLines, settled, settledCount, waitFor } from '../wait.js';
 
 const DAY = 86_400_000;
 let s: Stack;
@@ -29,14 +30,21 @@ tiers:
 after(async () => { await s.close(); });
 
 const spent = (): Promise<number> => s.gw.store.budgetSpent('key:test-key:budget', DAY);
+/** Waits for the access-log line of response `r` (written once its reservation is reconciled); returns the cost it charged. */
+const chargedFor = async (r: { headers: Record<string, unknown> }): Promise<number> => {
+  const line = await settled(s, String(r.headers['x-request-id']));
+  return (line.cost as { actual: number }).actual;
+};
 
 test('two requests with max_tokens 1,500 each against a bucket of 2,000 both pass when usage is small', async () => {
   const a = await post(s.url, '/v1/chat/completions', chat('hello', { max_tokens: 1500 }), bearer(s.key));
-  const b = await post(s.url, '/v1/chat/completions', chat('hello', { max_tokens: 1500 }), bearer(s.key));
   assert.equal(a.status, 200);
+  // The second fits only once the first is reconciled (settle runs after the response is sent).
+  const chargedA = await chargedFor(a);
+  const b = await post(s.url, '/v1/chat/completions', chat('hello', { max_tokens: 1500 }), bearer(s.key));
   assert.equal(b.status, 200);
   const usage = (a.json as { usage: { total_tokens: number } }).usage.total_tokens + (b.json as { usage: { total_tokens: number } }).usage.total_tokens;
-  await sleep(20);
+  assert.equal(chargedA + (await chargedFor(b)), usage);
   assert.equal(await spent(), usage, 'charged exactly the reported usage');
 });
 
@@ -56,9 +64,10 @@ test('a streamed completion is charged its reported usage; the client that did n
   assert.ok(events.every((e) => !/"choices":\[\]/.test(e)), 'the usage-only chunk was removed');
   const upstream = JSON.parse(s.sim.requests.at(-1)?.body ?? '{}') as { stream_options?: { include_usage?: boolean } };
   assert.equal(upstream.stream_options?.include_usage, true, 'modelgate asked for usage');
-  await sleep(20);
+  const actual = await chargedFor(r);
   const charged = (await spent()) - before;
-  assert.ok(charged > 0 && charged < 100, `charged ${charged}`);
+  assert.equal(charged, actual, 'the store holds what the gateway charged');
+  assert.ok(charged > 0 && charged < 50, `charged ${charged}, reserved ~60`);
 });
 
 test('a client that asked for usage keeps its usage chunk', async () => {
@@ -69,16 +78,17 @@ test('a client that asked for usage keeps its usage chunk', async () => {
 test('a request without max_tokens reserves the route default and sends it upstream', async () => {
   s.sim.options.mode = 'hang';
   const before = await spent();
+  const logged = accessLines(s).length;
   const ac = new AbortController();
   const p = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', signal: ac.signal, headers: { 'content-type': 'application/json', ...bearer(s.key) }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }) });
-  for (let i = 0; i < 50 && s.sim.inFlight === 0; i++) await sleep(10);
+  await waitFor(() => s.sim.inFlight > 0, 'the request reached the model server');
   const reserved = (await spent()) - before;
   assert.ok(reserved >= 300 && reserved < 320, `reserved ${reserved}`);
   assert.equal((JSON.parse(s.sim.requests.at(-1)?.body ?? '{}') as { max_tokens?: number }).max_tokens, 300);
   ac.abort();
   await p.catch(() => undefined);
   s.sim.options.mode = 'normal';
-  await sleep(50);
+  await settledCount(s, logged + 1);
   assert.equal(await spent(), before, 'nothing generated, nothing reached a response: refunded');
 });
 
@@ -94,8 +104,9 @@ test('an aborted stream is charged what was generated', async () => {
   ac.abort();
   s.sim.options.eventDelayMs = 0;
   s.sim.options.responseText = 'ok';
-  await sleep(100);
+  const actual = await chargedFor({ headers: Object.fromEntries(res.headers) });
   const charged = (await spent()) - before;
+  assert.equal(charged, actual, 'the store holds what the gateway charged');
   // prompt (~10) + at least the 10 tokens seen, far below the 1,000 reserved
   assert.ok(charged >= 15 && charged < 200, `charged ${charged}`);
 });
@@ -103,15 +114,15 @@ test('an aborted stream is charged what was generated', async () => {
 test('a cut stream is charged what was generated; an unreachable upstream is refunded', async () => {
   s.sim.options.mode = 'stream-cut';
   let before = await spent();
-  await post(s.url, '/v1/chat/completions', chat('cut', { max_tokens: 1000, stream: true }), bearer(s.key));
-  await sleep(50);
+  const cut = await post(s.url, '/v1/chat/completions', chat('cut', { max_tokens: 1000, stream: true }), bearer(s.key));
+  assert.equal((await chargedFor(cut)), (await spent()) - before);
   let charged = (await spent()) - before;
   assert.ok(charged > 0 && charged < 100, `cut stream charged ${charged}`);
   s.sim.options.mode = 'error-503';
   before = await spent();
   const r = await post(s.url, '/v1/chat/completions', chat('x', { max_tokens: 1000 }), bearer(s.key));
   assert.equal(r.status, 502);
-  await sleep(50);
+  assert.equal((await chargedFor(r)), (await spent()) - before);
   charged = (await spent()) - before;
   assert.ok(charged < 50, `a 5xx is charged at most the prompt: ${charged}`);
   s.sim.options.mode = 'normal';

@@ -13,9 +13,6 @@ const cases: [string, string][] = [
   ['GET', '/metrics'],
   ['GET', '/health'],
   ['GET', '/v1/models'],
-  ['GET', '/v1/chat/completions'],
-  ['PUT', '/v1/chat/completions'],
-  ['DELETE', '/v1/chat/completions'],
   ['POST', '/v1/chat/completions/'],
   ['POST', '/v1//chat/completions'],
   ['POST', '/V1/CHAT/COMPLETIONS'],
@@ -33,6 +30,19 @@ for (const [method, path] of cases) {
     assert.equal(r.status, 404);
     assert.equal(codeOf(r), 'MG_ROUTE_NOT_FOUND');
     assert.ok(typeof r.headers['x-request-id'] === 'string');
+    assert.equal(s.sim.requests.length, 0);
+  });
+}
+
+// A routed path with another method: 405 with Allow (was 404 before issue 10), never forwarded.
+for (const method of ['GET', 'PUT', 'DELETE', 'PATCH', 'HEAD']) {
+  test(`${method} /v1/chat/completions → 405 MG_METHOD_NOT_ALLOWED with Allow: POST, not forwarded`, async () => {
+    const body = method === 'PUT' || method === 'PATCH' ? JSON.stringify(chat('hi')) : undefined;
+    const r = await rawRequest(s.url, { method, path: '/v1/chat/completions', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${s.key}` } });
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.allow, 'POST');
+    if (method !== 'HEAD') assert.equal(codeOf(r), 'MG_METHOD_NOT_ALLOWED');
+    assert.match(String(r.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     assert.equal(s.sim.requests.length, 0);
   });
 }

@@ -180,7 +180,7 @@ describe('simulator: KServe v2 / Triton', () => {
     s.options.mode = 'hang';
     const ctl = new AbortController();
     const hanging = fetch(s.url + '/v2/models/m/infer', { method: 'POST', body: '{}', signal: ctl.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    while (s.inFlight < 1) await new Promise((r) => setTimeout(r, 5)); // received (the test's cap ends a hang)
     assert.equal(s.inFlight, 1);
     ctl.abort();
     await assert.rejects(hanging);

@@ -45,7 +45,8 @@ async function readTimed(res: Response): Promise<{ chunks: Array<{ at: number; t
   return { chunks, error: undefined };
 }
 
-async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
+// The cap only turns a hang into a failure; a busy machine must not reach it.
+async function waitFor(cond: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not reached in time');
@@ -254,7 +255,7 @@ describe('simulator: scheduling and latency', () => {
     assert.match(chunks.map((c) => c.text).join(''), /data: \[DONE\]\n\n$/);
   });
 
-  test('client abort releases the slot', async () => {
+  test('client abort releases the slot', { timeout: 15_000 }, async () => {
     const s = await sim({ slots: 1, msPerToken: 20, completionTokens: 1000 });
     const ac = new AbortController();
     const res = await post(s, '/v1/chat/completions', { ...chatBody, stream: true }, { signal: ac.signal });
@@ -262,11 +263,11 @@ describe('simulator: scheduling and latency', () => {
     await reader.read();
     ac.abort();
     await reader.read().catch(() => undefined);
-    await waitFor(() => s.inFlight === 0, 1000);
-    const t0 = performance.now();
+    await waitFor(() => s.inFlight === 0); // nothing held, queued or answering
+    // With the slot still held this would wait behind ~20 s of generation (the test's timeout
+    // below turns that into a failure); with the slot free it is served.
     const j = (await (await post(s, '/v1/chat/completions', { ...chatBody, max_tokens: 2 })).json()) as { choices: unknown[] };
     assert.equal(j.choices.length, 1);
-    assert.ok(performance.now() - t0 < 500);
     assert.equal(s.maxInFlightSeen, 1);
   });
 
@@ -336,9 +337,7 @@ describe('simulator: failure modes', () => {
       () => 'failed',
     );
     await waitFor(() => s.requests.length === 1);
-    const t0 = performance.now();
-    await s.close();
-    assert.ok(performance.now() - t0 < 1000);
+    await s.close(); // resolves at all only if the hanging socket was destroyed
     assert.equal(await pending, 'failed');
     await assert.rejects(fetch(s.url + '/health'));
   });

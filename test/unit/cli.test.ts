@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 const BIN = 'dist/src/cli/main.js';
 const run = (args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; out: string; err: string } => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 20_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 120_000 }); // a cap for a hung CLI only: start-up takes seconds on a busy machine
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 const dir = mkdtempSync(join(tmpdir(), 'mg-cli-'));
@@ -66,8 +66,11 @@ test('demo starts the simulator and the gateway and answers with the printed key
   const child = spawn(process.execPath, [BIN, 'demo', '--port', '0', '--admin-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += String(d); });
-    for (let i = 0; i < 100 && !out.includes('Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 50));
+    // Wait for the banner's last line (an event), however long start-up takes on a busy machine.
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => { out += String(d); if (out.includes('Ctrl-C')) resolve(); });
+      child.on('exit', (code) => reject(new Error(`demo exited (${code}) before it was ready: ${out}`)));
+    });
     const key = /(mg_[A-Za-z0-9_-]{43})/.exec(out)?.[1];
     const base = /gateway at (http:\/\/[0-9.:]+)/.exec(out)?.[1];
     assert.ok(key && base, out);

@@ -175,10 +175,9 @@ test('4. MG_IMAGE_TOO_MANY_PIXELS: 50,000 x 50,000 headers with tiny bodies (PNG
     ['image/png', F.pngDimensionBomb()], ['image/jpeg', F.jpegDimensionBomb()], ['image/gif', F.gifDimensionBomb()], ['image/webp', F.webpDimensionBomb()],
   ] as const) {
     assert.ok(buf.length < 1024, `${mime} bomb is ${buf.length} bytes`);
-    const started = performance.now();
+    // Refused from the header (the detail names the claimed size); decoding 2.5 Gpx would run out of memory, not just be slow.
     const r = await refused(buf, mime, 'MG_IMAGE_TOO_MANY_PIXELS');
     assert.match(r.detail ?? '', /50000x50000/);
-    assert.ok(performance.now() - started < 1000);
   }
 });
 
@@ -209,10 +208,8 @@ test('4. MG_IMAGE_CORRUPT: zero dimensions or an unreadable header', async () =>
 
 test('5. MG_IMAGE_TOO_MANY_FRAMES: GIF with 5,000 1x1 frames, counted with bounded work', async () => {
   const gif = F.gifFrameBomb(5000);
-  const started = performance.now();
   const r = await refused(gif, 'image/gif', 'MG_IMAGE_TOO_MANY_FRAMES');
-  assert.match(r.detail ?? '', /65 seen/); // stopped right after the limit
-  assert.ok(performance.now() - started < 1000);
+  assert.match(r.detail ?? '', /65 seen/); // stopped right after the limit: bounded work, shown without a clock
   await refused(await F.animatedGif(3), 'image/gif', 'MG_IMAGE_TOO_MANY_FRAMES', { ...LIMITS, maxFrames: 2 });
 });
 

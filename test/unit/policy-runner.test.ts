@@ -6,7 +6,7 @@ import { runPolicies, type Policy } from '../../src/pipeline/policy.js';
 import { deny, DenialError } from '../../src/errors.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 
-const ctx = {} as RequestContext;
+const ctx = { clientGone: new AbortController().signal } as RequestContext;
 const failures: string[] = [];
 const sink = { policyFailed: (p: Policy, _c: RequestContext, _e: unknown, open: boolean) => { failures.push(`${p.name}:${open ? 'open' : 'closed'}`); } };
 const mk = (name: string, run: Policy['run'], extra: Partial<Policy> = {}): Policy => ({ name, phase: 'inspect', onError: 'fail-closed', run, ...extra });

@@ -14,6 +14,7 @@ import type { Policy } from '../../pipeline/policy.js';
 import { unitsInspection, type RequestContext } from '../../pipeline/context.js';
 import { contentTypePolicy } from '../../policies/content-type.js';
 import { readBody } from '../../policies/body-read.js';
+import { bodyWanted } from '../../server/continue.js';
 import { inspectImage } from './inspect.js';
 import { buildMultipart, readMultipart, type MultipartImage } from './multipart.js';
 import { normaliseMime, type ImageInfo, type ImageLimits } from './types.js';
@@ -71,6 +72,7 @@ export function imageUploadBody(limits: Limits, timeoutMs: number): Policy {
     run: async function imageBody(ctx) {
       const ct = ctx.headers['content-type'] ?? '';
       if (isMultipart(ct)) {
+        bodyWanted(ctx.raw);
         const part = await withTimeout(readMultipart(ctx.raw, ct, il), timeoutMs, () => deny('MG_BODY_TIMEOUT', 'multipart body too slow'));
         if (isDenial(part)) return part;
         uploads.set(ctx, { bytes: part.file, declared: part.fileType, part });

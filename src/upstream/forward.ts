@@ -1,0 +1,108 @@
+/**
+ * Forward phase: send the checked request to a target, failing over while that is safe, and
+ * hand the answer to the respond phase by its kind.
+ *
+ * - The body sent is the re-serialised parsed JSON (or the exact rebuilt body of a non-JSON
+ *   route): the model server parses exactly what modelgate validated (no parser differentials
+ *   such as duplicate keys or lone escapes).
+ * - The upstream request is aborted when the client's connection closes (`ctx.clientGone`) and at
+ *   the shutdown deadline (`ctx.stop`): an answer not started yet is then 503 MG_SHUTTING_DOWN,
+ *   a stream ends with a MG_SHUTTING_DOWN event (sse-relay.ts), a piped body is cut.
+ * - Respond, by the answer's kind: non-2xx → upstream-error.ts (nothing of the upstream's body
+ *   leaks); `text/event-stream` → sse-relay.ts; a JSON answer of an OpenAI route, or any answer
+ *   on a route with output protection → body-relay.ts buffered (bounded by
+ *   `upstreams.*.maxResponseBytes`); anything else → body-relay.ts piped.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { deny } from '../errors.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { Protocol } from '../config/types.js';
+import type { Target, UpstreamTargets } from './targets.js';
+import { denialFor, errCode, failureKind, mayTryNext } from './failure.js';
+import type { ForwardHooks } from './forward-hooks.js';
+import { relayStream } from './sse-relay.js';
+import { relayBuffered, relayPiped } from './body-relay.js';
+import { respondUpstreamError } from './upstream-error.js';
+
+export type { ForwardHooks } from './forward-hooks.js';
+
+/** server.timeouts.send when the hooks name none. */
+const DEFAULT_SEND_TIMEOUT_MS = 30_000;
+
+/** Routes whose JSON answers carry generated text and usage: held whole (bounded) to read them. */
+const OPENAI: ReadonlySet<Protocol> = new Set(['openai-chat', 'openai-completions', 'openai-embeddings']);
+
+/** An AbortSignal that fires when the client leaves or the shutdown deadline passes; detach() when done. */
+function upstreamSignal(ctx: RequestContext): { signal: AbortSignal; detach(): void } {
+  const ac = new AbortController();
+  const abort = (): void => ac.abort();
+  if (ctx.clientGone.aborted || ctx.stop.aborted) ac.abort();
+  ctx.clientGone.addEventListener('abort', abort, { once: true });
+  ctx.stop.addEventListener('abort', abort, { once: true });
+  return {
+    signal: ac.signal,
+    detach() {
+      ctx.clientGone.removeEventListener('abort', abort);
+      ctx.stop.removeEventListener('abort', abort);
+    },
+  };
+}
+
+function attempt(target: Target, ctx: RequestContext, payload: string | Buffer | null, headers: Record<string, string>, path: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  return target.pool.request({ method: ctx.method as Dispatcher.HttpMethod, path, headers, body: payload, signal });
+}
+
+/** The first target that answers (any status), trying the next only when the request never left. */
+async function send(ctx: RequestContext, res: ServerResponse, upstream: UpstreamTargets, path: string, headers: Record<string, string>, hooks: ForwardHooks, signal: AbortSignal): Promise<Dispatcher.ResponseData | null> {
+  const fwd = ctx.forward;
+  const payload = fwd !== null ? fwd.body : ctx.body === undefined ? null : JSON.stringify(ctx.body);
+  if (fwd !== null) headers = { ...headers, ...fwd.headers, 'content-type': fwd.contentType };
+  let lastCode = 'none';
+  for (const target of upstream.order()) {
+    try {
+      return await attempt(target, ctx, payload, headers, path, signal);
+    } catch (err) {
+      if (ctx.clientGone.aborted) return null; // the client left; nothing to answer
+      if (ctx.stop.aborted) {
+        hooks.sendDenial(ctx, res, deny('MG_SHUTTING_DOWN', 'shutdown deadline'));
+        return null;
+      }
+      lastCode = errCode(err);
+      hooks.upstreamFailed(ctx, failureKind(lastCode), { code: lastCode, target: target.origin });
+      if (!mayTryNext(lastCode)) break;
+    }
+  }
+  hooks.sendDenial(ctx, res, denialFor(lastCode));
+  return null;
+}
+
+export async function forward(
+  ctx: RequestContext,
+  res: ServerResponse,
+  upstream: UpstreamTargets,
+  path: string,
+  headers: Record<string, string>,
+  hooks: ForwardHooks,
+): Promise<void> {
+  if (ctx.stop.aborted) return hooks.sendDenial(ctx, res, deny('MG_SHUTTING_DOWN', 'shutdown deadline'));
+  const abort = upstreamSignal(ctx);
+  try {
+    const data = await send(ctx, res, upstream, path, headers, hooks, abort.signal);
+    if (data === null) return;
+    const status = data.statusCode;
+    ctx.outcome.reached = true;
+    ctx.outcome.status = status;
+    if (status < 200 || status >= 300) return await respondUpstreamError(ctx, res, data, hooks);
+    const sendTimeoutMs = hooks.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+    const ct = data.headers['content-type'];
+    const type = typeof ct === 'string' ? ct : '';
+    if (type.startsWith('text/event-stream')) return await relayStream(ctx, res, data, hooks, sendTimeoutMs);
+    if (ctx.output !== null || (OPENAI.has(ctx.route.protocol) && type.startsWith('application/json'))) {
+      return await relayBuffered(ctx, res, data, hooks, upstream.config.maxResponseBytes, sendTimeoutMs);
+    }
+    return await relayPiped(ctx, res, data, hooks, sendTimeoutMs);
+  } finally {
+    abort.detach();
+  }
+}
