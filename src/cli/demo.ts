@@ -6,7 +6,7 @@ import { startSimulator } from '../simulator/index.js';
 import { loadConfigText } from '../config/load.js';
 import { createGateway } from '../server/gateway.js';
 import { generateKey, keyHashLine } from './keys.js';
-import { stopOnSignals } from './start.js';
+import { stopOnSignals } from './process.js';
 import type { Command } from './main.js';
 
 export function demoConfigYaml(simulatorUrl: string, keyHash: string, port: number, adminPort: number): string {
@@ -110,10 +110,13 @@ OpenAI SDK (npm install openai):
 Metrics: curl -s ${gw.adminUrl}/metrics | grep modelgate_
 Press Ctrl-C to stop.
 `);
-    stopOnSignals(async () => {
-      await gw.close();
-      await sim.close();
-    });
+    // The demo stops at once on Ctrl-C (no drain: nobody is load-balancing to it).
+    stopOnSignals({
+      async close() {
+        await gw.close();
+        await sim.close();
+      },
+    }, gw.logger);
     return 0;
   },
 };

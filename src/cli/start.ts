@@ -1,19 +1,9 @@
-/** `modelgate start --config <file>`: run the gateway until SIGINT/SIGTERM. */
+/** `modelgate start --config <file>`: run the gateway until SIGINT/SIGTERM (then drain; see process.ts). */
 import { loadConfigFile } from '../config/load.js';
 import { createGateway } from '../server/gateway.js';
 import { reportConfigError } from './check-config.js';
 import type { Command } from './main.js';
-
-export function stopOnSignals(close: () => Promise<void>): void {
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    close().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}
+import { exitOnCrash, stopOnSignals } from './process.js';
 
 export const startCommand: Command = {
   summary: 'run the gateway',
@@ -33,6 +23,7 @@ export const startCommand: Command = {
       return 1;
     }
     const gw = createGateway(config);
+    exitOnCrash(gw.logger);
     try {
       await gw.start();
     } catch (err) {
@@ -40,7 +31,8 @@ export const startCommand: Command = {
       await gw.close().catch(() => undefined);
       return 1;
     }
-    stopOnSignals(() => gw.close());
+    // The CLI shuts down gracefully (delay, then in-flight work up to the timeout); see gateway.ts.
+    stopOnSignals({ close: () => gw.close({ graceful: true }), hurry: () => gw.hurry() }, gw.logger);
     return 0;
   },
 };

@@ -2,6 +2,11 @@
  * The logger: pino JSON lines. Redaction by construction — modelgate never passes a key, a
  * prompt or a completion to the logger (only a key id, lengths and a short hash); the pino
  * `redact` paths are a second net for credential headers should any code log headers.
+ *
+ * Lines are buffered (one write(2) per 4 KB instead of one per request: the hot path stays cheap)
+ * but never held for long: a timer flushes whatever is buffered every FLUSH_INTERVAL_MS, so a line
+ * reaches stdout within that time even at one request an hour, and a crash or SIGKILL loses at
+ * most that much. Exits flush synchronously (`flushLogSync`); see src/cli/process.ts.
  */
 import { createHash } from 'node:crypto';
 import pino, { type Logger } from 'pino';
@@ -13,16 +18,76 @@ export const REDACT_PATHS = [
   'authorization', 'apiKey', 'key', 'token', 'prompt', 'completion', 'messages',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/** Longest a line waits in the buffer before it is written. */
+export const FLUSH_INTERVAL_MS = 250;
+/** Buffered bytes that trigger a write at once (under load, the timer never has to). */
+const MIN_WRITE_BYTES = 4096;
+
+type Boom = ReturnType<typeof pino.destination> & { readonly destroyed?: boolean };
+const BOOMS = new WeakMap<Logger, Boom>();
+
+/**
+ * sonic-boom (pino's own writer) with a minimum write size, plus an unref'd timer that flushes it
+ * when something was written since the last tick. sonic-boom has no "flush if older than" option,
+ * hence the timer; the `pending` flag keeps an idle process from issuing empty writes.
+ */
+function bufferedDestination(fd: number): Boom {
+  const boom: Boom = pino.destination({ fd, sync: false, minLength: MIN_WRITE_BYTES });
+  let pending = false;
+  const write = boom.write.bind(boom);
+  boom.write = (chunk: string): boolean => {
+    pending = true;
+    return write(chunk);
+  };
+  const timer = setInterval(() => {
+    if (!pending || boom.destroyed === true) return;
+    pending = false;
+    boom.flush();
+  }, FLUSH_INTERVAL_MS);
+  timer.unref();
+  boom.once('close', () => clearInterval(timer));
+  return boom;
+}
+
+/**
+ * A logger writing JSON lines to `destination` when given (tests capture lines that way), else to
+ * file descriptor `fd` (stdout by default) through the buffered writer above.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream, fd = 1): Logger {
   const opts: pino.LoggerOptions = {
     level,
     base: { service: 'modelgate' },
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  // Buffered, asynchronous writes: one write per 4 KB of log lines instead of one per request
-  // (the per-line write was ~5% of the gateway's CPU under load). Flushed on close.
-  return destination !== undefined ? pino(opts, destination) : pino(opts, pino.destination({ sync: false, minLength: 4096 }));
+  if (destination !== undefined) return pino(opts, destination);
+  const boom = bufferedDestination(fd);
+  const logger = pino(opts, boom);
+  BOOMS.set(logger, boom);
+  return logger;
+}
+
+/**
+ * Write everything buffered now, synchronously: for the last moments of a process (fatal error,
+ * uncaught exception, exit). Never throws — a log that cannot be written must not hide the exit.
+ */
+export function flushLogSync(logger: Logger): void {
+  const boom = BOOMS.get(logger);
+  try {
+    if (boom !== undefined && boom.destroyed !== true) boom.flushSync();
+    else logger.flush();
+  } catch { /* stdout closed: nothing more can be done */ }
+}
+
+/** Resolves once everything logged so far has been handed to the OS (graceful exit). */
+export function flushLog(logger: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    try {
+      logger.flush(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }
 
 /** What may be logged about a text: its length and a short hash to correlate repeats. */

@@ -1,7 +1,9 @@
 /**
  * The admin listener, never the public one (default 127.0.0.1:9090): /healthz (the process
- * answers), /readyz (listening and ready to forward), /metrics (Prometheus text), and /admin/*
- * behind the admin bearer token (compared in constant time).
+ * answers: 200 from the first moment of start-up to the last of shutdown), /readyz (200 only while
+ * the gateway takes traffic: start-up complete — store connected or given up on per store.onError,
+ * public listener bound — and no shutdown begun; 503 otherwise), /metrics (Prometheus text), and
+ * /admin/* behind the admin bearer token (compared in constant time).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';

@@ -1,6 +1,18 @@
 /**
  * App assembly: from a resolved configuration to a running gateway (public + admin listeners,
  * upstream pools, logger, metrics), and its orderly shutdown.
+ *
+ * Shutdown (`close({ graceful: true })`, what the CLI runs on SIGTERM), counted from its call:
+ *   0        /readyz 503; responses carry `Connection: close`; new connections still served
+ *   delay    the listener closes (and idle keep-alive connections with it); a request arriving on a
+ *            connection still open gets 503 MG_SHUTTING_DOWN
+ *   …        in-flight requests and streams run to their end; the gateway waits for their settle
+ *   timeout  the stop signal aborts (unanswered requests 503, streams a final error event), then
+ *            after at most FINAL_WRITE_MS what is still open is destroyed
+ *   then     admin listener, upstream pools and the store close; logs are flushed.
+ * `close()` without options (tests, programmatic use) skips the delay and the wait: it aborts the
+ * stop signal and destroys every connection at once. `hurry()` turns a graceful shutdown in
+ * progress into that (a second SIGTERM).
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +27,7 @@ import type { Store } from '../limits/stores/types.js';
 import { Limiter } from '../limits/limiter.js';
 import { Admission } from '../upstream/admission.js';
 import { ResourceStats } from '../pipeline/resources.js';
+import { Lifecycle } from './drain.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -40,8 +53,40 @@ export interface Gateway {
   /** Base URL of the public listener once started, e.g. http://127.0.0.1:8080 */
   url: string;
   adminUrl: string;
+  /** Readiness and in-flight state (see drain.ts). */
+  lifecycle: Lifecycle;
   start(): Promise<void>;
-  close(): Promise<void>;
+  /** Idempotent: a second call returns the first call's promise. */
+  close(opts?: CloseOptions): Promise<void>;
+  /** A graceful shutdown in progress skips what is left of its delay and timeout. */
+  hurry(): void;
+}
+
+export interface CloseOptions {
+  /** Wait `server.shutdown.delay`, then let in-flight work finish up to `.timeout` (default false). */
+  graceful?: boolean;
+}
+
+/** After the stop signal, how long streams get to write their final event before sockets are cut. */
+const FINAL_WRITE_MS = 1000;
+
+/**
+ * Resolves when `work` does, after `ms`, or at once when `cut` aborts — whichever comes first —
+ * with true if `work` finished. The timer is cleared as soon as the race is decided.
+ */
+function within(work: Promise<unknown>, ms: number, cut: AbortSignal): Promise<boolean> {
+  if (cut.aborted) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    const decide = (finished: boolean): void => {
+      clearTimeout(timer);
+      cut.removeEventListener('abort', onCut);
+      resolve(finished);
+    };
+    const onCut = (): void => decide(false);
+    const timer = setTimeout(() => decide(false), Math.max(0, ms));
+    cut.addEventListener('abort', onCut, { once: true });
+    work.then(() => decide(true), () => decide(true));
+  });
 }
 
 function urlOf(app: FastifyInstance): string {
@@ -79,32 +124,87 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     for (const [kind, n] of Object.entries(resources.held)) metrics.resourcesHeld.set({ kind }, n);
     metrics.inFlight.set(resources.inFlight);
   };
-  let ready = false;
-  const app = buildPublicApp({ config, upstreams, logger, metrics, limits: { limiter, admissions }, resources, stop: opts.stop });
-  const admin = buildAdminApp({ config, metrics, isReady: () => ready, beforeScrape: gauges });
+  const life = new Lifecycle();
+  // A stop signal given by the caller (tests) ends in-flight work like the shutdown deadline does.
+  opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
+  const app = buildPublicApp({
+    config, upstreams, logger, metrics, limits: { limiter, admissions }, resources,
+    stop: life.stop,
+    draining: () => life.draining(),
+    refusing: () => life.refusing(),
+    begin: (socket) => life.begin(socket),
+  });
+  const admin = buildAdminApp({ config, metrics, isReady: () => life.isReady(), beforeScrape: gauges });
+  const hurry = new AbortController();
+  let closing: Promise<void> | null = null;
+  let cutAll = false;
+  // Right before Fastify closes the listener: a fast close destroys every connection, including
+  // any accepted since close() was called.
+  app.addHook('preClose', (done) => {
+    if (cutAll) app.server.closeAllConnections();
+    done();
+  });
+
+  /** Let in-flight work finish until the deadline; then stop it and cut what is left. */
+  async function drain(appClosed: Promise<void>, deadline: number, graceful: boolean): Promise<void> {
+    const finished = Promise.all([appClosed, life.whenIdle()]);
+    if (!graceful || !(await within(finished, deadline - Date.now(), hurry.signal))) {
+      if (graceful) logger.warn({ inFlight: life.inFlight }, 'shutdown: deadline reached; stopping what is still in flight');
+      life.stopController.abort();
+      if (graceful) await within(finished, FINAL_WRITE_MS, hurry.signal);
+      app.server.closeAllConnections();
+    }
+    await appClosed;
+    // Settle (access log, reconciliation) of requests cut just now runs after their socket closed.
+    await within(life.whenIdle(), FINAL_WRITE_MS, new AbortController().signal);
+  }
+
+  async function shutdown(graceful: boolean): Promise<void> {
+    const t0 = Date.now();
+    const { delayMs, timeoutMs } = config.server.shutdown;
+    const wasListening = life.phase !== 'starting';
+    life.phase = 'draining';
+    if (graceful) {
+      logger.info({ delayMs, timeoutMs, inFlight: life.inFlight }, 'shutdown: draining (readiness 503, still accepting)');
+      await within(new Promise<never>(() => undefined), delayMs, hurry.signal);
+    }
+    life.phase = 'closing';
+    cutAll = !graceful;
+    if (!graceful) life.stopController.abort();
+    const appClosed = app.close();
+    if (graceful && wasListening) logger.info({ inFlight: life.inFlight }, 'shutdown: listener closed; waiting for in-flight requests');
+    await drain(appClosed, t0 + timeoutMs, graceful);
+    await admin.close();
+    await Promise.all([...upstreams.values()].map((u) => u.close()));
+    if (opts.store === undefined) await store.close();
+    life.phase = 'stopped';
+    if (graceful) logger.info({ ms: Date.now() - t0 }, 'shutdown: complete');
+    logger.flush();
+  }
+
   const gw: Gateway = {
-    config, logger, metrics, app, admin, store, limiter, admissions, resources, url: '', adminUrl: '',
+    config, logger, metrics, app, admin, store, limiter, admissions, resources, url: '', adminUrl: '', lifecycle: life,
     async start() {
+      // The admin listener first: /healthz answers and /readyz says 503 while start-up goes on.
+      await admin.listen({ host: config.admin.host, port: config.admin.port });
+      gw.adminUrl = urlOf(admin);
       // Give a shared store a moment to connect, but start anyway while it is down: store.onError
       // decides what requests get until it answers (ioredis keeps reconnecting in the background).
       const waitable = store as Partial<{ waitReady(ms: number): Promise<boolean> }>;
       if (typeof waitable.waitReady === 'function' && !(await waitable.waitReady(2000))) {
         logger.warn({ store: config.store.kind, onError: config.store.onError }, 'limit store not reachable at start; applying store.onError');
       }
-      await admin.listen({ host: config.admin.host, port: config.admin.port });
       await app.listen({ host: config.server.host, port: config.server.port });
       gw.url = urlOf(app);
-      gw.adminUrl = urlOf(admin);
-      ready = true;
+      life.phase = 'ready';
       logger.info({ url: gw.url, admin: gw.adminUrl, routes: config.routes.length }, 'modelgate listening');
     },
-    async close() {
-      ready = false;
-      await app.close();
-      await admin.close();
-      await Promise.all([...upstreams.values()].map((u) => u.close()));
-      if (opts.store === undefined) await store.close();
-      logger.flush?.();
+    close(closeOpts: CloseOptions = {}) {
+      closing ??= shutdown(closeOpts.graceful === true);
+      return closing;
+    },
+    hurry() {
+      hurry.abort();
     },
   };
   return gw;

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ERRORS, errorBody, type Denial, type ErrorCode } from '../errors.js';
 import type { ModelgateConfig } from '../config/types.js';
@@ -26,6 +27,7 @@ import { allowedMethods, compileRoutes, routerPath, upstreamPath, type CompiledR
 import { settle } from './settle.js';
 import { wireOptions } from './wire.js';
 import { closeIfUnread } from './wire-reply.js';
+import type { Tracked } from './drain.js';
 
 export interface PublicDeps {
   config: ModelgateConfig;
@@ -39,7 +41,14 @@ export interface PublicDeps {
   draining?: () => boolean;
   /** Resources held by in-flight requests (gauges; tests check they return to zero). */
   resources?: ResourceStats;
+  /** True once the shutdown delay is over: a new request gets 503 MG_SHUTTING_DOWN. */
+  refusing?: () => boolean;
+  /** Counts a request in flight until its settle is done (the shutdown waits for it). */
+  begin?: (socket: Socket | null) => Tracked;
 }
+
+/** Retry-After of MG_SHUTTING_DOWN: another replica can take the retry at once. */
+const SHUTDOWN_RETRY_AFTER = '1';
 
 const NO_ROUTE = '(none)';
 
@@ -52,8 +61,10 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     requestIdHeader: false,
     genReqId: () => randomUUID(),
     exposeHeadRoutes: false,
-    return503OnClosing: true,
-    forceCloseConnections: true,
+    // Closing: our own 503 MG_SHUTTING_DOWN (pipeline()); only idle connections are closed, in-flight
+    // requests finish (the shutdown sequence in gateway.ts cuts what is left at its deadline).
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
     // The http.Server, parser errors and router errors: src/server/wire.ts.
     ...wireOptions({ server: s, logger, onRefused: (code, id, detail) => countRefusal(code, NO_ROUTE, id, detail) }),
@@ -62,6 +73,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   const baseHeaders = (ctx: RequestContext): Record<string, string> => {
     const h: Record<string, string> = { 'x-request-id': ctx.id, ...ctx.responseHeaders };
     if (s.hsts) h['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
+    if (deps.draining?.() === true) h.connection = 'close';
     return h;
   };
 
@@ -134,6 +146,9 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
 
   /** request → body → inspect → admit → forward → respond; answers on `res` unless the client left. */
   async function pipeline(route: CompiledRoute, request: FastifyRequest, res: ServerResponse, ctx: RequestContext): Promise<void> {
+    if (deps.refusing?.() === true) {
+      return sendDenial(ctx, res, { code: 'MG_SHUTTING_DOWN', headers: { 'retry-after': SHUTDOWN_RETRY_AFTER } });
+    }
     try {
       const denial = await runPolicies(ctx.method === 'GET' ? route.getPolicies : route.policies, ctx, sink);
       if (denial === CLIENT_GONE) {
@@ -153,7 +168,11 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   function handle(route: CompiledRoute, request: FastifyRequest, reply: FastifyReply): void {
     reply.hijack();
     const res = reply.raw;
-    void own(route, request, res, lifecycle, (ctx) => pipeline(route, request, res, ctx), (ctx) => settle(ctx, res, route.label, deps));
+    const owned = own(route, request, res, lifecycle, (ctx) => pipeline(route, request, res, ctx), (ctx) => settle(ctx, res, route.label, deps));
+    const tracked = deps.begin?.(request.raw.socket);
+    if (tracked === undefined) return;
+    res.once('close', tracked.responded);
+    void owned.finally(tracked.settled); // own() never rejects
   }
 
   app.removeAllContentTypeParsers();
@@ -188,6 +207,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     metrics.rejections.inc({ route: label, code });
     metrics.requests.inc({ route: label, status: String(ERRORS[code].status) });
     const headers: Record<string, string> = { 'x-request-id': reply.request.id, 'content-type': 'application/json; charset=utf-8', ...extra, ...closeIfUnread(reply.request.raw) };
+    if (deps.draining?.() === true) headers.connection = 'close';
     if (s.hsts) headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
     return reply.code(ERRORS[code].status).headers(headers).send(errorBody(code, reply.request.id));
   }
