@@ -17,9 +17,6 @@ import { countRuns, estimateTextCost, tokenCounter, tokenLowerBound } from '../l
 import type { Limiter } from '../limits/limiter.js';
 import type { Admission } from '../upstream/admission.js';
 
-/** A lease outlives its request only if the replica dies: then it frees itself after this. */
-export const LEASE_TTL_MS = 15 * 60 * 1000;
-
 function adjustBody(ctx: RequestContext, route: RouteConfig): void {
   const body = ctx.body as Record<string, unknown>;
   const insp = ctx.inspection;
@@ -74,7 +71,7 @@ export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Lim
       const r = await limiter.admit(id.keyId, tier, ctx.ip, routeIndex, estimate.total);
       if ('denial' in r) return r.denial;
       ctx.admission.reservation = r.reservation;
-      const lease = await limiter.lease(id.keyId, tier, ctx.id, LEASE_TTL_MS);
+      const lease = await limiter.lease(id.keyId, tier, ctx.id);
       if (typeof lease !== 'function') return lease;
       ctx.admission.releaseLease = lease;
       return undefined;

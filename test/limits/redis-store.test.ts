@@ -91,7 +91,7 @@ if (server === null) {
         const budgets = [{ key: 'key:rt:day', limit: 1000, periodMs: 86_400_000, cost: 5 }, { key: 'key:rt:month', limit: 10_000, periodMs: 2_592_000_000, cost: 5 }];
         let ws = 0;
         const calls: [string, () => Promise<unknown>][] = [
-          ['consume (first use: EVAL)', async () => { ws = (await store.consume(buckets, budgets)).budgetWindowStart; }],
+          ['consume (first use: scripts were loaded at connect)', async () => { ws = (await store.consume(buckets, budgets)).budgetWindowStart; }],
           ['consume', () => store.consume(buckets, budgets)],
           ['adjust', () => store.adjust(buckets.map((b) => ({ key: b.key, limit: b.limit, delta: -1 })), [{ key: 'key:rt:day', periodMs: 86_400_000, delta: -5, windowStart: ws }])],
           ['acquire', () => store.acquire('key:rt:conc', 'r1', 4, 10_000)],
