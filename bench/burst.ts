@@ -39,7 +39,7 @@ async function burstBench(redis: RedisServer, reps: number): Promise<void> {
     const sim = await startSimulator();
     const r = await startReplicas({
       redisUrl: redis.url, simUrl: sim.url, n: 3, keyIds: [`cold${rep}`, `warm${rep}`],
-      tier: '{ requests: { rate: 100, per: 1h, burst: 100 } }', store: storeYaml('fail-closed'),
+      tier: '{ requests: { rate: 100, per: 1h, burst: 100 } }', store: storeYaml('fail-closed'), logs: true,
     });
     try {
       const cold = await burst(r.urls, r.keys[`cold${rep}`] as string, 300);
@@ -48,6 +48,8 @@ async function burstBench(redis: RedisServer, reps: number): Promise<void> {
       const slowest = Math.max(...cold.ms, ...warm.ms);
       const row = [count(cold.statuses, 200), count(cold.codes, 'MG_STORE_UNAVAILABLE'), count(warm.statuses, 200), count(warm.codes, 'MG_STORE_UNAVAILABLE')];
       if (row[0] === 100 && row[2] === 100 && row[1] === 0 && row[3] === 0) exact++;
+      for (const l of r.logs.filter((x) => x.includes('store'))) say(`    store failure: ${l.slice(0, 300)}`);
+      r.logs.length = 0;
       say(`| ${rep} | ${row[0]} | ${row[1]} | ${row[2]} | ${row[3]} | ${other.length === 0 ? '—' : other.join(',')} | ${slowest.toFixed(0)} |`);
     } finally {
       await r.close();

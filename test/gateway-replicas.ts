@@ -35,6 +35,8 @@ export interface Replicas {
   /** API keys by id (each key a fresh limit). */
   keys: Record<string, string>;
   pids: number[];
+  /** Log lines of level warn and above (when `logs` was asked for). */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -48,6 +50,8 @@ export interface ReplicaOptions {
   tier: string;
   /** Extra keys of the store section, e.g. "onError: fail-closed, timeout: 250ms". */
   store?: string;
+  /** Keep warn+ log lines in `logs` (default: logs off). */
+  logs?: boolean;
 }
 
 export async function startReplicas(o: ReplicaOptions): Promise<Replicas> {
@@ -57,6 +61,7 @@ export async function startReplicas(o: ReplicaOptions): Promise<Replicas> {
   const keyLines = Object.entries(keys).map(([id, k]) => `{ id: ${id}, hash: "${keyHashLine(k)}", tier: limited }`).join(', ');
   const procs: ChildProcess[] = [];
   const urls: string[] = [];
+  const logs: string[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
       if (p.exitCode !== null || p.signalCode !== null) return resolve();
@@ -78,9 +83,11 @@ auth: { keys: [ ${keyLines} ] }
 tiers: { limited: ${o.tier} }
 upstreams: { llm: { targets: ["${o.simUrl}"] } }
 routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]
-logging: { level: error }
+logging: { level: ${o.logs === true ? 'warn' : 'error'} }
 `);
-      const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--config', file], { stdio: 'ignore' });
+      const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--config', file], { stdio: ['ignore', o.logs === true ? 'pipe' : 'ignore', 'ignore'] });
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (d: string) => { logs.push(...d.split('\n').filter((l) => l.length > 0)); });
       procs.push(child);
       await waitReady(adminPort, child);
       urls[i] = `http://127.0.0.1:${port}`;
@@ -89,7 +96,7 @@ logging: { level: error }
     await close();
     throw err;
   }
-  return { urls, keys, pids: procs.map((p) => p.pid ?? 0), close };
+  return { urls, keys, pids: procs.map((p) => p.pid ?? 0), logs, close };
 }
 
 export interface BurstResult {

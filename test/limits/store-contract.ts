@@ -252,6 +252,29 @@ export function storeContract(name: string, make: () => Promise<ContractHarness>
       assert.equal((await c.store.acquire(ttlKey, 'y', 2, 60_000)).acquired, false, 'the long lease survived the short one');
     }));
 
+    it('lease refresh: extends held leases only; an expired or released lease stays gone', () => withStore(async (c) => {
+      const T = c.exact ? 1000 : 600;
+      let attempt = 0;
+      await c.timed(async () => {
+        const key = c.key(`refresh-${attempt++}`);
+        const t0 = performance.now();
+        assert.equal((await c.store.acquire(key, 'a', 2, T)).acquired, true);
+        assert.equal((await c.store.acquire(key, 'b', 2, T)).acquired, true);
+        await c.store.release(key, 'b');
+        await c.wait(T / 2);
+        assert.equal(await c.store.refresh(key, ['a', 'b', 'ghost'], T), 1, 'only the held lease is extended');
+        await c.wait(T * 0.75); // past a's first expiry, within the refreshed one
+        const late = !c.exact && performance.now() - t0 > T * 1.4;
+        if (late) return 'too-slow';
+        assert.deepEqual(await c.store.acquire(key, 'c', 1, T), { acquired: false, inUse: 1 }, 'a is still held after its first TTL');
+        await c.wait(T);
+        assert.equal(await c.store.refresh(key, ['a'], T), 0, 'a expired: refresh does not bring it back');
+        assert.deepEqual(await c.store.acquire(key, 'c', 1, T), { acquired: true, inUse: 1 });
+        assert.equal(await c.store.refresh(c.key('no-such-lease'), ['x'], T), 0);
+        return 'ok';
+      });
+    }));
+
     it('remaining and resetMs are sane', () => withStore(async (c) => {
       const limit: BucketLimit = { kind: 'gcra', rate: 10, periodMs: 1000, burst: 5 };
       const key = c.key('sane');

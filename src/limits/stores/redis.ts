@@ -156,11 +156,12 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
     offset.reset();
     try {
       // Cluster: EVALSHA falls back to EVAL per node on NOSCRIPT; loading on each node is not needed.
-      const loads = cluster ? [] : Object.values(REDIS_SCRIPTS).map((lua) => client.call('script', 'load', lua));
+      const loads = Promise.all(cluster ? [] : Object.values(REDIS_SCRIPTS).map((lua) => client.call('script', 'load', lua)));
+      loads.catch(() => undefined); // awaited below; may reject first if TIME fails
       const sentAt = monoNow();
       const t = arr(await client.call('time'), 2);
       offset.sample(sentAt, monoNow(), num(t[0]) * 1000 + num(t[1]) / 1000);
-      await Promise.all(loads);
+      await loads;
       seeded = client.status === 'ready';
     } catch {
       // Connection lost while seeding: the next 'ready' seeds again; calls work unseeded (no deadline).
