@@ -42,7 +42,7 @@ import {
 } from './types.js';
 
 /** Default store deadline: see notes/redis.md (burst exact with `stress-ng --cpu 2` beside it). */
-export const DEFAULT_STORE_TIMEOUT_MS = 250;
+export const DEFAULT_STORE_TIMEOUT_MS = 500;
 /** How long a compensation (undoing a decision given up on) is retried. */
 const COMPENSATE_FOR_MS = 60_000;
 
