@@ -20,7 +20,7 @@ import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '../test/redis-server.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { burst, count, startReplicas } from '../test/gateway-replicas.js';
-import { createRedisStore } from '../src/limits/stores/redis.js';
+import { createRedisStore, DEFAULT_STORE_TIMEOUT_MS } from '../src/limits/stores/redis.js';
 import { Limiter } from '../src/limits/limiter.js';
 import { loadConfigText } from '../src/config/load.js';
 import { envNum } from './procs.js';
@@ -60,18 +60,22 @@ async function burstBench(redis: RedisServer, reps: number): Promise<void> {
 }
 
 async function pauseBench(redis: RedisServer, pauseMs: number): Promise<void> {
-  say(`\n### pause: Redis frozen ${pauseMs} ms under load (one gateway, limit 1000 per hour)`);
-  say('| onError | requests during pause | answers during pause | slowest ms | bucket consumed by refused requests |');
-  say('|---|---|---|---|---|');
+  say(`\n### pause: Redis frozen ${pauseMs} ms under load (one gateway, limit 1000 per day, waves of 20 concurrent requests)`);
+  say('| onError | requests during pause | answers during pause | slowest ms during pause | slowest ms, same waves, Redis healthy | bucket consumed by requests during the pause |');
+  say('|---|---|---|---|---|---|');
   for (const mode of ['fail-closed', 'fail-open', 'local']) {
+    const id = `p${mode.replace('-', '')}${Date.now()}`; // a fresh bucket per mode
     const sim = await startSimulator();
     const r = await startReplicas({
-      redisUrl: redis.url, simUrl: sim.url, n: 1, keyIds: ['k', 'probe'],
-      tier: '{ requests: { rate: 1000, per: 1h, burst: 1000 } }', store: `${storeYaml(mode)}, replicas: 2`,
+      redisUrl: redis.url, simUrl: sim.url, n: 1, keyIds: [id, `healthy${id}`],
+      tier: '{ requests: { rate: 1000, per: 1d, burst: 1000 } }', store: `${storeYaml(mode)}, replicas: 2`,
     });
     try {
-      const key = r.keys.k as string;
+      const key = r.keys[id] as string;
       const url = r.urls[0] as string;
+      // The same waves with Redis healthy (another key): what a request costs without the pause.
+      const healthyMs: number[] = [];
+      for (let i = 0; i < 5; i++) healthyMs.push(...(await burst([url], r.keys[`healthy${id}`] as string, 20)).ms);
       const before = await burst([url], key, 10);
       redis.pause();
       const t0 = performance.now();
@@ -84,18 +88,45 @@ async function pauseBench(redis: RedisServer, pauseMs: number): Promise<void> {
       // What Redis holds now: remaining of the key's bucket, read with a cost-0 decision.
       const probe = createRedisStore({ url: redis.url, commandTimeoutMs: 5000 });
       await probe.waitReady(5000);
-      const peek = await probe.consume([{ key: 'key:k:req', limit: { kind: 'gcra', rate: 1000, periodMs: 3_600_000, burst: 1000 }, cost: 0 }], []);
+      const peek = await probe.consume([{ key: `key:${id}:req`, limit: { kind: 'gcra', rate: 1000, periodMs: 86_400_000, burst: 1000 }, cost: 0 }], []);
       await probe.close();
       const admittedDuring = count(during.statuses, 200);
       const redisCharged = 1000 - count(before.statuses, 200) - (peek.buckets[0]?.remaining ?? NaN);
       const kinds = [...new Set(during.statuses.map((s, i) => `${s} ${during.codes[i] ?? ''}`.trim()))].map((k) => `${k}: ${count(during.statuses.map((s, i) => `${s} ${during.codes[i] ?? ''}`.trim()), k)}`);
-      say(`| ${mode} | ${during.statuses.length} | ${kinds.join('; ')} | ${Math.max(...during.ms).toFixed(0)} | ${redisCharged} (admitted during pause, decided without Redis: ${admittedDuring}) |`);
+      say(`| ${mode} | ${during.statuses.length} | ${kinds.join('; ')} | ${Math.max(...during.ms).toFixed(0)} | ${Math.max(...healthyMs).toFixed(0)} | ${redisCharged} (admitted during pause, decided without Redis: ${admittedDuring}) |`);
     } finally {
       redis.resume();
       await r.close();
       await sim.close();
     }
   }
+}
+
+/** The store alone, Redis frozen: how long each decision waits before it is given up on. */
+async function storeWaitBench(redis: RedisServer, pauseMs: number): Promise<void> {
+  const store = createRedisStore({ url: redis.url });
+  await store.waitReady(5000);
+  const limit = { kind: 'gcra', rate: 1000, periodMs: 86_400_000, burst: 1000 } as const;
+  const key = `key:wait${Date.now()}:req`;
+  const waits: number[] = [];
+  try {
+    redis.pause();
+    const t0 = performance.now();
+    while (performance.now() - t0 < pauseMs) {
+      await Promise.all(Array.from({ length: 20 }, async () => {
+        const s = performance.now();
+        await store.consume([{ key, limit, cost: 1 }], []).catch(() => undefined);
+        waits.push(performance.now() - s);
+      }));
+    }
+  } finally {
+    redis.resume();
+  }
+  const left = (await store.consume([{ key, limit, cost: 0 }], [])).buckets[0]?.remaining;
+  await store.close();
+  waits.sort((a, b) => a - b);
+  const q = (p: number): string => (waits[Math.min(waits.length - 1, Math.floor(p * waits.length))] ?? NaN).toFixed(1);
+  say(`store alone, Redis frozen ${pauseMs} ms, waves of 20 decisions (store timeout ${DEFAULT_STORE_TIMEOUT_MS} ms): ${waits.length} decisions, wait p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; units consumed afterwards: ${1000 - (left ?? NaN)}`);
 }
 
 async function leaseBench(redis: RedisServer): Promise<void> {
@@ -157,7 +188,10 @@ async function main(): Promise<void> {
   say(`## bench/burst — ${cpus().length} CPU(s), node ${process.version}, stress-ng --cpu 2: ${stress === null ? 'no' : 'yes'}, store timeout: ${STORE_TIMEOUT ?? 'default'}`);
   try {
     if (all || which.includes('burst')) await burstBench(redis, envNum('REPS', 10, true));
-    if (all || which.includes('pause')) await pauseBench(redis, envNum('PAUSE_MS', 3000, true));
+    if (all || which.includes('pause')) {
+      await pauseBench(redis, envNum('PAUSE_MS', 3000, true));
+      await storeWaitBench(redis, envNum('PAUSE_MS', 3000, true));
+    }
     if (all || which.includes('lease')) await leaseBench(redis);
   } finally {
     await redis.stop();
