@@ -94,6 +94,8 @@ async function pauseBench(redis: RedisServer, pauseMs: number): Promise<void> {
       const redisCharged = 1000 - count(before.statuses, 200) - (peek.buckets[0]?.remaining ?? NaN);
       const kinds = [...new Set(during.statuses.map((s, i) => `${s} ${during.codes[i] ?? ''}`.trim()))].map((k) => `${k}: ${count(during.statuses.map((s, i) => `${s} ${during.codes[i] ?? ''}`.trim()), k)}`);
       say(`| ${mode} | ${during.statuses.length} | ${kinds.join('; ')} | ${Math.max(...during.ms).toFixed(0)} | ${Math.max(...healthyMs).toFixed(0)} | ${redisCharged} (admitted during pause, decided without Redis: ${admittedDuring}) |`);
+    } catch (err) {
+      say(`pause bench failed (${mode}): ${String(err)}; ${r.exits.join('; ')}`);
     } finally {
       redis.resume();
       await r.close();

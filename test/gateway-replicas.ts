@@ -35,6 +35,8 @@ export interface Replicas {
   /** API keys by id (each key a fresh limit). */
   keys: Record<string, string>;
   pids: number[];
+  /** Gateways that exited before close(), with their stderr tail. */
+  exits: string[];
   /** Log lines of level warn and above (when `logs` was asked for). */
   logs: string[];
   close(): Promise<void>;
@@ -62,7 +64,11 @@ export async function startReplicas(o: ReplicaOptions): Promise<Replicas> {
   const procs: ChildProcess[] = [];
   const urls: string[] = [];
   const logs: string[] = [];
+  const stderr: string[] = [];
+  const exits: string[] = [];
+  let closing = false;
   const close = async (): Promise<void> => {
+    closing = true;
     await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
       if (p.exitCode !== null || p.signalCode !== null) return resolve();
       const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
@@ -85,7 +91,10 @@ upstreams: { llm: { targets: ["${o.simUrl}"] } }
 routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]
 logging: { level: ${o.logs === true ? 'warn' : 'error'} }
 `);
-      const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--config', file], { stdio: ['ignore', o.logs === true ? 'pipe' : 'ignore', 'ignore'] });
+      const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--config', file], { stdio: ['ignore', o.logs === true ? 'pipe' : 'ignore', 'pipe'] });
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (d: string) => { stderr[i] = ((stderr[i] ?? '') + d).slice(-4000); });
+      child.once('exit', (code, signal) => { if (!closing) exits.push(`gateway ${i} exited (${code ?? signal}): ${stderr[i] ?? ''}`); });
       child.stdout?.setEncoding('utf8');
       child.stdout?.on('data', (d: string) => { logs.push(...d.split('\n').filter((l) => l.length > 0)); });
       procs.push(child);
@@ -96,7 +105,7 @@ logging: { level: ${o.logs === true ? 'warn' : 'error'} }
     await close();
     throw err;
   }
-  return { urls, keys, pids: procs.map((p) => p.pid ?? 0), logs, close };
+  return { urls, keys, pids: procs.map((p) => p.pid ?? 0), logs, exits, close };
 }
 
 export interface BurstResult {

@@ -55,7 +55,11 @@ export function withDeadline<T>(c: DeadlineCall<T>, timers: Timers = realTimers)
         timers.clearTimeout(timer);
         resolve(v);
       } else if (state === 'gave-up') {
-        c.late?.(v);
+        try {
+          c.late?.(v);
+        } catch {
+          // a repair that cannot even be planned must not crash the process (nothing awaits this)
+        }
       }
     }, (err: unknown) => {
       if (state !== 'waiting') return; // given up already: `lost` has run
