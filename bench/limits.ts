@@ -381,7 +381,7 @@ async function main(): Promise<void> {
   say(`- machine: ${cpus().length} CPU(s), ${cpus()[0]?.model ?? 'unknown'}; node ${process.version}; ${redisVersion.split(' ').slice(0, 3).join(' ')}`);
   say(`- one decision = \`store.consume()\` of 2 GCRA bucket ops (key requests, cost 1; key cost, ~${ESTIMATE} tokens) + 1 budget op (per day), over ${KEYS.toLocaleString('en-US')} keys round-robin; every decision allows`);
   say(`- ${DURATION_MS / 1000} s per row after ${WARMUP_MS / 1000} s warm-up; latency from the call to its settlement (at ${CONCURRENCY} in flight it includes the wait behind the others)`);
-  say('- Redis: a private redis-server on 127.0.0.1 (loopback, no persistence), default store settings (50 ms command timeout), one ioredis connection');
+  say('- Redis: a private redis-server on 127.0.0.1 (loopback, no persistence), default store settings (500 ms store timeout), one ioredis connection');
   say(`- command: \`node dist/bench/limits.js\``);
   say();
   say('| store | in flight | decisions/s | p50 µs | p90 µs | p99 µs | max µs | refused + errors | bench CPU µs/decision | redis-server CPU µs/decision | other load (% of one CPU) |');

@@ -255,7 +255,7 @@ function resolveStore(raw: RawConfig, problems: ConfigProblem[]): StoreConfig {
     url: st?.url ?? '',
     onError: st?.onError ?? 'fail-closed',
     replicas: st?.replicas ?? 1,
-    timeoutMs: st?.timeout !== undefined ? durationMs(st.timeout) : 50,
+    timeoutMs: st?.timeout !== undefined ? durationMs(st.timeout) : 500, // DEFAULT_STORE_TIMEOUT_MS (notes/redis.md)
     cluster: st?.cluster ?? false,
   };
 }

@@ -16,6 +16,7 @@ import { deny, type Denial, type ErrorCode } from '../errors.js';
 import type { ModelgateConfig, RateSpec, TierConfig } from '../config/types.js';
 import { StoreUnavailableError, type BucketOp, type BudgetOp, type OpResult, type RateLimit, type Store } from './stores/types.js';
 import { createMemoryStore } from './stores/memory.js';
+import { LeaseKeeper, type LeaseKeeperOptions } from './leases.js';
 
 export interface StoreFailureSink { storeFailed(mode: string, err: unknown): void; }
 
@@ -80,12 +81,15 @@ export class Limiter {
   private readonly shared: Store;
   private readonly local: Store | null;
   private readonly sink: StoreFailureSink;
+  /** Concurrency leases: short TTL, refreshed while held, releases retried (src/limits/leases.ts). */
+  readonly leases: LeaseKeeper;
 
-  constructor(config: ModelgateConfig, store: Store, sink: StoreFailureSink) {
+  constructor(config: ModelgateConfig, store: Store, sink: StoreFailureSink, opts: { leases?: LeaseKeeperOptions } = {}) {
     this.config = config;
     this.shared = store;
     this.sink = sink;
     this.local = config.store.onError === 'local' ? createMemoryStore() : null;
+    this.leases = new LeaseKeeper(opts.leases);
   }
 
   tierOf(tierName: string | null): TierConfig | null {
@@ -273,15 +277,18 @@ export class Limiter {
     return this.reconcile(res, 0);
   }
 
-  /** A per-key concurrency lease; returns a release function, or a denial. */
-  async lease(keyId: string, tier: TierConfig | null, leaseId: string, ttlMs: number): Promise<(() => Promise<void>) | Denial> {
+  /**
+   * A per-key concurrency lease; returns a release function (never rejects; call it once), or a
+   * denial. The lease lives `leases.ttlMs` in the store and is refreshed until released.
+   */
+  async lease(keyId: string, tier: TierConfig | null, leaseId: string): Promise<(() => Promise<void>) | Denial> {
     const limit = tier === null || tier.exempt ? null : tier.concurrency;
     if (limit === null) return async () => undefined;
     const key = `key:${keyId}:conc`;
     const res = await this.guarded(async (store, div) => {
-      const r = await store.acquire(key, leaseId, Math.max(1, Math.floor(limit / div)), ttlMs);
+      const r = await this.leases.acquire(store, key, leaseId, Math.max(1, Math.floor(limit / div)));
       if (!r.acquired) return deny('MG_CONCURRENCY_LIMIT', `${r.inUse} in flight`, { 'retry-after': '1' });
-      return async () => { await store.release(key, leaseId).catch(() => undefined); };
+      return () => this.leases.release(store, key, leaseId);
     }, async () => undefined);
     return res;
   }

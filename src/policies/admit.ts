@@ -18,9 +18,6 @@ import type { Limiter, Reservation } from '../limits/limiter.js';
 import { actualCost } from '../limits/charge.js';
 import type { Admission } from '../upstream/admission.js';
 
-/** A lease outlives its request only if the replica dies: then it frees itself after this. */
-export const LEASE_TTL_MS = 15 * 60 * 1000;
-
 /**
  * Register a reservation with the request: when the request is over it is corrected to what the
  * request really cost (a refund when it never reached the model), exactly once.
@@ -89,8 +86,8 @@ export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Lim
       if ('denial' in r) return r.denial;
       ctx.admission.reservation = r.reservation;
       ownReservation(ctx, limiter, r.reservation);
-      if (ctx.resources.isClosed) return undefined; // the client left while the store answered
-      const lease = await limiter.lease(id.keyId, tier, ctx.id, LEASE_TTL_MS);
+      if (ctx.clientGone.aborted) return undefined; // the client left while the store answered: no lease for it
+      const lease = await limiter.lease(id.keyId, tier, ctx.id);
       if (typeof lease !== 'function') return lease;
       ctx.resources.take('lease', lease);
       return undefined;

@@ -73,6 +73,8 @@ export function storeContract(name: string, make: () => Promise<ContractHarness>
         const t0 = performance.now();
         for (let i = 0; i < 5; i++) {
           const r = await one(c.store, { key, limit, cost: 1 });
+          // A unit refills every 100 ms: on a machine too slow to finish the burst in 60 ms, retry.
+          if (!c.exact && performance.now() - t0 > 60) return 'too-slow';
           assert.equal(r.allowed, true, `request ${i + 1} of the burst`);
           assert.equal(r.remaining, 4 - i);
         }
@@ -252,21 +254,52 @@ export function storeContract(name: string, make: () => Promise<ContractHarness>
       assert.equal((await c.store.acquire(ttlKey, 'y', 2, 60_000)).acquired, false, 'the long lease survived the short one');
     }));
 
+    it('lease refresh: extends held leases only; an expired or released lease stays gone', () => withStore(async (c) => {
+      const T = c.exact ? 1000 : 600;
+      let attempt = 0;
+      await c.timed(async () => {
+        const key = c.key(`refresh-${attempt++}`);
+        const t0 = performance.now();
+        assert.equal((await c.store.acquire(key, 'a', 2, T)).acquired, true);
+        assert.equal((await c.store.acquire(key, 'b', 2, T)).acquired, true);
+        await c.store.release(key, 'b');
+        await c.wait(T / 2);
+        assert.equal(await c.store.refresh(key, ['a', 'b', 'ghost'], T), 1, 'only the held lease is extended');
+        await c.wait(T * 0.75); // past a's first expiry, within the refreshed one
+        const late = !c.exact && performance.now() - t0 > T * 1.4;
+        if (late) return 'too-slow';
+        assert.deepEqual(await c.store.acquire(key, 'c', 1, T), { acquired: false, inUse: 1 }, 'a is still held after its first TTL');
+        await c.wait(T);
+        assert.equal(await c.store.refresh(key, ['a'], T), 0, 'a expired: refresh does not bring it back');
+        assert.deepEqual(await c.store.acquire(key, 'c', 1, T), { acquired: true, inUse: 1 });
+        assert.equal(await c.store.refresh(c.key('no-such-lease'), ['x'], T), 0);
+        return 'ok';
+      });
+    }));
+
     it('remaining and resetMs are sane', () => withStore(async (c) => {
       const limit: BucketLimit = { kind: 'gcra', rate: 10, periodMs: 1000, burst: 5 };
-      const key = c.key('sane');
-      const a = await one(c.store, { key, limit, cost: 1 });
-      assert.equal(a.remaining, 4);
-      assert.ok(a.resetMs > 0 && a.resetMs <= 100, `reset ${a.resetMs}`);
-      const b = await one(c.store, { key, limit, cost: 2 });
-      assert.ok(b.remaining >= 2 && b.remaining <= 3, `remaining ${b.remaining}`);
-      assert.ok(b.resetMs > 200 && b.resetMs <= 300, `reset ${b.resetMs}`);
-      if (c.exact) assert.deepEqual([b.remaining, b.resetMs], [2, 300]);
+      let attempt = 0;
+      let b: Awaited<ReturnType<typeof one>> | undefined;
+      await c.timed(async () => {
+        const key = c.key(`sane-${attempt++}`);
+        const t0 = performance.now();
+        const a = await one(c.store, { key, limit, cost: 1 });
+        assert.equal(a.remaining, 4);
+        assert.ok(a.resetMs > 0 && a.resetMs <= 100, `reset ${a.resetMs}`);
+        b = await one(c.store, { key, limit, cost: 2 });
+        // A unit drains every 100 ms: a machine that took longer between the calls retries.
+        if (!c.exact && performance.now() - t0 > 60) return 'too-slow';
+        assert.ok(b.remaining >= 2 && b.remaining <= 3, `remaining ${b.remaining}`);
+        assert.ok(b.resetMs > 200 && b.resetMs <= 300, `reset ${b.resetMs}`);
+        if (c.exact) assert.deepEqual([b.remaining, b.resetMs], [2, 300]);
+        return 'ok';
+      });
       const bud = await c.store.consume([], [{ key: c.key('sane-budget'), limit: 10, periodMs: 60_000, cost: 3 }]);
       const r = bud.budgets[0];
       assert.ok(r && r.remaining === 7 && r.resetMs > 0 && r.resetMs <= 60_000 && r.retryAfterMs === 0);
       assert.equal(r.windowStart, Math.floor((r.windowStart ?? 1) / 60_000) * 60_000, 'budget results carry their window');
-      assert.equal(b.windowStart, undefined, 'bucket results carry none');
+      assert.equal(b?.windowStart, undefined, 'bucket results carry none');
     }));
 
     it('rejects nonsense input (not as StoreUnavailableError)', () => withStore(async (c) => {

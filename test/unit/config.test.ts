@@ -157,7 +157,7 @@ test('tiers: keys must name existing tiers; exempt tiers have no limits; redis n
   assert.deepEqual(c.tiers.get('gold')?.cost, { rate: 100, periodMs: 60_000, burst: 100, algorithm: 'gcra' });
   assert.deepEqual(c.tiers.get('gold')?.budget, { cost: 1000, periodMs: 86_400_000 });
   assert.equal(c.store.kind, 'memory');
-  assert.equal(c.store.timeoutMs, 50);
+  assert.equal(c.store.timeoutMs, 500);
 });
 
 test('output protection: keys resolved, and wrong combinations fail with their path', () => {

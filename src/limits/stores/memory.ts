@@ -226,6 +226,22 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       return { acquired, inUse: leases.size };
     },
 
+    async refresh(key: string, leaseIds: string[], ttlMs: number): Promise<number> {
+      ensureOpen();
+      for (const id of leaseIds) checkLease(key, id, 0, ttlMs);
+      const now = clock();
+      const e = map.get(leaseKey(key));
+      if (e?.t !== 'lease') return 0;
+      let kept = 0;
+      for (const id of leaseIds) {
+        const exp = e.leases.get(id);
+        if (exp === undefined || exp <= now) continue; // expired or released: not brought back
+        e.leases.set(id, now + ttlMs);
+        kept++;
+      }
+      return kept;
+    },
+
     async release(key: string, leaseId: string): Promise<void> {
       ensureOpen();
       const k = leaseKey(key);

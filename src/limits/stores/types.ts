@@ -104,9 +104,16 @@ export interface Store {
   adjust(buckets: Adjustment[], budgets: BudgetAdjustment[]): Promise<void>;
   /**
    * A concurrency lease: at most `limit` holders of `key` at once. `leaseId` is unique per request;
-   * `ttlMs` frees the lease if its holder dies without releasing (crash safety across replicas).
+   * `ttlMs` frees the lease if its holder stops refreshing it (a dead replica, a lost reply): keep
+   * it short (seconds) and refresh while the request lives (src/limits/leases.ts).
    */
   acquire(key: string, leaseId: string, limit: number, ttlMs: number): Promise<LeaseResult>;
+  /**
+   * Extend the leases of `key` still held among `leaseIds` to expire `ttlMs` from now (one call
+   * per lease key for all the leases a replica holds there). An expired or released lease is NOT
+   * brought back. Returns how many were extended.
+   */
+  refresh(key: string, leaseIds: string[], ttlMs: number): Promise<number>;
   release(key: string, leaseId: string): Promise<void>;
   /** Current spend of a budget in the current window (for tests and the admin API). */
   budgetSpent(key: string, periodMs: number): Promise<number>;
