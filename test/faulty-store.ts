@@ -60,6 +60,10 @@ export class FaultyStore implements Store {
     return this.inner.release(...args);
   }
 
+  refresh(...args: Parameters<Store['refresh']>): ReturnType<Store['refresh']> {
+    return this.inner.refresh(...args);
+  }
+
   budgetSpent(...args: Parameters<Store['budgetSpent']>): ReturnType<Store['budgetSpent']> {
     return this.inner.budgetSpent(...args);
   }
