@@ -25,11 +25,31 @@ import { costDebtPolicy } from '../policies/cost-debt.js';
 import { compileOutput } from '../protocols/openai/output.js';
 import type { Admission } from '../upstream/admission.js';
 
+/**
+ * A route's policies by phase, in the order they run. The admit phase is split around injection
+ * detection (see docs/architecture.md: cost admission before the scan, the GPU slot after it).
+ */
+export interface RoutePhases {
+  request: Policy[];
+  body: Policy[];
+  /** Protocol validation. */
+  inspect: Policy[];
+  /** Cost reservation and concurrency lease. */
+  admitCost: Policy[];
+  /** Prompt-injection detection (inspect, run after the cost reservation). */
+  injection: Policy[];
+  /** The GPU slot in the fair queue. */
+  admitSlot: Policy[];
+  /** Set-up of the respond phase (the output filter, the canary marker). */
+  forward: Policy[];
+}
+
 export interface CompiledRoute {
   config: RouteConfig;
   /** The route's metric label. */
   label: string;
-  /** request → body → inspect → admit (→ output set-up), in order. */
+  phases: RoutePhases;
+  /** The phases flattened in order: what the runner walks (one loop, no allocation per phase). */
   policies: Policy[];
   /** The same for GET requests (no body). */
   getPolicies: Policy[];
@@ -96,10 +116,20 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
     const slot: Policy[] = gpu === null ? [] : [gpuSlotPolicy(limits.limiter, gpu)];
     const respond: Policy[] = route.output === null ? [] : [outputPolicy(compileOutput(route.output))];
     const { validate, injection } = inspectPolicies(route, onInjection);
+    const phases: RoutePhases = {
+      request: [...requestPhase, contentType, declaredLength(route.limits)],
+      body,
+      inspect: validate,
+      admitCost,
+      injection,
+      admitSlot: slot,
+      forward: respond,
+    };
     return {
       config: route,
       label: route.path,
-      policies: [...requestPhase, contentType, declaredLength(route.limits), ...body, ...validate, ...admitCost, ...injection, ...slot, ...respond],
+      phases,
+      policies: [...phases.request, ...phases.body, ...phases.inspect, ...phases.admitCost, ...phases.injection, ...phases.admitSlot, ...phases.forward],
       // GET (metadata endpoints a route names explicitly): no body (a GET with one never gets
       // here: src/server/wire.ts refuses it before routing), and only the checks that need none
       // (the kserve model check).
