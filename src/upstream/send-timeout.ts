@@ -15,24 +15,13 @@
  * this small watchdog; its clock is injectable for unit tests.
  */
 import type { ServerResponse } from 'node:http';
-
-export interface WatchdogClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: WatchdogClock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 
 /** How often progress is sampled, as a fraction of the timeout: a stall is cut after 1×–1.25× the timeout. */
 const SAMPLES_PER_TIMEOUT = 4;
 
 export class SendWatchdog {
-  private timer: unknown = null;
+  private timer: TimerHandle | null = null;
   /** The fewest bytes seen queued since the watch began; fewer means the client took some. */
   private lowest = 0;
   private since = 0;
@@ -46,7 +35,7 @@ export class SendWatchdog {
     private readonly timeoutMs: number,
     private readonly pending: () => number,
     private readonly onStall: () => void,
-    private readonly clock: WatchdogClock = systemClock,
+    private readonly clock: Clock = realClock,
   ) {
     this.every = Math.max(1, Math.ceil(timeoutMs / SAMPLES_PER_TIMEOUT));
   }
@@ -103,7 +92,7 @@ export class ClientSink {
     private readonly source: Pausable,
     timeoutMs: number,
     private readonly onCut: () => void,
-    clock?: WatchdogClock,
+    clock?: Clock,
   ) {
     this.watchdog = new SendWatchdog(timeoutMs, () => res.writableLength, () => this.stall(), clock);
     const onDrain = (): void => {

@@ -3,39 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { SendWatchdog, type WatchdogClock } from '../../src/upstream/send-timeout.js';
+import { SendWatchdog } from '../../src/upstream/send-timeout.js';
+import { ManualClock } from '../manual-clock.js';
 import { readBounded } from '../../src/upstream/body-relay.js';
 import { TooLargeError } from '../../src/upstream/failure.js';
 
-class FakeClock implements WatchdogClock {
-  t = 0;
-  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  private ids = 0;
-  now(): number { return this.t; }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.ids;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(h: unknown): void { this.timers = this.timers.filter((x) => x.id !== h); }
-  /** Moves time forward, firing due timers in order. */
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (next === undefined || next.at > end) break;
-      this.timers.shift();
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-  }
-  get pending(): number { return this.timers.length; }
-}
-
-function setup(timeout = 1000): { clock: FakeClock; dog: SendWatchdog; queued: { n: number }; stalls: number[] } {
-  const clock = new FakeClock();
+function setup(timeout = 1000): { clock: ManualClock; dog: SendWatchdog; queued: { n: number }; stalls: number[] } {
+  const clock = new ManualClock();
   const queued = { n: 0 };
   const stalls: number[] = [];
   const dog = new SendWatchdog(timeout, () => queued.n, () => stalls.push(clock.now()), clock);
