@@ -40,6 +40,7 @@ export const ERRORS = {
   MG_BODY_NOT_ALLOWED: e(400, 'invalid_request_error', 'This method takes no request body'),
   MG_AUTH_MISSING: e(401, 'authentication_error', 'Missing API key'),
   MG_AUTH_INVALID: e(401, 'authentication_error', 'Invalid API key'),
+  MG_TEMPORARILY_BLOCKED: e(403, 'permission_error', 'Temporarily blocked; retry later'),
   MG_CORS_ORIGIN_DENIED: e(403, 'permission_error', 'Origin not allowed'),
   MG_UNSUPPORTED_MEDIA_TYPE: e(415, 'invalid_request_error', 'Unsupported content type'),
   MG_UNSUPPORTED_ENCODING: e(415, 'invalid_request_error', 'Unsupported content encoding'),
@@ -97,6 +98,7 @@ export const ERRORS = {
   MG_UPSTREAM_UNREACHABLE: e(502, 'api_error', 'The model server is unreachable'),
   MG_UPSTREAM_TIMEOUT: e(504, 'api_error', 'The model server did not answer in time'),
   MG_UPSTREAM_TOO_LARGE: e(502, 'api_error', 'The model server answer is too large'),
+  MG_UPSTREAM_UNAVAILABLE: e(503, 'api_error', 'No model server is available; retry later'),
   // respond phase
   MG_OUTPUT_BLOCKED: e(403, 'permission_error', 'The response was withheld by output protection'),
   MG_OUTPUT_CHECK_FAILED: e(502, 'api_error', 'The response could not be checked'),
