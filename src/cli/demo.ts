@@ -17,7 +17,10 @@ auth:
   keys:
     - { id: demo, hash: "${keyHash}" }
 upstreams:
-  llm: { targets: ["${simulatorUrl}"], timeout: 60s }
+  llm:
+    targets: ["${simulatorUrl}"]
+    timeout: 60s
+    healthCheck: { path: /health, interval: 5s, timeout: 2s }   # the simulator answers vLLM's /health
 routes:
   - path: /v1/chat/completions
     protocol: openai-chat

@@ -18,6 +18,7 @@ import {
 } from './defaults.js';
 import type { ApiKeyEntry, ModelgateConfig, OutputConfig, Protocol, RateSpec, RouteConfig, StoreConfig, TierConfig, UpstreamConfig } from './types.js';
 import { compileKserve, type ModelDecl } from '../protocols/kserve/index.js';
+import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
 
 export interface ConfigProblem { path: string; message: string; }
 
@@ -374,6 +375,8 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
       maxConcurrent: u.maxConcurrent ?? null,
       queue: { size: u.queue?.size ?? DEFAULT_UPSTREAM.queueSize, timeoutMs: u.queue !== undefined ? durationMs(u.queue.timeout) : DEFAULT_UPSTREAM.queueTimeoutMs },
       maxResponseBytes: u.maxResponseBytes !== undefined ? sizeBytes(u.maxResponseBytes) : DEFAULT_UPSTREAM.maxResponseBytes,
+      breaker: resolveBreaker(u.breaker, `upstreams.${name}.breaker`, problems),
+      healthCheck: resolveHealthCheck(u.healthCheck, `upstreams.${name}.healthCheck`, problems),
     });
   }
   const t = s.timeouts ?? {};

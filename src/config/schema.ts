@@ -115,6 +115,30 @@ const Auth = Type.Object({
   clients: Type.Optional(notYet('mTLS client identities')),
 }, strict);
 
+/** `upstreams.*.breaker`: passive outlier detection per target (Envoy's outlier detection). */
+const Breaker = Type.Object({
+  enabled: Type.Optional(Type.Boolean({ description: 'false: no passive ejection at all (default true)' })),
+  consecutive5xx: Type.Optional(Type.Integer({ minimum: 0, description: '5xx answers and resets in a row that eject a target (0: rule off; default 5)' })),
+  consecutiveGatewayErrors: Type.Optional(Type.Integer({ minimum: 0, description: 'Connect failures, timeouts and 502/503/504 in a row that eject a target (0: rule off; default 3)' })),
+  successRate: Type.Optional(Type.Object({
+    minimum: Type.Number({ minimum: 0, maximum: 1, description: 'Share of successful attempts below which a target is ejected' }),
+    requestVolume: Type.Integer({ minimum: 1, description: 'Attempts in the window before the rule applies' }),
+    window: Duration,
+  }, strict)),
+  openFor: Type.Optional(Duration),
+  maxOpenFor: Type.Optional(Duration),
+  maxEjectedPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'Most targets ejected at once, in percent of the targets (default 50; 100: all may be)' })),
+}, strict);
+
+/** `upstreams.*.healthCheck`: an active GET of the model server's own health endpoint. */
+const HealthCheck = Type.Object({
+  path: Type.String({ pattern: '^/[!-~]*$', description: '/health (vLLM, TGI), /v2/health/ready (KServe, Triton), /ping (TorchServe)' }),
+  interval: Type.Optional(Duration),
+  timeout: Type.Optional(Duration),
+  healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+}, strict);
+
 const Upstream = Type.Object({
   targets: Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1 }),
   timeout: Type.Optional(Duration),
@@ -123,8 +147,8 @@ const Upstream = Type.Object({
   maxConcurrent: Type.Optional(Type.Integer({ minimum: 1, description: 'GPU slots: requests at the model server at once' })),
   queue: Type.Optional(Type.Object({ size: Type.Integer({ minimum: 0 }), timeout: Duration }, strict)),
   maxResponseBytes: Type.Optional(Size),
-  breaker: Type.Optional(notYet('the circuit breaker')),
-  healthCheck: Type.Optional(notYet('active health checks')),
+  breaker: Type.Optional(Breaker),
+  healthCheck: Type.Optional(HealthCheck),
   tls: Type.Optional(notYet('TLS to the model servers')),
 }, strict);
 

@@ -24,6 +24,29 @@ export interface UpstreamConfig {
   queue: { size: number; timeoutMs: number };
   /** Largest non-streamed response body held in memory (output filter, usage); larger: 502 MG_UPSTREAM_TOO_LARGE. */
   maxResponseBytes: number;
+  /** Passive outlier detection per target (src/upstream/outlier.ts); null = off. */
+  breaker: BreakerConfig | null;
+  /** Active health checks per target (src/upstream/health.ts); null = off. */
+  healthCheck: HealthCheckConfig | null;
+}
+
+/** `upstreams.*.breaker`, resolved (src/config/upstream-health.ts). A rule with threshold 0 is off. */
+export interface BreakerConfig {
+  consecutive5xx: number;
+  consecutiveGatewayErrors: number;
+  successRate: { minimum: number; requestVolume: number; windowMs: number } | null;
+  openForMs: number;
+  maxOpenForMs: number;
+  maxEjectedPercent: number;
+}
+
+/** `upstreams.*.healthCheck`, resolved. */
+export interface HealthCheckConfig {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
 }
 
 export interface RateSpec {

@@ -23,6 +23,9 @@ export interface Metrics {
   outputRedacted: Counter<'pii_type' | 'route'>;
   canaryLeaks: Counter<'route' | 'kind'>;
   outputFailures: Counter<'route' | 'outcome'>;
+  /** 1 while a target is in rotation (healthy, not ejected), else 0 (src/upstream/target-signals.ts). */
+  targetUp: Gauge<'upstream' | 'target'>;
+  ejections: Counter<'upstream' | 'target' | 'reason'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -53,5 +56,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     outputRedacted: new Counter({ name: 'inference_output_redacted_total', help: 'PII and secrets found in responses (redacted or blocked), by type and route', labelNames: ['pii_type', 'route'], registers }),
     canaryLeaks: new Counter({ name: 'modelgate_canary_leak_total', help: 'Responses withheld because they repeated the canary marker or a system-prompt fragment, by route and kind', labelNames: ['route', 'kind'], registers }),
     outputFailures: new Counter({ name: 'modelgate_output_filter_failures_total', help: 'Output filter failures; outcome=fail-open means the response went on unfiltered', labelNames: ['route', 'outcome'], registers }),
+    targetUp: new Gauge({ name: 'modelgate_upstream_target_up', help: 'Upstream target in rotation (1) or not (0: ejected, half-open, or failing its health check), per replica', labelNames: ['upstream', 'target'], registers }),
+    ejections: new Counter({ name: 'modelgate_upstream_ejections_total', help: 'Upstream targets ejected by passive outlier detection, by reason', labelNames: ['upstream', 'target', 'reason'], registers }),
   };
 }

@@ -20,6 +20,7 @@ import type { ModelgateConfig } from '../config/types.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { UpstreamTargets } from '../upstream/targets.js';
+import { targetSignals } from '../upstream/target-signals.js';
 import { buildPublicApp } from './public.js';
 import { buildAdminApp } from './admin.js';
 import { createStore } from '../limits/stores/index.js';
@@ -99,7 +100,12 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   const logger = opts.logger ?? createLogger(config.logging.level);
   const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
   const upstreams = new Map<string, UpstreamTargets>();
-  for (const [name, u] of config.upstreams) upstreams.set(name, new UpstreamTargets(u));
+  const onTarget = targetSignals(metrics, logger);
+  for (const [name, u] of config.upstreams) {
+    const targets = new UpstreamTargets(u, { signals: onTarget });
+    upstreams.set(name, targets);
+    for (const t of targets.targets) metrics.targetUp.set({ upstream: name, target: t.origin }, targets.inRotation(t) ? 1 : 0);
+  }
   const store = opts.store ?? createStore(config.store.kind === 'redis'
     ? { kind: 'redis', url: config.store.url, commandTimeoutMs: config.store.timeoutMs, cluster: config.store.cluster }
     : { kind: 'memory' });
@@ -194,7 +200,15 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       if (typeof waitable.waitReady === 'function' && !(await waitable.waitReady(2000))) {
         logger.warn({ store: config.store.kind, onError: config.store.onError }, 'limit store not reachable at start; applying store.onError');
       }
-      await app.listen({ host: config.server.host, port: config.server.port });
+      // Health checks: every target's first check is done before the listener opens, so a healthy
+      // fleet serves from the first request (a target not healthy yet gets no traffic).
+      await Promise.all([...upstreams.values()].map((u) => u.start()));
+      try {
+        await app.listen({ host: config.server.host, port: config.server.port });
+      } catch (err) {
+        await Promise.all([...upstreams.values()].map((u) => u.close()));
+        throw err;
+      }
       gw.url = urlOf(app);
       life.phase = 'ready';
       logger.info({ url: gw.url, admin: gw.adminUrl, routes: config.routes.length }, 'modelgate listening');

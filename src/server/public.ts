@@ -80,7 +80,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   });
 
   const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, ...report.forward };
-  const routes = compileRoutes(config, report.injection, deps.limits);
+  const routes = compileRoutes(config, report.injection, deps.limits, deps.upstreams);
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
   const lifecycle: LifecycleDeps = {
     stats: deps.resources ?? new ResourceStats(),

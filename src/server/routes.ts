@@ -24,6 +24,8 @@ import { outputPolicy } from '../policies/output.js';
 import { costDebtPolicy } from '../policies/cost-debt.js';
 import { compileOutput } from '../protocols/openai/output.js';
 import type { Admission } from '../upstream/admission.js';
+import type { UpstreamTargets } from '../upstream/targets.js';
+import { upstreamAvailablePolicy } from '../policies/upstream-available.js';
 
 /**
  * A route's policies by phase, in the order they run. The admit phase is split around injection
@@ -97,7 +99,8 @@ function hasCostLimits(config: ModelgateConfig, route: RouteConfig): boolean {
 
 export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission>; }
 
-export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps): CompiledRoute[] {
+/** `upstreams`: the targets, for fast failure when none can take traffic (absent in unit tests of the phases). */
+export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>): CompiledRoute[] {
   const auth = apiKeyAuth(config.auth.keys, config.auth.headers);
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
   const ipLimit = config.perIp.requests === null ? null : ipLimitPolicy(limits.limiter);
@@ -107,6 +110,9 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
     // Per-IP request counting comes before authentication: unauthenticated floods are bounded too.
     if (ipLimit !== null) requestPhase.push(ipLimit);
     requestPhase.push(auth);
+    // Fast failure before anything is charged (cost debt, cost reservation, lease, GPU slot).
+    const targets = upstreams?.get(route.upstream);
+    if (targets !== undefined && (targets.config.breaker !== null || targets.config.healthCheck !== null)) requestPhase.push(upstreamAvailablePolicy(targets));
     if (hasCostLimits(config, route)) requestPhase.push(costDebtPolicy(limits.limiter, i));
     const { contentType, body } = bodyPolicies(route, config.server.bodyTimeoutMs);
     const gpu = limits.admissions.get(route.upstream) ?? null;

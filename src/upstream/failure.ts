@@ -8,6 +8,7 @@
  * - anything else: 502 MG_UPSTREAM_ERROR.
  */
 import { deny, errorBody, type Denial, type ErrorCode } from '../errors.js';
+import type { AttemptResult } from './outlier.js';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
@@ -31,6 +32,24 @@ export function failureKind(code: string): 'unreachable' | 'timeout' | 'error' {
  */
 export function mayTryNext(code: string): boolean {
   return UNREACHABLE.has(code) && code !== 'UND_ERR_CONNECT_TIMEOUT';
+}
+
+/**
+ * What an answer says about the target, for its breaker (outlier.ts): 502/503/504 are gateway
+ * errors (as in Envoy), other 5xx server errors, anything below 500 a success — a 4xx is the
+ * client's fault, not the target's.
+ */
+export function statusResult(status: number): AttemptResult {
+  if (status === 502 || status === 503 || status === 504) return 'gateway-error';
+  return status >= 500 ? 'server-error' : 'success';
+}
+
+/**
+ * What a failed attempt says about the target: connect failures and timeouts are gateway errors;
+ * anything else (a reset after the request was sent, a broken answer) a server error.
+ */
+export function errorResult(code: string): AttemptResult {
+  return UNREACHABLE.has(code) || TIMEOUTS.has(code) ? 'gateway-error' : 'server-error';
 }
 
 export function denialFor(code: string): Denial {

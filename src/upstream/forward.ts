@@ -19,7 +19,7 @@ import { deny } from '../errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Protocol } from '../config/types.js';
 import type { Target, UpstreamTargets } from './targets.js';
-import { denialFor, errCode, failureKind, mayTryNext } from './failure.js';
+import { denialFor, errCode, errorResult, failureKind, mayTryNext, statusResult } from './failure.js';
 import type { ForwardHooks } from './forward-hooks.js';
 import { relayStream } from './sse-relay.js';
 import { relayBuffered, relayPiped } from './body-relay.js';
@@ -53,27 +53,39 @@ function attempt(target: Target, ctx: RequestContext, payload: string | Buffer |
   return target.pool.request({ method: ctx.method as Dispatcher.HttpMethod, path, headers, body: payload, signal });
 }
 
-/** The first target that answers (any status), trying the next only when the request never left. */
+/**
+ * The first target that answers (any status), trying the next only when the request never left:
+ * a target refused the connection, or was skipped because it no longer takes traffic (ejected
+ * while this request waited, or its half-open trial taken by another request). Every attempt's
+ * outcome goes to the target's breaker. No target left to try at all: 503 MG_UPSTREAM_UNAVAILABLE
+ * (the request never reached a model server, so settle refunds its reservation).
+ */
 async function send(ctx: RequestContext, res: ServerResponse, upstream: UpstreamTargets, path: string, headers: Record<string, string>, hooks: ForwardHooks, signal: AbortSignal): Promise<Dispatcher.ResponseData | null> {
   const fwd = ctx.forward;
   const payload = fwd !== null ? fwd.body : ctx.body === undefined ? null : JSON.stringify(ctx.body);
   if (fwd !== null) headers = { ...headers, ...fwd.headers, 'content-type': fwd.contentType };
-  let lastCode = 'none';
+  let lastCode: string | null = null;
   for (const target of upstream.order()) {
+    const ticket = upstream.acquire(target);
+    if (ticket === null) continue;
     try {
-      return await attempt(target, ctx, payload, headers, path, signal);
+      const data = await attempt(target, ctx, payload, headers, path, signal);
+      upstream.finish(ticket, statusResult(data.statusCode));
+      return data;
     } catch (err) {
+      if (ctx.clientGone.aborted || ctx.stop.aborted) upstream.finish(ticket, 'cancelled');
       if (ctx.clientGone.aborted) return null; // the client left; nothing to answer
       if (ctx.stop.aborted) {
         hooks.sendDenial(ctx, res, deny('MG_SHUTTING_DOWN', 'shutdown deadline'));
         return null;
       }
       lastCode = errCode(err);
+      upstream.finish(ticket, errorResult(lastCode));
       hooks.upstreamFailed(ctx, failureKind(lastCode), { code: lastCode, target: target.origin });
       if (!mayTryNext(lastCode)) break;
     }
   }
-  hooks.sendDenial(ctx, res, denialFor(lastCode));
+  hooks.sendDenial(ctx, res, lastCode === null ? upstream.unavailable() : denialFor(lastCode));
   return null;
 }
 

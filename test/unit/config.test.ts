@@ -48,7 +48,7 @@ test('the design example fails only on keys of later releases, each saying so', 
   assert.ok(ps.length > 0);
   for (const p of ps) assert.match(p, /not supported yet/);
   assert.ok(ps.some((p) => p.startsWith('server.tls:')));
-  assert.ok(ps.some((p) => p.startsWith('upstreams.llm.breaker:')));
+  assert.ok(!ps.some((p) => /^upstreams\.llm\.(breaker|healthCheck)\b/.test(p)), 'breakers and health checks are supported');
   assert.ok(!ps.some((p) => /^(tiers|perIp|store)\b/.test(p)), 'cost-aware limits are supported');
   // The lifecycle keys (issue 10) are supported: timeouts.send, maxHeaders, shutdown, maxResponseBytes, forwardHeaders/Query.
   assert.ok(!ps.some((p) => /^server\.(timeouts|maxHeaders|shutdown)|maxResponseBytes|forward(Headers|Query)/.test(p)), ps.join('\n'));
@@ -57,7 +57,7 @@ test('the design example fails only on keys of later releases, each saying so', 
   const doc = parseYaml(text) as Record<string, any>;
   delete doc.server.tls; delete doc.server.http2; delete doc.auth.keyStore; delete doc.auth.clients; delete doc.abuse; delete doc.metrics;
   for (const k of doc.auth.keys) { delete k.expiresAt; delete k.routes; delete k.models; delete k.allowedCidrs; }
-  delete doc.upstreams.llm.breaker; delete doc.upstreams.llm.healthCheck; delete doc.upstreams.llm.tls;
+  delete doc.upstreams.llm.tls;
   const r0 = doc.routes[0];
   delete r0.auth; delete r0.injection.external; delete r0.output.systemPromptLeak; delete r0.output.links;
   const c = loadConfigText(stringifyYaml(doc), DOC_ENV);
@@ -65,6 +65,8 @@ test('the design example fails only on keys of later releases, each saying so', 
   assert.equal(c.server.maxHeaders, 100);
   assert.deepEqual(c.server.shutdown, { delayMs: 5_000, timeoutMs: 30_000 });
   assert.equal(c.upstreams.get('llm')?.maxResponseBytes, 16 * 1024 * 1024);
+  assert.deepEqual(c.upstreams.get('llm')?.breaker, { consecutive5xx: 5, consecutiveGatewayErrors: 3, successRate: null, openForMs: 30_000, maxOpenForMs: 300_000, maxEjectedPercent: 50 });
+  assert.deepEqual(c.upstreams.get('llm')?.healthCheck, { path: '/health', intervalMs: 5_000, timeoutMs: 2_000, healthyThreshold: 1, unhealthyThreshold: 2 });
   assert.deepEqual(c.routes[0]?.forwardHeaders, ['x-request-priority']);
   assert.equal(c.routes[0]?.forwardQuery, false);
 });
