@@ -26,6 +26,8 @@ export interface StackOptions {
   routes?: string;
   /** Extra keys of the server mapping, as inline YAML (e.g. "hsts: true"). */
   server?: string;
+  /** Extra keys of the admin mapping, as inline YAML (e.g. "token: xyz"). */
+  admin?: string;
   /** Extra top-level YAML appended. */
   extra?: string;
   /** upstreams.llm.timeout (default 5s). */
@@ -65,7 +67,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const yaml = `
 server: { host: 127.0.0.1, port: 0${opts.server === undefined ? '' : `, ${opts.server}`} }
-admin: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0${opts.admin === undefined ? '' : `, ${opts.admin}`} }
 auth:
   keys:
 ${keyLines}upstreams:

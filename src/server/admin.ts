@@ -6,7 +6,7 @@
  * /admin/* behind the admin bearer token (compared in constant time).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type preHandlerAsyncHookHandler } from 'fastify';
 import type { ModelgateConfig } from '../config/types.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -16,6 +16,11 @@ export interface AdminDeps {
   isReady: () => boolean;
   /** Refresh gauges right before a scrape. */
   beforeScrape?: () => void;
+  /**
+   * More /admin/* routes (bans, keys, ...). Each is registered with `guard`, the admin-token
+   * check, which it must put in front of every route it adds.
+   */
+  adminRoutes?: ReadonlyArray<(app: FastifyInstance, guard: preHandlerAsyncHookHandler) => void>;
 }
 
 function sha(s: string): Buffer {
@@ -33,9 +38,24 @@ function publicView(config: ModelgateConfig): unknown {
   };
 }
 
+/**
+ * The admin-token check as a Fastify preHandler: `Authorization: Bearer <admin.token>` compared
+ * in constant time (both sides hashed first, so lengths never differ). With no token configured
+ * the admin API does not exist: 404, not 401, so a scanner learns nothing.
+ */
+export function adminTokenGuard(configured: string | null): preHandlerAsyncHookHandler {
+  const token = configured === null ? null : sha(configured);
+  return async (req, reply) => {
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    if (token === null || m?.[1] === undefined || !timingSafeEqual(sha(m[1]), token)) {
+      await reply.code(token === null ? 404 : 401).send({ error: { message: token === null ? 'Not found' : 'Unauthorized', type: 'authentication_error', code: token === null ? 'MG_ROUTE_NOT_FOUND' : 'MG_AUTH_INVALID' } });
+    }
+  };
+}
+
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const app = Fastify({ logger: false, exposeHeadRoutes: false, forceCloseConnections: true });
-  const token = deps.config.admin.token === null ? null : sha(deps.config.admin.token);
+  const guard = adminTokenGuard(deps.config.admin.token);
   app.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => (deps.isReady() ? reply.send({ status: 'ready' }) : reply.code(503).send({ status: 'not ready' })));
   app.get('/metrics', async (_req, reply) => {
@@ -43,12 +63,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });
-  app.get('/admin/config', async (req, reply) => {
-    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    if (token === null || m?.[1] === undefined || !timingSafeEqual(sha(m[1]), token)) {
-      return reply.code(token === null ? 404 : 401).send({ error: { message: token === null ? 'Not found' : 'Unauthorized', type: 'authentication_error', code: token === null ? 'MG_ROUTE_NOT_FOUND' : 'MG_AUTH_INVALID' } });
-    }
-    return reply.send(publicView(deps.config));
-  });
+  app.get('/admin/config', { preHandler: guard }, async (_req, reply) => reply.send(publicView(deps.config)));
+  for (const add of deps.adminRoutes ?? []) add(app, guard);
   return app;
 }

@@ -41,3 +41,23 @@ test('the access log has the key id, never the key or prompt text', async () => 
   assert.ok(!log.includes('very private'));
   assert.ok(!log.includes('Bearer'));
 });
+
+test('the admin API: 404 without a configured token, 401 with a wrong one, the view without secrets with the right one', async () => {
+  assert.equal((await fetch(`${s.gw.adminUrl}/admin/config`, { headers: { authorization: 'Bearer anything' } })).status, 404);
+  const token = 'admin-token-for-the-test-0123456789';
+  const t = await startStack({ admin: `token: "${token}"` });
+  try {
+    const url = `${t.gw.adminUrl}/admin/config`;
+    assert.equal((await fetch(url)).status, 401);
+    const wrong = await fetch(url, { headers: { authorization: `Bearer ${token}x` } });
+    assert.equal(wrong.status, 401);
+    assert.equal(((await wrong.json()) as { error: { code: string } }).error.code, 'MG_AUTH_INVALID');
+    const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(ok.status, 200);
+    const body = await ok.text();
+    assert.match(body, /"id":"test-key"/);
+    assert.ok(!body.includes(token) && !body.includes('sha256:'), 'no token, no hash');
+  } finally {
+    await t.close();
+  }
+});
