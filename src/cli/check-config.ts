@@ -1,5 +1,6 @@
-/** `modelgate check-config <file>`: exit 0 when valid, else 1 and every problem with its YAML path. */
+/** `modelgate check-config --config <file>`: exit 0 when valid, else 1 and every problem with its YAML path. */
 import { ConfigError, loadConfigFile } from '../config/load.js';
+import { CONFIG_OPTION, configFileArg } from './config-arg.js';
 import type { Command } from './main.js';
 
 export function reportConfigError(err: unknown, file: string): void {
@@ -13,14 +14,15 @@ export function reportConfigError(err: unknown, file: string): void {
 
 export const checkConfigCommand: Command = {
   summary: 'validate a configuration file',
-  usage: 'modelgate check-config <file>',
-  options: {},
-  async run(_values, positionals) {
-    const file = positionals[0];
-    if (file === undefined || positionals.length > 1) {
-      process.stderr.write('usage: modelgate check-config <file>\n');
+  usage: 'modelgate check-config --config <file>   (or MODELGATE_CONFIG; `check-config <file>` also works)',
+  options: { config: CONFIG_OPTION },
+  async run(values, positionals) {
+    const arg = configFileArg(values, positionals);
+    if ('error' in arg) {
+      process.stderr.write(`modelgate check-config: ${arg.error}\nusage: ${this.usage}\n`);
       return 2;
     }
+    const file = arg.file;
     try {
       const config = loadConfigFile(file);
       process.stdout.write(`${file}: valid (${config.routes.length} routes, ${config.auth.keys.length} keys, ${config.upstreams.size} upstreams)\n`);

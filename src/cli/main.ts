@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * modelgate's command line: start | check-config | keys generate | demo | schema.
+ * modelgate's command line: start | check-config | keys generate | demo | simulate | schema.
  * Every command answers --help. Exit codes: 0 success, 1 invalid configuration or failure,
  * 2 wrong usage.
  */
@@ -10,6 +10,7 @@ import { checkConfigCommand } from './check-config.js';
 import { keysCommand } from './keys.js';
 import { demoCommand } from './demo.js';
 import { schemaCommand } from './schema.js';
+import { simulateCommand } from './simulate.js';
 
 export interface Command {
   summary: string;
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   'check-config': checkConfigCommand,
   keys: keysCommand,
   demo: demoCommand,
+  simulate: simulateCommand,
   schema: schemaCommand,
 };
 

@@ -2,19 +2,21 @@
 import { loadConfigFile } from '../config/load.js';
 import { createGateway } from '../server/gateway.js';
 import { reportConfigError } from './check-config.js';
+import { CONFIG_OPTION, configFileArg } from './config-arg.js';
 import type { Command } from './main.js';
 import { exitOnCrash, stopOnSignals } from './process.js';
 
 export const startCommand: Command = {
   summary: 'run the gateway',
-  usage: 'modelgate start --config <file>',
-  options: { config: { type: 'string', short: 'c', description: 'configuration file (YAML)' } },
-  async run(values) {
-    const file = values.config;
-    if (typeof file !== 'string') {
-      process.stderr.write('usage: modelgate start --config <file>\n');
+  usage: 'modelgate start --config <file>   (or MODELGATE_CONFIG; `start <file>` also works)',
+  options: { config: CONFIG_OPTION },
+  async run(values, positionals) {
+    const arg = configFileArg(values, positionals);
+    if ('error' in arg) {
+      process.stderr.write(`modelgate start: ${arg.error}\nusage: ${this.usage}\n`);
       return 2;
     }
+    const file = arg.file;
     let config;
     try {
       config = loadConfigFile(file);

@@ -23,6 +23,7 @@ import { UpstreamTargets } from '../upstream/targets.js';
 import { targetSignals } from '../upstream/target-signals.js';
 import { buildPublicApp } from './public.js';
 import { buildAdminApp } from './admin.js';
+import { listenerAddress, logBanner } from './banner.js';
 import { createStore } from '../limits/stores/index.js';
 import type { Store } from '../limits/stores/types.js';
 import { Limiter } from '../limits/limiter.js';
@@ -91,9 +92,7 @@ function within(work: Promise<unknown>, ms: number, cut: AbortSignal): Promise<b
 }
 
 function urlOf(app: FastifyInstance): string {
-  const a = app.server.address() as AddressInfo;
-  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '127.0.0.1' : host}:${a.port}`;
+  return listenerAddress(app.server.address() as AddressInfo).url;
 }
 
 export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}): Gateway {
@@ -211,7 +210,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       }
       gw.url = urlOf(app);
       life.phase = 'ready';
-      logger.info({ url: gw.url, admin: gw.adminUrl, routes: config.routes.length }, 'modelgate listening');
+      logBanner(logger, config, app.server.address() as AddressInfo, admin.server.address() as AddressInfo);
     },
     close(closeOpts: CloseOptions = {}) {
       closing ??= shutdown(closeOpts.graceful === true);

@@ -33,13 +33,16 @@ export interface CliGateway {
   stderr(): string;
 }
 
-/** Starts the gateway with `yaml` (where KEY_HASH stands for the generated key's hash line). */
-export async function startCli(yaml: string): Promise<CliGateway> {
+/** Starts the gateway with `yaml` (where KEY_HASH stands for the generated key's hash line), the
+ * file named by `--config` (default), by MODELGATE_CONFIG or as the positional argument. */
+export async function startCli(yaml: string, how: 'flag' | 'env' | 'positional' = 'flag'): Promise<CliGateway> {
   const key = generateKey();
   const dir = mkdtempSync(join(tmpdir(), 'mg-proc-'));
   const file = join(dir, 'modelgate.yaml');
   writeFileSync(file, yaml.replace('KEY_HASH', keyHashLine(key)));
-  const child = spawn(process.execPath, [BIN, 'start', '--config', file], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+  const args = how === 'flag' ? ['start', '--config', file] : how === 'positional' ? ['start', file] : ['start'];
+  const env = how === 'env' ? { PATH: process.env.PATH, MODELGATE_CONFIG: file } : { PATH: process.env.PATH };
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let err = '';
   child.stderr.on('data', (d: Buffer) => { err += String(d); });
   const lines: LogLine[] = [];
@@ -71,8 +74,9 @@ export async function startCli(yaml: string): Promise<CliGateway> {
     waiters.push({ match, resolve });
     failClosed.push(() => reject(new Error(`stdout closed before: ${what}\n${err}`)));
   });
-  const up = await waitLine((l) => l.msg === 'modelgate listening', 'modelgate listening');
-  return { child, key, url: up.url as string, adminUrl: up.admin as string, lines, waitLine, exited, outputEnded, stderr: () => err };
+  const up = await waitLine((l) => l.listener === 'public', 'the public listener banner line');
+  const admin = await waitLine((l) => l.listener === 'admin', 'the admin listener banner line');
+  return { child, key, url: up.url as string, adminUrl: admin.url as string, lines, waitLine, exited, outputEnded, stderr: () => err };
 }
 
 /** A minimal configuration: one chat route to `simUrl`, listeners on free ports. */

@@ -18,7 +18,7 @@ const file = (name: string, text: string): string => { const p = join(dir, name)
 
 test('--help on every command', () => {
   assert.equal(run(['--help']).code, 0);
-  for (const c of ['start', 'check-config', 'keys', 'demo', 'schema']) {
+  for (const c of ['start', 'check-config', 'keys', 'demo', 'simulate', 'schema']) {
     const r = run([c, '--help']);
     assert.equal(r.code, 0, `${c}: ${r.err}`);
     assert.match(r.out, new RegExp(`modelgate ${c}`));
