@@ -15,4 +15,9 @@ export default tseslint.config(
       'no-misleading-character-class': 'off',
     },
   },
+  {
+    // The operator console's browser script (console/app.js): browser globals, plain script.
+    files: ['console/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Date: 'readonly' } },
+  },
 );

@@ -5,11 +5,12 @@
  * When the binary is missing: under CI (`CI=true`) this throws, so the run fails instead of silently
  * skipping; elsewhere it returns null and the caller skips VISIBLY (t.skip + console.warn).
  */
+import { findBinary } from './binaries.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 
 export interface RedisServer {
   url: string;
@@ -32,19 +33,6 @@ export interface StartOptions {
 
 export const REDIS_MISSING = 'redis-server not installed: install Redis (e.g. apt-get install redis-server) to run the Redis store tests';
 
-function findBinary(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -19,6 +19,7 @@ import {
 import type { ApiKeyEntry, ModelgateConfig, OutputConfig, Protocol, RateSpec, RouteConfig, StoreConfig, TierConfig, UpstreamConfig } from './types.js';
 import { compileKserve, type ModelDecl } from '../protocols/kserve/index.js';
 import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
+import { isLoopbackHost } from '../util/loopback.js';
 
 export interface ConfigProblem { path: string; message: string; }
 
@@ -414,6 +415,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
       host: raw.admin?.host ?? DEFAULT_ADMIN.host,
       port: raw.admin?.port ?? DEFAULT_ADMIN.port,
       token: raw.admin?.token ?? null,
+      console: raw.admin?.console ?? isLoopbackHost(raw.admin?.host ?? DEFAULT_ADMIN.host),
     },
     auth: {
       headers: raw.auth.headers ?? [...DEFAULT_AUTH_HEADERS],

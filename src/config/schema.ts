@@ -94,6 +94,7 @@ const Admin = Type.Object({
   host: Type.Optional(Type.String({ minLength: 1 })),
   port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   token: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token for /admin/*; from ${ENV}' })),
+  console: Type.Optional(Type.Boolean({ description: 'The operator console at /console (default: on when the admin listener is on the loopback, off otherwise)' })),
 }, strict);
 
 const ApiKey = Type.Object({

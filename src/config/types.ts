@@ -135,7 +135,8 @@ export interface ModelgateConfig {
     /** SIGTERM: keep accepting (Connection: close) for delayMs; in-flight work gets timeoutMs. */
     shutdown: { delayMs: number; timeoutMs: number };
   };
-  admin: { host: string; port: number; token: string | null };
+  /** `console`: serve the operator console at /console (src/server/admin-console.ts). */
+  admin: { host: string; port: number; token: string | null; console: boolean };
   auth: { headers: string[]; keys: ApiKeyEntry[] };
   upstreams: Map<string, UpstreamConfig>;
   routes: RouteConfig[];

@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import type { ModelgateConfig, RouteConfig } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
+import { isLoopbackHost as isLoopback } from '../util/loopback.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
@@ -17,9 +18,6 @@ export function listenerAddress(a: AddressInfo, scheme = 'http'): { bound: strin
   return { bound: `${host}:${a.port}`, url: `${scheme}://${reach}:${a.port}` };
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '[::1]';
-}
 
 /** What a route checks before and after the model server, in the order requests meet it. */
 export function routeProtections(r: RouteConfig): string[] {

@@ -24,6 +24,9 @@ import { targetSignals } from '../upstream/target-signals.js';
 import { buildPublicApp } from './public.js';
 import { buildAdminApp } from './admin.js';
 import { listenerAddress, logBanner } from './banner.js';
+import { consoleRoutes } from './admin-console.js';
+import { ConsoleState } from '../console/state.js';
+import { realClock } from '../util/clock.js';
 import { createStore } from '../limits/stores/index.js';
 import type { Store } from '../limits/stores/types.js';
 import { Limiter } from '../limits/limiter.js';
@@ -139,7 +142,11 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     refusing: () => life.refusing(),
     begin: (socket) => life.begin(socket),
   });
-  const admin = buildAdminApp({ config, metrics, isReady: () => life.isReady(), beforeScrape: gauges });
+  const consoleState = config.admin.console ? new ConsoleState(metrics, gauges, realClock) : null;
+  const admin = buildAdminApp({
+    config, metrics, isReady: () => life.isReady(), beforeScrape: gauges,
+    adminRoutes: consoleState === null ? [] : [consoleRoutes(consoleState)],
+  });
   const hurry = new AbortController();
   let closing: Promise<void> | null = null;
   let cutAll = false;
@@ -179,6 +186,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     const appClosed = app.close();
     if (graceful && wasListening) logger.info({ inFlight: life.inFlight }, 'shutdown: listener closed; waiting for in-flight requests');
     await drain(appClosed, t0 + timeoutMs, graceful);
+    consoleState?.stop();
     await admin.close();
     await Promise.all([...upstreams.values()].map((u) => u.close()));
     if (opts.store === undefined) await store.close();
@@ -210,6 +218,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       }
       gw.url = urlOf(app);
       life.phase = 'ready';
+      consoleState?.start();
       logBanner(logger, config, app.server.address() as AddressInfo, admin.server.address() as AddressInfo);
     },
     close(closeOpts: CloseOptions = {}) {
