@@ -19,6 +19,7 @@ import {
 import type { ApiKeyEntry, ModelgateConfig, OutputConfig, Protocol, RateSpec, RouteConfig, StoreConfig, TierConfig, UpstreamConfig } from './types.js';
 import { compileKserve, type ModelDecl } from '../protocols/kserve/index.js';
 import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
+import { DEFAULT_MAX_KEY_SERIES } from '../observability/key-series.js';
 
 export interface ConfigProblem { path: string; message: string; }
 
@@ -421,6 +422,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
     },
     upstreams,
     routes: resolveRoutes(raw, problems),
+    metrics: { maxKeySeries: raw.metrics?.maxKeySeries ?? DEFAULT_MAX_KEY_SERIES },
     logging: { level: raw.logging?.level ?? 'info' },
   };
 }
