@@ -46,7 +46,12 @@ export interface Metrics {
 
 export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: number } = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'modelgate_' });
+  if (opts.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: 'modelgate_' });
+    // Gauges named *_total break Prometheus' naming rules (promtool check metrics); the same
+    // numbers are in modelgate_nodejs_active_{handles,requests,resources} by type.
+    for (const n of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`modelgate_nodejs_active_${n}_total`);
+  }
   const registers = [registry];
   return {
     registry,

@@ -48,6 +48,7 @@ test('every metric name carries the modelgate_ prefix and follows the naming rul
   for (const { name, type } of names) {
     assert.match(name, /^modelgate_[a-z0-9_]+$/, name);
     if (type === 'counter') assert.match(name, /_total$/, `${name}: counters end in _total`);
+    else assert.doesNotMatch(name, /_total$/, `${name}: only counters end in _total`);
   }
   assert.ok(names.some((n) => n.name === 'modelgate_output_redacted_total'));
   assert.ok(!names.some((n) => n.name.startsWith('inference_')));
