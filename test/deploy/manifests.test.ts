@@ -128,11 +128,13 @@ test('broken in the source tree — an overlay patch that removes readOnlyRootFi
   const scratch = scratchCopy();
   try {
     const k = join(scratch.root, 'overlays', 'production', 'kustomization.yaml');
-    writeFileSync(k, `${readFileSync(k, 'utf8')}  - target: { kind: Deployment, name: modelgate }
-    patch: |-
-      - op: replace
-        path: /spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem
-        value: false
+    writeFileSync(k, `${readFileSync(k, 'utf8')}patchesJson6902:
+  - target: { group: apps, version: v1, kind: Deployment, name: modelgate, namespace: modelgate }
+    path: writable-root.yaml
+`);
+    writeFileSync(join(scratch.root, 'overlays', 'production', 'writable-root.yaml'), `- op: replace
+  path: /spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem
+  value: false
 `);
     const pr = join(scratch.root, 'base', 'prometheusrule.yaml');
     writeFileSync(pr, readFileSync(pr, 'utf8').replace('severity: page', 'severity: info'));
@@ -147,7 +149,7 @@ test('a broken kustomization fails the build with kubectl\'s message', (t) => {
   const scratch = scratchCopy();
   try {
     const k = join(scratch.root, 'base', 'kustomization.yaml');
-    writeFileSync(k, readFileSync(k, 'utf8').replace('  - pdb.yaml\n', '  - pdb.yaml\n  - missing.yaml\n'));
+    writeFileSync(k, readFileSync(k, 'utf8').replace('  - service.yaml\n', '  - service.yaml\n  - missing.yaml\n'));
     assert.throws(() => buildOverlay('single', scratch.root), /kubectl kustomize .* failed: .*missing\.yaml/s);
   } finally { scratch.done(); }
 });
