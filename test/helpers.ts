@@ -42,6 +42,8 @@ export interface StackOptions {
   extraKeys?: Record<string, string | null>;
   /** Top-level YAML blocks for tiers:, perIp:, store: … */
   limits?: string;
+  /** Node's process metrics on /metrics too (default false). */
+  defaultMetrics?: boolean;
 }
 
 export const DEFAULT_ROUTES = `
@@ -81,7 +83,7 @@ ${opts.limits ?? ''}
 `;
   let gw: Gateway;
   try {
-    gw = createGateway(loadConfigText(yaml), { logger: createLogger(opts.logLevel ?? 'info', sink), defaultMetrics: false });
+    gw = createGateway(loadConfigText(yaml), { logger: createLogger(opts.logLevel ?? 'info', sink), defaultMetrics: opts.defaultMetrics ?? false });
     await gw.start();
   } catch (err) {
     await sim.close();

@@ -20,6 +20,7 @@ import type { ApiKeyEntry, ModelgateConfig, OutputConfig, Protocol, RateSpec, Ro
 import { compileKserve, type ModelDecl } from '../protocols/kserve/index.js';
 import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
 import { isLoopbackHost } from '../util/loopback.js';
+import { DEFAULT_MAX_KEY_SERIES } from '../observability/key-series.js';
 
 export interface ConfigProblem { path: string; message: string; }
 
@@ -423,6 +424,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
     },
     upstreams,
     routes: resolveRoutes(raw, problems),
+    metrics: { maxKeySeries: raw.metrics?.maxKeySeries ?? DEFAULT_MAX_KEY_SERIES },
     logging: { level: raw.logging?.level ?? 'info' },
   };
 }

@@ -240,7 +240,9 @@ export const ConfigSchema = Type.Object({
   upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Upstream, { minProperties: 1 }),
   routes: Type.Array(Route, { minItems: 1 }),
   abuse: Type.Optional(notYet('abuse detection')),
-  metrics: Type.Optional(notYet('metrics settings')),
+  metrics: Type.Optional(Type.Object({
+    maxKeySeries: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000, description: 'Key ids with their own series in per-key metrics; beyond it they count as key="(other)"' })),
+  }, strict)),
   logging: Type.Optional(Type.Object({
     level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
   }, strict)),

@@ -145,5 +145,7 @@ export interface ModelgateConfig {
   /** The tier of a key that names none; null = such keys have no limits but per-IP ones. */
   defaultTier: string | null;
   perIp: { requests: RateSpec | null; cost: RateSpec | null };
+  /** maxKeySeries: key ids with their own series in per-key metrics (src/observability/key-series.ts). */
+  metrics: { maxKeySeries: number };
   logging: { level: string };
 }

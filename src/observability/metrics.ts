@@ -1,20 +1,36 @@
 /**
  * Prometheus metrics, in a registry of their own per gateway (tests run several in a process).
  * Labels are bounded: route labels are the configured paths (or "(none)"), codes come from the
- * error table, key ids from the configuration. No label ever holds a key, a prompt or a path
- * the client chose.
+ * error table, key ids from authenticated identities and capped (src/observability/key-series.ts:
+ * beyond `metrics.maxKeySeries` ids, key="(other)"). No label ever holds a key, a prompt or a
+ * path the client chose. Every name carries the modelgate_ prefix.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { KeySeries } from './key-series.js';
+
+/** modelgate_request_duration_seconds{outcome}: ok (< 400), rejected (4xx), aborted (499: the client left), error (5xx). */
+export type Outcome = 'ok' | 'rejected' | 'aborted' | 'error';
+
+export function outcomeOf(status: number): Outcome {
+  if (status === 499) return 'aborted';
+  if (status >= 500) return 'error';
+  return status >= 400 ? 'rejected' : 'ok';
+}
 
 export interface Metrics {
   registry: Registry;
   requests: Counter<'route' | 'status'>;
-  duration: Histogram<'route'>;
+  duration: Histogram<'route' | 'outcome'>;
   rejections: Counter<'route' | 'code'>;
   injections: Counter<'route' | 'action'>;
   policyFailures: Counter<'policy' | 'outcome'>;
   upstreamErrors: Counter<'upstream' | 'kind'>;
+  /** Label with `keys.label(keyId)`, never a raw id. */
   cost: Counter<'key' | 'route'>;
+  /** Tokens the model server reported (prompt | completion), by capped key id and route. */
+  tokens: Counter<'key' | 'route' | 'type'>;
+  /** The bounded key-id label values of `cost` and `tokens`. */
+  keys: KeySeries;
   storeFailures: Counter<'mode'>;
   slotsInUse: Gauge<'upstream'>;
   queueLength: Gauge<'upstream'>;
@@ -28,17 +44,22 @@ export interface Metrics {
   ejections: Counter<'upstream' | 'target' | 'reason'>;
 }
 
-export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: number } = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'modelgate_' });
+  if (opts.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: 'modelgate_' });
+    // Gauges named *_total break Prometheus' naming rules (promtool check metrics); the same
+    // numbers are in modelgate_nodejs_active_{handles,requests,resources} by type.
+    for (const n of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`modelgate_nodejs_active_${n}_total`);
+  }
   const registers = [registry];
   return {
     registry,
     requests: new Counter({ name: 'modelgate_requests_total', help: 'Requests answered, by route and status', labelNames: ['route', 'status'], registers }),
     duration: new Histogram({
       name: 'modelgate_request_duration_seconds',
-      help: 'Time from arrival to the end of the response, by route',
-      labelNames: ['route'],
+      help: 'Time from arrival to the end of the response, by route and outcome (ok, rejected, aborted, error)',
+      labelNames: ['route', 'outcome'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     }),
@@ -46,14 +67,15 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     injections: new Counter({ name: 'modelgate_injection_detected_total', help: 'Prompt-injection detections, by route and configured action', labelNames: ['route', 'action'], registers }),
     policyFailures: new Counter({ name: 'modelgate_policy_failures_total', help: 'Policies that threw or timed out; outcome=fail-open means the request went on', labelNames: ['policy', 'outcome'], registers }),
     upstreamErrors: new Counter({ name: 'modelgate_upstream_errors_total', help: 'Upstream failures, by upstream and kind', labelNames: ['upstream', 'kind'], registers }),
-    cost: new Counter({ name: 'modelgate_cost_units_total', help: 'Cost units charged after reconciliation (tokens, pixels/1000, tensor elements/1000), by key id and route', labelNames: ['key', 'route'], registers }),
+    cost: new Counter({ name: 'modelgate_cost_units_total', help: 'Cost units charged after reconciliation (tokens, pixels/1000, tensor elements/1000), by key id (capped, beyond the cap "(other)") and route', labelNames: ['key', 'route'], registers }),
+    tokens: new Counter({ name: 'modelgate_tokens_total', help: 'Tokens the model server reported, by key id (capped, beyond the cap "(other)"), route and type (prompt, completion)', labelNames: ['key', 'route', 'type'], registers }),
+    keys: new KeySeries(opts.maxKeySeries),
     storeFailures: new Counter({ name: 'modelgate_store_failures_total', help: 'Limit-store calls that failed, by the onError mode applied (fail-open = admitted unchecked)', labelNames: ['mode'], registers }),
     slotsInUse: new Gauge({ name: 'modelgate_gpu_slots_in_use', help: 'Requests holding a GPU slot, by upstream', labelNames: ['upstream'], registers }),
     queueLength: new Gauge({ name: 'modelgate_admission_queue_length', help: 'Requests waiting for a GPU slot, by upstream', labelNames: ['upstream'], registers }),
     resourcesHeld: new Gauge({ name: 'modelgate_request_resources_held', help: 'Resources held by in-flight requests (reservation, lease, gpu-slot); zero when idle', labelNames: ['kind'], registers }),
     inFlight: new Gauge({ name: 'modelgate_requests_in_flight', help: 'Requests accepted and not yet settled', registers }),
-    // The name issue 4 asks for (the seeds' dashboards use it), hence no modelgate_ prefix.
-    outputRedacted: new Counter({ name: 'inference_output_redacted_total', help: 'PII and secrets found in responses (redacted or blocked), by type and route', labelNames: ['pii_type', 'route'], registers }),
+    outputRedacted: new Counter({ name: 'modelgate_output_redacted_total', help: 'PII and secrets found in responses (redacted or blocked), by type and route', labelNames: ['pii_type', 'route'], registers }),
     canaryLeaks: new Counter({ name: 'modelgate_canary_leak_total', help: 'Responses withheld because they repeated the canary marker or a system-prompt fragment, by route and kind', labelNames: ['route', 'kind'], registers }),
     outputFailures: new Counter({ name: 'modelgate_output_filter_failures_total', help: 'Output filter failures; outcome=fail-open means the response went on unfiltered', labelNames: ['route', 'outcome'], registers }),
     targetUp: new Gauge({ name: 'modelgate_upstream_target_up', help: 'Upstream target in rotation (1) or not (0: ejected, half-open, or failing its health check), per replica', labelNames: ['upstream', 'target'], registers }),

@@ -100,7 +100,9 @@ function urlOf(app: FastifyInstance): string {
 
 export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}): Gateway {
   const logger = opts.logger ?? createLogger(config.logging.level);
-  const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
+  const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics ?? true, maxKeySeries: config.metrics.maxKeySeries });
+  // Configured keys take their per-key series first, in configuration order (the cap applies to the rest).
+  for (const k of config.auth.keys) metrics.keys.label(k.id);
   const upstreams = new Map<string, UpstreamTargets>();
   const onTarget = targetSignals(metrics, logger);
   for (const [name, u] of config.upstreams) {

@@ -11,7 +11,7 @@
 import type { ServerResponse } from 'node:http';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
+import { outcomeOf, type Metrics } from '../observability/metrics.js';
 import type { LimitDeps } from './routes.js';
 
 interface SettleDeps { logger: Logger; metrics: Metrics; limits: LimitDeps; }
@@ -36,6 +36,21 @@ function auditOutput(ctx: RequestContext, label: string, deps: SettleDeps): void
 }
 
 /**
+ * Per-key books: cost units charged, and the tokens the model server reported (openai routes;
+ * without a usage report, a cut stream or a client that left, none are counted here — its cost
+ * is still charged and counted). The key label is capped (metrics.keys).
+ */
+function countKeyUsage(ctx: RequestContext, label: string, actual: number | undefined, metrics: Metrics): void {
+  if (ctx.identity === null) return;
+  const key = metrics.keys.label(ctx.identity.keyId);
+  if (actual !== undefined) metrics.cost.inc({ key, route: label }, actual);
+  const usage = ctx.outcome.usage;
+  if (usage === null || !ctx.route.protocol.startsWith('openai-')) return;
+  metrics.tokens.inc({ key, route: label, type: 'prompt' }, usage.promptTokens);
+  metrics.tokens.inc({ key, route: label, type: 'completion' }, usage.completionTokens);
+}
+
+/**
  * Runs once per request, after both the pipeline and the response have finished (see
  * RequestLifecycle): releases everything the request still holds, then counts and logs it.
  */
@@ -45,13 +60,13 @@ export async function settle(ctx: RequestContext, res: ServerResponse, label: st
   const denial = ctx.denial;
   const { metrics, logger } = deps;
   metrics.requests.inc({ route: label, status: String(status) });
-  metrics.duration.observe({ route: label }, seconds);
+  metrics.duration.observe({ route: label, outcome: outcomeOf(status) }, seconds);
   if (denial !== null) metrics.rejections.inc({ route: label, code: denial.code });
   if (ctx.output !== null) auditOutput(ctx, label, deps);
   await ctx.resources.closeAll();
   const adm = ctx.admission;
   const actual = ctx.charged ?? (adm === null ? undefined : 0);
-  if (ctx.identity !== null && actual !== undefined) metrics.cost.inc({ key: ctx.identity.keyId, route: label }, actual);
+  if (ctx.identity !== null) countKeyUsage(ctx, label, actual, metrics);
   if (!logger.isLevelEnabled('info')) return;
   logger.info({
     reqId: ctx.id,

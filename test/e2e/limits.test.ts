@@ -137,6 +137,9 @@ tiers:
     await settledCount(s, 8);
     const metrics = await s.gw.metrics.registry.getSingleMetricAsString('modelgate_cost_units_total');
     assert.match(metrics, /key="test-key"/);
+    const tokens = await s.gw.metrics.registry.getSingleMetricAsString('modelgate_tokens_total');
+    assert.match(tokens, /modelgate_tokens_total\{key="test-key",route="\/v1\/chat\/completions",type="prompt"\} [1-9]/);
+    assert.match(tokens, /modelgate_tokens_total\{key="test-key",route="\/v1\/chat\/completions",type="completion"\} [1-9]/);
     assert.equal(s.logs.filter((l) => l.includes('"keyId":"test-key"')).length, 5);
   } finally { await s.close(); }
 });

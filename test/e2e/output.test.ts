@@ -282,7 +282,7 @@ describe('audit', () => {
     assert.equal(entry.keyId, 'test-key');
     assert.deepEqual(entry.redacted, { email: 2, credit_card: 1 });
     const m = await metrics();
-    assert.match(m, /inference_output_redacted_total\{pii_type="email",route="\/v1\/chat\/completions"\} \d+/);
+    assert.match(m, /modelgate_output_redacted_total\{pii_type="email",route="\/v1\/chat\/completions"\} \d+/);
     const everything = s.logs.join('') + m;
     for (const secret of [EMAIL, CARD, KEY, SSN, 'jane.doe', '4111 1111', 'A1b2C3d4']) assert.ok(!everything.includes(secret), `${secret} leaked into logs or metrics`);
   });

@@ -50,6 +50,7 @@ test('the design example fails only on keys of later releases, each saying so', 
   assert.ok(ps.some((p) => p.startsWith('server.tls:')));
   assert.ok(!ps.some((p) => /^upstreams\.llm\.(breaker|healthCheck)\b/.test(p)), 'breakers and health checks are supported');
   assert.ok(!ps.some((p) => /^(tiers|perIp|store)\b/.test(p)), 'cost-aware limits are supported');
+  assert.ok(!ps.some((p) => p.startsWith('metrics')), 'metrics.maxKeySeries is supported');
   // The lifecycle keys (issue 10) are supported: timeouts.send, maxHeaders, shutdown, maxResponseBytes, forwardHeaders/Query.
   assert.ok(!ps.some((p) => /^server\.(timeouts|maxHeaders|shutdown)|maxResponseBytes|forward(Headers|Query)/.test(p)), ps.join('\n'));
   // Without the later-release keys the example loads, with the lifecycle keys resolved.
@@ -69,6 +70,14 @@ test('the design example fails only on keys of later releases, each saying so', 
   assert.deepEqual(c.upstreams.get('llm')?.healthCheck, { path: '/health', intervalMs: 5_000, timeoutMs: 2_000, healthyThreshold: 1, unhealthyThreshold: 2 });
   assert.deepEqual(c.routes[0]?.forwardHeaders, ['x-request-priority']);
   assert.equal(c.routes[0]?.forwardQuery, false);
+});
+
+test('metrics.maxKeySeries: default 1000, an integer ≥ 0, unknown metrics keys refused', () => {
+  assert.equal(loadConfigText(MINIMAL, {}).metrics.maxKeySeries, 1000);
+  assert.equal(loadConfigText(`${MINIMAL}metrics: { maxKeySeries: 5 }\n`, {}).metrics.maxKeySeries, 5);
+  assert.ok(problems(`${MINIMAL}metrics: { maxKeySeries: -1 }\n`).some((p) => p.startsWith('metrics.maxKeySeries')));
+  assert.ok(problems(`${MINIMAL}metrics: { maxKeySeries: 1.5 }\n`).some((p) => p.startsWith('metrics.maxKeySeries')));
+  assert.ok(problems(`${MINIMAL}metrics: { perKey: true }\n`).some((p) => p.startsWith('metrics')));
 });
 
 test('forwardHeaders naming a header that is never forwarded is an error with its path', () => {
