@@ -19,6 +19,7 @@ import {
 import type { ApiKeyEntry, ModelgateConfig, OutputConfig, Protocol, RateSpec, RouteConfig, StoreConfig, TierConfig, UpstreamConfig } from './types.js';
 import { compileKserve, type ModelDecl } from '../protocols/kserve/index.js';
 import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
+import { resolveAbuse } from './abuse.js';
 
 export interface ConfigProblem { path: string; message: string; }
 
@@ -422,6 +423,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
     upstreams,
     routes: resolveRoutes(raw, problems),
     logging: { level: raw.logging?.level ?? 'info' },
+    abuse: resolveAbuse(raw.abuse, problems),
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import { PII_TYPES } from '../detectors/pii/types.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { abuseSchema } from './abuse.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -238,7 +239,7 @@ export const ConfigSchema = Type.Object({
   perIp: Type.Optional(Type.Object({ requests: Type.Optional(Rate), cost: Type.Optional(Rate) }, strict)),
   upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Upstream, { minProperties: 1 }),
   routes: Type.Array(Route, { minItems: 1 }),
-  abuse: Type.Optional(notYet('abuse detection')),
+  abuse: Type.Optional(abuseSchema(Duration)),
   metrics: Type.Optional(notYet('metrics settings')),
   logging: Type.Optional(Type.Object({
     level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
