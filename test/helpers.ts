@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { loadConfigText } from '../src/config/load.js';
-import { createGateway, type Gateway } from '../src/server/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../src/server/gateway.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
 import { generateKey, keyHashLine } from '../src/cli/keys.js';
@@ -42,6 +42,8 @@ export interface StackOptions {
   extraKeys?: Record<string, string | null>;
   /** Top-level YAML blocks for tiers:, perIp:, store: … */
   limits?: string;
+  /** More gateway options (a clock, a ban store, …). */
+  gateway?: Omit<GatewayOptions, 'logger' | 'defaultMetrics'>;
 }
 
 export const DEFAULT_ROUTES = `
@@ -81,7 +83,7 @@ ${opts.limits ?? ''}
 `;
   let gw: Gateway;
   try {
-    gw = createGateway(loadConfigText(yaml), { logger: createLogger(opts.logLevel ?? 'info', sink), defaultMetrics: false });
+    gw = createGateway(loadConfigText(yaml), { ...opts.gateway, logger: createLogger(opts.logLevel ?? 'info', sink), defaultMetrics: false });
     await gw.start();
   } catch (err) {
     await sim.close();

@@ -139,8 +139,9 @@ export class Abuse extends EventEmitter<{ applied: [Ban]; lifted: [string] }> {
   /** Lifts a ban everywhere; returns it, or null when there was none. */
   async lift(id: string): Promise<Ban | null> {
     this.pending.delete(id);
-    const local = this.bans.remove(id);
-    const stored = await this.deps.store.removeBan(id);
+    const stored = await this.deps.store.removeBan(id); // every replica (this one too) hears of it
+    const local = this.bans.remove(id); // a ban only this replica had (store down when it was made)
+    if (local !== null) this.emit('lifted', id);
     return stored ?? local;
   }
 
