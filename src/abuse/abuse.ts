@@ -82,14 +82,17 @@ export class Abuse extends EventEmitter<{ applied: [Ban]; lifted: [string] }> {
 
   private apply(c: BanChange): void {
     if (c.op === 'add') {
+      const known = this.bans.get(c.ban.id);
       this.bans.add(c.ban);
       this.pending.delete(c.ban.id);
-      this.emit('applied', c.ban);
+      if (known === undefined) this.emit('applied', c.ban);
     } else if (c.op === 'remove') {
       if (this.bans.remove(c.id) !== null) this.emit('lifted', c.id);
     } else {
+      const before = new Set(this.bans.active(this.deps.clock.now()).map((b) => b.id));
       this.bans.replace([...c.bans, ...this.pending.values()]);
-      for (const b of c.bans) this.emit('applied', b);
+      for (const b of c.bans) if (!before.delete(b.id)) this.emit('applied', b);
+      for (const id of before) if (this.bans.get(id) === undefined) this.emit('lifted', id);
       this.retryPending();
     }
   }
@@ -125,6 +128,7 @@ export class Abuse extends EventEmitter<{ applied: [Ban]; lifted: [string] }> {
   async ban(kind: BanKind, value: string, rule: string, durationMs: number): Promise<Ban> {
     const ban = makeBan(kind, value, rule, this.deps.clock.now(), durationMs);
     this.bans.add(ban);
+    this.emit('applied', ban);
     this.deps.metrics.bans.inc({ kind, rule });
     try {
       await this.deps.store.addBan(ban);
