@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { loadConfigText } from '../src/config/load.js';
-import { createGateway, type Gateway } from '../src/server/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../src/server/gateway.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
 import { generateKey, keyHashLine } from '../src/cli/keys.js';
@@ -44,6 +44,8 @@ export interface StackOptions {
   limits?: string;
   /** Node's process metrics on /metrics too (default false). */
   defaultMetrics?: boolean;
+  /** More gateway options (a clock, a ban store, …). */
+  gateway?: Omit<GatewayOptions, 'logger' | 'defaultMetrics'>;
 }
 
 export const DEFAULT_ROUTES = `
@@ -83,7 +85,7 @@ ${opts.limits ?? ''}
 `;
   let gw: Gateway;
   try {
-    gw = createGateway(loadConfigText(yaml), { logger: createLogger(opts.logLevel ?? 'info', sink), defaultMetrics: opts.defaultMetrics ?? false });
+    gw = createGateway(loadConfigText(yaml), { ...opts.gateway, logger: createLogger(opts.logLevel ?? 'info', sink), defaultMetrics: opts.defaultMetrics ?? false });
     await gw.start();
   } catch (err) {
     await sim.close();

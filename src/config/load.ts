@@ -21,6 +21,7 @@ import { compileKserve, type ModelDecl } from '../protocols/kserve/index.js';
 import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
 import { isLoopbackHost } from '../util/loopback.js';
 import { DEFAULT_MAX_KEY_SERIES } from '../observability/key-series.js';
+import { resolveAbuse } from './abuse.js';
 
 export interface ConfigProblem { path: string; message: string; }
 
@@ -426,6 +427,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
     routes: resolveRoutes(raw, problems),
     metrics: { maxKeySeries: raw.metrics?.maxKeySeries ?? DEFAULT_MAX_KEY_SERIES },
     logging: { level: raw.logging?.level ?? 'info' },
+    abuse: resolveAbuse(raw.abuse, problems),
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import { PII_TYPES } from '../detectors/pii/types.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { abuseSchema } from './abuse.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -239,7 +240,7 @@ export const ConfigSchema = Type.Object({
   perIp: Type.Optional(Type.Object({ requests: Type.Optional(Rate), cost: Type.Optional(Rate) }, strict)),
   upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Upstream, { minProperties: 1 }),
   routes: Type.Array(Route, { minItems: 1 }),
-  abuse: Type.Optional(notYet('abuse detection')),
+  abuse: Type.Optional(abuseSchema(Duration)),
   metrics: Type.Optional(Type.Object({
     maxKeySeries: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000, description: 'Key ids with their own series in per-key metrics; beyond it they count as key="(other)"' })),
   }, strict)),

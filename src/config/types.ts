@@ -1,4 +1,5 @@
 /** The configuration after validation and resolution: what the rest of modelgate runs on. */
+import type { AbuseConfig } from './abuse.js';
 import type { Limits } from './defaults.js';
 import type { PiiType } from '../detectors/pii/types.js';
 import type { ModelDecl } from '../protocols/kserve/index.js';
@@ -148,4 +149,6 @@ export interface ModelgateConfig {
   /** maxKeySeries: key ids with their own series in per-key metrics (src/observability/key-series.ts). */
   metrics: { maxKeySeries: number };
   logging: { level: string };
+  /** Abuse detection (src/config/abuse.ts); null when the section is absent (off). */
+  abuse: AbuseConfig | null;
 }

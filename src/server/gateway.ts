@@ -26,13 +26,16 @@ import { buildAdminApp } from './admin.js';
 import { listenerAddress, logBanner } from './banner.js';
 import { consoleRoutes } from './admin-console.js';
 import { ConsoleState } from '../console/state.js';
-import { realClock } from '../util/clock.js';
 import { createStore } from '../limits/stores/index.js';
 import type { Store } from '../limits/stores/types.js';
 import { Limiter } from '../limits/limiter.js';
 import { Admission } from '../upstream/admission.js';
 import { ResourceStats } from '../pipeline/resources.js';
 import { Lifecycle } from './drain.js';
+import { createAbuse, type Abuse } from '../abuse/index.js';
+import type { BanStore } from '../abuse/ban-store.js';
+import { banRoutes } from './admin-bans.js';
+import { realClock, type Clock } from '../util/clock.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -42,6 +45,10 @@ export interface GatewayOptions {
   store?: Store;
   /** Aborts at the shutdown deadline: in-flight work ends now (RequestContext.stop). */
   stop?: AbortSignal;
+  /** The clock of abuse detection (windows, bans); tests pass a ManualClock. */
+  clock?: Clock;
+  /** Use this ban store instead of the one store.kind names (tests). */
+  banStore?: BanStore;
 }
 
 export interface Gateway {
@@ -53,6 +60,8 @@ export interface Gateway {
   store: Store;
   limiter: Limiter;
   admissions: Map<string, Admission>;
+  /** Abuse detection; null without an `abuse` section. */
+  abuse: Abuse | null;
   /** Resources held by in-flight requests, and how many requests are not yet settled. */
   resources: ResourceStats;
   /** Base URL of the public listener once started, e.g. http://127.0.0.1:8080 */
@@ -134,6 +143,8 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     for (const [kind, n] of Object.entries(resources.held)) metrics.resourcesHeld.set({ kind }, n);
     metrics.inFlight.set(resources.inFlight);
   };
+  const clock = opts.clock ?? realClock;
+  const abuse = createAbuse(config, { registry: metrics.registry, logger, clock, ...(opts.banStore === undefined ? {} : { store: opts.banStore }) });
   const life = new Lifecycle();
   // A stop signal given by the caller (tests) ends in-flight work like the shutdown deadline does.
   opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
@@ -143,11 +154,17 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     draining: () => life.draining(),
     refusing: () => life.refusing(),
     begin: (socket) => life.begin(socket),
+    ...(abuse === null ? {} : { abuse }),
   });
   const consoleState = config.admin.console ? new ConsoleState(metrics, gauges, realClock) : null;
+  const keyTier = new Map(config.auth.keys.map((k) => [k.id, k.tier]));
+  const exempt = (id: string): boolean => keyTier.has(id) && config.tiers.get(keyTier.get(id) ?? config.defaultTier ?? '')?.exempt === true;
   const admin = buildAdminApp({
     config, metrics, isReady: () => life.isReady(), beforeScrape: gauges,
-    adminRoutes: consoleState === null ? [] : [consoleRoutes(consoleState)],
+    adminRoutes: [
+      ...(consoleState === null ? [] : [consoleRoutes(consoleState)]),
+      ...(abuse === null ? [] : [banRoutes(abuse, logger, exempt)]),
+    ],
   });
   const hurry = new AbortController();
   let closing: Promise<void> | null = null;
@@ -192,13 +209,14 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     await admin.close();
     await Promise.all([...upstreams.values()].map((u) => u.close()));
     if (opts.store === undefined) await store.close();
+    await abuse?.close();
     life.phase = 'stopped';
     if (graceful) logger.info({ ms: Date.now() - t0 }, 'shutdown: complete');
     logger.flush();
   }
 
   const gw: Gateway = {
-    config, logger, metrics, app, admin, store, limiter, admissions, resources, url: '', adminUrl: '', lifecycle: life,
+    config, logger, metrics, app, admin, store, limiter, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life,
     async start() {
       // The admin listener first: /healthz answers and /readyz says 503 while start-up goes on.
       await admin.listen({ host: config.admin.host, port: config.admin.port });
@@ -209,6 +227,9 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       if (typeof waitable.waitReady === 'function' && !(await waitable.waitReady(2000))) {
         logger.warn({ store: config.store.kind, onError: config.store.onError }, 'limit store not reachable at start; applying store.onError');
       }
+      // Bans in force from the first request: the shared set is read before the listener opens.
+      const bans = abuse?.storeReady;
+      if (bans !== undefined && !(await bans(2000))) logger.warn('ban store not reachable at start; bans made elsewhere apply once it is');
       // Health checks: every target's first check is done before the listener opens, so a healthy
       // fleet serves from the first request (a target not healthy yet gets no traffic).
       await Promise.all([...upstreams.values()].map((u) => u.start()));

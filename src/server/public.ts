@@ -35,6 +35,7 @@ import { wireOptions } from './wire.js';
 import { replies } from './replies.js';
 import { signals } from './signals.js';
 import type { Tracked } from './drain.js';
+import type { Abuse } from '../abuse/abuse.js';
 
 export interface PublicDeps {
   config: ModelgateConfig;
@@ -52,6 +53,8 @@ export interface PublicDeps {
   refusing?: () => boolean;
   /** Counts a request in flight until its settle is done (the shutdown waits for it). */
   begin?: (socket: Socket | null) => Tracked;
+  /** Abuse detection (bans checked in the request phase, every request observed in settle). */
+  abuse?: Abuse;
 }
 
 /** Retry-After of MG_SHUTTING_DOWN: another replica can take the retry at once. */
@@ -80,7 +83,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   });
 
   const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, ...report.forward };
-  const routes = compileRoutes(config, report.injection, deps.limits, deps.upstreams);
+  const routes = compileRoutes(config, report.injection, deps.limits, deps.upstreams, deps.abuse);
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
   const lifecycle: LifecycleDeps = {
     stats: deps.resources ?? new ResourceStats(),

@@ -26,6 +26,8 @@ import { compileOutput } from '../protocols/openai/output.js';
 import type { Admission } from '../upstream/admission.js';
 import type { UpstreamTargets } from '../upstream/targets.js';
 import { upstreamAvailablePolicy } from '../policies/upstream-available.js';
+import type { Abuse } from '../abuse/abuse.js';
+import { ipBanPolicy, keyBanPolicy } from '../abuse/guard.js';
 
 /**
  * A route's policies by phase, in the order they run. The admit phase is split around injection
@@ -100,16 +102,19 @@ function hasCostLimits(config: ModelgateConfig, route: RouteConfig): boolean {
 export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission>; }
 
 /** `upstreams`: the targets, for fast failure when none can take traffic (absent in unit tests of the phases). */
-export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>): CompiledRoute[] {
+export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse): CompiledRoute[] {
   const auth = apiKeyAuth(config.auth.keys, config.auth.headers);
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
   const ipLimit = config.perIp.requests === null ? null : ipLimitPolicy(limits.limiter);
   return config.routes.map((route, i) => {
     const requestPhase: Policy[] = [];
     if (cors !== null) requestPhase.push(cors);
+    // A banned address costs nothing (after CORS, so a browser can read its 403).
+    if (abuse !== undefined) requestPhase.push(ipBanPolicy(abuse));
     // Per-IP request counting comes before authentication: unauthenticated floods are bounded too.
     if (ipLimit !== null) requestPhase.push(ipLimit);
     requestPhase.push(auth);
+    if (abuse !== undefined) requestPhase.push(keyBanPolicy(abuse, config));
     // Fast failure before anything is charged (cost debt, cost reservation, lease, GPU slot).
     const targets = upstreams?.get(route.upstream);
     if (targets !== undefined && (targets.config.breaker !== null || targets.config.healthCheck !== null)) requestPhase.push(upstreamAvailablePolicy(targets));

@@ -13,8 +13,9 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { Logger } from '../observability/logger.js';
 import { outcomeOf, type Metrics } from '../observability/metrics.js';
 import type { LimitDeps } from './routes.js';
+import type { Abuse } from '../abuse/abuse.js';
 
-interface SettleDeps { logger: Logger; metrics: Metrics; limits: LimitDeps; }
+interface SettleDeps { logger: Logger; metrics: Metrics; limits: LimitDeps; abuse?: Abuse | undefined; }
 
 /** Output protection's audit: counts by type and leaks, with request and key id — never a value. */
 function auditOutput(ctx: RequestContext, label: string, deps: SettleDeps): void {
@@ -63,6 +64,8 @@ export async function settle(ctx: RequestContext, res: ServerResponse, label: st
   metrics.duration.observe({ route: label, outcome: outcomeOf(status) }, seconds);
   if (denial !== null) metrics.rejections.inc({ route: label, code: denial.code });
   if (ctx.output !== null) auditOutput(ctx, label, deps);
+  // Abuse rules learn from every settled request, off the response path (src/abuse/abuse.ts).
+  deps.abuse?.observeRequest(ctx).catch((err: unknown) => logger.error({ reqId: ctx.id, err: (err as Error).message }, 'abuse: observation failed'));
   await ctx.resources.closeAll();
   const adm = ctx.admission;
   const actual = ctx.charged ?? (adm === null ? undefined : 0);

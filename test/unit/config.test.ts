@@ -51,12 +51,13 @@ test('the design example fails only on keys of later releases, each saying so', 
   assert.ok(!ps.some((p) => /^upstreams\.llm\.(breaker|healthCheck)\b/.test(p)), 'breakers and health checks are supported');
   assert.ok(!ps.some((p) => /^(tiers|perIp|store)\b/.test(p)), 'cost-aware limits are supported');
   assert.ok(!ps.some((p) => p.startsWith('metrics')), 'metrics.maxKeySeries is supported');
+  assert.ok(!ps.some((p) => p.startsWith('abuse')), 'abuse detection is supported');
   // The lifecycle keys (issue 10) are supported: timeouts.send, maxHeaders, shutdown, maxResponseBytes, forwardHeaders/Query.
   assert.ok(!ps.some((p) => /^server\.(timeouts|maxHeaders|shutdown)|maxResponseBytes|forward(Headers|Query)/.test(p)), ps.join('\n'));
   // Without the later-release keys the example loads, with the lifecycle keys resolved.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a free-form YAML document edited in place
   const doc = parseYaml(text) as Record<string, any>;
-  delete doc.server.tls; delete doc.server.http2; delete doc.auth.keyStore; delete doc.auth.clients; delete doc.abuse; delete doc.metrics;
+  delete doc.server.tls; delete doc.server.http2; delete doc.auth.keyStore; delete doc.auth.clients; delete doc.metrics;
   for (const k of doc.auth.keys) { delete k.expiresAt; delete k.routes; delete k.models; delete k.allowedCidrs; }
   delete doc.upstreams.llm.tls;
   const r0 = doc.routes[0];
@@ -70,6 +71,8 @@ test('the design example fails only on keys of later releases, each saying so', 
   assert.deepEqual(c.upstreams.get('llm')?.healthCheck, { path: '/health', intervalMs: 5_000, timeoutMs: 2_000, healthyThreshold: 1, unhealthyThreshold: 2 });
   assert.deepEqual(c.routes[0]?.forwardHeaders, ['x-request-priority']);
   assert.equal(c.routes[0]?.forwardQuery, false);
+  assert.equal(c.abuse?.authFailures?.threshold, 20);
+  assert.equal(c.abuse?.keySpread?.action, 'flag');
 });
 
 test('metrics.maxKeySeries: default 1000, an integer ≥ 0, unknown metrics keys refused', () => {

@@ -1,0 +1,190 @@
+/**
+ * Bans shared through Redis (store.kind redis). Layout, all under one hash tag so that a Redis
+ * Cluster keeps them in one slot:
+ *
+ *   {mg:abuse}:bans          hash   ban id → ban (JSON); an expired ban is dropped when read
+ *   {mg:abuse}:bans:version  string bumped by every add and remove (in the same MULTI)
+ *   {mg:abuse}:c:<counter>:<window>  fixed-window counters of `hit` (expire after two windows)
+ *   channel {mg:abuse}:bans:events   every change, with the version it made
+ *
+ * Every replica subscribes to the channel and applies a change the moment it is published (a
+ * ban made on one replica is enforced by the others within milliseconds). Polling the version
+ * key every `pollIntervalMs` is the fallback: a message missed while the subscriber reconnected,
+ * or arriving out of order, shows as a version this replica has not seen, and the whole set is
+ * read again. A message older than what was last read is ignored (it may undo a later lift).
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { parseBan, type Ban } from './bans.js';
+import { slidingCount, windowIndex, type BanChange, type BanStore } from './ban-store.js';
+
+export interface RedisBanStoreOptions {
+  url: string;
+  clock: Clock;
+  /** Key prefix (the limits store's, default "mg"). */
+  keyPrefix?: string;
+  /** Version poll period, ms (the fallback of pub/sub). */
+  pollIntervalMs: number;
+  /** Subscribe to changes (default true); false leaves only polling (benchmarks, tests). */
+  pubsub?: boolean;
+  /** Connection-level errors (counted, never thrown). */
+  onError?: (err: Error) => void;
+}
+
+export type RedisBanStore = BanStore & {
+  /** Resolves once the first full read is done (false after `ms`). */
+  waitReady(ms: number): Promise<boolean>;
+  /** The version of the last full read or applied change. */
+  knownVersion(): number;
+};
+
+interface Message { op: 'add' | 'remove'; v: number; ban?: Ban; id?: string }
+
+export function createRedisBanStore(opts: RedisBanStoreOptions): RedisBanStore {
+  const tag = `{${opts.keyPrefix ?? 'mg'}:abuse}`;
+  const BANS = `${tag}:bans`;
+  const VERSION = `${tag}:bans:version`;
+  const CHANNEL = `${tag}:bans:events`;
+  const common: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    retryStrategy: (times) => Math.min(times * 50, 1000),
+  };
+  const cmd = new Redis(opts.url, common);
+  // A subscriber connection must queue its SUBSCRIBE until connected (and ioredis re-subscribes
+  // on reconnect by itself).
+  const sub = opts.pubsub === false ? null : new Redis(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
+  const listeners: ((c: BanChange) => void)[] = [];
+  const emit = (c: BanChange): void => { for (const l of listeners) l(c); };
+  const onError = (err: Error): void => opts.onError?.(err);
+  cmd.on('error', onError);
+  sub?.on('error', onError);
+  let known = -1;
+  let closed = false;
+  let reading: Promise<void> | null = null;
+  let ready: () => void = () => undefined;
+  const firstRead = new Promise<void>((resolve) => { ready = resolve; });
+
+  /** The whole set and its version, read together (MULTI). */
+  function reload(): Promise<void> {
+    reading ??= (async () => {
+      try {
+        const res = await cmd.multi().hgetall(BANS).get(VERSION).exec();
+        if (res === null) return;
+        const [[e1, all], [e2, v]] = res as [[Error | null, Record<string, string>], [Error | null, string | null]];
+        if (e1 !== null || e2 !== null) return;
+        const now = opts.clock.now();
+        const bans: Ban[] = [];
+        const expired: string[] = [];
+        for (const [id, text] of Object.entries(all)) {
+          const b = parseBan(text);
+          if (b === null || b.expiresAt <= now) expired.push(id);
+          else bans.push(b);
+        }
+        known = v === null ? 0 : Number(v);
+        emit({ op: 'reload', bans });
+        ready();
+        if (expired.length > 0) void cmd.hdel(BANS, ...expired).catch(() => undefined);
+      } catch {
+        // Redis down: the next poll tries again; the local set stays as it was.
+      } finally {
+        reading = null;
+      }
+    })();
+    return reading;
+  }
+
+  sub?.on('message', (_channel: string, text: string) => {
+    let m: Message;
+    try { m = JSON.parse(text) as Message; } catch { return; }
+    if (typeof m.v !== 'number' || m.v <= known) return;
+    if (m.v !== known + 1) { void reload(); return; } // a gap: read everything
+    known = m.v;
+    if (m.op === 'add' && m.ban !== undefined) {
+      const b = parseBan(JSON.stringify(m.ban));
+      if (b !== null) emit({ op: 'add', ban: b });
+    } else if (m.op === 'remove' && typeof m.id === 'string') {
+      emit({ op: 'remove', id: m.id });
+    }
+  });
+  // Subscribed (first time or after a reconnect): whatever happened meanwhile is read in full.
+  sub?.on('ready', () => { void sub.subscribe(CHANNEL).then(() => reload(), () => undefined); });
+  cmd.on('ready', () => { void reload(); });
+
+  let timer: TimerHandle | null = null;
+  const poll = (): void => {
+    timer = null;
+    if (closed) return;
+    void cmd.get(VERSION).then((v) => {
+      if ((v === null ? 0 : Number(v)) !== known) return reload();
+      return undefined;
+    }).catch(() => undefined).finally(() => {
+      if (!closed) timer = opts.clock.setTimeout(poll, opts.pollIntervalMs);
+    });
+  };
+  timer = opts.clock.setTimeout(poll, opts.pollIntervalMs);
+
+  async function change(m: Omit<Message, 'v'>, write: (multi: ReturnType<Redis['multi']>) => void): Promise<void> {
+    // One MULTI: the write, the version bump and the announcement, in that order, atomically.
+    const multi = cmd.multi();
+    write(multi);
+    multi.incr(VERSION);
+    const res = await multi.exec();
+    if (res === null) throw new Error('ban write aborted');
+    for (const [err] of res) if (err !== null) throw err;
+    const v = Number(res[res.length - 1]?.[1]);
+    await cmd.publish(CHANNEL, JSON.stringify({ ...m, v }));
+  }
+
+  return {
+    shared: true,
+    async addBan(ban) {
+      await change({ op: 'add', ban }, (m) => { m.hset(BANS, ban.id, JSON.stringify(ban)); });
+    },
+    async removeBan(id) {
+      const text = await cmd.hget(BANS, id);
+      if (text === null) return null;
+      await change({ op: 'remove', id }, (m) => { m.hdel(BANS, id); });
+      return parseBan(text);
+    },
+    async listBans(now) {
+      const all = await cmd.hgetall(BANS);
+      const out: Ban[] = [];
+      for (const text of Object.values(all)) {
+        const b = parseBan(text);
+        if (b !== null && b.expiresAt > now) out.push(b);
+      }
+      return out;
+    },
+    async version() {
+      const v = await cmd.get(VERSION);
+      return v === null ? 0 : Number(v);
+    },
+    async hit(counter, windowMs, now) {
+      const win = windowIndex(windowMs, now);
+      const key = `${tag}:c:${counter}`;
+      const res = await cmd.multi().incr(`${key}:${win}`).pexpire(`${key}:${win}`, windowMs * 2).get(`${key}:${win - 1}`).exec();
+      if (res === null) throw new Error('counter write aborted');
+      for (const [err] of res) if (err !== null) throw err;
+      return slidingCount(Number(res[0]?.[1]), Number(res[2]?.[1] ?? 0), windowMs, now);
+    },
+    watch(listener) { listeners.push(listener); },
+    async waitReady(ms) {
+      // Start-up, not logic: a real timer even when the rules run on a test clock.
+      let t: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => { t = setTimeout(() => resolve(false), ms); });
+      const ok = await Promise.race([firstRead.then(() => true), timeout]);
+      clearTimeout(t);
+      return ok;
+    },
+    knownVersion: () => known,
+    async close() {
+      closed = true;
+      if (timer !== null) opts.clock.clearTimeout(timer);
+      listeners.length = 0;
+      cmd.disconnect();
+      sub?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// Bans shared by 3 replicas through a real Redis: 20 wrong keys from one address — sent to one
+// replica, or spread over all three — ban it on every replica (pub/sub; and by polling the
+// version key when pub/sub is off); other addresses unaffected; a lift through the admin API of
+// any replica reaches all. Waits are events (a replica applying a ban), never sleeps.
+import { after, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRedisServer, REDIS_MISSING, type RedisServer } from '../redis-server.js';
+import { startStack, chat, bearer, type Stack } from '../helpers.js';
+import { from, nextBan, nextLift, WRONG } from './client.js';
+import type { Abuse } from '../../src/abuse/abuse.js';
+import { createRedisBanStore } from '../../src/abuse/ban-store-redis.js';
+import { realClock } from '../../src/util/clock.js';
+
+let redis: RedisServer | null = null;
+before(async () => { redis = await startRedisServer(); if (redis === null) console.warn(`SKIPPED: ${REDIS_MISSING}`); });
+after(async () => { await redis?.stop(); });
+
+const ADMIN = 'admin-token-for-the-redis-ban-tests-0123';
+
+/** 3 replicas sharing the Redis (and one API key), each with its own simulator. */
+async function replicas(url: string, prefix: string, pubsub: boolean): Promise<Stack[]> {
+  const out: Stack[] = [];
+  for (let i = 0; i < 3; i++) {
+    const banStore = pubsub ? undefined : createRedisBanStore({ url, clock: realClock, pollIntervalMs: 200, pubsub: false, keyPrefix: prefix });
+    out.push(await startStack({
+      admin: `token: ${ADMIN}`,
+      extra: `abuse: { authFailures: { threshold: 20, window: 1m, banFor: 15m }, regularIntervals: false }\nstore: { kind: redis, url: "${url}" }`,
+      gateway: banStore === undefined ? {} : { banStore },
+    }));
+  }
+  return out;
+}
+
+const abuseOf = (s: Stack): Abuse => s.gw.abuse as Abuse;
+
+async function run(t: TestContext, pubsub: boolean, spread: boolean): Promise<void> {
+  if (redis === null) return t.skip(REDIS_MISSING);
+  const prefix = `t${Date.now()}${pubsub ? 'p' : 'q'}${spread ? 's' : 'o'}`;
+  // Each test uses its own addresses (the pub/sub replicas share the store's default prefix).
+  const gws = await replicas(redis.url, prefix, pubsub);
+  try {
+    const ip = spread ? '127.0.1.2' : '127.0.1.3';
+    const everywhere = Promise.all(gws.map((s) => nextBan(abuseOf(s), (b) => b.value === ip)));
+    for (let i = 0; i < 20; i++) {
+      const s = gws[spread ? i % 3 : 0] as Stack;
+      assert.equal((await from(ip, s.url, '/v1/chat/completions', WRONG, chat('hi'))).status, 401);
+    }
+    const [ban] = await everywhere;
+    for (const s of gws) {
+      const r = await from(ip, s.url, '/v1/chat/completions', bearer(s.key), chat('hi'));
+      assert.equal(r.status, 403, 'refused on every replica');
+      assert.equal(r.code, 'MG_TEMPORARILY_BLOCKED');
+      assert.equal((await from('127.0.1.9', s.url, '/v1/chat/completions', bearer(s.key), chat('hi'))).status, 200, 'other addresses served');
+    }
+    // Lift through the admin API of another replica: every replica hears of it.
+    const id = (ban as { id: string }).id;
+    const lifted = Promise.all(gws.map((s) => nextLift(abuseOf(s), id)));
+    const res = await fetch(`${(gws[2] as Stack).gw.adminUrl}/admin/bans/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } });
+    assert.equal(res.status, 200);
+    await lifted;
+    for (const s of gws) assert.equal((await from(ip, s.url, '/v1/chat/completions', bearer(s.key), chat('hi'))).status, 200);
+  } finally {
+    await Promise.all(gws.map((s) => s.close()));
+  }
+}
+
+test('20 wrong keys to one replica: the address is refused on all 3 (pub/sub)', (t) => run(t, true, false));
+test('20 wrong keys spread over 3 replicas: counted together, refused on all 3 (pub/sub)', (t) => run(t, true, true));
+test('pub/sub off: the version poll carries the ban and the lift to every replica', (t) => run(t, false, false));
