@@ -19,6 +19,7 @@ import {
 import type { ApiKeyEntry, ModelgateConfig, OutputConfig, Protocol, RateSpec, RouteConfig, StoreConfig, TierConfig, UpstreamConfig } from './types.js';
 import { compileKserve, type ModelDecl } from '../protocols/kserve/index.js';
 import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
+import { clientTierProblems, resolveClients, resolveServerTls, resolveUpstreamTls, routeAuth } from './tls.js';
 
 export interface ConfigProblem { path: string; message: string; }
 
@@ -296,7 +297,7 @@ function resolveOutput(r: RawRoute, protocol: Protocol, path: string, problems: 
   return out.types.length === 0 && out.canary === null && out.fragments.length === 0 ? null : out;
 }
 
-function resolveRoutes(raw: RawConfig, problems: ConfigProblem[]): RouteConfig[] {
+function resolveRoutes(raw: RawConfig, tls: ModelgateConfig['server']['tls'], problems: ConfigProblem[]): RouteConfig[] {
   const seen = new Set<string>();
   return raw.routes.map((r, i) => {
     const path = `routes[${i}]`;
@@ -344,6 +345,7 @@ function resolveRoutes(raw: RawConfig, problems: ConfigProblem[]): RouteConfig[]
       output: resolveOutput(r, protocol, `${path}.output`, problems),
       forwardHeaders: forwardHeaders(r, raw.auth.headers ?? [...DEFAULT_AUTH_HEADERS], `${path}.forwardHeaders`, problems),
       forwardQuery: r.forwardQuery ?? false,
+      auth: routeAuth(r, tls, `${path}.auth`, problems),
     };
   });
 }
@@ -377,11 +379,15 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
       maxResponseBytes: u.maxResponseBytes !== undefined ? sizeBytes(u.maxResponseBytes) : DEFAULT_UPSTREAM.maxResponseBytes,
       breaker: resolveBreaker(u.breaker, `upstreams.${name}.breaker`, problems),
       healthCheck: resolveHealthCheck(u.healthCheck, `upstreams.${name}.healthCheck`, problems),
+      tls: resolveUpstreamTls(u, targets, `upstreams.${name}.tls`, problems),
     });
   }
   const t = s.timeouts ?? {};
   const keys = resolveKeys(raw, problems);
   const { tiers, defaultTier } = resolveTiers(raw, keys, problems);
+  const tls = resolveServerTls(raw, problems);
+  const clients = resolveClients(raw, keys, tls, problems);
+  clientTierProblems(clients, tiers, problems);
   return {
     store: resolveStore(raw, problems),
     tiers,
@@ -390,7 +396,8 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
     server: {
       host: s.host ?? DEFAULT_SERVER.host,
       port: s.port ?? DEFAULT_SERVER.port,
-      hsts: s.hsts ?? false,
+      // On by default when modelgate terminates TLS itself.
+      hsts: s.hsts ?? tls !== null,
       trustedProxies: s.trustedProxies ?? [],
       cors: s.cors === undefined ? null : {
         origins: new Set(origins),
@@ -409,6 +416,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
         delayMs: s.shutdown?.delay !== undefined ? durationMs(s.shutdown.delay) : DEFAULT_SERVER.shutdownDelayMs,
         timeoutMs: s.shutdown?.timeout !== undefined ? durationMs(s.shutdown.timeout) : DEFAULT_SERVER.shutdownTimeoutMs,
       },
+      tls,
     },
     admin: {
       host: raw.admin?.host ?? DEFAULT_ADMIN.host,
@@ -418,9 +426,10 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
     auth: {
       headers: raw.auth.headers ?? [...DEFAULT_AUTH_HEADERS],
       keys,
+      clients,
     },
     upstreams,
-    routes: resolveRoutes(raw, problems),
+    routes: resolveRoutes(raw, tls, problems),
     logging: { level: raw.logging?.level ?? 'info' },
   };
 }

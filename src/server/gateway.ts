@@ -29,6 +29,9 @@ import { Limiter } from '../limits/limiter.js';
 import { Admission } from '../upstream/admission.js';
 import { ResourceStats } from '../pipeline/resources.js';
 import { Lifecycle } from './drain.js';
+import { publicTls, type PublicTls } from './tls.js';
+import type { ReloadTarget } from './tls-reload.js';
+import { tlsMetrics } from './tls-metrics.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -56,6 +59,8 @@ export interface Gateway {
   adminUrl: string;
   /** Readiness and in-flight state (see drain.ts). */
   lifecycle: Lifecycle;
+  /** TLS of the public listener and its hot reload; null for plain HTTP. */
+  tls: PublicTls | null;
   start(): Promise<void>;
   /** Idempotent: a second call returns the first call's promise. */
   close(opts?: CloseOptions): Promise<void>;
@@ -90,10 +95,10 @@ function within(work: Promise<unknown>, ms: number, cut: AbortSignal): Promise<b
   });
 }
 
-function urlOf(app: FastifyInstance): string {
+function urlOf(app: FastifyInstance, scheme = 'http'): string {
   const a = app.server.address() as AddressInfo;
   const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '127.0.0.1' : host}:${a.port}`;
+  return `${scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '127.0.0.1' : host}:${a.port}`;
 }
 
 export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}): Gateway {
@@ -105,6 +110,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     const targets = new UpstreamTargets(u, { signals: onTarget });
     upstreams.set(name, targets);
     for (const t of targets.targets) metrics.targetUp.set({ upstream: name, target: t.origin }, targets.inRotation(t) ? 1 : 0);
+    if (targets.certNotAfterMs !== null) tlsMetrics(metrics.registry).certExpiry.set({ cert: `upstream:${name}` }, Math.floor(targets.certNotAfterMs / 1000));
   }
   const store = opts.store ?? createStore(config.store.kind === 'redis'
     ? { kind: 'redis', url: config.store.url, commandTimeoutMs: config.store.timeoutMs, cluster: config.store.cluster }
@@ -131,6 +137,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     metrics.inFlight.set(resources.inFlight);
   };
   const life = new Lifecycle();
+  const tls = config.server.tls === null ? null : publicTls(config.server.tls, { logger, registry: metrics.registry });
   // A stop signal given by the caller (tests) ends in-flight work like the shutdown deadline does.
   opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
   const app = buildPublicApp({
@@ -139,6 +146,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     draining: () => life.draining(),
     refusing: () => life.refusing(),
     begin: (socket) => life.begin(socket),
+    ...(tls === null ? {} : { tls: tls.wire }),
   });
   const admin = buildAdminApp({ config, metrics, isReady: () => life.isReady(), beforeScrape: gauges });
   const hurry = new AbortController();
@@ -175,6 +183,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       await within(new Promise<never>(() => undefined), delayMs, hurry.signal);
     }
     life.phase = 'closing';
+    tls?.stop();
     cutAll = !graceful;
     if (!graceful) life.stopController.abort();
     const appClosed = app.close();
@@ -189,7 +198,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   }
 
   const gw: Gateway = {
-    config, logger, metrics, app, admin, store, limiter, admissions, resources, url: '', adminUrl: '', lifecycle: life,
+    config, logger, metrics, app, admin, store, limiter, admissions, resources, url: '', adminUrl: '', lifecycle: life, tls,
     async start() {
       // The admin listener first: /healthz answers and /readyz says 503 while start-up goes on.
       await admin.listen({ host: config.admin.host, port: config.admin.port });
@@ -209,7 +218,8 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
         await Promise.all([...upstreams.values()].map((u) => u.close()));
         throw err;
       }
-      gw.url = urlOf(app);
+      gw.url = urlOf(app, tls === null ? 'http' : 'https');
+      tls?.start(app.server as unknown as ReloadTarget);
       life.phase = 'ready';
       logger.info({ url: gw.url, admin: gw.adminUrl, routes: config.routes.length }, 'modelgate listening');
     },
