@@ -78,7 +78,7 @@ test('auth.clients and route auth need a client CA; exactly one matcher; ids sha
   assert.deepEqual(problems(base('port: 1', '', ', auth: mtls')), ['routes[0].auth: auth: mtls needs server.tls.clientCA']);
   const mtls = `tls: { cert: ${a.certFile}, key: ${a.keyFile}, clientCA: ${ca.certFile} }`;
   assert.deepEqual(problems(base(mtls, `  ${clients}`, ', auth: key+mtls')), []);
-  assert.deepEqual(problems(base(mtls, '  clients: [ { id: c1, san: "spiffe://x/y", subject: "CN=x" }, { id: k, subject: "CN=y" }, { id: c3, fingerprint: "sha256:${'a'.repeat(70)}", tier: gold } ]')), [
+  assert.deepEqual(problems(base(mtls, `  clients: [ { id: c1, san: "spiffe://x/y", subject: "CN=x" }, { id: k, subject: "CN=y" }, { id: c3, fingerprint: "sha256:${'a'.repeat(70)}", tier: gold } ]`)), [
     'auth.clients[0]: exactly one of san, subject, fingerprint is required',
     'auth.clients[1].id: duplicate id "k" (key and client ids share one namespace: limits, logs and metrics use them)',
     'auth.clients[2].fingerprint: sha256: followed by 64 hex digits',
