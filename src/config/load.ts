@@ -19,7 +19,7 @@ import {
 import type { ApiKeyEntry, ModelgateConfig, OutputConfig, Protocol, RateSpec, RouteConfig, StoreConfig, TierConfig, UpstreamConfig } from './types.js';
 import { compileKserve, type ModelDecl } from '../protocols/kserve/index.js';
 import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
-import { clientTierProblems, resolveClients, resolveServerTls, resolveUpstreamTls, routeAuth } from './tls.js';
+import { resolveClients, resolveServerTls, resolveUpstreamTls, routeAuth } from './tls.js';
 
 export interface ConfigProblem { path: string; message: string; }
 
@@ -386,8 +386,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
   const keys = resolveKeys(raw, problems);
   const { tiers, defaultTier } = resolveTiers(raw, keys, problems);
   const tls = resolveServerTls(raw, problems);
-  const clients = resolveClients(raw, keys, tls, problems);
-  clientTierProblems(clients, tiers, problems);
+  const clients = resolveClients(raw, keys, tiers, tls, problems);
   return {
     store: resolveStore(raw, problems),
     tiers,

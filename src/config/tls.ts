@@ -65,7 +65,7 @@ function subjectAttrs(s: string): [string, string][] {
   });
 }
 
-export function resolveClients(raw: RawConfig, keys: readonly ApiKeyEntry[], tls: ServerTlsConfig | null, problems: Problems): ClientIdentityEntry[] {
+export function resolveClients(raw: RawConfig, keys: readonly ApiKeyEntry[], tiers: ReadonlyMap<string, unknown>, tls: ServerTlsConfig | null, problems: Problems): ClientIdentityEntry[] {
   const list = raw.auth.clients ?? [];
   if (list.length > 0 && tls?.clientCAFile == null) problems.push({ path: 'auth.clients', message: 'client certificates need server.tls.clientCA' });
   const ids = new Set(keys.map((k) => k.id));
@@ -86,16 +86,10 @@ export function resolveClients(raw: RawConfig, keys: readonly ApiKeyEntry[], tls
     if (match.kind === 'fingerprint' && !/^[0-9a-f]{64}$/.test(match.sha256)) {
       problems.push({ path: `${path}.fingerprint`, message: 'sha256: followed by 64 hex digits' });
     }
+    if (c.tier !== undefined && !tiers.has(c.tier)) problems.push({ path: `${path}.tier`, message: `no tier named "${c.tier}" under tiers` });
     out.push({ id: c.id, tier: c.tier ?? null, match });
   });
   return out;
-}
-
-/** Tiers named by clients must exist (as for keys). */
-export function clientTierProblems(clients: readonly ClientIdentityEntry[], tiers: ReadonlyMap<string, unknown>, problems: Problems): void {
-  clients.forEach((c, i) => {
-    if (c.tier !== null && !tiers.has(c.tier)) problems.push({ path: `auth.clients[${i}].tier`, message: `no tier named "${c.tier}" under tiers` });
-  });
 }
 
 /** A route's `auth` mode; any mode but `key` needs client certificates to be verified. */
