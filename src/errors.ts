@@ -40,6 +40,8 @@ export const ERRORS = {
   MG_BODY_NOT_ALLOWED: e(400, 'invalid_request_error', 'This method takes no request body'),
   MG_AUTH_MISSING: e(401, 'authentication_error', 'Missing API key'),
   MG_AUTH_INVALID: e(401, 'authentication_error', 'Invalid API key'),
+  MG_CLIENT_CERT_REQUIRED: e(401, 'authentication_error', 'A valid client certificate is required'),
+  MG_CLIENT_CERT_UNKNOWN: e(403, 'permission_error', 'Client certificate not allowed'),
   MG_TEMPORARILY_BLOCKED: e(403, 'permission_error', 'Temporarily blocked; retry later'),
   MG_CORS_ORIGIN_DENIED: e(403, 'permission_error', 'Origin not allowed'),
   MG_UNSUPPORTED_MEDIA_TYPE: e(415, 'invalid_request_error', 'Unsupported content type'),

@@ -24,7 +24,14 @@ export const startCommand: Command = {
       reportConfigError(err, file);
       return 1;
     }
-    const gw = createGateway(config);
+    let gw;
+    try {
+      gw = createGateway(config);
+    } catch (err) {
+      // A certificate file that changed between the check and now (src/util/pem.ts: no PEM content in the message).
+      process.stderr.write(`modelgate: cannot start: ${(err as Error).message}\n`);
+      return 1;
+    }
     exitOnCrash(gw.logger);
     try {
       await gw.start();

@@ -22,6 +22,7 @@ import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
 import { isLoopbackHost } from '../util/loopback.js';
 import { DEFAULT_MAX_KEY_SERIES } from '../observability/key-series.js';
 import { resolveAbuse } from './abuse.js';
+import { resolveClients, resolveServerTls, resolveUpstreamTls, routeAuth } from './tls.js';
 
 export interface ConfigProblem { path: string; message: string; }
 
@@ -299,7 +300,7 @@ function resolveOutput(r: RawRoute, protocol: Protocol, path: string, problems: 
   return out.types.length === 0 && out.canary === null && out.fragments.length === 0 ? null : out;
 }
 
-function resolveRoutes(raw: RawConfig, problems: ConfigProblem[]): RouteConfig[] {
+function resolveRoutes(raw: RawConfig, tls: ModelgateConfig['server']['tls'], problems: ConfigProblem[]): RouteConfig[] {
   const seen = new Set<string>();
   return raw.routes.map((r, i) => {
     const path = `routes[${i}]`;
@@ -347,6 +348,7 @@ function resolveRoutes(raw: RawConfig, problems: ConfigProblem[]): RouteConfig[]
       output: resolveOutput(r, protocol, `${path}.output`, problems),
       forwardHeaders: forwardHeaders(r, raw.auth.headers ?? [...DEFAULT_AUTH_HEADERS], `${path}.forwardHeaders`, problems),
       forwardQuery: r.forwardQuery ?? false,
+      auth: routeAuth(r, tls, `${path}.auth`, problems),
     };
   });
 }
@@ -380,11 +382,14 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
       maxResponseBytes: u.maxResponseBytes !== undefined ? sizeBytes(u.maxResponseBytes) : DEFAULT_UPSTREAM.maxResponseBytes,
       breaker: resolveBreaker(u.breaker, `upstreams.${name}.breaker`, problems),
       healthCheck: resolveHealthCheck(u.healthCheck, `upstreams.${name}.healthCheck`, problems),
+      tls: resolveUpstreamTls(u, targets, `upstreams.${name}.tls`, problems),
     });
   }
   const t = s.timeouts ?? {};
   const keys = resolveKeys(raw, problems);
   const { tiers, defaultTier } = resolveTiers(raw, keys, problems);
+  const tls = resolveServerTls(raw, problems);
+  const clients = resolveClients(raw, keys, tiers, tls, problems);
   return {
     store: resolveStore(raw, problems),
     tiers,
@@ -393,7 +398,8 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
     server: {
       host: s.host ?? DEFAULT_SERVER.host,
       port: s.port ?? DEFAULT_SERVER.port,
-      hsts: s.hsts ?? false,
+      // On by default when modelgate terminates TLS itself.
+      hsts: s.hsts ?? tls !== null,
       trustedProxies: s.trustedProxies ?? [],
       cors: s.cors === undefined ? null : {
         origins: new Set(origins),
@@ -412,6 +418,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
         delayMs: s.shutdown?.delay !== undefined ? durationMs(s.shutdown.delay) : DEFAULT_SERVER.shutdownDelayMs,
         timeoutMs: s.shutdown?.timeout !== undefined ? durationMs(s.shutdown.timeout) : DEFAULT_SERVER.shutdownTimeoutMs,
       },
+      tls,
     },
     admin: {
       host: raw.admin?.host ?? DEFAULT_ADMIN.host,
@@ -422,9 +429,10 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
     auth: {
       headers: raw.auth.headers ?? [...DEFAULT_AUTH_HEADERS],
       keys,
+      clients,
     },
     upstreams,
-    routes: resolveRoutes(raw, problems),
+    routes: resolveRoutes(raw, tls, problems),
     metrics: { maxKeySeries: raw.metrics?.maxKeySeries ?? DEFAULT_MAX_KEY_SERIES },
     logging: { level: raw.logging?.level ?? 'info' },
     abuse: resolveAbuse(raw.abuse, problems),

@@ -69,10 +69,20 @@ const Cors = Type.Object({
   credentials: Type.Optional(Type.Boolean()),
 }, strict);
 
+/** `server.tls`: TLS (and mutual TLS) on the public listener; files re-read when they change. */
+const ServerTls = Type.Object({
+  cert: Type.String({ minLength: 1, description: 'PEM certificate (chain) file; re-read when it changes' }),
+  key: Type.String({ minLength: 1, description: 'PEM private key file; re-read when it changes' }),
+  minVersion: Type.Optional(Type.Union(['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'].map((v) => Type.Literal(v)), { description: 'TLSv1.2 (default) or TLSv1.3; TLSv1 and TLSv1.1 are refused' })),
+  ciphers: Type.Optional(Type.String({ minLength: 1, description: 'OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are always the OpenSSL defaults)' })),
+  clientCA: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle that client certificates must chain to (mutual TLS)' })),
+  requireClientCert: Type.Optional(Type.Boolean({ description: 'Refuse the handshake without a client certificate valid for clientCA (default false: routes decide with `auth`)' })),
+}, strict);
+
 const Server = Type.Object({
   host: Type.Optional(Type.String({ minLength: 1 })),
   port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-  tls: Type.Optional(notYet('TLS on the public listener')),
+  tls: Type.Optional(ServerTls),
   hsts: Type.Optional(Type.Boolean()),
   trustedProxies: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   cors: Type.Optional(Cors),
@@ -110,11 +120,20 @@ const ApiKey = Type.Object({
   allowedCidrs: Type.Optional(notYet('per-key client address allow-lists')),
 }, strict);
 
+/** `auth.clients[]`: a verified client certificate, matched by exactly one of san, subject, fingerprint. */
+const ClientIdentity = Type.Object({
+  id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'Shown in logs and metrics, and used by limits, like a key id' }),
+  san: Type.Optional(Type.String({ minLength: 1, description: 'A URI subject alternative name, e.g. a SPIFFE id' })),
+  subject: Type.Optional(Type.String({ pattern: '^[A-Za-z]+=[^,]+(, ?[A-Za-z]+=[^,]+)*$', description: 'Subject attributes that must all match, e.g. "CN=batch-runner" or "CN=runner, O=acme"' })),
+  fingerprint: Type.Optional(Type.String({ pattern: '^sha256:[0-9A-Fa-f:]{64,95}$', description: 'sha256:<hex SHA-256 of the DER certificate> (colons allowed)' })),
+  tier: Type.Optional(Type.String({ minLength: 1 })),
+}, strict);
+
 const Auth = Type.Object({
   headers: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), { minItems: 1 })),
   keys: Type.Array(ApiKey),
   keyStore: Type.Optional(notYet('the key store')),
-  clients: Type.Optional(notYet('mTLS client identities')),
+  clients: Type.Optional(Type.Array(ClientIdentity, { description: 'mTLS identities: a verified client certificate → an id and tier, used like a key' })),
 }, strict);
 
 /** `upstreams.*.breaker`: passive outlier detection per target (Envoy's outlier detection). */
@@ -151,7 +170,12 @@ const Upstream = Type.Object({
   maxResponseBytes: Type.Optional(Size),
   breaker: Type.Optional(Breaker),
   healthCheck: Type.Optional(HealthCheck),
-  tls: Type.Optional(notYet('TLS to the model servers')),
+  tls: Type.Optional(Type.Object({
+    ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle the model servers\' certificates must chain to (default: the system CAs)' })),
+    cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate for mutual TLS (with key)' })),
+    key: Type.Optional(Type.String({ minLength: 1, description: 'PEM client private key (with cert)' })),
+    serverName: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]+$', description: 'Name sent as SNI and checked against the server certificate (default: the target host)' })),
+  }, { ...strict, description: 'TLS to the model servers (https targets); verification is always on' })),
 }, strict);
 
 export const PROTOCOLS = ['openai-chat', 'openai-completions', 'openai-embeddings', 'kserve-v2', 'torchserve', 'image-upload'] as const;
@@ -201,7 +225,7 @@ const Route = Type.Object({
   upstream: Type.String({ minLength: 1 }),
   methods: Type.Optional(Type.Array(Type.Union([Type.Literal('POST'), Type.Literal('GET')]), { minItems: 1, uniqueItems: true })),
   limits: Type.Optional(Limits),
-  auth: Type.Optional(notYet('per-route authentication modes')),
+  auth: Type.Optional(Type.Union([Type.Literal('key'), Type.Literal('mtls'), Type.Literal('any'), Type.Literal('key+mtls')], { description: 'key (default) | mtls | any | key+mtls' })),
   forwardHeaders: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), { uniqueItems: true, description: 'Request headers forwarded besides content-type, accept, user-agent, traceparent, tracestate' })),
   forwardQuery: Type.Optional(Type.Boolean({ description: 'Forward the query string (default false: dropped)' })),
   injection: Type.Optional(Type.Object({

@@ -14,6 +14,33 @@ export interface ApiKeyEntry {
   tier: string | null;
 }
 
+/** `server.tls`, resolved (src/config/tls.ts). Paths only: the PEM material is read where it is used. */
+export interface ServerTlsConfig {
+  certFile: string;
+  keyFile: string;
+  clientCAFile: string | null;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  ciphers: string | null;
+  requireClientCert: boolean;
+}
+
+/** `upstreams.*.tls`, resolved: file paths (read by src/upstream/tls.ts). */
+export interface UpstreamTlsConfig {
+  caFile: string | null;
+  certFile: string | null;
+  keyFile: string | null;
+  serverName: string | null;
+}
+
+/** `auth.clients[]`: a verified client certificate that identifies a consumer (src/policies/client-cert.ts). */
+export interface ClientIdentityEntry {
+  id: string;
+  tier: string | null;
+  match: { kind: 'san'; uri: string } | { kind: 'subject'; attrs: [string, string][] } | { kind: 'fingerprint'; sha256: string };
+}
+
+export type RouteAuthMode = 'key' | 'mtls' | 'any' | 'key+mtls';
+
 export interface UpstreamConfig {
   name: string;
   targets: URL[];
@@ -29,6 +56,8 @@ export interface UpstreamConfig {
   breaker: BreakerConfig | null;
   /** Active health checks per target (src/upstream/health.ts); null = off. */
   healthCheck: HealthCheckConfig | null;
+  /** TLS to the targets (https); null = plain, or the system CAs for an https target. */
+  tls: UpstreamTlsConfig | null;
 }
 
 /** `upstreams.*.breaker`, resolved (src/config/upstream-health.ts). A rule with threshold 0 is off. */
@@ -97,6 +126,8 @@ export interface RouteConfig {
   forwardHeaders: string[];
   /** Forward the query string (false: dropped). */
   forwardQuery: boolean;
+  /** Who may call: an API key (default), a mapped client certificate, either, or both. */
+  auth: RouteAuthMode;
 }
 
 export interface OutputConfig {
@@ -135,10 +166,12 @@ export interface ModelgateConfig {
     maxHeaders: number;
     /** SIGTERM: keep accepting (Connection: close) for delayMs; in-flight work gets timeoutMs. */
     shutdown: { delayMs: number; timeoutMs: number };
+    /** TLS on the public listener; null = plain HTTP. */
+    tls: ServerTlsConfig | null;
   };
   /** `console`: serve the operator console at /console (src/server/admin-console.ts). */
   admin: { host: string; port: number; token: string | null; console: boolean };
-  auth: { headers: string[]; keys: ApiKeyEntry[] };
+  auth: { headers: string[]; keys: ApiKeyEntry[]; clients: ClientIdentityEntry[] };
   upstreams: Map<string, UpstreamConfig>;
   routes: RouteConfig[];
   store: StoreConfig;

@@ -46,8 +46,7 @@ export function riskyWarnings(config: ModelgateConfig, adminBound: string): stri
   } else if (WILDCARDS.has(config.server.host) || !isLoopback(config.server.host)) {
     w.push(`the admin listener is on the loopback (${adminBound}): /metrics, /healthz and /readyz are unreachable from outside this host or container; set admin.host: 0.0.0.0 (with a token and a NetworkPolicy) for probes and Prometheus`);
   }
-  const tls = (config.server as { tls?: unknown }).tls;
-  if ((tls === undefined || tls === null) && config.server.trustedProxies.length === 0 && !isLoopback(config.server.host)) {
+  if (config.server.tls === null && config.server.trustedProxies.length === 0 && !isLoopback(config.server.host)) {
     w.push('no TLS and no trusted proxy: keys travel in clear text unless something in front terminates TLS (then list it in server.trustedProxies)');
   }
   if (config.store.onError === 'fail-open') w.push('store.onError is fail-open: while the store is unreachable, rate limits and budgets are not enforced');

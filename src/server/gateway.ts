@@ -36,6 +36,9 @@ import { createAbuse, type Abuse } from '../abuse/index.js';
 import type { BanStore } from '../abuse/ban-store.js';
 import { banRoutes } from './admin-bans.js';
 import { realClock, type Clock } from '../util/clock.js';
+import { publicTls, type PublicTls } from './tls.js';
+import type { ReloadTarget } from './tls-reload.js';
+import { tlsMetrics } from './tls-metrics.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -69,6 +72,8 @@ export interface Gateway {
   adminUrl: string;
   /** Readiness and in-flight state (see drain.ts). */
   lifecycle: Lifecycle;
+  /** TLS of the public listener and its hot reload; null for plain HTTP. */
+  tls: PublicTls | null;
   start(): Promise<void>;
   /** Idempotent: a second call returns the first call's promise. */
   close(opts?: CloseOptions): Promise<void>;
@@ -103,8 +108,8 @@ function within(work: Promise<unknown>, ms: number, cut: AbortSignal): Promise<b
   });
 }
 
-function urlOf(app: FastifyInstance): string {
-  return listenerAddress(app.server.address() as AddressInfo).url;
+function urlOf(app: FastifyInstance, scheme = 'http'): string {
+  return listenerAddress(app.server.address() as AddressInfo, scheme).url;
 }
 
 export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}): Gateway {
@@ -118,6 +123,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     const targets = new UpstreamTargets(u, { signals: onTarget });
     upstreams.set(name, targets);
     for (const t of targets.targets) metrics.targetUp.set({ upstream: name, target: t.origin }, targets.inRotation(t) ? 1 : 0);
+    if (targets.certNotAfterMs !== null) tlsMetrics(metrics.registry).certExpiry.set({ cert: `upstream:${name}` }, Math.floor(targets.certNotAfterMs / 1000));
   }
   const store = opts.store ?? createStore(config.store.kind === 'redis'
     ? { kind: 'redis', url: config.store.url, commandTimeoutMs: config.store.timeoutMs, cluster: config.store.cluster }
@@ -146,6 +152,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   const clock = opts.clock ?? realClock;
   const abuse = createAbuse(config, { registry: metrics.registry, logger, clock, ...(opts.banStore === undefined ? {} : { store: opts.banStore }) });
   const life = new Lifecycle();
+  const tls = config.server.tls === null ? null : publicTls(config.server.tls, { logger, registry: metrics.registry });
   // A stop signal given by the caller (tests) ends in-flight work like the shutdown deadline does.
   opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
   const app = buildPublicApp({
@@ -155,6 +162,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     refusing: () => life.refusing(),
     begin: (socket) => life.begin(socket),
     ...(abuse === null ? {} : { abuse }),
+    ...(tls === null ? {} : { tls: tls.wire }),
   });
   const consoleState = config.admin.console ? new ConsoleState(metrics, gauges, realClock) : null;
   const keyTier = new Map(config.auth.keys.map((k) => [k.id, k.tier]));
@@ -200,6 +208,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       await within(new Promise<never>(() => undefined), delayMs, hurry.signal);
     }
     life.phase = 'closing';
+    tls?.stop();
     cutAll = !graceful;
     if (!graceful) life.stopController.abort();
     const appClosed = app.close();
@@ -216,7 +225,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   }
 
   const gw: Gateway = {
-    config, logger, metrics, app, admin, store, limiter, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life,
+    config, logger, metrics, app, admin, store, limiter, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life, tls,
     async start() {
       // The admin listener first: /healthz answers and /readyz says 503 while start-up goes on.
       await admin.listen({ host: config.admin.host, port: config.admin.port });
@@ -239,10 +248,11 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
         await Promise.all([...upstreams.values()].map((u) => u.close()));
         throw err;
       }
-      gw.url = urlOf(app);
+      gw.url = urlOf(app, tls === null ? 'http' : 'https');
+      tls?.start(app.server as unknown as ReloadTarget);
       life.phase = 'ready';
       consoleState?.start();
-      logBanner(logger, config, app.server.address() as AddressInfo, admin.server.address() as AddressInfo);
+      logBanner(logger, config, app.server.address() as AddressInfo, admin.server.address() as AddressInfo, tls === null ? 'http' : 'https');
     },
     close(closeOpts: CloseOptions = {}) {
       closing ??= shutdown(closeOpts.graceful === true);

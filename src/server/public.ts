@@ -31,7 +31,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { allowedMethods, compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
 import { settle } from './settle.js';
-import { wireOptions } from './wire.js';
+import { wireOptions, type WireDeps } from './wire.js';
 import { replies } from './replies.js';
 import { signals } from './signals.js';
 import type { Tracked } from './drain.js';
@@ -55,6 +55,8 @@ export interface PublicDeps {
   begin?: (socket: Socket | null) => Tracked;
   /** Abuse detection (bans checked in the request phase, every request observed in settle). */
   abuse?: Abuse;
+  /** TLS on the listener (gateway.ts builds it from server.tls). */
+  tls?: WireDeps['tls'];
 }
 
 /** Retry-After of MG_SHUTTING_DOWN: another replica can take the retry at once. */
@@ -79,7 +81,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
     // The http.Server, parser errors and router errors: src/server/wire.ts.
-    ...wireOptions({ server: s, logger, onRefused: (code, id, detail) => answer.countRefusal(code, NO_ROUTE, id, detail) }),
+    ...wireOptions({ server: s, logger, tls: deps.tls, onRefused: (code, id, detail) => answer.countRefusal(code, NO_ROUTE, id, detail) }),
   });
 
   const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, ...report.forward };

@@ -5,6 +5,7 @@
 import type { ModelgateConfig, RouteConfig } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import { apiKeyAuth } from '../policies/api-key.js';
+import { routeAuthPolicy } from '../policies/client-cert.js';
 import { requireJson } from '../policies/content-type.js';
 import { visionPolicy } from '../protocols/openai/vision.js';
 import { kserveContentType, kserveJsonBody, kservePolicy } from '../protocols/kserve/policy.js';
@@ -113,7 +114,7 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
     if (abuse !== undefined) requestPhase.push(ipBanPolicy(abuse));
     // Per-IP request counting comes before authentication: unauthenticated floods are bounded too.
     if (ipLimit !== null) requestPhase.push(ipLimit);
-    requestPhase.push(auth);
+    requestPhase.push(routeAuthPolicy(route.auth, auth, config.auth.clients, config.auth.headers));
     if (abuse !== undefined) requestPhase.push(keyBanPolicy(abuse, config));
     // Fast failure before anything is charged (cost debt, cost reservation, lease, GPU slot).
     const targets = upstreams?.get(route.upstream);

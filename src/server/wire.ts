@@ -18,6 +18,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -37,6 +39,8 @@ export interface WireDeps {
   /** Every refusal written here (metrics, access log); `detail` is for the log only. */
   onRefused(code: ErrorCode, id: string, detail: Record<string, unknown>): void;
   linger?: LingerBounds;
+  /** TLS on the listener (src/server/tls-reload.ts); absent: plain HTTP. */
+  tls?: { options: TlsOptions; handshakeFailed(err: Error): void };
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -113,7 +117,7 @@ export function wireOptions(deps: WireDeps): WireOptions {
       if (prev === null || prev.writableFinished || prev.destroyed) go();
       else prev.once('close', go);
     };
-    const server = createServer({
+    const httpOptions = {
       maxHeaderSize: s.maxHeaderBytes,
       headersTimeout: s.headersTimeoutMs,
       requestTimeout: 0,
@@ -121,7 +125,9 @@ export function wireOptions(deps: WireDeps): WireOptions {
       connectionsCheckingInterval: 1000,
       // Answered here, in the error shape (Node's own answer is a bare 400).
       requireHostHeader: false,
-    }, onRequest);
+    };
+    const tls = deps.tls;
+    const server: Server = tls === undefined ? createServer(httpOptions, onRequest) : createHttpsServer({ ...tls.options, ...httpOptions }, onRequest);
     server.keepAliveTimeout = s.idleTimeoutMs;
     server.maxHeadersCount = s.maxHeaders + 1;
     server.setTimeout(0);
@@ -139,7 +145,18 @@ export function wireOptions(deps: WireDeps): WireOptions {
       deps.onRefused('MG_BAD_REQUEST', id, { method: req.method, why: 'CONNECT' });
       socket.end(rawRefusal('MG_BAD_REQUEST', id, s.hsts));
     });
-    server.on('connection', (socket: Socket) => lingerOnClose(socket, bounds));
+    if (tls === undefined) server.on('connection', (socket: Socket) => lingerOnClose(socket, bounds));
+    else {
+      // HTTP runs on the TLS socket, not on the TCP one 'connection' hands out.
+      server.on('secureConnection', (socket: Socket) => lingerOnClose(socket, bounds));
+      // A failed handshake has no HTTP to answer with (Node would hand it to 'clientError', whose
+      // handler writes an HTTP refusal): counted, logged at debug, the socket destroyed.
+      server.removeAllListeners('tlsClientError');
+      server.on('tlsClientError', (err: Error, socket: Duplex) => {
+        tls.handshakeFailed(err);
+        socket.destroy();
+      });
+    }
     return server;
   }
 

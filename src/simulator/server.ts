@@ -14,6 +14,7 @@
  * With every latency at 0 no timer is ever created: benchmarks measure the gateway, not this.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import {
   MODELS_JSON,
   RequestError,
@@ -58,6 +59,8 @@ export type SimulatorMode =
   | 'garbage'; // 200 answers that are not what they claim: a JSON body that is not JSON, an event that is not JSON
 
 export interface SimulatorOptions {
+  /** Serve HTTPS with these options (cert, key; ca + requestCert for mutual TLS); null = HTTP. */
+  tls?: HttpsServerOptions | null;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0 (a free port). */
@@ -138,6 +141,7 @@ const DEFAULTS: Required<SimulatorOptions> = {
   imagePaths: ['/analyze'],
   msPerRequest: 0,
   responseBytes: 0,
+  tls: null,
 };
 
 const MAX_RECORDED = 10_000;
@@ -367,7 +371,8 @@ class SimulatorServer implements Simulator {
         if (active > this.maxInFlightSeen) this.maxInFlightSeen = active;
       },
     );
-    this.server = createServer((req, res) => this.onRequest(req, res));
+    const tls = this.options.tls;
+    this.server = tls === null ? createServer((req, res) => this.onRequest(req, res)) : createHttpsServer(tls, (req, res) => this.onRequest(req, res));
   }
 
   listen(): Promise<void> {
@@ -378,7 +383,7 @@ class SimulatorServer implements Simulator {
         const addr = this.server.address();
         this.port = typeof addr === 'object' && addr !== null ? addr.port : this.options.port;
         const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
-        this.url = `http://${host}:${this.port}`;
+        this.url = `${this.options.tls === null ? 'http' : 'https'}://${host}:${this.port}`;
         resolve();
       });
     });

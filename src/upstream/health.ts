@@ -14,6 +14,7 @@
  *   probe is injected too (`httpProbe` in production: its own undici Client per target, apart
  *   from the traffic pool, so a pool full of long streams never makes a check time out).
  */
+import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'undici';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { HealthCheckConfig } from '../config/types.js';
@@ -122,10 +123,10 @@ export class HealthMonitor {
  * per check (`reset`): a kept-alive connection that the server closes as idle at the moment of a
  * check would fail it falsely, and a new connection also proves the target still accepts them.
  */
-export function httpProbe(origin: string, cfg: HealthCheckConfig): { probe: Probe; close(): Promise<void> } {
+export function httpProbe(origin: string, cfg: HealthCheckConfig, tls: ConnectionOptions = {}): { probe: Probe; close(): Promise<void> } {
   const client = new Client(origin, {
     pipelining: 1,
-    connect: { timeout: cfg.timeoutMs },
+    connect: { timeout: cfg.timeoutMs, ...tls },
     headersTimeout: cfg.timeoutMs,
     bodyTimeout: cfg.timeoutMs,
   });

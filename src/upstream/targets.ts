@@ -22,6 +22,7 @@ import { deny, type Denial } from '../errors.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { OutlierDetector, mayEject, type Attempt, type AttemptResult, type OutlierEvent } from './outlier.js';
 import { HealthMonitor, httpProbe, type HealthState, type Probe } from './health.js';
+import { upstreamTlsOptions } from './tls.js';
 
 export interface Target {
   url: URL;
@@ -56,6 +57,8 @@ const NO_BREAKER: Attempt = { trial: false, settled: true };
 export class UpstreamTargets {
   readonly config: UpstreamConfig;
   readonly targets: Target[];
+  /** notAfter (ms) of the client certificate of upstreams.*.tls, if any (expiry gauge). */
+  readonly certNotAfterMs: number | null;
   private next = 0;
   private readonly clock: Clock;
   private readonly closers: (() => Promise<void>)[] = [];
@@ -64,6 +67,9 @@ export class UpstreamTargets {
     this.config = config;
     this.clock = opts.clock ?? realClock;
     const signals = opts.signals;
+    // https targets: CA, client certificate and server name of upstreams.*.tls (never unverified).
+    const tls = upstreamTlsOptions(config.tls);
+    this.certNotAfterMs = tls.certNotAfterMs;
     this.targets = config.targets.map((url) => {
       const t: Target = {
         url,
@@ -72,7 +78,7 @@ export class UpstreamTargets {
           connections: config.connections,
           pipelining: 1,
           keepAliveTimeout: 30_000,
-          connect: { timeout: config.connectTimeoutMs },
+          connect: { timeout: config.connectTimeoutMs, ...tls.connect },
           headersTimeout: config.timeoutMs,
           bodyTimeout: config.timeoutMs,
         }),
@@ -91,7 +97,7 @@ export class UpstreamTargets {
         let probe: Probe;
         if (opts.probe !== undefined) probe = opts.probe(url);
         else {
-          const p = httpProbe(url.origin, hc);
+          const p = httpProbe(url.origin, hc, tls.connect);
           this.closers.push(p.close);
           probe = p.probe;
         }
