@@ -2,6 +2,7 @@
 import type { Limits } from './defaults.js';
 import type { PiiType } from '../detectors/pii/types.js';
 import type { ModelDecl } from '../protocols/kserve/index.js';
+import type { KeyScope } from '../keys/types.js';
 
 export type Protocol = 'openai-chat' | 'openai-completions' | 'openai-embeddings' | 'kserve-v2' | 'torchserve' | 'image-upload';
 export type InjectionAction = 'block' | 'flag' | 'off';
@@ -11,6 +12,8 @@ export interface ApiKeyEntry {
   /** SHA-256 of the whole key, 32 bytes. The key itself is never kept. */
   hash: Buffer;
   tier: string | null;
+  /** Expiry and allow-lists (src/keys/scope.ts); absent = none. */
+  scope?: KeyScope;
 }
 
 export interface UpstreamConfig {
@@ -136,7 +139,8 @@ export interface ModelgateConfig {
     shutdown: { delayMs: number; timeoutMs: number };
   };
   admin: { host: string; port: number; token: string | null };
-  auth: { headers: string[]; keys: ApiKeyEntry[] };
+  /** keyStore: the file of admin-API keys with the memory store (null: kept in memory only). */
+  auth: { headers: string[]; keys: ApiKeyEntry[]; keyStore: string | null };
   upstreams: Map<string, UpstreamConfig>;
   routes: RouteConfig[];
   store: StoreConfig;

@@ -29,6 +29,9 @@ import { Limiter } from '../limits/limiter.js';
 import { Admission } from '../upstream/admission.js';
 import { ResourceStats } from '../pipeline/resources.js';
 import { Lifecycle } from './drain.js';
+import { createKeyService, type KeySyncOptions } from '../keys/index.js';
+import type { KeyService } from '../keys/service.js';
+import { adminKeyRoutes } from './admin-keys.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -38,6 +41,8 @@ export interface GatewayOptions {
   store?: Store;
   /** Aborts at the shutdown deadline: in-flight work ends now (RequestContext.stop). */
   stop?: AbortSignal;
+  /** Key-store sync settings (tests, benchmarks): poll interval, pub/sub, clock. */
+  keys?: KeySyncOptions;
 }
 
 export interface Gateway {
@@ -48,6 +53,8 @@ export interface Gateway {
   admin: FastifyInstance;
   store: Store;
   limiter: Limiter;
+  /** Config and key-store keys, the admin key API behind them (src/keys/service.ts). */
+  keys: KeyService;
   admissions: Map<string, Admission>;
   /** Resources held by in-flight requests, and how many requests are not yet settled. */
   resources: ResourceStats;
@@ -121,6 +128,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     const a = new Admission({ maxConcurrent: u.maxConcurrent, queueSize: u.queue.size, queueTimeoutMs: u.queue.timeoutMs });
     admissions.set(name, a);
   }
+  const keys = createKeyService(config, logger, metrics.registry, opts.keys);
   const resources = new ResourceStats();
   const gauges = (): void => {
     for (const [name, a] of admissions) {
@@ -134,13 +142,13 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   // A stop signal given by the caller (tests) ends in-flight work like the shutdown deadline does.
   opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
   const app = buildPublicApp({
-    config, upstreams, logger, metrics, limits: { limiter, admissions }, resources,
+    config, upstreams, logger, metrics, limits: { limiter, admissions }, resources, keys: keys.registry,
     stop: life.stop,
     draining: () => life.draining(),
     refusing: () => life.refusing(),
     begin: (socket) => life.begin(socket),
   });
-  const admin = buildAdminApp({ config, metrics, isReady: () => life.isReady(), beforeScrape: gauges });
+  const admin = buildAdminApp({ config, metrics, isReady: () => life.isReady(), beforeScrape: gauges, adminRoutes: [adminKeyRoutes(keys, config)] });
   const hurry = new AbortController();
   let closing: Promise<void> | null = null;
   let cutAll = false;
@@ -182,6 +190,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     await drain(appClosed, t0 + timeoutMs, graceful);
     await admin.close();
     await Promise.all([...upstreams.values()].map((u) => u.close()));
+    await keys.close();
     if (opts.store === undefined) await store.close();
     life.phase = 'stopped';
     if (graceful) logger.info({ ms: Date.now() - t0 }, 'shutdown: complete');
@@ -189,7 +198,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   }
 
   const gw: Gateway = {
-    config, logger, metrics, app, admin, store, limiter, admissions, resources, url: '', adminUrl: '', lifecycle: life,
+    config, logger, metrics, app, admin, store, limiter, keys, admissions, resources, url: '', adminUrl: '', lifecycle: life,
     async start() {
       // The admin listener first: /healthz answers and /readyz says 503 while start-up goes on.
       await admin.listen({ host: config.admin.host, port: config.admin.port });
@@ -200,6 +209,8 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       if (typeof waitable.waitReady === 'function' && !(await waitable.waitReady(2000))) {
         logger.warn({ store: config.store.kind, onError: config.store.onError }, 'limit store not reachable at start; applying store.onError');
       }
+      // The key store's first load (bounded): keys made through the admin API work from the start.
+      await keys.start();
       // Health checks: every target's first check is done before the listener opens, so a healthy
       // fleet serves from the first request (a target not healthy yet gets no traffic).
       await Promise.all([...upstreams.values()].map((u) => u.start()));
