@@ -4,11 +4,15 @@ import { createGateway } from '../server/gateway.js';
 import { reportConfigError } from './check-config.js';
 import type { Command } from './main.js';
 import { exitOnCrash, stopOnSignals } from './process.js';
+import { reloadConfig, watchConfig } from '../keys/reload.js';
 
 export const startCommand: Command = {
   summary: 'run the gateway',
-  usage: 'modelgate start --config <file>',
-  options: { config: { type: 'string', short: 'c', description: 'configuration file (YAML)' } },
+  usage: 'modelgate start --config <file> [--watch]',
+  options: {
+    config: { type: 'string', short: 'c', description: 'configuration file (YAML)' },
+    watch: { type: 'boolean', description: 'reload keys and tiers when the file changes (SIGHUP always does)' },
+  },
   async run(values) {
     const file = values.config;
     if (typeof file !== 'string') {
@@ -33,6 +37,9 @@ export const startCommand: Command = {
     }
     // The CLI shuts down gracefully (delay, then in-flight work up to the timeout); see gateway.ts.
     stopOnSignals({ close: () => gw.close({ graceful: true }), hurry: () => gw.hurry() }, gw.logger);
+    // Keys and tiers reload without a restart (src/keys/reload.ts).
+    process.on('SIGHUP', () => { reloadConfig(gw, file, 'SIGHUP'); });
+    if (values.watch === true) watchConfig(file, () => { reloadConfig(gw, file, 'watch'); });
     return 0;
   },
 };

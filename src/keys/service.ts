@@ -72,20 +72,22 @@ export class KeyService {
     const registers = [o.registry];
     this.changes = new Counter({ name: 'modelgate_key_changes_total', help: 'Key changes made through this replica (create, rotate, revoke, update) and config reloads', labelNames: ['op'], registers });
     this.resyncs = new Counter({ name: 'modelgate_key_resyncs_total', help: 'Full reloads of the key store, by reason (start, gap, reconnect, poll, periodic)', labelNames: ['reason'], registers });
-    const self = this;
+    const keys = this.registry;
+    const clock = this.clock;
+    const up = (): boolean => !this.storeDown && o.backend.connected();
     new Gauge({
       name: 'modelgate_keys_active', help: 'Keys accepted now (not expired), by source (config, store)', labelNames: ['source'], registers,
       collect() {
-        const now = self.clock.now();
+        const now = clock.now();
         const n = { config: 0, store: 0 };
-        for (const k of self.registry.all()) if (k.scope.expiresAt === null || k.scope.expiresAt > now) n[k.source]++;
+        for (const k of keys.all()) if (k.scope.expiresAt === null || k.scope.expiresAt > now) n[k.source]++;
         this.set({ source: 'config' }, n.config);
         this.set({ source: 'store' }, n.store);
       },
     });
     new Gauge({
       name: 'modelgate_key_store_connected', help: 'The key store answers and its change feed is connected (1) or not (0): while 0 this replica serves the last key set it knew', registers,
-      collect() { this.set(!self.storeDown && o.backend.connected() ? 1 : 0); },
+      collect() { this.set(up() ? 1 : 0); },
     });
   }
 
