@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { loadConfigText } from '../src/config/load.js';
-import { createGateway, type Gateway } from '../src/server/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../src/server/gateway.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.js';
 import { generateKey, keyHashLine } from '../src/cli/keys.js';
@@ -42,6 +42,12 @@ export interface StackOptions {
   extraKeys?: Record<string, string | null>;
   /** Top-level YAML blocks for tiers:, perIp:, store: … */
   limits?: string;
+  /** YAML appended under `auth:` (keyStore, …). */
+  auth?: string;
+  /** More createGateway options (key sync clock, …). */
+  gateway?: Omit<GatewayOptions, 'logger'>;
+  /** YAML of each extra key's scope, by id (e.g. "routes: [/v1/completions]"). */
+  keyScopes?: Record<string, string>;
 }
 
 export const DEFAULT_ROUTES = `
@@ -61,7 +67,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let keyLines = `    - { id: test-key, hash: "${keyHashLine(key)}"${opts.tier === undefined ? '' : `, tier: ${opts.tier}`} }\n`;
   for (const [id, tier] of Object.entries(opts.extraKeys ?? {})) {
     keys[id] = generateKey();
-    keyLines += `    - { id: ${id}, hash: "${keyHashLine(keys[id] as string)}"${tier === null ? '' : `, tier: ${tier}`} }\n`;
+    const scope = opts.keyScopes?.[id];
+    keyLines += `    - { id: ${id}, hash: "${keyHashLine(keys[id] as string)}"${tier === null ? '' : `, tier: ${tier}`}${scope === undefined ? '' : `, ${scope}`} }\n`;
   }
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
@@ -69,6 +76,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 server: { host: 127.0.0.1, port: 0${opts.server === undefined ? '' : `, ${opts.server}`} }
 admin: { host: 127.0.0.1, port: 0${opts.admin === undefined ? '' : `, ${opts.admin}`} }
 auth:
+${opts.auth ?? ''}
   keys:
 ${keyLines}upstreams:
   llm:
@@ -81,7 +89,7 @@ ${opts.limits ?? ''}
 `;
   let gw: Gateway;
   try {
-    gw = createGateway(loadConfigText(yaml), { logger: createLogger(opts.logLevel ?? 'info', sink), defaultMetrics: false });
+    gw = createGateway(loadConfigText(yaml), { defaultMetrics: false, ...opts.gateway, logger: createLogger(opts.logLevel ?? 'info', sink) });
     await gw.start();
   } catch (err) {
     await sim.close();
