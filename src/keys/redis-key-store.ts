@@ -65,9 +65,16 @@ export function createRedisKeyStore(o: RedisKeyStoreOptions): KeyBackend {
   cmd.defineCommand('mgKeyUsed', { numberOfKeys: 1, lua: USED_MAX });
   let sub: Redis | null = null;
   let subscribed = false;
+  /** A connection still being made (start-up, reconnect) gets a moment before a load fails. */
+  const ready = (): Promise<void> => (cmd.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => {
+    const done = (): void => { clearTimeout(t); cmd.off('ready', done); resolve(); };
+    const t = setTimeout(done, Math.max(1000, o.timeoutMs));
+    cmd.once('ready', done);
+  }));
   return {
     kind: 'redis',
     async load() {
+      await ready();
       const res = await cmd.multi().hgetall(records).get(versionKey).exec();
       if (res === null) throw new Error('key store snapshot aborted');
       const [all, ver] = res;
