@@ -48,7 +48,7 @@ export async function startKeyReplicas(redisUrl: string, simUrl: string, n = 3):
       const [port, adminPort] = [await freePort(), await freePort()];
       const file = join(dir, `gw${i}.yaml`);
       writeFileSync(file, `
-server: { host: 127.0.0.1, port: ${port} }
+server: { host: 127.0.0.1, port: ${port}, shutdown: { delay: 0s, timeout: 5s } }
 admin: { host: 127.0.0.1, port: ${adminPort}, token: "${ADMIN_TOKEN}" }
 store: { kind: redis, url: "${redisUrl}", timeout: 250ms }
 auth: { keys: [ { id: cfg, hash: "${keyHashLine(configKey)}" } ] }

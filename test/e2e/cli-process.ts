@@ -31,15 +31,17 @@ export interface CliGateway {
   /** Resolves when stdout has ended (every line the process wrote has been read). */
   outputEnded: Promise<void>;
   stderr(): string;
+  /** The configuration file the process was started with. */
+  file: string;
 }
 
 /** Starts the gateway with `yaml` (where KEY_HASH stands for the generated key's hash line). */
-export async function startCli(yaml: string): Promise<CliGateway> {
+export async function startCli(yaml: string, extraArgs: string[] = []): Promise<CliGateway> {
   const key = generateKey();
   const dir = mkdtempSync(join(tmpdir(), 'mg-proc-'));
   const file = join(dir, 'modelgate.yaml');
   writeFileSync(file, yaml.replace('KEY_HASH', keyHashLine(key)));
-  const child = spawn(process.execPath, [BIN, 'start', '--config', file], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+  const child = spawn(process.execPath, [BIN, 'start', '--config', file, ...extraArgs], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
   let err = '';
   child.stderr.on('data', (d: Buffer) => { err += String(d); });
   const lines: LogLine[] = [];
@@ -72,7 +74,7 @@ export async function startCli(yaml: string): Promise<CliGateway> {
     failClosed.push(() => reject(new Error(`stdout closed before: ${what}\n${err}`)));
   });
   const up = await waitLine((l) => l.msg === 'modelgate listening', 'modelgate listening');
-  return { child, key, url: up.url as string, adminUrl: up.admin as string, lines, waitLine, exited, outputEnded, stderr: () => err };
+  return { child, key, url: up.url as string, adminUrl: up.admin as string, lines, waitLine, exited, outputEnded, stderr: () => err, file };
 }
 
 /** A minimal configuration: one chat route to `simUrl`, listeners on free ports. */
