@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { startCli, type CliGateway } from '../e2e/cli-process.js';
+import { startCli } from '../e2e/cli-process.js';
 import { generateKey, keyHashLine } from '../../src/cli/keys.js';
 import { bearer, chat, post } from '../helpers.js';
 import { waitFor } from '../wait.js';
