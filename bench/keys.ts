@@ -15,6 +15,7 @@
  *   node dist/bench/keys.js [propagation|hotpath ...]   (both by default); ROUNDS (default 20)
  */
 import { cpus } from 'node:os';
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../test/redis-server.js';
 import { startSimulator } from '../src/simulator/index.js';
@@ -88,7 +89,7 @@ auth: { keys: [] }
 upstreams: { llm: { targets: ["${sim.url}"] } }
 routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]
 `);
-        const gw = createGateway(c, { logger: createLogger('error'), defaultMetrics: false, keys: { pubsub: false, pollMs: 1000 } });
+        const gw = createGateway(c, { logger: createLogger('error', new Writable({ write(_c, _e, cb) { cb(); } })), defaultMetrics: false, keys: { pubsub: false, pollMs: 1000 } });
         await gw.start();
         gws.push(gw);
       }

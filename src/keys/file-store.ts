@@ -54,8 +54,10 @@ export function createFileKeyStore(file: string | null): KeyBackend {
   let version = initial.version;
   const keys = initial.keys;
   const used = initial.lastUsed;
+  let usedDirty = false;
   const persist = (): void => {
     if (file === null) return;
+    usedDirty = false;
     const doc: FileShape = {
       version,
       keys: Object.fromEntries([...keys].map(([id, json]) => [id, JSON.parse(json) as unknown])),
@@ -89,12 +91,18 @@ export function createFileKeyStore(file: string | null): KeyBackend {
     },
     subscribe: () => undefined,
     async recordUse(seen) {
-      for (const [id, t] of seen) if (t > (used.get(id) ?? 0)) used.set(id, t);
+      for (const [id, t] of seen) {
+        if (t > (used.get(id) ?? 0)) {
+          used.set(id, t);
+          usedDirty = true;
+        }
+      }
     },
     lastUsed: async () => new Map(used),
     connected: () => true,
     async close() {
       // Last-used instants are written with the next change, or here.
+      if (!usedDirty) return;
       try { persist(); } catch { /* best effort */ }
     },
   };

@@ -94,7 +94,8 @@ export class KeyService {
   /** Loads the store (waiting at most startTimeoutMs), subscribes, starts the poll. */
   async start(): Promise<void> {
     this.o.backend.subscribe((id, v) => this.serial(() => this.onEvent(id, v)), () => this.serial(() => this.resync('reconnect')));
-    const first = this.serial(() => this.resync('start'));
+    // Not reachable at start: logged (failed()), the poll keeps trying; the gateway starts anyway.
+    const first = this.serial(() => this.resync('start')).catch(() => undefined);
     const t = this.o.startTimeoutMs ?? 2000;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([first, new Promise<void>((r) => { timer = setTimeout(r, t); })]);

@@ -218,6 +218,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (err) {
         await Promise.all([...upstreams.values()].map((u) => u.close()));
+        await keys.close();
         throw err;
       }
       gw.url = urlOf(app);

@@ -5,12 +5,17 @@
 // (polling the replicas), never a fixed sleep; the propagation time itself is in bench/keys.ts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { startRedisServer, REDIS_MISSING, type RedisServer } from '../redis-server.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { adminCall, startKeyReplicas, tryKey, type KeyReplicas } from '../key-replicas.js';
 import { waitFor } from '../wait.js';
-import { generateKey } from '../../src/cli/keys.js';
+import { generateKey, keyHashLine } from '../../src/cli/keys.js';
+import { loadConfigText } from '../../src/config/load.js';
+import { createGateway } from '../../src/server/gateway.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { ADMIN_TOKEN } from '../key-replicas.js';
 
 let redis: RedisServer | null = null;
 let sim: Simulator;
@@ -124,4 +129,36 @@ test('Redis killed and restarted empty: the last key set serves meanwhile; after
   await srv.restart();
   await everywhere(key, 401, 'the restarted (empty) store has no such key: refused everywhere');
   await everywhere(r.configKey, 200, 'config keys are not in the store');
+});
+
+test('a replica started while Redis is down starts, serves its config keys, and picks up the store once Redis answers', async (t) => {
+  if (skip(t)) return;
+  const srv = redis as RedisServer;
+  await srv.kill();
+  const cfgKey = generateKey();
+  const gw = createGateway(loadConfigText(`
+server: { host: 127.0.0.1, port: 0 }
+admin: { host: 127.0.0.1, port: 0, token: "${ADMIN_TOKEN}" }
+store: { kind: redis, url: "${srv.url}", timeout: 250ms }
+auth: { keys: [ { id: cfg, hash: "${keyHashLine(cfgKey)}" } ] }
+upstreams: { llm: { targets: ["${sim.url}"] } }
+routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]
+`), { logger: createLogger('fatal', new Writable({ write(_c, _e, cb) { cb(); } })), defaultMetrics: false });
+  try {
+    await gw.start();
+    assert.equal((await tryKey(gw.url, cfgKey)).status, 200);
+    assert.match(await (await fetch(`${gw.adminUrl}/metrics`)).text(), /modelgate_key_store_connected 0/);
+    assert.equal((await adminCall(gw.adminUrl, 'POST', '/admin/keys', { id: 'k-early' })).status, 503);
+    await srv.restart();
+    let key = '';
+    await waitFor(async () => {
+      const made = await adminCall(gw.adminUrl, 'POST', '/admin/keys', { id: 'k-late' });
+      key = made.json.key as string;
+      return made.status === 201;
+    }, 'the admin API works once Redis answers');
+    await everywhere(key, 200, 'the other replicas pick the key up');
+    assert.equal((await tryKey(gw.url, key)).status, 200);
+  } finally {
+    await gw.close();
+  }
 });
