@@ -55,7 +55,7 @@ async function rounds(adminUrl: string, urls: string[], label: string): Promise<
   const all: number[] = [];
   const worst: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    const id = `bench-${label}-${i}`;
+    const id = `bench-${label.split(" ")[0] ?? "x"}-${i}`;
     const key = (await adminCall(adminUrl, 'POST', '/admin/keys', { id })).json.key as string;
     for (const u of urls) while ((await tryKey(u, key)).status !== 200) { /* until the replica knows it */ }
     const times = await revokeAndWait(adminUrl, urls.slice(1), key, id);

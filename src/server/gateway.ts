@@ -205,12 +205,13 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       gw.adminUrl = urlOf(admin);
       // Give a shared store a moment to connect, but start anyway while it is down: store.onError
       // decides what requests get until it answers (ioredis keeps reconnecting in the background).
+      // The key store's first load (bounded) runs meanwhile: store keys work from the start.
+      const keysLoaded = keys.start();
       const waitable = store as Partial<{ waitReady(ms: number): Promise<boolean> }>;
       if (typeof waitable.waitReady === 'function' && !(await waitable.waitReady(2000))) {
         logger.warn({ store: config.store.kind, onError: config.store.onError }, 'limit store not reachable at start; applying store.onError');
       }
-      // The key store's first load (bounded): keys made through the admin API work from the start.
-      await keys.start();
+      await keysLoaded;
       // Health checks: every target's first check is done before the listener opens, so a healthy
       // fleet serves from the first request (a target not healthy yet gets no traffic).
       await Promise.all([...upstreams.values()].map((u) => u.start()));
