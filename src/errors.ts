@@ -42,6 +42,9 @@ export const ERRORS = {
   MG_AUTH_INVALID: e(401, 'authentication_error', 'Invalid API key'),
   MG_CLIENT_CERT_REQUIRED: e(401, 'authentication_error', 'A valid client certificate is required'),
   MG_CLIENT_CERT_UNKNOWN: e(403, 'permission_error', 'Client certificate not allowed'),
+  MG_KEY_EXPIRED: e(401, 'authentication_error', 'API key expired'),
+  MG_KEY_ROUTE_DENIED: e(403, 'permission_error', 'This API key may not use this endpoint'),
+  MG_KEY_IP_DENIED: e(403, 'permission_error', 'This API key may not be used from this address'),
   MG_TEMPORARILY_BLOCKED: e(403, 'permission_error', 'Temporarily blocked; retry later'),
   MG_CORS_ORIGIN_DENIED: e(403, 'permission_error', 'Origin not allowed'),
   MG_UNSUPPORTED_MEDIA_TYPE: e(415, 'invalid_request_error', 'Unsupported content type'),
@@ -68,6 +71,7 @@ export const ERRORS = {
   MG_PARAM_OUT_OF_RANGE: e(400, 'invalid_request_error', 'A parameter is out of its allowed range'),
   MG_TOO_MANY_INPUTS: e(400, 'invalid_request_error', 'Too many inputs'),
   MG_INPUT_REJECTED: e(400, 'invalid_request_error', 'Invalid input'),
+  MG_KEY_MODEL_DENIED: e(403, 'permission_error', 'This API key may not use this model'),
   MG_MODEL_NOT_FOUND: e(404, 'not_found_error', 'Model not found'),
   MG_TENSOR_INPUT_NAME: e(400, 'invalid_request_error', 'Tensor inputs do not match the model'),
   MG_TENSOR_DATATYPE: e(400, 'invalid_request_error', 'Tensor datatype or value does not match the model'),
@@ -104,6 +108,12 @@ export const ERRORS = {
   // respond phase
   MG_OUTPUT_BLOCKED: e(403, 'permission_error', 'The response was withheld by output protection'),
   MG_OUTPUT_CHECK_FAILED: e(502, 'api_error', 'The response could not be checked'),
+  // admin API (/admin/keys on the admin listener)
+  MG_ADMIN_BAD_REQUEST: e(400, 'invalid_request_error', 'Invalid admin request'),
+  MG_KEY_NOT_FOUND: e(404, 'not_found_error', 'No such key'),
+  MG_KEY_EXISTS: e(409, 'invalid_request_error', 'A key with this id exists'),
+  MG_KEY_CONFIG_MANAGED: e(409, 'invalid_request_error', 'This key is defined in the configuration file; change it there'),
+  MG_KEY_STORE_UNAVAILABLE: e(503, 'api_error', 'The key store is unavailable; retry'),
   // any phase
   MG_CLIENT_GONE: e(499, 'invalid_request_error', 'The client closed the request'),
   MG_POLICY_ERROR: e(500, 'api_error', 'The request could not be checked'),

@@ -44,8 +44,12 @@ export interface StackOptions {
   limits?: string;
   /** Node's process metrics on /metrics too (default false). */
   defaultMetrics?: boolean;
-  /** More gateway options (a clock, a ban store, …). */
-  gateway?: Omit<GatewayOptions, 'logger' | 'defaultMetrics'>;
+  /** YAML appended under `auth:` (keyStore, …). */
+  auth?: string;
+  /** More createGateway options (a clock, a ban store, key sync clock, …). */
+  gateway?: Omit<GatewayOptions, 'logger'>;
+  /** YAML of each extra key's scope, by id (e.g. "routes: [/v1/completions]"). */
+  keyScopes?: Record<string, string>;
 }
 
 export const DEFAULT_ROUTES = `
@@ -65,7 +69,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let keyLines = `    - { id: test-key, hash: "${keyHashLine(key)}"${opts.tier === undefined ? '' : `, tier: ${opts.tier}`} }\n`;
   for (const [id, tier] of Object.entries(opts.extraKeys ?? {})) {
     keys[id] = generateKey();
-    keyLines += `    - { id: ${id}, hash: "${keyHashLine(keys[id] as string)}"${tier === null ? '' : `, tier: ${tier}`} }\n`;
+    const scope = opts.keyScopes?.[id];
+    keyLines += `    - { id: ${id}, hash: "${keyHashLine(keys[id] as string)}"${tier === null ? '' : `, tier: ${tier}`}${scope === undefined ? '' : `, ${scope}`} }\n`;
   }
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
@@ -73,6 +78,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 server: { host: 127.0.0.1, port: 0${opts.server === undefined ? '' : `, ${opts.server}`} }
 admin: { host: 127.0.0.1, port: 0${opts.admin === undefined ? '' : `, ${opts.admin}`} }
 auth:
+${opts.auth ?? ''}
   keys:
 ${keyLines}upstreams:
   llm:
@@ -85,7 +91,7 @@ ${opts.limits ?? ''}
 `;
   let gw: Gateway;
   try {
-    gw = createGateway(loadConfigText(yaml), { ...opts.gateway, logger: createLogger(opts.logLevel ?? 'info', sink), defaultMetrics: opts.defaultMetrics ?? false });
+    gw = createGateway(loadConfigText(yaml), { defaultMetrics: opts.defaultMetrics ?? false, ...opts.gateway, logger: createLogger(opts.logLevel ?? 'info', sink) });
     await gw.start();
   } catch (err) {
     await sim.close();

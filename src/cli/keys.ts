@@ -1,6 +1,10 @@
-/** `modelgate keys generate [--id ID]`: a new random key (256 bits, prefix mg_) and its hash line. */
+/**
+ * `modelgate keys generate [--id ID]`: a new random key (256 bits, prefix mg_) and its hash line.
+ * `modelgate keys create|list|rotate|revoke|update --admin URL`: the admin key API (keys-admin.ts).
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Command } from './main.js';
+import { ADMIN_USAGE, runAdminKeys } from './keys-admin.js';
 
 export function generateKey(): string {
   return `mg_${randomBytes(32).toString('base64url')}`;
@@ -11,12 +15,23 @@ export function keyHashLine(key: string): string {
 }
 
 export const keysCommand: Command = {
-  summary: 'generate an API key and the hash line for the config',
-  usage: 'modelgate keys generate [--id ID]',
-  options: { id: { type: 'string', description: 'the key id to print in the config snippet (default: new-key)' } },
+  summary: 'generate a key for the config, or create|list|rotate|revoke|update keys through the admin API',
+  usage: `modelgate keys generate [--id ID]\n${ADMIN_USAGE}`,
+  options: {
+    id: { type: 'string', description: 'the key id (generate: printed in the config snippet, default new-key)' },
+    admin: { type: 'string', description: 'admin listener URL, e.g. http://127.0.0.1:9090 (token from $MODELGATE_ADMIN_TOKEN)' },
+    tier: { type: 'string', description: 'create/update: the tier (update: none clears)' },
+    expires: { type: 'string', description: 'create/update: expiry, ISO 8601 (update: none clears)' },
+    routes: { type: 'string', description: 'create/update: allowed route paths, comma-separated (none clears)' },
+    models: { type: 'string', description: 'create/update: allowed models, comma-separated (none clears)' },
+    cidrs: { type: 'string', description: 'create/update: allowed client CIDRs, comma-separated (none clears)' },
+    grace: { type: 'string', description: 'rotate: how long the old value stays valid (default 24h)' },
+  },
   async run(values, positionals) {
-    if (positionals[0] !== 'generate' || positionals.length > 1) {
-      process.stderr.write('usage: modelgate keys generate [--id ID]\n');
+    const action = positionals[0] ?? '';
+    if (['create', 'list', 'rotate', 'revoke', 'update'].includes(action) && positionals.length === 1) return runAdminKeys(action, values);
+    if (action !== 'generate' || positionals.length > 1) {
+      process.stderr.write(`usage: modelgate keys generate [--id ID]\n${ADMIN_USAGE}`);
       return 2;
     }
     const id = typeof values.id === 'string' ? values.id : 'new-key';

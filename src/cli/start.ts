@@ -5,11 +5,15 @@ import { reportConfigError } from './check-config.js';
 import { CONFIG_OPTION, configFileArg } from './config-arg.js';
 import type { Command } from './main.js';
 import { exitOnCrash, stopOnSignals } from './process.js';
+import { reloadConfig, watchConfig } from '../keys/reload.js';
 
 export const startCommand: Command = {
   summary: 'run the gateway',
-  usage: 'modelgate start --config <file>   (or MODELGATE_CONFIG; `start <file>` also works)',
-  options: { config: CONFIG_OPTION },
+  usage: 'modelgate start --config <file> [--watch]   (or MODELGATE_CONFIG; `start <file>` also works)',
+  options: {
+    config: CONFIG_OPTION,
+    watch: { type: 'boolean', description: 'reload keys and tiers when the file changes (SIGHUP always does)' },
+  },
   async run(values, positionals) {
     const arg = configFileArg(values, positionals);
     if ('error' in arg) {
@@ -42,6 +46,9 @@ export const startCommand: Command = {
     }
     // The CLI shuts down gracefully (delay, then in-flight work up to the timeout); see gateway.ts.
     stopOnSignals({ close: () => gw.close({ graceful: true }), hurry: () => gw.hurry() }, gw.logger);
+    // Keys and tiers reload without a restart (src/keys/reload.ts).
+    process.on('SIGHUP', () => { reloadConfig(gw, file, 'SIGHUP'); });
+    if (values.watch === true) watchConfig(file, () => { reloadConfig(gw, file, 'watch'); });
     return 0;
   },
 };

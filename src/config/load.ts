@@ -16,6 +16,7 @@ import {
   DEFAULT_ADMIN, DEFAULT_AUTH_HEADERS, DEFAULT_LIMITS, DEFAULT_SERVER, DEFAULT_UPSTREAM, MULTIPART_OVERHEAD_BYTES, protocolLimitDefaults,
   defaultInjectionAction, DEFAULT_MAX_TOKENS_RESERVED, type Limits,
 } from './defaults.js';
+import { parseScope } from '../keys/scope.js';
 import type { ApiKeyEntry, ModelgateConfig, OutputConfig, Protocol, RateSpec, RouteConfig, StoreConfig, TierConfig, UpstreamConfig } from './types.js';
 import { compileKserve, type ModelDecl } from '../protocols/kserve/index.js';
 import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
@@ -167,7 +168,11 @@ function resolveKeys(raw: RawConfig, problems: ConfigProblem[]): ApiKeyEntry[] {
     }
     if (hashes.has(hex)) problems.push({ path, message: 'the same key is listed twice' });
     hashes.add(hex);
-    keys.push({ id: k.id, hash: Buffer.from(hex, 'hex'), tier: k.tier ?? null });
+    const entry: ApiKeyEntry = { id: k.id, hash: Buffer.from(hex, 'hex'), tier: k.tier ?? null };
+    if (k.expiresAt !== undefined || k.routes !== undefined || k.models !== undefined || k.allowedCidrs !== undefined) {
+      entry.scope = parseScope(k, path, new Set(raw.routes.map((r) => r.path)), problems);
+    }
+    keys.push(entry);
   });
   return keys;
 }
@@ -430,6 +435,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
       headers: raw.auth.headers ?? [...DEFAULT_AUTH_HEADERS],
       keys,
       clients,
+      keyStore: raw.auth.keyStore ?? null,
     },
     upstreams,
     routes: resolveRoutes(raw, tls, problems),

@@ -114,10 +114,10 @@ const ApiKey = Type.Object({
   key: Type.Optional(Type.String({ minLength: 16, description: 'Plaintext key, only through ${ENV}; hashed at load' })),
   keyFile: Type.Optional(Type.String({ minLength: 1, description: 'Path of a mounted file holding the key' })),
   tier: Type.Optional(Type.String({ minLength: 1 })),
-  expiresAt: Type.Optional(notYet('key expiry')),
-  routes: Type.Optional(notYet('per-key route allow-lists')),
-  models: Type.Optional(notYet('per-key model allow-lists')),
-  allowedCidrs: Type.Optional(notYet('per-key client address allow-lists')),
+  expiresAt: Type.Optional(Type.String({ description: 'ISO 8601 instant with a zone; refused after it (MG_KEY_EXPIRED)' })),
+  routes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Route paths (as configured) the key may use (else MG_KEY_ROUTE_DENIED)' })),
+  models: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Models the key may use (else MG_KEY_MODEL_DENIED)' })),
+  allowedCidrs: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Client addresses or CIDR ranges the key may come from (else MG_KEY_IP_DENIED)' })),
 }, strict);
 
 /** `auth.clients[]`: a verified client certificate, matched by exactly one of san, subject, fingerprint. */
@@ -132,7 +132,7 @@ const ClientIdentity = Type.Object({
 const Auth = Type.Object({
   headers: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), { minItems: 1 })),
   keys: Type.Array(ApiKey),
-  keyStore: Type.Optional(notYet('the key store')),
+  keyStore: Type.Optional(Type.String({ minLength: 1, description: 'File of the keys made through the admin API (memory store; written atomically). With store redis the keys live in Redis' })),
   clients: Type.Optional(Type.Array(ClientIdentity, { description: 'mTLS identities: a verified client certificate → an id and tier, used like a key' })),
 }, strict);
 

@@ -3,6 +3,7 @@ import type { AbuseConfig } from './abuse.js';
 import type { Limits } from './defaults.js';
 import type { PiiType } from '../detectors/pii/types.js';
 import type { ModelDecl } from '../protocols/kserve/index.js';
+import type { KeyScope } from '../keys/types.js';
 
 export type Protocol = 'openai-chat' | 'openai-completions' | 'openai-embeddings' | 'kserve-v2' | 'torchserve' | 'image-upload';
 export type InjectionAction = 'block' | 'flag' | 'off';
@@ -12,6 +13,8 @@ export interface ApiKeyEntry {
   /** SHA-256 of the whole key, 32 bytes. The key itself is never kept. */
   hash: Buffer;
   tier: string | null;
+  /** Expiry and allow-lists (src/keys/scope.ts); absent = none. */
+  scope?: KeyScope;
 }
 
 /** `server.tls`, resolved (src/config/tls.ts). Paths only: the PEM material is read where it is used. */
@@ -171,7 +174,8 @@ export interface ModelgateConfig {
   };
   /** `console`: serve the operator console at /console (src/server/admin-console.ts). */
   admin: { host: string; port: number; token: string | null; console: boolean };
-  auth: { headers: string[]; keys: ApiKeyEntry[]; clients: ClientIdentityEntry[] };
+  /** keyStore: the file of admin-API keys with the memory store (null: kept in memory only). */
+  auth: { headers: string[]; keys: ApiKeyEntry[]; clients: ClientIdentityEntry[]; keyStore: string | null };
   upstreams: Map<string, UpstreamConfig>;
   routes: RouteConfig[];
   store: StoreConfig;

@@ -16,6 +16,8 @@ export type Phase = 'accept' | 'request' | 'body' | 'inspect' | 'admit' | 'forwa
 export interface Identity {
   keyId: string;
   tier: string | null;
+  /** The key's model allow-list (src/policies/key-model.ts); absent = any model. */
+  models?: ReadonlySet<string>;
 }
 
 /** What the inspect phase learned from a protocol body: the texts that reach the model, etc. */

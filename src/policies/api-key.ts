@@ -3,12 +3,18 @@
  * (X-API-Key, or Authorization: Bearer <key>); it is hashed with SHA-256 and looked up by hash.
  * The map lookup only ever sees a hash (a preimage-resistant value, so its timing tells an
  * attacker nothing about valid keys); the final comparison is timingSafeEqual.
+ *
+ * Keys come from a KeyLookup (src/keys/registry.ts: config keys and key-store keys in one local
+ * map, no I/O per request). After the match: a rotated-out value past its grace is invalid, then
+ * the key's expiry (MG_KEY_EXPIRED), route allow-list (MG_KEY_ROUTE_DENIED) and client CIDRs
+ * (MG_KEY_IP_DENIED); the model allow-list needs the body and is checked in src/policies/key-model.ts.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { deny } from '../errors.js';
 import type { ApiKeyEntry } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { KeyRegistry, type KeyLookup } from '../keys/registry.js';
 
 /** Keys are short; anything longer is refused before hashing so nobody hashes megabytes. */
 const MAX_KEY_LENGTH = 512;
@@ -32,9 +38,8 @@ function presentedKey(ctx: RequestContext, headers: readonly string[]): string |
   return null;
 }
 
-export function apiKeyAuth(keys: readonly ApiKeyEntry[], headerNames: readonly string[]): Policy {
-  const byHash = new Map<string, ApiKeyEntry>();
-  for (const k of keys) byHash.set(k.hash.toString('hex'), k);
+export function apiKeyAuth(keys: readonly ApiKeyEntry[] | KeyLookup, headerNames: readonly string[]): Policy {
+  const registry: KeyLookup = Array.isArray(keys) ? new KeyRegistry(keys as readonly ApiKeyEntry[]) : keys as KeyLookup;
   const headers = headerNames.map((h) => h.toLowerCase());
   return {
     name: 'api-key',
@@ -45,9 +50,18 @@ export function apiKeyAuth(keys: readonly ApiKeyEntry[], headerNames: readonly s
       if (key === null) return deny('MG_AUTH_MISSING');
       if (key === '' || key.length > MAX_KEY_LENGTH) return deny('MG_AUTH_INVALID', 'malformed credential');
       const digest = hashKey(key);
-      const entry = byHash.get(digest.toString('hex'));
-      if (entry === undefined || !timingSafeEqual(entry.hash, digest)) return deny('MG_AUTH_INVALID');
-      ctx.identity = { keyId: entry.id, tier: entry.tier };
+      const hex = digest.toString('hex');
+      const hit = registry.lookup(hex);
+      if (hit === undefined || hit.hash.length !== digest.length || !timingSafeEqual(hit.hash, digest)) return deny('MG_AUTH_INVALID');
+      const now = registry.now();
+      const k = hit.key;
+      if (hit.until !== null && now >= hit.until) return deny('MG_AUTH_INVALID', `key ${k.id}: rotated-out value past its grace`);
+      const scope = k.scope;
+      if (scope.expiresAt !== null && now >= scope.expiresAt) return deny('MG_KEY_EXPIRED', `key ${k.id}`);
+      if (scope.routes !== null && !scope.routes.has(ctx.route.path)) return deny('MG_KEY_ROUTE_DENIED', `key ${k.id}`);
+      if (scope.allowed !== null && !scope.allowed(ctx.ip)) return deny('MG_KEY_IP_DENIED', `key ${k.id}`);
+      k.lastUsed = now;
+      ctx.identity = scope.models === null ? { keyId: k.id, tier: k.tier } : { keyId: k.id, tier: k.tier, models: scope.models };
       return undefined;
     },
   };

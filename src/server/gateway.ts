@@ -39,6 +39,9 @@ import { realClock, type Clock } from '../util/clock.js';
 import { publicTls, type PublicTls } from './tls.js';
 import type { ReloadTarget } from './tls-reload.js';
 import { tlsMetrics } from './tls-metrics.js';
+import { createKeyService, type KeySyncOptions } from '../keys/index.js';
+import type { KeyService } from '../keys/service.js';
+import { adminKeyRoutes } from './admin-keys.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -52,6 +55,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Use this ban store instead of the one store.kind names (tests). */
   banStore?: BanStore;
+  /** Key-store sync settings (tests, benchmarks): poll interval, pub/sub, clock. */
+  keys?: KeySyncOptions;
 }
 
 export interface Gateway {
@@ -62,6 +67,8 @@ export interface Gateway {
   admin: FastifyInstance;
   store: Store;
   limiter: Limiter;
+  /** Config and key-store keys, the admin key API behind them (src/keys/service.ts). */
+  keys: KeyService;
   admissions: Map<string, Admission>;
   /** Abuse detection; null without an `abuse` section. */
   abuse: Abuse | null;
@@ -140,6 +147,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     const a = new Admission({ maxConcurrent: u.maxConcurrent, queueSize: u.queue.size, queueTimeoutMs: u.queue.timeoutMs });
     admissions.set(name, a);
   }
+  const keys = createKeyService(config, logger, metrics.registry, opts.keys);
   const resources = new ResourceStats();
   const gauges = (): void => {
     for (const [name, a] of admissions) {
@@ -156,7 +164,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   // A stop signal given by the caller (tests) ends in-flight work like the shutdown deadline does.
   opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
   const app = buildPublicApp({
-    config, upstreams, logger, metrics, limits: { limiter, admissions }, resources,
+    config, upstreams, logger, metrics, limits: { limiter, admissions }, resources, keys: keys.registry,
     stop: life.stop,
     draining: () => life.draining(),
     refusing: () => life.refusing(),
@@ -172,6 +180,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     adminRoutes: [
       ...(consoleState === null ? [] : [consoleRoutes(consoleState)]),
       ...(abuse === null ? [] : [banRoutes(abuse, logger, exempt)]),
+      adminKeyRoutes(keys, config),
     ],
   });
   const hurry = new AbortController();
@@ -217,6 +226,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     consoleState?.stop();
     await admin.close();
     await Promise.all([...upstreams.values()].map((u) => u.close()));
+    await keys.close();
     if (opts.store === undefined) await store.close();
     await abuse?.close();
     life.phase = 'stopped';
@@ -225,13 +235,15 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   }
 
   const gw: Gateway = {
-    config, logger, metrics, app, admin, store, limiter, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life, tls,
+    config, logger, metrics, app, admin, store, limiter, keys, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life, tls,
     async start() {
       // The admin listener first: /healthz answers and /readyz says 503 while start-up goes on.
       await admin.listen({ host: config.admin.host, port: config.admin.port });
       gw.adminUrl = urlOf(admin);
       // Give a shared store a moment to connect, but start anyway while it is down: store.onError
       // decides what requests get until it answers (ioredis keeps reconnecting in the background).
+      // The key store's first load (bounded) runs meanwhile: store keys work from the start.
+      const keysLoaded = keys.start();
       const waitable = store as Partial<{ waitReady(ms: number): Promise<boolean> }>;
       if (typeof waitable.waitReady === 'function' && !(await waitable.waitReady(2000))) {
         logger.warn({ store: config.store.kind, onError: config.store.onError }, 'limit store not reachable at start; applying store.onError');
@@ -239,6 +251,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       // Bans in force from the first request: the shared set is read before the listener opens.
       const bans = abuse?.storeReady;
       if (bans !== undefined && !(await bans(2000))) logger.warn('ban store not reachable at start; bans made elsewhere apply once it is');
+      await keysLoaded;
       // Health checks: every target's first check is done before the listener opens, so a healthy
       // fleet serves from the first request (a target not healthy yet gets no traffic).
       await Promise.all([...upstreams.values()].map((u) => u.start()));
@@ -246,6 +259,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (err) {
         await Promise.all([...upstreams.values()].map((u) => u.close()));
+        await keys.close();
         throw err;
       }
       gw.url = urlOf(app, tls === null ? 'http' : 'https');

@@ -29,6 +29,7 @@ import { upstreamHeaderFilter } from '../upstream/headers.js';
 import type { UpstreamTargets } from '../upstream/targets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { KeyLookup } from '../keys/registry.js';
 import { allowedMethods, compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
 import { settle } from './settle.js';
 import { wireOptions, type WireDeps } from './wire.js';
@@ -43,6 +44,8 @@ export interface PublicDeps {
   logger: Logger;
   metrics: Metrics;
   limits: LimitDeps;
+  /** Config and key-store keys (src/keys/registry.ts); absent = the config's keys only. */
+  keys?: KeyLookup;
   /** Aborts at the shutdown deadline: in-flight work must end now (see RequestContext.stop). */
   stop?: AbortSignal;
   /** True once SIGTERM was received: responses carry Connection: close. */
@@ -85,7 +88,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   });
 
   const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, ...report.forward };
-  const routes = compileRoutes(config, report.injection, deps.limits, deps.upstreams, deps.abuse);
+  const routes = compileRoutes(config, report.injection, deps.limits, deps.upstreams, deps.abuse, deps.keys);
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
   const lifecycle: LifecycleDeps = {
     stats: deps.resources ?? new ResourceStats(),

@@ -29,6 +29,8 @@ import type { UpstreamTargets } from '../upstream/targets.js';
 import { upstreamAvailablePolicy } from '../policies/upstream-available.js';
 import type { Abuse } from '../abuse/abuse.js';
 import { ipBanPolicy, keyBanPolicy } from '../abuse/guard.js';
+import { keyModelPolicy } from '../policies/key-model.js';
+import type { KeyLookup } from '../keys/registry.js';
 
 /**
  * A route's policies by phase, in the order they run. The admit phase is split around injection
@@ -103,8 +105,9 @@ function hasCostLimits(config: ModelgateConfig, route: RouteConfig): boolean {
 export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission>; }
 
 /** `upstreams`: the targets, for fast failure when none can take traffic (absent in unit tests of the phases). */
-export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse): CompiledRoute[] {
-  const auth = apiKeyAuth(config.auth.keys, config.auth.headers);
+export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup): CompiledRoute[] {
+  const auth = apiKeyAuth(keys ?? config.auth.keys, config.auth.headers);
+  const keyModel = keyModelPolicy();
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
   const ipLimit = config.perIp.requests === null ? null : ipLimitPolicy(limits.limiter);
   return config.routes.map((route, i) => {
@@ -131,7 +134,7 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
     const phases: RoutePhases = {
       request: [...requestPhase, contentType, declaredLength(route.limits)],
       body,
-      inspect: validate,
+      inspect: [keyModel, ...validate],
       admitCost,
       injection,
       admitSlot: slot,
@@ -145,7 +148,7 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
       // GET (metadata endpoints a route names explicitly): no body (a GET with one never gets
       // here: src/server/wire.ts refuses it before routing), and only the checks that need none
       // (the kserve model check).
-      getPolicies: [...requestPhase, ...validate.filter((p) => p.name === 'kserve-v2'), ...admitCost, ...slot],
+      getPolicies: [...requestPhase, keyModel, ...validate.filter((p) => p.name === 'kserve-v2'), ...admitCost, ...slot],
     };
   });
 }

@@ -23,7 +23,7 @@ test('bound to 0.0.0.0 through MODELGATE_CONFIG: the banner says 0.0.0.0, gives 
   sim ??= await startSimulator();
   const yaml = cliConfig(sim.url).replace('server: { host: 127.0.0.1, port: 0 }', 'server: { host: 0.0.0.0, port: 0 }')
     .replace('{ path: /v1/chat/completions, protocol: openai-chat, upstream: llm }', '{ path: /v1/chat/completions, protocol: openai-chat, upstream: llm, output: { redact: [email], canary: true } }');
-  const g = await startCli(yaml, 'env');
+  const g = await startCli(yaml, [], 'env');
   running.push(g);
   const pub = await g.waitLine((l) => l.listener === 'public', 'public banner');
   assert.match(String(pub.bound), /^0\.0\.0\.0:\d+$/);
@@ -45,7 +45,7 @@ test('bound to 0.0.0.0 through MODELGATE_CONFIG: the banner says 0.0.0.0, gives 
 
 test('a quiet configuration (loopback only) logs no risk warnings; the positional file name still works', async () => {
   sim ??= await startSimulator();
-  const g = await startCli(cliConfig(sim.url), 'positional');
+  const g = await startCli(cliConfig(sim.url), [], 'positional');
   running.push(g);
   await g.waitLine((l) => l.store !== undefined, 'store banner');
   assert.deepEqual(g.lines.filter((l) => l.risk === true).map((l) => l.msg), []);

@@ -31,18 +31,20 @@ export interface CliGateway {
   /** Resolves when stdout has ended (every line the process wrote has been read). */
   outputEnded: Promise<void>;
   stderr(): string;
+  /** The configuration file the process was started with. */
+  file: string;
 }
 
 /** Starts the gateway with `yaml` (where KEY_HASH stands for the generated key's hash line), the
  * file named by `--config` (default), by MODELGATE_CONFIG or as the positional argument. */
-export async function startCli(yaml: string, how: 'flag' | 'env' | 'positional' = 'flag'): Promise<CliGateway> {
+export async function startCli(yaml: string, extraArgs: string[] = [], how: 'flag' | 'env' | 'positional' = 'flag'): Promise<CliGateway> {
   const key = generateKey();
   const dir = mkdtempSync(join(tmpdir(), 'mg-proc-'));
   const file = join(dir, 'modelgate.yaml');
   writeFileSync(file, yaml.replace('KEY_HASH', keyHashLine(key)));
   const args = how === 'flag' ? ['start', '--config', file] : how === 'positional' ? ['start', file] : ['start'];
   const env = how === 'env' ? { PATH: process.env.PATH, MODELGATE_CONFIG: file } : { PATH: process.env.PATH };
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [BIN, ...args, ...extraArgs], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let err = '';
   child.stderr.on('data', (d: Buffer) => { err += String(d); });
   const lines: LogLine[] = [];
@@ -76,7 +78,7 @@ export async function startCli(yaml: string, how: 'flag' | 'env' | 'positional' 
   });
   const up = await waitLine((l) => l.listener === 'public', 'the public listener banner line');
   const admin = await waitLine((l) => l.listener === 'admin', 'the admin listener banner line');
-  return { child, key, url: up.url as string, adminUrl: admin.url as string, lines, waitLine, exited, outputEnded, stderr: () => err };
+  return { child, key, url: up.url as string, adminUrl: admin.url as string, lines, waitLine, exited, outputEnded, stderr: () => err, file };
 }
 
 /** A minimal configuration: one chat route to `simUrl`, listeners on free ports. */

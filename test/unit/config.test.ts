@@ -66,8 +66,9 @@ test('the design example fails only on keys of later releases, each saying so', 
   // Without the later-release keys the example loads, with the lifecycle keys resolved.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a free-form YAML document edited in place
   const doc = parseYaml(text) as Record<string, any>;
-  delete doc.server.tls; delete doc.server.http2; delete doc.auth.keyStore; delete doc.auth.clients; delete doc.metrics;
-  for (const k of doc.auth.keys) { delete k.expiresAt; delete k.routes; delete k.models; delete k.allowedCidrs; }
+  // The key lifecycle (issue 12) is supported: auth.keyStore and each key's expiresAt/routes/models/allowedCidrs.
+  assert.ok(!ps.some((p) => /^auth\.(keyStore|keys)/.test(p)), ps.join('\n'));
+  delete doc.server.tls; delete doc.server.http2; delete doc.auth.clients; delete doc.metrics;
   delete doc.upstreams.llm.tls;
   const r0 = doc.routes[0];
   delete r0.injection.external; delete r0.output.systemPromptLeak; delete r0.output.links;
@@ -82,6 +83,8 @@ test('the design example fails only on keys of later releases, each saying so', 
   assert.equal(c.routes[0]?.forwardQuery, false);
   assert.equal(c.abuse?.authFailures?.threshold, 20);
   assert.equal(c.abuse?.keySpread?.action, 'flag');
+  assert.equal(c.auth.keyStore, '/var/lib/modelgate/keys.json');
+  assert.deepEqual(c.auth.keys.find((k) => k.id === 'partner-eu')?.scope, { expiresAt: Date.UTC(2027, 5, 30), routes: ['/v1/chat/completions'], models: ['llama-3-8b'], allowedCidrs: ['203.0.113.0/24'] });
 });
 
 test('metrics.maxKeySeries: default 1000, an integer ≥ 0, unknown metrics keys refused', () => {
