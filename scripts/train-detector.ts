@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DIM, FEATURE_VERSION, FeatureBag, CHAR_MIN, CHAR_MAX, WINDOW, STRIDE } from '../src/detectors/injection/features.js';
+import { DIM, FEATURE_VERSION, FeatureBag, CHAR_MIN, CHAR_MAX, BLOCK } from '../src/detectors/injection/features.js';
 import { DEFAULT_TRAIN, EVAL_ONLY_SOURCE, loadCorpora, logitOf, thresholdAtFpr, train, unitHash, vectorize } from './detector/train-lib.js';
 
 const CALIBRATION_FPR = 0.01;
@@ -45,7 +45,7 @@ function main(): void {
     name: 'injection-linear',
     featureVersion: FEATURE_VERSION,
     dim: DIM,
-    features: { charNgrams: [CHAR_MIN, CHAR_MAX], wordNgrams: [1, 2], window: WINDOW, stride: STRIDE },
+    features: { charNgrams: [CHAR_MIN, CHAR_MAX], wordNgrams: [1, 2], block: BLOCK, window: '2 adjacent blocks' },
     bias: Math.fround(model.bias - zStar),
     train: { ...DEFAULT_TRAIN, records: examples.length, positives: examples.filter((e) => e.label === 1).length, excluded: [EVAL_ONLY_SOURCE] },
     calibration: { fpr: CALIBRATION_FPR, heldOutBenign: calBenign.length, logit: zStar },

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FeatureBag, normalizeForModel, WINDOW, windowStarts, DIM } from '../../src/detectors/injection/features.js';
+import { FeatureBag, normalizeForModel, windows, DIM } from '../../src/detectors/injection/features.js';
 
 export interface CorpusRecord {
   text: string;
@@ -87,16 +87,13 @@ export const MAX_TRAIN_WINDOWS = 3;
 /** Feature vectors of a record's windows (the same windows inference scores). */
 export function vectorize(text: string, bag: FeatureBag, maxWindows = MAX_TRAIN_WINDOWS): Sparse[] {
   const s = normalizeForModel(text);
-  let starts = windowStarts(s.length);
-  if (starts.length > maxWindows) {
-    const picked: number[] = [];
-    for (let k = 0; k < maxWindows; k++) picked.push(starts[Math.round((k * (starts.length - 1)) / (maxWindows - 1))] as number);
-    starts = picked;
+  let wins = windows(bag.blocks(s));
+  if (wins.length > maxWindows) {
+    const all = wins;
+    wins = [];
+    for (let k = 0; k < maxWindows; k++) wins.push(all[Math.round((k * (all.length - 1)) / (maxWindows - 1))] as (typeof all)[number]);
   }
-  return starts.map((st) => {
-    bag.extract(s, st, Math.min(s.length, st + WINDOW));
-    return bag.takeSparse();
-  });
+  return wins.map((win) => bag.sparse(win));
 }
 
 export interface TrainOptions {

@@ -23,11 +23,13 @@
 export const DIM = 1 << 18;
 export const CHAR_MIN = 2;
 export const CHAR_MAX = 5;
-/** Texts longer than this are scored in overlapping windows of this many normalised characters. */
-export const WINDOW = 1024;
-export const STRIDE = 512;
+/**
+ * Texts are cut into blocks of BLOCK normalised characters and scored in
+ * windows of two adjacent blocks (overlapping by one block).
+ */
+export const BLOCK = 512;
 /** Feature-definition version: bump whenever anything in this file changes what a feature is. */
-export const FEATURE_VERSION = 1;
+export const FEATURE_VERSION = 2;
 
 const INVISIBLE =
   /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
@@ -71,18 +73,34 @@ function isWordChar(c: number): boolean {
   return true;
 }
 
+const LOG_TABLE = (() => {
+  const t = new Float64Array(65536);
+  for (let i = 1; i < t.length; i++) t[i] = 1 + Math.log(i);
+  return t;
+})();
+
+/** The counted features of one block of text: bucket numbers and counts. */
+export interface Block {
+  idx: Int32Array;
+  cnt: Uint16Array;
+}
+
 /**
- * Sparse feature accumulator, reused across windows: `add` counts a bucket,
- * `finish` turns counts into L2-normalised values and resets.
+ * Feature counter, reused across calls (one per scorer; not re-entrant).
+ * Text is cut into blocks of BLOCK characters; the n-grams and words that
+ * start in a block belong to it (they may read past its end), so a window of
+ * adjacent blocks holds exactly the features starting inside it, and each
+ * character is hashed once however many windows cover it.
  */
 export class FeatureBag {
-  private readonly counts = new Float64Array(DIM);
+  private readonly counts = new Uint16Array(DIM);
   private touched = new Int32Array(4096);
   private n = 0;
 
   private add(h: number): void {
     const b = h & (DIM - 1);
-    if (this.counts[b] === 0) {
+    const c = this.counts[b] as number;
+    if (c === 0) {
       if (this.n === this.touched.length) {
         const t = new Int32Array(this.touched.length * 2);
         t.set(this.touched);
@@ -90,50 +108,86 @@ export class FeatureBag {
       }
       this.touched[this.n++] = b;
     }
-    this.counts[b] = (this.counts[b] ?? 0) + 1;
+    if (c < 65535) this.counts[b] = c + 1;
   }
 
-  /** Count the features of s[from, to) (s already normalised). */
-  extract(s: string, from: number, to: number): void {
-    // Character n-grams, with a space as the boundary on both sides.
-    const len = to - from;
-    for (let i = -1; i < len; i++) {
-      let h = FNV_OFFSET;
-      for (let k = 0; k < CHAR_MAX; k++) {
-        const p = i + k;
-        if (p > len) break;
-        const c = p < 0 || p === len ? 32 : s.charCodeAt(from + p);
-        h = Math.imul(h ^ c, FNV_PRIME);
-        if (k + 1 >= CHAR_MIN) this.add(Math.imul(h ^ (k + 1), FNV_PRIME) >>> 0);
-      }
+  private take(): Block {
+    const idx = this.touched.slice(0, this.n);
+    const cnt = new Uint16Array(this.n);
+    for (let k = 0; k < this.n; k++) {
+      const b = idx[k] as number;
+      cnt[k] = this.counts[b] as number;
+      this.counts[b] = 0;
     }
-    // Word unigrams and bigrams.
-    let prev = 0;
-    let start = -1;
-    for (let i = from; i <= to; i++) {
-      const c = i < to ? s.charCodeAt(i) : 32;
-      if (isWordChar(c)) {
-        if (start < 0) start = i;
-        continue;
+    this.n = 0;
+    return { idx, cnt };
+  }
+
+  /** The blocks of a normalised text. */
+  blocks(s: string): Block[] {
+    const len = s.length;
+    const out: Block[] = [];
+    // Word starts, and the previous word's hash at each, computed in one pass.
+    let from = 0;
+    let prevWord = 0;
+    let i = 0;
+    do {
+      const to = Math.min(len, from + BLOCK);
+      // Character n-grams starting at from-1 (the leading space of the text) .. to-1.
+      for (let p = from === 0 ? -1 : from; p < to; p++) {
+        let h = FNV_OFFSET;
+        for (let k = 0; k < CHAR_MAX; k++) {
+          const q = p + k;
+          if (q > len) break;
+          const c = q < 0 || q === len ? 32 : s.charCodeAt(q);
+          h = Math.imul(h ^ c, FNV_PRIME);
+          if (k + 1 >= CHAR_MIN) this.add(h >>> 0);
+        }
       }
-      if (start < 0) continue;
-      let h = SEED_WORD;
-      for (let j = start; j < i; j++) h = Math.imul(h ^ s.charCodeAt(j), FNV_PRIME);
-      h >>>= 0;
-      this.add(h);
-      if (prev !== 0) this.add(Math.imul((prev ^ SEED_BIGRAM) + h, FNV_PRIME) >>> 0);
-      prev = h || 1;
-      start = -1;
+      // Words starting in [from, to).
+      while (i < to) {
+        if (!isWordChar(s.charCodeAt(i))) { i++; continue; }
+        let h = SEED_WORD;
+        let j = i;
+        while (j < len && isWordChar(s.charCodeAt(j))) h = Math.imul(h ^ s.charCodeAt(j++), FNV_PRIME);
+        h >>>= 0;
+        this.add(h);
+        if (prevWord !== 0) this.add(Math.imul((prevWord ^ SEED_BIGRAM) + h, FNV_PRIME) >>> 0);
+        prevWord = h || 1;
+        i = j;
+      }
+      out.push(this.take());
+      from = to;
+    } while (from < len);
+    return out;
+  }
+
+  private merge(blocks: readonly Block[]): void {
+    for (const { idx, cnt } of blocks) {
+      for (let k = 0; k < idx.length; k++) {
+        const b = idx[k] as number;
+        const c = this.counts[b] as number;
+        if (c === 0) {
+          if (this.n === this.touched.length) {
+            const t = new Int32Array(this.touched.length * 2);
+            t.set(this.touched);
+            this.touched = t;
+          }
+          this.touched[this.n++] = b;
+        }
+        this.counts[b] = Math.min(65535, c + (cnt[k] as number));
+      }
     }
   }
 
-  /** Dot product of the L2-normalised bag with `w`, then reset. */
-  dotAndReset(w: Float32Array): number {
+  /** Dot product of `w` with the L2-normalised features of the window made of `blocks`. */
+  dot(blocks: readonly Block[], w: Float32Array): number {
+    this.merge(blocks);
     let norm = 0;
     let dot = 0;
     for (let k = 0; k < this.n; k++) {
       const b = this.touched[k] as number;
-      const v = 1 + Math.log(this.counts[b] as number);
+      const v = LOG_TABLE[this.counts[b] as number] as number;
       norm += v * v;
       dot += v * (w[b] as number);
       this.counts[b] = 0;
@@ -142,13 +196,14 @@ export class FeatureBag {
     return norm > 0 ? dot / Math.sqrt(norm) : 0;
   }
 
-  /** The L2-normalised sparse vector (for training), then reset. */
-  takeSparse(): { idx: Int32Array; val: Float32Array } {
+  /** The L2-normalised sparse vector of the window made of `blocks` (for training). */
+  sparse(blocks: readonly Block[]): { idx: Int32Array; val: Float32Array } {
+    this.merge(blocks);
     const idx = this.touched.slice(0, this.n).sort();
     const val = new Float32Array(this.n);
     let norm = 0;
     for (let k = 0; k < idx.length; k++) {
-      const v = 1 + Math.log(this.counts[idx[k] as number] as number);
+      const v = LOG_TABLE[this.counts[idx[k] as number] as number] as number;
       val[k] = v;
       norm += v * v;
     }
@@ -162,11 +217,10 @@ export class FeatureBag {
   }
 }
 
-/** Window start offsets for a normalised text of length `len`. */
-export function windowStarts(len: number): number[] {
-  if (len <= WINDOW) return [0];
-  const starts: number[] = [];
-  for (let s = 0; s + WINDOW < len; s += STRIDE) starts.push(s);
-  starts.push(len - WINDOW);
-  return starts;
+/** Windows over `count` blocks: each pair of adjacent blocks, or the one block. */
+export function windows<T>(blocks: readonly T[]): T[][] {
+  if (blocks.length <= 1) return [blocks.slice()];
+  const out: T[][] = [];
+  for (let k = 0; k + 1 < blocks.length; k++) out.push([blocks[k] as T, blocks[k + 1] as T]);
+  return out;
 }

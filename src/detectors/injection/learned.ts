@@ -5,16 +5,16 @@
 // at start-up; a missing, truncated or mismatched file is an error then, not a
 // silent pass later.
 //
-// A text is normalised once and scored in overlapping windows (WINDOW
-// characters, STRIDE apart); its score is the highest window's probability,
+// A text is normalised once, cut into 512-character blocks and scored in
+// windows of two adjacent blocks; its score is the highest window's probability,
 // so an instruction hidden in a long document is not diluted by the
-// document. Cost is linear in the text length (about 10 feature lookups per
-// character); see docs/benchmarks.md.
+// document. Cost is linear in the text length (about 6 hashed features per
+// character, each hashed once); see docs/benchmarks.md.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DIM, FEATURE_VERSION, FeatureBag, normalizeForModel, WINDOW, windowStarts } from './features.js';
+import { DIM, FEATURE_VERSION, FeatureBag, normalizeForModel, windows } from './features.js';
 
 export interface LearnedModelMeta {
   name: string;
@@ -58,9 +58,8 @@ export function loadLearnedScorer(basePath: string = defaultModelPath()): Learne
       const s = normalizeForModel(text);
       if (s.length === 0) return 0;
       let best = -Infinity;
-      for (const st of windowStarts(s.length)) {
-        bag.extract(s, st, Math.min(s.length, st + WINDOW));
-        const z = meta.bias + bag.dotAndReset(w);
+      for (const win of windows(bag.blocks(s))) {
+        const z = meta.bias + bag.dot(win, w);
         if (z > best) best = z;
       }
       return 1 / (1 + Math.exp(-best));
