@@ -333,6 +333,7 @@ function resolveRoutes(raw: RawConfig, problems: ConfigProblem[]): RouteConfig[]
       injection: {
         action: r.injection?.action ?? defaultInjectionAction(protocol),
         threshold: r.injection?.threshold ?? null,
+        layers: r.injection?.layers ?? ['patterns', 'learned'],
         onError: r.injection?.onError ?? 'fail-closed',
       },
       rateLimits: { requests: rateSpec(r.rateLimits?.requests), cost: rateSpec(r.rateLimits?.cost) },

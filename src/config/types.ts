@@ -5,6 +5,7 @@ import type { ModelDecl } from '../protocols/kserve/index.js';
 
 export type Protocol = 'openai-chat' | 'openai-completions' | 'openai-embeddings' | 'kserve-v2' | 'torchserve' | 'image-upload';
 export type InjectionAction = 'block' | 'flag' | 'off';
+export type InjectionLayer = 'patterns' | 'learned';
 
 export interface ApiKeyEntry {
   id: string;
@@ -84,7 +85,7 @@ export interface RouteConfig {
   protocol: Protocol;
   upstream: string;
   limits: Limits;
-  injection: { action: InjectionAction; threshold: number | null; onError: 'fail-closed' | 'fail-open' };
+  injection: { action: InjectionAction; threshold: number | null; layers: InjectionLayer[]; onError: 'fail-closed' | 'fail-open' };
   /** Per-key limits on this route, on top of the tier's. */
   rateLimits: { requests: RateSpec | null; cost: RateSpec | null };
   cost: { tokenizer: TokenizerName; defaultMaxTokens: number; enforceMaxTokens: boolean };

@@ -17,7 +17,8 @@
 //   - character n-grams, n = CHAR_MIN..CHAR_MAX, over UTF-16 code units of the
 //     normalised text (works for CJK, which has no spaces);
 //   - word unigrams and bigrams, a word being a run of letters/digits.
-// A feature's value is 1 + ln(count); the vector is L2-normalised.
+// A feature's value is 1 + ln(count); the vector is divided by
+// sqrt(squared norm + SHRINK).
 
 /** Number of hash buckets (a power of two). */
 export const DIM = 1 << 18;
@@ -29,7 +30,13 @@ export const CHAR_MAX = 5;
  */
 export const BLOCK = 512;
 /** Feature-definition version: bump whenever anything in this file changes what a feature is. */
-export const FEATURE_VERSION = 2;
+export const FEATURE_VERSION = 3;
+/**
+ * Added to the squared norm before normalising: a long text's vector has
+ * length ~1, a text of a few words a shorter one, so a handful of n-grams
+ * ("the prompt text") cannot carry a confident score on their own.
+ */
+export const SHRINK = 400;
 
 const INVISIBLE =
   /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
@@ -193,7 +200,7 @@ export class FeatureBag {
       this.counts[b] = 0;
     }
     this.n = 0;
-    return norm > 0 ? dot / Math.sqrt(norm) : 0;
+    return norm > 0 ? dot / Math.sqrt(norm + SHRINK) : 0;
   }
 
   /** The L2-normalised sparse vector of the window made of `blocks` (for training). */
@@ -207,7 +214,7 @@ export class FeatureBag {
       val[k] = v;
       norm += v * v;
     }
-    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    const inv = norm > 0 ? 1 / Math.sqrt(norm + SHRINK) : 0;
     for (let k = 0; k < val.length; k++) {
       val[k] = (val[k] as number) * inv;
       this.counts[idx[k] as number] = 0;
