@@ -107,6 +107,8 @@ export interface OutputConfig {
   canary: { wording: string } | null;
   /** Literal system-prompt fragments whose appearance in output is a leak. */
   fragments: string[];
+  /** Withhold a response that repeats this many consecutive words of the system prompt; null = off. */
+  systemPromptLeak?: { words: number } | null;
   onError: 'fail-closed' | 'fail-open';
 }
 
