@@ -119,8 +119,8 @@ function latency(texts: string[]): void {
   const scorer = sharedLearnedScorer();
   const pattern = createInjectionDetector();
   console.log('\n## Latency (shipped model, one core, this process)\n');
-  console.log('| prompt | learned µs p50 | learned µs p99 | pattern µs p50 | learned MB/s |');
-  console.log('| --- | --- | --- | --- | --- |');
+  console.log('| prompt | learned µs p50 | learned µs p99 | pattern µs p50 | learned MB/s | CPU µs per request, both layers |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
   for (const size of [600, 4096, 102400]) {
     const prompts: string[] = [];
     let k = 0;
@@ -130,6 +130,7 @@ function latency(texts: string[]): void {
       prompts.push(s.slice(0, size));
     }
     const reps = size > 10000 ? 3 : 40;
+    const cpu0 = process.cpuUsage();
     const lt: number[] = [];
     const pt: number[] = [];
     for (let r = 0; r < reps; r++) {
@@ -142,16 +143,18 @@ function latency(texts: string[]): void {
         pt.push(Number(process.hrtime.bigint() - t0) / 1000);
       }
     }
+    const cpu = process.cpuUsage(cpu0);
+    const cpuPer = (cpu.user + cpu.system) / (reps * prompts.length);
     lt.sort((a, b) => a - b);
     pt.sort((a, b) => a - b);
     const q = (a: number[], f: number): number => a[Math.min(a.length - 1, Math.floor(f * a.length))] as number;
     const mean = lt.reduce((a, b) => a + b, 0) / lt.length;
-    console.log(`| ${size} B | ${q(lt, 0.5).toFixed(0)} | ${q(lt, 0.99).toFixed(0)} | ${q(pt, 0.5).toFixed(0)} | ${(size / mean).toFixed(1)} |`);
+    console.log(`| ${size} B | ${q(lt, 0.5).toFixed(0)} | ${q(lt, 0.99).toFixed(0)} | ${q(pt, 0.5).toFixed(0)} | ${(size / mean).toFixed(1)} | ${cpuPer.toFixed(0)} |`);
   }
 }
 
 function main(): void {
-  const dir = resolve(process.argv[2] ?? '/work/shared/corpora');
+  const dir = resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? '/work/shared/corpora');
   const { records } = loadCorpora(dir);
   const bag = new FeatureBag();
   const pattern = createInjectionDetector();

@@ -42,8 +42,10 @@ const INVISIBLE =
   /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
 const NON_ASCII = /[^\x00-\x7F]/;
 const SPACES = /\s+/g;
-/** A word containing a Latin letter and a Cyrillic or Greek letter. */
-const MIXED_WORD = /[\p{L}\p{M}]*(?:[a-z][\p{L}\p{M}]*[\u0370-\u03FF\u0400-\u04FF]|[\u0370-\u03FF\u0400-\u04FF][\p{L}\p{M}]*[a-z])[\p{L}\p{M}]*/gu;
+/** Words (letter runs); a word is folded only when it mixes Latin with Cyrillic or Greek. */
+const LETTER_RUN = /[\p{L}\p{M}]+/gu;
+const HAS_LATIN = /[a-z]/;
+const HAS_CYRILLIC_GREEK = /[\u0370-\u03FF\u0400-\u04FF]/;
 
 /** Lower-case Cyrillic and Greek letters that look like a Latin letter. */
 const CONFUSABLE: Readonly<Record<string, string>> = {
@@ -57,7 +59,7 @@ export function normalizeForModel(text: string): string {
   let s = text;
   if (NON_ASCII.test(s)) {
     s = s.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
-    s = s.replace(MIXED_WORD, (w) => w.replace(CONFUSABLE_CHARS, (c) => CONFUSABLE[c] ?? c));
+    s = s.replace(LETTER_RUN, (w) => (HAS_LATIN.test(w) && HAS_CYRILLIC_GREEK.test(w) ? w.replace(CONFUSABLE_CHARS, (c) => CONFUSABLE[c] ?? c) : w));
   } else {
     s = s.toLowerCase();
   }
