@@ -26,7 +26,7 @@ import { contextBefore, isHex, isWord, numericTail, runEnd, runStartBack } from 
 const IPV4_RE = /(?<![A-Za-z0-9_.])(?:\d{1,3}\.){3}\d{1,3}(?![A-Za-z0-9_]|\.\d)/y;
 const VERSION_CONTEXT = /(?:^|[^a-z])(?:v|ver|version|release|rel|build|rev|revision|firmware|fw|patch|update|upgrade|upgraded|updated|downgrade|install|installed|installing)\.?\s*(?:to\s+|from\s+)?[:=#]?\s*$/i;
 /** Words that make even "1.2.3.4" an address. */
-const ADDRESS_CONTEXT = /(?:^|[^a-z])(?:ip|ipv4|address|addr|host|server|gateway|dns|subnet|netmask|ping|connect(?:ed|ing)?|from|to|at)\s*[:=]?\s*$/i;
+const ADDRESS_CONTEXT = /(?:^|[^a-z])(?:(?:ip|ipv4|address|addr|host|server|gateway|dns|subnet|netmask|ping|connect(?:ed|ing)?)(?![a-z])|(?:from|to|at)\s*[:=]?\s*$)/i;
 /** Four single-digit parts ("1.2.3.4"): a version string unless the words before say address. */
 const SMALL_PARTS = /^\d\.\d\.\d\.\d$/;
 
