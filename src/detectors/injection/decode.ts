@@ -5,10 +5,13 @@
 //   - HTML entities (&#105;&#103;… , &lt; …);
 //   - URL percent-encoding (ignore%20previous%20instructions);
 //   - base64 / base64url runs of 24+ characters (the WAF rule for long
-//     base64 runs) and hex runs of 32+ digits, replaced in place when they
-//     decode to readable UTF-8 text;
+//     base64 runs) and hex runs of 32+ digits, when they decode to readable
+//     UTF-8 text (the view is the decoded blobs);
 //   - leetspeak digits and symbols between letters (1gn0r3 → ignore);
-//   - ROT13 and reversed text, when the text asks for them.
+//   - ROT13 and reversed text, when the text asks for them (texts up to 4 KB).
+// On texts over 4 KB the entity, percent and leetspeak views keep only the
+// changed stretches with 64 characters of context, so the cost of a long
+// prompt does not double for one "mp3" in it.
 // Zero-width and bidi controls are removed by both layers' normalisation.
 // Views are decoded once more (a base64 blob inside a URL-encoded one), two
 // levels at most. Work is bounded: at most MAX_VIEWS views, MAX_BLOBS blobs
@@ -49,15 +52,40 @@ interface Budget {
   blobs: number;
 }
 
+/** The decoded blobs only, one per line (the text around them is scanned as the original). */
 function blobs(text: string, re: RegExp, decode: (run: string) => string, budget: Budget): string {
-  return text.replace(re, (run) => {
-    if (budget.blobs <= 0 || budget.chars <= 0) return run;
+  const out: string[] = [];
+  for (const m of text.matchAll(re)) {
+    if (budget.blobs <= 0 || budget.chars <= 0) break;
     budget.blobs--;
-    const out = decode(run);
-    if (!readable(out)) return run;
-    budget.chars -= out.length;
-    return out;
-  });
+    const d = decode(m[0]);
+    if (!readable(d)) continue;
+    budget.chars -= d.length;
+    out.push(d);
+  }
+  return out.join('\n');
+}
+
+/**
+ * Whole-text rewrites (entities, percent-decoding, leetspeak) of a long text keep only the
+ * changed stretches (with a little context), so a 100 KB prompt with one "mp3" in it does not
+ * cost a second full scan.
+ */
+const WHOLE_VIEW_MAX = 4096;
+const CONTEXT = 64;
+function rewrite(text: string, re: RegExp, fn: (m: string) => string): string {
+  if (text.length <= WHOLE_VIEW_MAX) return text.replace(re, fn);
+  const parts: string[] = [];
+  let total = 0;
+  for (const m of text.matchAll(re)) {
+    const r = fn(m[0]);
+    if (r === m[0]) continue;
+    const at = m.index ?? 0;
+    parts.push(`${text.slice(Math.max(0, at - CONTEXT), at)}${r}${text.slice(at + m[0].length, at + m[0].length + CONTEXT)}`);
+    total += parts[parts.length - 1]?.length ?? 0;
+    if (total > MAX_DECODED_CHARS) break;
+  }
+  return parts.join('\n');
 }
 
 function decodeEntities(text: string): string {
@@ -78,11 +106,11 @@ function rot13(text: string): string {
 function oneLevel(text: string, budget: Budget): string[] {
   const out: string[] = [];
   const push = (v: string): void => {
-    if (v !== text && !out.includes(v)) out.push(v);
+    if (v !== '' && v !== text && !out.includes(v)) out.push(v);
   };
-  if (text.includes('&')) push(decodeEntities(text));
+  if (text.includes('&')) push(rewrite(text, /(?:&(?:#\d{1,7}|#x[0-9a-f]{1,6}|lt|gt|amp|quot|apos|nbsp);)+/gi, decodeEntities));
   if (text.includes('%')) {
-    push(text.replace(PERCENT_RUN, (r) => {
+    push(rewrite(text, PERCENT_RUN, (r) => {
       const d = Buffer.from(r.replace(/%/g, ''), 'hex').toString('utf8');
       return d.includes('\uFFFD') ? r : d;
     }));
@@ -90,10 +118,10 @@ function oneLevel(text: string, budget: Budget): string[] {
   push(blobs(text, BASE64_RUN, (r) => Buffer.from(r, r.includes('-') || r.includes('_') ? 'base64url' : 'base64').toString('utf8'), budget));
   push(blobs(text, HEX_RUN, (r) => Buffer.from(r, 'hex').toString('utf8'), budget));
   if (LEET_CHARS.test(text)) {
-    push(text.replace(LEET_TOKEN, (m) => (LETTER.test(m) && LEET_CHARS.test(m) ? [...m].map((c) => LEET_MAP[c] ?? c).join('') : m)));
+    push(rewrite(text, LEET_TOKEN, (m) => (LETTER.test(m) && LEET_CHARS.test(m) ? [...m].map((c) => LEET_MAP[c] ?? c).join('') : m)));
   }
-  if (ASKS_ROT13.test(text)) push(rot13(text));
-  if (ASKS_REVERSE.test(text)) push([...text].reverse().join(''));
+  if (text.length <= WHOLE_VIEW_MAX && ASKS_ROT13.test(text)) push(rot13(text));
+  if (text.length <= WHOLE_VIEW_MAX && ASKS_REVERSE.test(text)) push([...text].reverse().join(''));
   return out;
 }
 
