@@ -230,7 +230,8 @@ const Route = Type.Object({
   forwardQuery: Type.Optional(Type.Boolean({ description: 'Forward the query string (default false: dropped)' })),
   injection: Type.Optional(Type.Object({
     action: Type.Union([Type.Literal('block'), Type.Literal('flag'), Type.Literal('off')]),
-    threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Learned-layer score at or above which a text counts as an injection (default 0.5, its calibrated 1% false-positive point)' })),
+    layers: Type.Optional(Type.Array(Type.Union([Type.Literal('patterns'), Type.Literal('learned')]), { minItems: 1, uniqueItems: true, description: 'Detection layers to run (default both)' })),
     external: Type.Optional(notYet('the external injection detector')),
     onError: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')], { description: 'If the detector throws: refuse (default) or pass, counted and logged' })),
   }, strict)),
@@ -249,7 +250,9 @@ const Route = Type.Object({
       fragments: Type.Optional(Type.Array(Type.String({ minLength: 8 }), { description: 'Literal pieces of the system prompt whose appearance in output is a leak' })),
     }, strict)], { description: 'Add a per-request marker to the system prompt and block responses that repeat it' })),
     onError: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')], { description: 'If the output filter fails: withhold (default) or pass unfiltered, counted and logged' })),
-    systemPromptLeak: Type.Optional(notYet('system-prompt leak detection')),
+    systemPromptLeak: Type.Optional(Type.Union([Type.Literal(false), Type.Object({
+      words: Type.Optional(Type.Integer({ minimum: 3, maximum: 50, description: 'Consecutive system-prompt words in a response that count as a leak (default 6)' })),
+    }, strict)], { description: 'Withhold responses that repeat the system prompt (default on, 6 words, on openai-chat routes with output protection); false: off' })),
     links: Type.Optional(notYet('link and image exfiltration filtering')),
   }, strict)),
   models: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Model, { description: 'kserve-v2: declared models and inputs; torchserve: the models routed' })),

@@ -7,6 +7,7 @@ import type { KeyScope } from '../keys/types.js';
 
 export type Protocol = 'openai-chat' | 'openai-completions' | 'openai-embeddings' | 'kserve-v2' | 'torchserve' | 'image-upload';
 export type InjectionAction = 'block' | 'flag' | 'off';
+export type InjectionLayer = 'patterns' | 'learned';
 
 export interface ApiKeyEntry {
   id: string;
@@ -117,7 +118,7 @@ export interface RouteConfig {
   protocol: Protocol;
   upstream: string;
   limits: Limits;
-  injection: { action: InjectionAction; threshold: number | null; onError: 'fail-closed' | 'fail-open' };
+  injection: { action: InjectionAction; threshold: number | null; layers: InjectionLayer[]; onError: 'fail-closed' | 'fail-open' };
   /** Per-key limits on this route, on top of the tier's. */
   rateLimits: { requests: RateSpec | null; cost: RateSpec | null };
   cost: { tokenizer: TokenizerName; defaultMaxTokens: number; enforceMaxTokens: boolean };
@@ -141,6 +142,8 @@ export interface OutputConfig {
   canary: { wording: string } | null;
   /** Literal system-prompt fragments whose appearance in output is a leak. */
   fragments: string[];
+  /** Withhold a response that repeats this many consecutive words of the system prompt; null = off. */
+  systemPromptLeak?: { words: number } | null;
   onError: 'fail-closed' | 'fail-open';
 }
 

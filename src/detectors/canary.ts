@@ -21,7 +21,7 @@ export function canaryText(wording: string, marker: string): string {
   return wording.split('{canary}').join(marker);
 }
 
-export type LeakKind = 'canary' | 'fragment';
+export type LeakKind = 'canary' | 'fragment' | 'system-prompt';
 
 export class CanaryWatch {
   /** Raw text released so far, the last (longest needle - 1) characters of it. */

@@ -1,34 +1,93 @@
 /**
  * Prompt-injection detection (inspect phase), over every text a model will read: every message
- * of every role, tool results and tool-call arguments, completion prompts. `block` refuses with
- * the same body as any other invalid input (MG_INPUT_REJECTED, "Invalid input"), so a client
- * learns nothing about what was detected; `flag` lets the request through, counted and logged.
+ * of every role (system, user, assistant, tool), text inside content parts, tool-call arguments,
+ * completion prompts. Two layers, either of which can flag a text:
+ *   - patterns: the weighted regex rules (detectors/injection/detector.ts), at their default
+ *     threshold;
+ *   - learned: the n-gram logistic regression (detectors/injection/learned.ts); `threshold`
+ *     (default 0.5, its calibrated 1%-false-positive point) applies to its score.
+ * Each text is scanned as sent and in its decoded views (decode.ts: URL, base64/hex blobs,
+ * HTML entities, leetspeak, ROT13/reversed on request), and the short texts of a request are
+ * also scanned joined together, so a payload split across messages is read whole.
+ * `block` refuses with the same body as any other invalid input (MG_INPUT_REJECTED, "Invalid
+ * input"), so a client learns nothing about which layer fired; `flag` lets the request through,
+ * counted and logged. Scores go to the sink (debug log), never the text.
  */
 import { deny } from '../errors.js';
-import type { InjectionAction } from '../config/types.js';
+import type { InjectionAction, InjectionLayer } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { createInjectionDetector } from '../detectors/injection/index.js';
+import { decodedViews } from '../detectors/injection/decode.js';
+import { sharedLearnedScorer } from '../detectors/injection/learned.js';
 
-export type InjectionSink = (ctx: RequestContext, families: string[], action: InjectionAction) => void;
+export type InjectionSink = (ctx: RequestContext, families: string[], action: InjectionAction, score?: number) => void;
 
-export function injectionPolicy(action: InjectionAction, threshold: number | null, onDetect: InjectionSink, onError: 'fail-closed' | 'fail-open' = 'fail-closed'): Policy {
-  const detector = createInjectionDetector(threshold === null ? {} : { threshold });
+export const DEFAULT_LEARNED_THRESHOLD = 0.5;
+export const ALL_LAYERS: readonly InjectionLayer[] = ['patterns', 'learned'];
+/** Texts at most this long are also scanned joined (payload splitting across messages). */
+const JOIN_MAX_TEXT = 2048;
+/** The joined view is at most this long. */
+const JOIN_MAX_TOTAL = 32 * 1024;
+
+export interface InjectionVerdict {
+  detected: boolean;
+  /** Highest learned-layer score over all texts and views (0 when that layer is off). */
+  score: number;
+  families: string[];
+}
+
+/** The scanning itself, without the pipeline: used by the policy, tests and benchmarks. */
+export function createInjectionScanner(threshold: number | null, layers: readonly InjectionLayer[] = ALL_LAYERS): (texts: readonly string[]) => InjectionVerdict {
+  const t = threshold ?? DEFAULT_LEARNED_THRESHOLD;
+  if (!(t > 0 && t < 1)) throw new RangeError(`injection threshold must be in (0, 1), got ${t}`);
+  const patterns = layers.includes('patterns') ? createInjectionDetector() : null;
+  const learned = layers.includes('learned') ? sharedLearnedScorer() : null;
+  return function scanTexts(texts) {
+    const views: string[] = [];
+    for (const text of texts) views.push(text, ...decodedViews(text));
+    if (texts.length > 1) {
+      const short = texts.filter((x) => x.length <= JOIN_MAX_TEXT).join('\n').slice(0, JOIN_MAX_TOTAL);
+      if (short.length > 0) views.push(short, ...decodedViews(short));
+    }
+    let score = 0;
+    const families = new Set<string>();
+    for (const v of views) {
+      if (patterns !== null) {
+        const r = patterns.scan(v);
+        if (r.detected) for (const f of r.findings) families.add(f.family);
+      }
+      if (learned !== null) {
+        const s = learned.score(v);
+        if (s > score) score = s;
+        if (s >= t) families.add('learned');
+      }
+      if (families.size > 0 && learned === null) break;
+    }
+    return { detected: families.size > 0, score, families: [...families] };
+  };
+}
+
+export function injectionPolicy(
+  action: InjectionAction,
+  threshold: number | null,
+  onDetect: InjectionSink,
+  onError: 'fail-closed' | 'fail-open' = 'fail-closed',
+  layers: readonly InjectionLayer[] = ALL_LAYERS,
+): Policy {
+  const scan = createInjectionScanner(threshold, layers);
   return {
     name: 'injection',
     phase: 'inspect',
     onError,
     run: function injection(ctx) {
       const texts = ctx.inspection?.texts ?? [];
-      for (const text of texts) {
-        const r = detector.scan(text);
-        if (!r.detected) continue;
-        const families = [...new Set(r.findings.map((f) => f.family))];
-        onDetect(ctx, families, action);
-        if (action === 'block') return deny('MG_INPUT_REJECTED', `injection: ${families.join(',')}`);
-        ctx.flags.push('injection');
-        return undefined;
-      }
+      if (texts.length === 0) return undefined;
+      const v = scan(texts);
+      if (!v.detected) return undefined;
+      onDetect(ctx, v.families, action, v.score);
+      if (action === 'block') return deny('MG_INPUT_REJECTED', `injection: ${v.families.join(',')}`);
+      ctx.flags.push('injection');
       return undefined;
     },
   };

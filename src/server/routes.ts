@@ -74,7 +74,7 @@ function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): { vali
     case 'torchserve': validate.push(torchservePolicy(route)); break;
     case 'image-upload': validate.push(imageUploadInspect(l)); break;
   }
-  const injection = route.injection.action === 'off' ? [] : [injectionPolicy(route.injection.action, route.injection.threshold, onInjection, route.injection.onError)];
+  const injection = route.injection.action === 'off' ? [] : [injectionPolicy(route.injection.action, route.injection.threshold, onInjection, route.injection.onError, route.injection.layers)];
   return { validate, injection };
 }
 

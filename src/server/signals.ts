@@ -33,9 +33,10 @@ export function signals(metrics: Metrics, logger: Logger): Signals {
         else logger.error(log, 'policy failed; denying (fail-closed)');
       },
     },
-    injection(ctx, families, action) {
+    injection(ctx, families, action, score) {
       metrics.injections.inc({ route: ctx.route.path, action });
       logger.warn({ reqId: ctx.id, keyId: ctx.identity?.keyId, route: ctx.route.path, families, action }, 'prompt injection detected');
+      if (score !== undefined) logger.debug({ reqId: ctx.id, route: ctx.route.path, score: Math.round(score * 1000) / 1000 }, 'injection score');
     },
     forward: {
       upstreamFailed(ctx, kind, detail) {

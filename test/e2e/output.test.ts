@@ -234,7 +234,8 @@ describe('canary tokens', () => {
     const m1 = /MGC-[0-9A-F]{20}/.exec(sent[0]?.messages[0]?.content ?? '')?.[0];
     const m2 = /MGC-[0-9A-F]{20}/.exec(sent[1]?.messages[0]?.content ?? '')?.[0];
     assert.ok(m1 && m2 && m1 !== m2, 'a fresh marker per request');
-    assert.match(sent[0]?.messages[0]?.content ?? '', /^You are the ACME helpdesk\.\n\n/);
+    // The marker goes first (issue 14), so a model repeating its prompt hits it within a few words.
+    assert.match(sent[0]?.messages[0]?.content ?? '', /^Confidential marker: MGC-[0-9A-F]{20}\.[^\n]*\n\nYou are the ACME helpdesk\./);
     assert.equal(sent[1]?.messages[0]?.role, 'system', 'a system message is added when there is none');
     assert.ok(!a.body.includes('MGC-') && !b.body.includes('MGC-'));
   });

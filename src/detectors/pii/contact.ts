@@ -167,7 +167,14 @@ function startsWithDate(s: string): boolean {
   return a >= 1 && b >= 1 && ((a <= 31 && b <= 12) || (a <= 12 && b <= 31));
 }
 
+/**
+ * Identifier words right before a number: a part, order, invoice or tracking number shaped like
+ * a phone number ("Part no. 415-555-0134", "SKU 800-555-1234") is not a phone.
+ */
+const ID_CONTEXT = /(?:^|[^a-z])(?:part|p\/n|pn|sku|model|serial|s\/n|order|invoice|item|ref|reference|catalog(?:ue)?|article|lot|batch|ticket|case|tracking|po|id)\.?\s*(?:no\.?|nr\.?|num(?:ber)?\.?|#|id)?\s*[:#=]?\s*$/i;
+
 function phoneAt(text: string, p: number): PiiMatch | null {
+  if (contextBefore(text, p, 24, ID_CONTEXT) && !contextBefore(text, p, 32, PHONE_CONTEXT)) return null;
   let best: PiiMatch | null = null;
   for (const pat of PHONE_PATTERNS) {
     pat.re.lastIndex = p;

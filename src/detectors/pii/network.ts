@@ -6,7 +6,10 @@
 //     "a1.2.3.4", the tail of "1.2.3.4.5") or on the right ("1.2.3.4a",
 //     "1.2.3.4.5"; a sentence-ending "1.2.3.4." is fine);
 //   - preceded by a version word: "version 1.2.3.4", "ver. 1.2.3.4",
-//     "v 1.2.3.4", "release: 1.2.3.4", "build 10.0.19041.1", "firmware 2.1.0.3".
+//     "v 1.2.3.4", "release: 1.2.3.4", "build 10.0.19041.1", "firmware 2.1.0.3",
+//     "upgrade to 2.10.0.1";
+//   - four single digits ("1.2.3.4") without an address word (ip, host,
+//     server, address, dns, connect, from, to…) right before: a version.
 // Three-part versions ("1.2.3") never have the shape.
 //
 // IPv6: a maximal run of hex digits, ':' and '.' (at most 45 characters, not
@@ -21,12 +24,17 @@ import { MAX_HOLD, type Family, type PiiMatch, type ScanInput } from './types.js
 import { contextBefore, isHex, isWord, numericTail, runEnd, runStartBack } from './text.js';
 
 const IPV4_RE = /(?<![A-Za-z0-9_.])(?:\d{1,3}\.){3}\d{1,3}(?![A-Za-z0-9_]|\.\d)/y;
-const VERSION_CONTEXT = /(?:^|[^a-z])(?:v|ver|version|release|rel|build|rev|revision|firmware|fw|patch|update)\.?\s*[:=#]?\s*$/i;
+const VERSION_CONTEXT = /(?:^|[^a-z])(?:v|ver|version|release|rel|build|rev|revision|firmware|fw|patch|update|upgrade|upgraded|updated|downgrade|install|installed|installing)\.?\s*(?:to\s+|from\s+)?[:=#]?\s*$/i;
+/** Words that make even "1.2.3.4" an address. */
+const ADDRESS_CONTEXT = /(?:^|[^a-z])(?:(?:ip|ipv4|address|addr|host|server|gateway|dns|subnet|netmask|ping|connect(?:ed|ing)?)(?![a-z])|(?:from|to|at)\s*[:=]?\s*$)/i;
+/** Four single-digit parts ("1.2.3.4"): a version string unless the words before say address. */
+const SMALL_PARTS = /^\d\.\d\.\d\.\d$/;
 
 function ipv4At(text: string, p: number): PiiMatch | null {
   IPV4_RE.lastIndex = p;
   const m = IPV4_RE.exec(text);
   if (!m || isIP(m[0]) !== 4 || contextBefore(text, p, 20, VERSION_CONTEXT)) return null;
+  if (SMALL_PARTS.test(m[0]) && !contextBefore(text, p, 20, ADDRESS_CONTEXT)) return null;
   return { type: 'ip_address', kind: 'v4', start: p, end: p + m[0].length };
 }
 

@@ -9,6 +9,10 @@
 //   github      gh[pousr]_ + a run of ≥ 36 [A-Za-z0-9];
 //               github_pat_ + a run of ≥ 22 [A-Za-z0-9_]
 //   slack       xox[abprs]- + a run of ≥ 10 [A-Za-z0-9-], digit among the first 21
+//   stripe      sk_live_ / rk_live_ / sk_test_ / rk_test_ + a run of ≥ 24
+//               [A-Za-z0-9] with a digit and a letter (publishable pk_ keys are
+//               public and left alone)
+//   google      AIza + exactly 35 [A-Za-z0-9_-], not followed by more
 //   jwt         eyJ + ≥ 17 base64url (the base64 of '{"'), then up to two
 //               more .segments; a bare header-like blob counts too, since its
 //               decision has to be made within the streaming window
@@ -49,6 +53,8 @@ export function runClassOf(kind: string, tokenStart: string): ((c: number) => bo
       return tokenStart.startsWith('github_pat_') ? isWord : isTokenWord;
     case 'slack':
       return isSlackChar;
+    case 'stripe':
+      return isTokenWord;
     default:
       return null;
   }
@@ -59,6 +65,14 @@ function allIn(text: string, from: number, to: number, pred: (c: number) => bool
   if (to > text.length) return false;
   for (let i = from; i < to; i++) if (!pred(text.charCodeAt(i))) return false;
   return true;
+}
+
+function hasLetter(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i) | 32;
+    if (c >= 97 && c <= 122) return true;
+  }
+  return false;
 }
 
 function hasDigit(text: string, from: number, to: number): boolean {
@@ -107,6 +121,14 @@ function secretAt(text: string, p: number, prefix: string, memo: SecretMemos): P
     end = memo.b64.endFrom(text, body);
     if (end - body < 20 || !hasDigit(text, body, Math.min(end, body + 41))) return null;
     kind = text.startsWith('ant-', body) ? 'anthropic' : 'openai';
+  } else if (prefix === 'AIza') {
+    end = body + 35;
+    if (!allIn(text, body, end, isB64Url) || (end < text.length && isB64Url(text.charCodeAt(end)))) return null;
+    kind = 'google';
+  } else if (prefix.endsWith('live_') || prefix.endsWith('test_')) {
+    end = memo.alnum.endFrom(text, body);
+    if (end - body < 24 || !hasDigit(text, body, end) || !hasLetter(text, body, end)) return null;
+    kind = 'stripe';
   } else if (c0 === 65 /* A */) {
     end = body + 16;
     if (!allIn(text, body, end, isUpperAlnum) || (end < text.length && isAlnum(text.charCodeAt(end)))) return null;
@@ -168,7 +190,8 @@ function findPem(text: string, from: number, out: PiiMatch[]): void {
  * AKIA / ASIA): one single-class regex pass is much cheaper than searching
  * for the prefixes themselves, whose first letters are common.
  */
-const TRIGGER_RE = /[-_J]|[KS]IA/g;
+const TRIGGER_RE = /[-_J]|[KS]IA|AIza/g;
+const STRIPE_PREFIX = /^[sr]k_(?:live|test)_$/;
 
 /** The secret prefix that ends with the trigger at i (or, for PEM, starts there), and where it starts. */
 function prefixAt(text: string, i: number): [number, string] | null {
@@ -179,7 +202,9 @@ function prefixAt(text: string, i: number): [number, string] | null {
     if (text.startsWith(PEM_HEAD, i)) return [i, PEM_HEAD];
     return null;
   }
+  if (c === 65 /* A */) return text.startsWith('AIza', i) ? [i, 'AIza'] : null;
   if (c === 95 /* _ */) {
+    if (i >= 7 && STRIPE_PREFIX.test(text.slice(i - 7, i + 1))) return [i - 7, text.slice(i - 7, i + 1)];
     if (text.startsWith('gh', i - 3) && 'pousr'.includes(text.charAt(i - 1))) return [i - 3, text.slice(i - 3, i + 1)];
     if (text.startsWith('github_pat', i - 10)) return [i - 10, 'github_pat_'];
     if (text.startsWith('mg', i - 2)) return [i - 2, 'mg_'];
@@ -225,6 +250,7 @@ export function secretOpen(text: string, m: PiiMatch): boolean {
     case 'anthropic':
     case 'github':
     case 'slack':
+    case 'stripe':
       return m.end === len;
     case 'jwt':
       if (m.end === len) return true;
@@ -249,6 +275,8 @@ const PREFIX_SHAPES: readonly (readonly string[])[] = [
   ['x', 'o', 'x', 'abprs', '-'],
   ['A', 'KS', 'I', 'A'],
   ['m', 'g', '_'],
+  ['sr', 'k', '_', 'lt', 'ie', 'vs', 'et', '_'],
+  ['A', 'I', 'z', 'a'],
   ['e', 'y', 'J'],
 ];
 

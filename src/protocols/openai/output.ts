@@ -20,6 +20,7 @@
 import type { OutputConfig } from '../../config/types.js';
 import { createPiiScanner, PiiRedactStream, redact, type PiiScanner, type PiiType } from '../../detectors/pii/index.js';
 import { CanaryWatch, type LeakKind } from '../../detectors/canary.js';
+import { PromptLeakWatch, type PromptFingerprint } from '../../detectors/prompt-leak.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,23 +44,34 @@ const MESSAGE_FIELDS = ['content', 'reasoning_content', 'refusal'] as const;
 /** One independent streamed text: canary watch first (on raw text), then the PII redactor. */
 class TextFilter {
   private readonly watch: CanaryWatch | null;
+  private readonly prompt: PromptLeakWatch | null;
   private readonly pii: PiiRedactStream | null;
   private readonly reported = new Map<PiiType, number>();
 
-  constructor(private readonly owner: OutputFilter, needles: readonly string[], hasMarker: boolean, scanner: PiiScanner | null) {
+  constructor(private readonly owner: OutputFilter, needles: readonly string[], hasMarker: boolean, scanner: PiiScanner | null, fp: PromptFingerprint | null) {
     this.watch = needles.length === 0 ? null : new CanaryWatch(needles, hasMarker);
+    this.prompt = fp === null || fp.empty ? null : new PromptLeakWatch(fp);
     this.pii = scanner === null ? null : new PiiRedactStream(scanner);
   }
 
   push(raw: string): string | null {
-    const released = this.watch === null ? raw : this.watch.push(raw);
-    if (released === null) return this.owner.leaked(this.watch?.leak ?? 'canary');
+    const seen = this.watch === null ? raw : this.watch.push(raw);
+    if (seen === null) return this.owner.leaked(this.watch?.leak ?? 'canary');
+    const released = this.prompt === null ? seen : this.prompt.push(seen);
+    if (released === null) return this.owner.leaked('system-prompt');
     return this.pii === null ? released : this.redacted(this.pii.push(released));
   }
 
   end(): string | null {
-    const released = this.watch === null ? '' : this.watch.end();
-    if (released === null) return this.owner.leaked(this.watch?.leak ?? 'canary');
+    const seen = this.watch === null ? '' : this.watch.end();
+    if (seen === null) return this.owner.leaked(this.watch?.leak ?? 'canary');
+    let released = seen;
+    if (this.prompt !== null) {
+      const a = this.prompt.push(seen);
+      const b = a === null ? null : this.prompt.end();
+      if (a === null || b === null) return this.owner.leaked('system-prompt');
+      released = a + b;
+    }
     if (this.pii === null) return released;
     return this.redacted(this.pii.push(released) + this.pii.end());
   }
@@ -89,7 +101,7 @@ export class OutputFilter {
   private readonly streams = new Map<number, Map<string, TextFilter>>();
   private last: { id?: unknown; object?: unknown; created?: unknown; model?: unknown } = {};
 
-  constructor(private readonly rules: OutputRules, readonly marker: string | null) {
+  constructor(private readonly rules: OutputRules, readonly marker: string | null, private readonly prompt: PromptFingerprint | null = null) {
     this.needles = marker === null ? [...rules.config.fragments] : [marker, ...rules.config.fragments];
   }
 
@@ -115,6 +127,7 @@ export class OutputFilter {
     for (let i = 0; i < this.needles.length; i++) {
       if (raw.includes(this.needles[i] as string)) return this.leaked(this.marker !== null && i === 0 ? 'canary' : 'fragment');
     }
+    if (this.prompt !== null && this.prompt.leaks(raw)) return this.leaked('system-prompt');
     const scanner = this.rules.scanner;
     if (scanner === null) return raw;
     const matches = scanner.scan(raw);
@@ -170,7 +183,7 @@ export class OutputFilter {
     if (byField === undefined) { byField = new Map(); this.streams.set(choice, byField); }
     let f = byField.get(field);
     if (f === undefined) {
-      f = new TextFilter(this, this.needles, this.marker !== null, this.rules.scanner);
+      f = new TextFilter(this, this.needles, this.marker !== null, this.rules.scanner, this.prompt);
       byField.set(field, f);
     }
     return f;

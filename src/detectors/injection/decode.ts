@@ -1,0 +1,140 @@
+// Decoding before scanning: the encodings attackers wrap instructions in, undone
+// so both injection layers read what the model would read. Each decoder that
+// changes something yields one more view of the text to scan; the original
+// is always scanned too. Decoders:
+//   - HTML entities (&#105;&#103;… , &lt; …);
+//   - URL percent-encoding (ignore%20previous%20instructions);
+//   - base64 / base64url runs of 24+ characters (the WAF rule for long
+//     base64 runs) and hex runs of 32+ digits, when they decode to readable
+//     UTF-8 text (the view is the decoded blobs);
+//   - leetspeak digits and symbols between letters (1gn0r3 → ignore);
+//   - ROT13 and reversed text, when the text asks for them (texts up to 4 KB).
+// On texts over 4 KB the entity, percent and leetspeak views keep only the
+// changed stretches with 64 characters of context, so the cost of a long
+// prompt does not double for one "mp3" in it.
+// Zero-width and bidi controls are removed by both layers' normalisation.
+// Views are decoded once more (a base64 blob inside a URL-encoded one), two
+// levels at most. Work is bounded: at most MAX_VIEWS views, MAX_BLOBS blobs
+// decoded per text, and decoded output never more than MAX_DECODED_CHARS in all.
+
+const MAX_VIEWS = 6;
+const MAX_BLOBS = 32;
+const MAX_DECODED_CHARS = 64 * 1024;
+
+const ENTITY = /&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|(lt|gt|amp|quot|apos|nbsp));/gi;
+const NAMED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: ' ' };
+const PERCENT_RUN = /(?:%[0-9a-f]{2})+/gi;
+const BASE64_RUN = /[A-Za-z0-9+/_-]{24,}={0,2}/g;
+const HEX_RUN = /\b(?:[0-9a-fA-F]{2}){16,}\b/g;
+const LEET_CHARS = /[0134578@$]/;
+/** Short tokens mixing letters and leet characters (long runs are left to the blob decoders). */
+const LEET_TOKEN = /(?<![A-Za-z0-9+/=%])[a-z0134578@$]{3,20}(?![A-Za-z0-9+/=])/gi;
+const LETTER = /[a-z]/i;
+const LEET_MAP: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's' };
+const ASKS_ROT13 = /\brot[\s-]?13\b|caesar/i;
+const ASKS_REVERSE = /backwards|reversed?\b|right[\s-]to[\s-]left/i;
+
+/** Readable text: valid UTF-8 decoded without replacement characters, mostly printable, some letters. */
+function readable(s: string): boolean {
+  if (s.length < 8 || s.includes('\uFFFD')) return false;
+  let printable = 0;
+  let letters = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 32 || c === 9 || c === 10 || c === 13) printable++;
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c >= 0x80) letters++;
+  }
+  return printable / s.length > 0.95 && letters / s.length > 0.4;
+}
+
+interface Budget {
+  chars: number;
+  blobs: number;
+}
+
+/** The decoded blobs only, one per line (the text around them is scanned as the original). */
+function blobs(text: string, re: RegExp, decode: (run: string) => string, budget: Budget): string {
+  const out: string[] = [];
+  for (const m of text.matchAll(re)) {
+    if (budget.blobs <= 0 || budget.chars <= 0) break;
+    budget.blobs--;
+    const d = decode(m[0]);
+    if (!readable(d)) continue;
+    budget.chars -= d.length;
+    out.push(d);
+  }
+  return out.join('\n');
+}
+
+/**
+ * Whole-text rewrites (entities, percent-decoding, leetspeak) of a long text keep only the
+ * changed stretches (with a little context), so a 100 KB prompt with one "mp3" in it does not
+ * cost a second full scan.
+ */
+const WHOLE_VIEW_MAX = 4096;
+const CONTEXT = 64;
+function rewrite(text: string, re: RegExp, fn: (m: string) => string): string {
+  if (text.length <= WHOLE_VIEW_MAX) return text.replace(re, fn);
+  const parts: string[] = [];
+  let total = 0;
+  for (const m of text.matchAll(re)) {
+    const r = fn(m[0]);
+    if (r === m[0]) continue;
+    const at = m.index ?? 0;
+    parts.push(`${text.slice(Math.max(0, at - CONTEXT), at)}${r}${text.slice(at + m[0].length, at + m[0].length + CONTEXT)}`);
+    total += parts[parts.length - 1]?.length ?? 0;
+    if (total > MAX_DECODED_CHARS) break;
+  }
+  return parts.join('\n');
+}
+
+function decodeEntities(text: string): string {
+  return text.replace(ENTITY, (m, dec: string | undefined, hex: string | undefined, name: string | undefined) => {
+    if (name !== undefined) return NAMED[name.toLowerCase()] ?? m;
+    const cp = dec !== undefined ? Number(dec) : parseInt(hex as string, 16);
+    return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+  });
+}
+
+function rot13(text: string): string {
+  return text.replace(/[a-z]/gi, (c) => {
+    const base = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
+  });
+}
+
+function oneLevel(text: string, budget: Budget): string[] {
+  const out: string[] = [];
+  const push = (v: string): void => {
+    if (v !== '' && v !== text && !out.includes(v)) out.push(v);
+  };
+  if (text.includes('&')) push(rewrite(text, /(?:&(?:#\d{1,7}|#x[0-9a-f]{1,6}|lt|gt|amp|quot|apos|nbsp);)+/gi, decodeEntities));
+  if (text.includes('%')) {
+    push(rewrite(text, PERCENT_RUN, (r) => {
+      const d = Buffer.from(r.replace(/%/g, ''), 'hex').toString('utf8');
+      return d.includes('\uFFFD') ? r : d;
+    }));
+  }
+  push(blobs(text, BASE64_RUN, (r) => Buffer.from(r, r.includes('-') || r.includes('_') ? 'base64url' : 'base64').toString('utf8'), budget));
+  push(blobs(text, HEX_RUN, (r) => Buffer.from(r, 'hex').toString('utf8'), budget));
+  if (LEET_CHARS.test(text)) {
+    push(rewrite(text, LEET_TOKEN, (m) => (LETTER.test(m) && LEET_CHARS.test(m) ? [...m].map((c) => LEET_MAP[c] ?? c).join('') : m)));
+  }
+  if (text.length <= WHOLE_VIEW_MAX && ASKS_ROT13.test(text)) push(rot13(text));
+  if (text.length <= WHOLE_VIEW_MAX && ASKS_REVERSE.test(text)) push([...text].reverse().join(''));
+  return out;
+}
+
+/** Decoded views of `text` (not including `text` itself); empty when nothing is encoded. */
+export function decodedViews(text: string): string[] {
+  const budget: Budget = { chars: Math.min(MAX_DECODED_CHARS, 2 * text.length + 1024), blobs: MAX_BLOBS };
+  const views = oneLevel(text, budget).slice(0, MAX_VIEWS);
+  for (const v of [...views]) {
+    if (views.length >= MAX_VIEWS || budget.chars <= 0) break;
+    for (const w of oneLevel(v, budget)) {
+      if (views.length >= MAX_VIEWS) break;
+      if (w !== text && !views.includes(w)) views.push(w);
+    }
+  }
+  return views;
+}

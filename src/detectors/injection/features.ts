@@ -1,0 +1,235 @@
+// Features of the learned (second) prompt-injection layer: hashed character
+// n-grams and word uni/bigrams over a lightly normalised text. Shared by the
+// training script (scripts/train-detector.ts) and inference (learned.ts), so
+// the two can never disagree about what a feature is.
+//
+// Normalisation keeps every script as it is written — no transliteration, no
+// folding of whole Cyrillic or Greek words to Latin look-alikes (which turned
+// Russian attacks into gibberish in the pattern layer). It does:
+//   1. drop invisible characters (zero-width, bidi controls, tag characters…);
+//   2. NFKC (fullwidth, mathematical letters → plain) and lower-case;
+//   3. inside a single word that mixes Latin with Cyrillic or Greek letters
+//      (the "іgnоre" homoglyph trick), map the Cyrillic/Greek look-alikes to
+//      Latin; words written wholly in one script are untouched;
+//   4. collapse runs of whitespace to one space.
+//
+// Features (each hashed into DIM buckets with FNV-1a, per-kind seeds):
+//   - character n-grams, n = CHAR_MIN..CHAR_MAX, over UTF-16 code units of the
+//     normalised text (works for CJK, which has no spaces);
+//   - word unigrams and bigrams, a word being a run of letters/digits.
+// A feature's value is 1 + ln(count); the vector is divided by
+// sqrt(squared norm + SHRINK).
+
+/** Number of hash buckets (a power of two). */
+export const DIM = 1 << 18;
+export const CHAR_MIN = 2;
+export const CHAR_MAX = 5;
+/**
+ * Texts are cut into blocks of BLOCK normalised characters and scored in
+ * windows of two adjacent blocks (overlapping by one block).
+ */
+export const BLOCK = 512;
+/** Feature-definition version: bump whenever anything in this file changes what a feature is. */
+export const FEATURE_VERSION = 3;
+/**
+ * Added to the squared norm before normalising: a long text's vector has
+ * length ~1, a text of a few words a shorter one, so a handful of n-grams
+ * ("the prompt text") cannot carry a confident score on their own.
+ */
+export const SHRINK = 400;
+
+const INVISIBLE =
+  /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
+const NON_ASCII = /[^\x00-\x7F]/;
+const SPACES = /\s+/g;
+/** Words (letter runs); a word is folded only when it mixes Latin with Cyrillic or Greek. */
+const LETTER_RUN = /[\p{L}\p{M}]+/gu;
+const HAS_LATIN = /[a-z]/;
+const HAS_CYRILLIC_GREEK = /[\u0370-\u03FF\u0400-\u04FF]/;
+
+/** Lower-case Cyrillic and Greek letters that look like a Latin letter. */
+const CONFUSABLE: Readonly<Record<string, string>> = {
+  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
+  і: 'i', ї: 'i', ј: 'j', ѕ: 's', һ: 'h', ԁ: 'd', ԛ: 'q', ԝ: 'w', ɡ: 'g',
+  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w',
+};
+const CONFUSABLE_CHARS = new RegExp(`[${Object.keys(CONFUSABLE).join('')}]`, 'g');
+
+export function normalizeForModel(text: string): string {
+  let s = text;
+  if (NON_ASCII.test(s)) {
+    s = s.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
+    s = s.replace(LETTER_RUN, (w) => (HAS_LATIN.test(w) && HAS_CYRILLIC_GREEK.test(w) ? w.replace(CONFUSABLE_CHARS, (c) => CONFUSABLE[c] ?? c) : w));
+  } else {
+    s = s.toLowerCase();
+  }
+  return s.replace(SPACES, ' ').trim();
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const SEED_WORD = 0x3a8f0c1d;
+const SEED_BIGRAM = 0x5bd1e995;
+
+/** Letters and digits (any script) make words; everything else separates them. */
+function isWordChar(c: number): boolean {
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
+  // General punctuation, CJK symbols and punctuation, fullwidth forms' punctuation.
+  if (c >= 0x2000 && c <= 0x206f) return false;
+  if (c >= 0x3000 && c <= 0x303f) return false;
+  if (c >= 0xff00 && c <= 0xff0f) return false;
+  if (c === 0x00a0 || c === 0x00ab || c === 0x00bb || c === 0x060c || c === 0x061f || c === 0x0964) return false;
+  return true;
+}
+
+const LOG_TABLE = (() => {
+  const t = new Float64Array(65536);
+  for (let i = 1; i < t.length; i++) t[i] = 1 + Math.log(i);
+  return t;
+})();
+
+/** The counted features of one block of text: bucket numbers and counts. */
+export interface Block {
+  idx: Int32Array;
+  cnt: Uint16Array;
+}
+
+/**
+ * Feature counter, reused across calls (one per scorer; not re-entrant).
+ * Text is cut into blocks of BLOCK characters; the n-grams and words that
+ * start in a block belong to it (they may read past its end), so a window of
+ * adjacent blocks holds exactly the features starting inside it, and each
+ * character is hashed once however many windows cover it.
+ */
+export class FeatureBag {
+  private readonly counts = new Uint16Array(DIM);
+  private touched = new Int32Array(4096);
+  private n = 0;
+
+  private add(h: number): void {
+    const b = h & (DIM - 1);
+    const c = this.counts[b] as number;
+    if (c === 0) {
+      if (this.n === this.touched.length) {
+        const t = new Int32Array(this.touched.length * 2);
+        t.set(this.touched);
+        this.touched = t;
+      }
+      this.touched[this.n++] = b;
+    }
+    if (c < 65535) this.counts[b] = c + 1;
+  }
+
+  private take(): Block {
+    const idx = this.touched.slice(0, this.n);
+    const cnt = new Uint16Array(this.n);
+    for (let k = 0; k < this.n; k++) {
+      const b = idx[k] as number;
+      cnt[k] = this.counts[b] as number;
+      this.counts[b] = 0;
+    }
+    this.n = 0;
+    return { idx, cnt };
+  }
+
+  /** The blocks of a normalised text. */
+  blocks(s: string): Block[] {
+    const len = s.length;
+    const out: Block[] = [];
+    // Word starts, and the previous word's hash at each, computed in one pass.
+    let from = 0;
+    let prevWord = 0;
+    let i = 0;
+    do {
+      const to = Math.min(len, from + BLOCK);
+      // Character n-grams starting at from-1 (the leading space of the text) .. to-1.
+      for (let p = from === 0 ? -1 : from; p < to; p++) {
+        let h = FNV_OFFSET;
+        for (let k = 0; k < CHAR_MAX; k++) {
+          const q = p + k;
+          if (q > len) break;
+          const c = q < 0 || q === len ? 32 : s.charCodeAt(q);
+          h = Math.imul(h ^ c, FNV_PRIME);
+          if (k + 1 >= CHAR_MIN) this.add(h >>> 0);
+        }
+      }
+      // Words starting in [from, to).
+      while (i < to) {
+        if (!isWordChar(s.charCodeAt(i))) { i++; continue; }
+        let h = SEED_WORD;
+        let j = i;
+        while (j < len && isWordChar(s.charCodeAt(j))) h = Math.imul(h ^ s.charCodeAt(j++), FNV_PRIME);
+        h >>>= 0;
+        this.add(h);
+        if (prevWord !== 0) this.add(Math.imul((prevWord ^ SEED_BIGRAM) + h, FNV_PRIME) >>> 0);
+        prevWord = h || 1;
+        i = j;
+      }
+      out.push(this.take());
+      from = to;
+    } while (from < len);
+    return out;
+  }
+
+  private merge(blocks: readonly Block[]): void {
+    for (const { idx, cnt } of blocks) {
+      for (let k = 0; k < idx.length; k++) {
+        const b = idx[k] as number;
+        const c = this.counts[b] as number;
+        if (c === 0) {
+          if (this.n === this.touched.length) {
+            const t = new Int32Array(this.touched.length * 2);
+            t.set(this.touched);
+            this.touched = t;
+          }
+          this.touched[this.n++] = b;
+        }
+        this.counts[b] = Math.min(65535, c + (cnt[k] as number));
+      }
+    }
+  }
+
+  /** Dot product of `w` with the L2-normalised features of the window made of `blocks`. */
+  dot(blocks: readonly Block[], w: Float32Array): number {
+    this.merge(blocks);
+    let norm = 0;
+    let dot = 0;
+    for (let k = 0; k < this.n; k++) {
+      const b = this.touched[k] as number;
+      const v = LOG_TABLE[this.counts[b] as number] as number;
+      norm += v * v;
+      dot += v * (w[b] as number);
+      this.counts[b] = 0;
+    }
+    this.n = 0;
+    return norm > 0 ? dot / Math.sqrt(norm + SHRINK) : 0;
+  }
+
+  /** The L2-normalised sparse vector of the window made of `blocks` (for training). */
+  sparse(blocks: readonly Block[]): { idx: Int32Array; val: Float32Array } {
+    this.merge(blocks);
+    const idx = this.touched.slice(0, this.n).sort();
+    const val = new Float32Array(this.n);
+    let norm = 0;
+    for (let k = 0; k < idx.length; k++) {
+      const v = LOG_TABLE[this.counts[idx[k] as number] as number] as number;
+      val[k] = v;
+      norm += v * v;
+    }
+    const inv = norm > 0 ? 1 / Math.sqrt(norm + SHRINK) : 0;
+    for (let k = 0; k < val.length; k++) {
+      val[k] = (val[k] as number) * inv;
+      this.counts[idx[k] as number] = 0;
+    }
+    this.n = 0;
+    return { idx, val };
+  }
+}
+
+/** Windows over `count` blocks: each pair of adjacent blocks, or the one block. */
+export function windows<T>(blocks: readonly T[]): T[][] {
+  if (blocks.length <= 1) return [blocks.slice()];
+  const out: T[][] = [];
+  for (let k = 0; k + 1 < blocks.length; k++) out.push([blocks[k] as T, blocks[k + 1] as T]);
+  return out;
+}
