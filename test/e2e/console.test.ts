@@ -85,6 +85,24 @@ test('in Chromium: sign in with the token and see live state from the gateway', 
   assert.match(await tableText(page, 'slots-table', /llm/), /llm/);
   assert.match(await tableText(page, 'usage-table', /test-key/), /test-key/);
   assert.equal(await page.evaluate(() => document.cookie), '', 'no cookie');
+  // Keys through the admin API: a new key is shown once, works, and is gone from the page once
+  // dismissed; revoking it (after a confirmation) makes the gateway refuse it.
+  await page.waitForSelector('#keys-body', { state: 'visible', timeout: 60_000 });
+  await page.fill('#key-id', 'made-in-console');
+  await page.click('#key-create button[type=submit]');
+  await page.waitForSelector('#key-once', { state: 'visible', timeout: 60_000 });
+  const made = ((await page.textContent('#key-once-value')) ?? '').trim();
+  assert.match(made, /^mg_[A-Za-z0-9_-]{43}$/);
+  assert.equal((await post(s.url, '/v1/chat/completions', chat('hello'), bearer(made))).status, 200);
+  await page.click('#key-once-done');
+  assert.equal(await page.isVisible('#key-once'), false);
+  assert.ok(!((await page.content()).includes(made)), 'the key is not on the page once dismissed');
+  await tableText(page, 'keys-table', /made-in-console/);
+  page.once('dialog', (d) => { void d.accept(); });
+  await page.click('#keys-table tr:has-text("made-in-console") button:has-text("Revoke")');
+  await page.waitForFunction(() => !/made-in-console/.test(document.getElementById('keys-table')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  assert.equal((await post(s.url, '/v1/chat/completions', chat('hello'), bearer(made))).status, 401);
+  assert.ok(!((await page.content()).includes(made)));
   assert.deepEqual(violations, []);
   // Sign out forgets the token.
   await page.click('#signout');
