@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,6 +24,13 @@ test('--help on every command', () => {
     assert.match(r.out, new RegExp(`modelgate ${c}`));
   }
   assert.equal(run(['nope']).code, 2);
+});
+
+test('the CLI file is executable, so `npx modelgate` runs it in a checkout (npm exec runs the project bin directly)', () => {
+  assert.ok((statSync(BIN).mode & 0o111) !== 0, `${BIN} is not executable`);
+  const r = spawnSync(BIN, ['--version'], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^modelgate \d/);
 });
 
 test('keys generate: a 256-bit mg_ key and the matching hash line', () => {
