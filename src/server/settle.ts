@@ -30,6 +30,8 @@ function auditOutput(ctx: RequestContext, label: string, deps: SettleDeps): void
     }
     deps.logger.warn({ reqId: ctx.id, keyId, route: label, redacted, action: ctx.route.output?.action }, 'sensitive output found');
   }
+  const action = ctx.route.output?.links?.action ?? 'strip';
+  for (const [type, n] of out.links) deps.metrics.outputLinks.inc({ route: label, type, action }, n);
   if (out.leak !== null) {
     deps.metrics.canaryLeaks.inc({ route: label, kind: out.leak });
     deps.logger.warn({ reqId: ctx.id, keyId, route: label, kind: out.leak }, 'system prompt leak blocked');
