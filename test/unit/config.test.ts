@@ -71,7 +71,7 @@ test('the design example fails only on keys of later releases, each saying so', 
   delete doc.server.tls; delete doc.server.http2; delete doc.auth.clients; delete doc.metrics;
   delete doc.upstreams.llm.tls;
   const r0 = doc.routes[0];
-  delete r0.injection.external; delete r0.output.systemPromptLeak; delete r0.output.links;
+  delete r0.injection.external; delete r0.output.systemPromptLeak;
   const c = loadConfigText(stringifyYaml(doc), DOC_ENV);
   assert.equal(c.server.sendTimeoutMs, 30_000);
   assert.equal(c.server.maxHeaders, 100);
@@ -81,6 +81,7 @@ test('the design example fails only on keys of later releases, each saying so', 
   assert.deepEqual(c.upstreams.get('llm')?.healthCheck, { path: '/health', intervalMs: 5_000, timeoutMs: 2_000, healthyThreshold: 1, unhealthyThreshold: 2 });
   assert.deepEqual(c.routes[0]?.forwardHeaders, ['x-request-priority']);
   assert.equal(c.routes[0]?.forwardQuery, false);
+  assert.deepEqual(c.routes[0]?.output?.links, { allow: ['example.com'], action: 'strip', images: true, links: true });
   assert.equal(c.abuse?.authFailures?.threshold, 20);
   assert.equal(c.abuse?.keySpread?.action, 'flag');
   assert.equal(c.auth.keyStore, '/var/lib/modelgate/keys.json');
@@ -201,6 +202,17 @@ test('output protection: keys resolved, and wrong combinations fail with their p
   assert.ok(bad('{ path: /c, protocol: openai-chat, upstream: llm, output: { canary: { wording: "no marker here" } } }').some((p) => p.startsWith('routes[0].output.canary.wording:')));
   assert.ok(bad('{ path: /c, protocol: openai-chat, upstream: llm, output: { redact: [passport] } }').some((p) => p.startsWith('routes[0].output.redact')));
   assert.ok(bad('{ path: /c, protocol: openai-chat, upstream: llm, output: { action: drop } }').some((p) => p.startsWith('routes[0].output.action')));
+  assert.ok(bad('{ path: /c, protocol: openai-chat, upstream: llm, output: { links: { action: remove } } }').some((p) => p.startsWith('routes[0].output.links.action')));
+  assert.ok(bad('{ path: /c, protocol: openai-chat, upstream: llm, output: { links: { allow: ["evil.test/path"] } } }').some((p) => p.startsWith('routes[0].output.links.allow')));
+});
+
+test('output.links: defaults strip images and links; off (or neither kind) filters nothing', () => {
+  const route = (links: string): unknown => loadConfigText(MINIMAL.replace('upstream: llm }', `upstream: llm, output: { links: ${links} } }`), {}).routes[0]?.output;
+  assert.deepEqual((route('{ allow: [example.com] }') as { links: unknown }).links, { allow: ['example.com'], action: 'strip', images: true, links: true });
+  assert.deepEqual((route('{ action: block, images: false }') as { links: unknown }).links, { allow: [], action: 'block', images: false, links: true });
+  // systemPromptLeak is on by default on chat routes, so the output block itself stays.
+  assert.equal((route('{ action: off }') as { links: unknown }).links, null);
+  assert.equal((route('{ images: false, links: false }') as { links: unknown }).links, null);
 });
 
 test('tensor and image routes: keys resolved with protocol defaults; wrong declarations fail with their path', () => {
