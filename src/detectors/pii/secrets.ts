@@ -17,6 +17,12 @@
 //               more .segments; a bare header-like blob counts too, since its
 //               decision has to be made within the streaming window
 //   modelgate   mg_ + exactly 43 base64url, not followed by more
+//   aws_secret  an AWS secret access key: exactly 40 [A-Za-z0-9/+] (not glued to another such
+//               character, nor followed by '='), holding an upper-case letter, a lower-case
+//               letter and a digit — a hex SHA-1 (no upper case) or an upper-case hex id is not
+//               one — with "aws" or "secret" (any case) in the 48 characters before it
+//               (aws_secret_access_key = …, "SecretAccessKey": "…"): unlabelled, a 40-character
+//               base64 run is far more often a hash or an id
 //   private_key -----BEGIN [LABEL ]PRIVATE KEY[ BLOCK]----- (label: at most
 //               two words of ≤ 9 [A-Z0-9]), a line break (or a literal \n /
 //               \r\n escape, as in JSON strings), at most 4 spaces of
@@ -240,6 +246,54 @@ function findSecrets(input: ScanInput, out: PiiMatch[]): void {
     if (found) out.push(found);
   }
   if (pem) findPem(text, from, out);
+  findAwsSecrets(text, from, out);
+}
+
+// ---------------------------------------------------------------- AWS secret access keys
+
+const AWS_SECRET_LEN = 40;
+const AWS_CONTEXT_SPAN = 48;
+const AWS_CONTEXT = /aws|secret/gi;
+const AWS_CONTEXT_BEFORE = /aws|secret/i;
+const isAwsSecretChar = (c: number): boolean => isAlnum(c) || c === 47 || c === 43;
+
+/** Is text[p, p + 40) an AWS secret key shape (boundaries and character mix; context not checked)? */
+function awsSecretShape(text: string, p: number): boolean {
+  if (p > 0 && isAwsSecretChar(text.charCodeAt(p - 1))) return false;
+  const e = runEnd(text, p, isAwsSecretChar);
+  if (e - p !== AWS_SECRET_LEN || text.charCodeAt(e) === 61 /* = */) return false;
+  let up = false;
+  let low = false;
+  let dig = false;
+  for (let i = p; i < e; i++) {
+    const c = text.charCodeAt(i);
+    up ||= isUpper(c);
+    low ||= c >= 97 && c <= 122;
+    dig ||= isDigit(c);
+  }
+  return up && low && dig;
+}
+
+/** Candidates anchored on the context words: only runs starting within 48 characters after one. */
+function findAwsSecrets(text: string, from: number, out: PiiMatch[]): void {
+  let next = from;
+  AWS_CONTEXT.lastIndex = Math.max(0, from - AWS_CONTEXT_SPAN);
+  for (let m = AWS_CONTEXT.exec(text); m; m = AWS_CONTEXT.exec(text)) {
+    const lim = Math.min(text.length, m.index + AWS_CONTEXT_SPAN + 1);
+    for (let p = Math.max(next, m.index + m[0].length); p < lim; p++) {
+      if (awsSecretShape(text, p)) out.push({ type: 'api_key', kind: 'aws_secret', start: p, end: p + AWS_SECRET_LEN });
+    }
+    next = Math.max(next, lim);
+  }
+}
+
+/** Hold a trailing run of up to 40 key characters when a context word precedes it. */
+function awsSecretTail(text: string): number {
+  const len = text.length;
+  let s = len;
+  while (s > 0 && len - s <= AWS_SECRET_LEN && isAwsSecretChar(text.charCodeAt(s - 1))) s--;
+  if (s === len || len - s > AWS_SECRET_LEN) return len;
+  return AWS_CONTEXT_BEFORE.test(text.slice(Math.max(0, s - AWS_CONTEXT_SPAN), s)) ? s : len;
 }
 
 /** Is the secret match m still able to grow when text is appended? */
@@ -315,6 +369,6 @@ export const secretsFamily: Family = {
   types: ['api_key'],
   find: findSecrets,
   tail(text, types) {
-    return types.has('api_key') ? secretTail(text) : text.length;
+    return types.has('api_key') ? Math.min(secretTail(text), awsSecretTail(text)) : text.length;
   },
 };
