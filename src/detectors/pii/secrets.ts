@@ -36,7 +36,7 @@
 // grow without limit: see tracker.ts.
 
 import { MAX_HOLD, type Family, type PiiMatch, type ScanInput } from './types.js';
-import { isAlnum, isB64Url, isDigit, isUpper, isWord, runEnd } from './text.js';
+import { contextBefore, isAlnum, isB64Url, isDigit, isUpper, isWord, runEnd, runStartBack } from './text.js';
 
 const PEM_HEAD = '-----BEGIN ';
 /** Header, one line break (real or a literal \\n / \\r\\n escape), at most 4 spaces of indentation, a base64 character: ≤ 63 characters. */
@@ -246,21 +246,19 @@ function findSecrets(input: ScanInput, out: PiiMatch[]): void {
     if (found) out.push(found);
   }
   if (pem) findPem(text, from, out);
-  findAwsSecrets(text, from, out);
+  findAwsSecrets(input, out);
 }
 
 // ---------------------------------------------------------------- AWS secret access keys
 
 const AWS_SECRET_LEN = 40;
 const AWS_CONTEXT_SPAN = 48;
-const AWS_CONTEXT = /aws|secret/gi;
 const AWS_CONTEXT_BEFORE = /aws|secret/i;
 const isAwsSecretChar = (c: number): boolean => isAlnum(c) || c === 47 || c === 43;
+const isAwsSecretAt = (text: string, i: number): boolean => isAwsSecretChar(text.charCodeAt(i));
 
-/** Is text[p, p + 40) an AWS secret key shape (boundaries and character mix; context not checked)? */
-function awsSecretShape(text: string, p: number): boolean {
-  if (p > 0 && isAwsSecretChar(text.charCodeAt(p - 1))) return false;
-  const e = runEnd(text, p, isAwsSecretChar);
+/** Is the maximal run [p, e) of key characters an AWS secret key (length, no '=' after, character mix)? */
+function awsSecretShape(text: string, p: number, e: number): boolean {
   if (e - p !== AWS_SECRET_LEN || text.charCodeAt(e) === 61 /* = */) return false;
   let up = false;
   let low = false;
@@ -274,16 +272,21 @@ function awsSecretShape(text: string, p: number): boolean {
   return up && low && dig;
 }
 
-/** Candidates anchored on the context words: only runs starting within 48 characters after one. */
-function findAwsSecrets(text: string, from: number, out: PiiMatch[]): void {
-  let next = from;
-  AWS_CONTEXT.lastIndex = Math.max(0, from - AWS_CONTEXT_SPAN);
-  for (let m = AWS_CONTEXT.exec(text); m; m = AWS_CONTEXT.exec(text)) {
-    const lim = Math.min(text.length, m.index + AWS_CONTEXT_SPAN + 1);
-    for (let p = Math.max(next, m.index + m[0].length); p < lim; p++) {
-      if (awsSecretShape(text, p)) out.push({ type: 'api_key', kind: 'aws_secret', start: p, end: p + AWS_SECRET_LEN });
-    }
-    next = Math.max(next, lim);
+/**
+ * Candidates anchored on digit runs (shared with the other families, computed once per scan): a
+ * key holds a digit, so every key run contains a digit-run start. Prose without digits costs
+ * nothing here; the context words are looked for only before a 40-character run.
+ */
+function findAwsSecrets(input: ScanInput, out: PiiMatch[]): void {
+  const { text, from } = input;
+  let examined = -1;
+  for (const d of input.digitStarts()) {
+    if (d < examined) continue; // inside a run already measured
+    const e = runEnd(text, d, isAwsSecretChar);
+    examined = e;
+    const s = runStartBack(text, d, d - AWS_SECRET_LEN, isAwsSecretAt);
+    if (s < from || e - s !== AWS_SECRET_LEN || !awsSecretShape(text, s, e)) continue;
+    if (contextBefore(text, s, AWS_CONTEXT_SPAN, AWS_CONTEXT_BEFORE)) out.push({ type: 'api_key', kind: 'aws_secret', start: s, end: e });
   }
 }
 
