@@ -292,6 +292,8 @@ function angleAt(t: string, i: number, final: boolean): Step {
 }
 
 const TRAILING = /[?!.,:*_~'";]+$/;
+/** Characters that end a bare URL besides white space: '<', '>', '"', '`' (a URL inside a JSON string of tool-call arguments ends at its quote). */
+const URL_STOP = new Set([60, 62, 34, 96]);
 
 /** A bare `http(s)://` URL at i (t[i] is 'h' or 'H' after a non-alphanumeric). */
 function bareAt(t: string, i: number, final: boolean): Step {
@@ -300,7 +302,7 @@ function bareAt(t: string, i: number, final: boolean): Step {
   if (scheme === 0) return !final && ('https://'.startsWith(head) || 'http://'.startsWith(head)) ? 'more' : 'none';
   const cap = i + URL_CAP;
   let j = i + scheme;
-  while (j < t.length && j < cap && !isSpace(t.charCodeAt(j)) && t.charCodeAt(j) !== 60) j++;
+  while (j < t.length && j < cap && !isSpace(t.charCodeAt(j)) && !URL_STOP.has(t.charCodeAt(j))) j++;
   if (j >= cap) return { end: cap, type: 'url', urls: [decodeHTML(t.slice(i, cap))], stripped: PLACEHOLDER };
   if (j >= t.length && !final) return 'more';
   let url = t.slice(i, j).replace(TRAILING, '');

@@ -41,6 +41,8 @@ describe('links: what is removed', () => {
     assert.equal(out('[id]: https://evil.test/x\n![a][id]'), '\n![a][id]');
     assert.equal(out('go <https://evil.test/x> now'), 'go [link removed] now');
     assert.equal(out('see https://evil.test/p?x=1. Then (https://example.com/a_(b)) ok'), 'see [link removed]. Then (https://example.com/a_(b)) ok');
+    // Tool-call arguments are JSON: a URL ends at its closing quote, the JSON stays valid.
+    assert.equal(out('{"url":"https://evil.test/?q=s","n":1}'), '{"url":"[link removed]","n":1}');
   });
 
   it('an image nested in an allowed link is still checked, and the other way round', () => {
