@@ -12,6 +12,7 @@ import { createInjectionScanner, injectionPolicy } from '../../src/policies/inje
 import { openaiChat } from '../../src/protocols/openai/chat.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 import type { Limits } from '../../src/config/defaults.js';
+import { NO_EVENTS } from '../../src/observability/events.js';
 
 const heldOut = JSON.parse(readFileSync('test/fixtures/injection/held-out.json', 'utf8')) as { attacks: string[]; benign: string[] };
 
@@ -74,7 +75,7 @@ test('the policy scores every role and content part, tool messages included, and
   const run = (messages: unknown[]): { code?: string } | undefined => {
     const ctx = { body: { model: 'm', messages }, inspection: null, flags: [] } as unknown as RequestContext;
     assert.equal(openaiChat(limits).run(ctx), undefined);
-    return injectionPolicy('block', null, () => undefined, 'fail-closed', ['learned']).run(ctx) as { code?: string } | undefined;
+    return injectionPolicy('block', null, NO_EVENTS, 'fail-closed', ['learned']).run(ctx) as { code?: string } | undefined;
   };
   assert.equal(run([{ role: 'user', content: 'Summarise my latest e-mail.' }]), undefined);
   for (const messages of [
