@@ -73,7 +73,7 @@ test('the policy scores every role and content part, tool messages included, and
   const limits = { maxMessages: 50, maxMessageChars: 100000, maxTotalChars: 1000000, maxTokens: 4096, maxLogprobs: 20 } as unknown as Limits;
   const attack = heldOut.attacks[3] as string; // an e-mail carrying instructions
   const run = (messages: unknown[]): { code?: string } | undefined => {
-    const ctx = { body: { model: 'm', messages }, inspection: null, flags: [] } as unknown as RequestContext;
+    const ctx = { id: 'r1', identity: null, route: { path: '/v1/chat/completions' }, body: { model: 'm', messages }, inspection: null, flags: [] } as unknown as RequestContext;
     assert.equal(openaiChat(limits).run(ctx), undefined);
     return injectionPolicy('block', null, NO_EVENTS, 'fail-closed', ['learned']).run(ctx) as { code?: string } | undefined;
   };

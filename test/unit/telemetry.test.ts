@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import { EVENT_TYPES, EventBus, type EventOf, type EventType, type TelemetryEvent } from '../../src/observability/events.js';
 import { createTelemetry } from '../../src/observability/telemetry.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
@@ -81,6 +82,14 @@ async function value(metrics: Metrics, name: string, labels: Record<string, stri
   assert.ok(found, `${name}${JSON.stringify(labels)} exists`);
   return total;
 }
+
+test('every metric the subscribers move is in the metrics table of docs/configuration.md', async () => {
+  const doc = readFileSync('docs/configuration.md', 'utf8');
+  const documented = new Set([...doc.matchAll(/^\| `(modelgate_[a-z_]+)`/gm)].map((m) => m[1]));
+  const names = (await createMetrics({ defaultMetrics: false }).registry.getMetricsAsJSON()).map((m) => m.name);
+  assert.ok(names.length > 15);
+  assert.deepEqual(names.filter((n) => !documented.has(n)), []);
+});
 
 test('EVENT_TYPES lists every event type once', () => {
   assert.deepEqual([...EVENT_TYPES].sort(), Object.keys(SAMPLES).sort());
