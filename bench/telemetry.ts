@@ -26,17 +26,25 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-function measure(name: string, step: (i: number) => void): number {
-  for (let i = 0; i < 50_000; i++) step(i); // warm-up: JIT, every label combination created
-  const runs: number[] = [];
+/**
+ * Runs the variants interleaved (run r of each, then run r + 1 of each), so a load change on a
+ * shared machine hits all of them alike; prints and returns each median.
+ */
+function compare(variants: [string, (i: number) => void][]): number[] {
+  for (const [, step] of variants) for (let i = 0; i < 50_000; i++) step(i); // warm-up: JIT, label combinations
+  const runs: number[][] = variants.map(() => []);
   for (let r = 0; r < RUNS; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) step(i);
-    runs.push(Number(process.hrtime.bigint() - t0) / N);
+    variants.forEach(([, step], v) => {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < N; i++) step(i);
+      (runs[v] as number[]).push(Number(process.hrtime.bigint() - t0) / N);
+    });
   }
-  const ns = median(runs);
-  console.log(`${name.padEnd(44)} ${ns.toFixed(0).padStart(6)} ns/event`);
-  return ns;
+  return variants.map(([name], v) => {
+    const ns = median(runs[v] as number[]);
+    console.log(`${name.padEnd(52)} ${ns.toFixed(0).padStart(6)} ns/event`);
+    return ns;
+  });
 }
 
 /** A pino logger that serialises every line and drops it (the cost of logging, not of the pipe). */
@@ -47,26 +55,24 @@ console.log(`node ${process.version}, ${cpus()[0]?.model ?? '?'} ×${cpus().leng
 // request.answered: metrics only, on every request.
 {
   const m = createMetrics({ defaultMetrics: false });
-  const direct = measure('request.answered  direct metric updates', (i) => {
+  const m2 = createMetrics({ defaultMetrics: false });
+  const bus = new EventBus();
+  bus.subscribe(metricsSubscriber(m2), 'metrics');
+  const m3 = createMetrics({ defaultMetrics: false });
+  const full = createTelemetry(m3, dropping());
+  const [direct = 0, viaBus = 0, viaAll = 0] = compare([['request.answered  direct metric updates', (i) => {
     const route = ROUTES[i % 3] as string;
     const status = STATUSES[i % 5] as number;
     m.requests.inc({ route, status: String(status) });
     m.duration.observe({ route, outcome: outcomeOf(status) }, 0.012);
     if (status !== 200) m.rejections.inc({ route, code: 'MG_RATE_LIMITED_COST' });
-  });
-  const m2 = createMetrics({ defaultMetrics: false });
-  const bus = new EventBus();
-  bus.subscribe(metricsSubscriber(m2), 'metrics');
-  const viaBus = measure('request.answered  via the bus (metrics only)', (i) => {
+  }], ['request.answered  via the bus (metrics only)', (i) => {
     const status = STATUSES[i % 5] as number;
     bus.emit({ type: 'request.answered', route: ROUTES[i % 3] as string, status, seconds: 0.012, code: status === 200 ? undefined : 'MG_RATE_LIMITED_COST' });
-  });
-  const m3 = createMetrics({ defaultMetrics: false });
-  const full = createTelemetry(m3, dropping());
-  const viaAll = measure('request.answered  via the bus (metrics+log+audit)', (i) => {
+  }], ['request.answered  via the bus (metrics+log+audit)', (i) => {
     const status = STATUSES[i % 5] as number;
     full.emit({ type: 'request.answered', route: ROUTES[i % 3] as string, status, seconds: 0.012, code: status === 200 ? undefined : 'MG_RATE_LIMITED_COST' });
-  });
+  }]]);
   console.log(`  bus overhead: +${(viaBus - direct).toFixed(0)} ns (metrics only), +${(viaAll - direct).toFixed(0)} ns (three subscribers)`);
 }
 
@@ -74,16 +80,15 @@ console.log(`node ${process.version}, ${cpus()[0]?.model ?? '?'} ×${cpus().leng
 {
   const m = createMetrics({ defaultMetrics: false });
   const log = dropping();
-  const direct = measure('upstream.failed   direct metric + log line', (i) => {
-    m.upstreamErrors.inc({ upstream: 'llm', kind: 'unreachable' });
-    log.warn({ reqId: 'req-1', upstream: 'llm', kind: 'unreachable', code: 'ECONNREFUSED', target: `http://10.0.0.${i % 4}:8000` }, 'upstream failure');
-  });
   const m2 = createMetrics({ defaultMetrics: false });
   const full = createTelemetry(m2, dropping());
-  const viaAll = measure('upstream.failed   via the bus (metrics+log+audit)', (i) => {
+  const [direct = 0, viaAll = 0] = compare([['upstream.failed   direct metric + log line', (i) => {
+    m.upstreamErrors.inc({ upstream: 'llm', kind: 'unreachable' });
+    log.warn({ reqId: 'req-1', upstream: 'llm', kind: 'unreachable', code: 'ECONNREFUSED', target: `http://10.0.0.${i % 4}:8000` }, 'upstream failure');
+  }], ['upstream.failed   via the bus (metrics+log+audit)', (i) => {
     const e: TelemetryEvent = { type: 'upstream.failed', reqId: 'req-1', keyId: 'acme', route: '/v1/chat/completions', upstream: 'llm', kind: 'unreachable', detail: { code: 'ECONNREFUSED', target: `http://10.0.0.${i % 4}:8000` } };
     full.emit(e);
-  });
+  }]]);
   console.log(`  bus overhead: +${(viaAll - direct).toFixed(0)} ns`);
 }
 process.exit(0);
