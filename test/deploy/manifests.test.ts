@@ -111,6 +111,11 @@ const PRODUCTION_MUTATIONS: Array<[string, (o: K8sObject[]) => void, RegExp]> = 
   ['Redis URL without its Secret', (o) => { container(o).env = container(o).env.filter((e: Any) => e.name !== 'REDIS_URL'); }, /REDIS_URL/],
   ['a Redis password in the config', (o) => { const cm = configMap(o); cm.data['modelgate.yaml'] = cm.data['modelgate.yaml'].replace('${REDIS_URL}', 'redis://:pw@redis:6379'); }, /credentials in a URL|store\.url is a value/],
   ['a schema violation', (o) => { container(o).ports[0].containerPort = 'eighty'; }, /containerPort must be integer/],
+  ['serving TLS off', (o) => { const cm = configMap(o); cm.data['modelgate.yaml'] = cm.data['modelgate.yaml'].replace(/ {2}tls:.*\n {4}cert: .*\n {4}key: .*\n/, ''); }, /server\.tls is not set/],
+  ['serving certificate from a path no Secret is mounted at', (o) => { const cm = configMap(o); cm.data['modelgate.yaml'] = cm.data['modelgate.yaml'].replace('/etc/modelgate/tls/tls.crt', '/etc/modelgate/certs/tls.crt'); }, /server\.tls\.cert.*(no such file|not tls\.crt of a mounted Secret|ENOENT|cannot be read)/],
+  ['serving key of another Secret', (o) => { const cm = configMap(o); cm.data['modelgate.yaml'] = cm.data['modelgate.yaml'].replace('/etc/modelgate/tls/tls.key', '/etc/modelgate/upstream/tls.key'); }, /server\.tls\.key .* is not tls\.key of the Secret modelgate-tls|does not match|belong/],
+  ['serving certificate from a hand-made Secret', (o) => { deployment(o).spec.template.spec.volumes.find((v: Any) => v.name === 'tls').secret.secretName = 'my-tls'; }, /Secret my-tls is issued by no cert-manager Certificate/],
+  ['serving Certificate without the Service name', (o) => { const cert = find(o, 'Certificate', 'modelgate-serving')[0] as Any; cert.spec.dnsNames = ['modelgate.example.com']; }, /does not name the Service/],
 ];
 
 for (const [what, mutate, expect] of PRODUCTION_MUTATIONS) {
