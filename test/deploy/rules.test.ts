@@ -135,6 +135,7 @@ const BROKEN: Array<[string, string, string]> = [
   ['the canary leak without its first-leak term', `          or sum by (route, kind) (modelgate_canary_leak_total unless modelgate_canary_leak_total offset 10m) > 0\n`, ''],
   ['all-ejected computed with min (one replica is enough)', 'max by (upstream) (modelgate_upstream_target_up) == 0', 'min by (upstream) (modelgate_upstream_target_up) == 0'],
   ['the rejection volume floor dropped', '          and sum by (route) (rate(modelgate_requests_total[5m])) > 1\n', ''],
+  ['the cost baseline of one day, not several', 'avg_over_time(modelgate_key:tokens_completion:rate1h[7d])', 'avg_over_time(modelgate_key:tokens_completion:rate1h[1d])'],
   ['the cost spike against a fixed threshold', '> 5 * avg_over_time(modelgate_key:tokens_completion:rate1h[7d])', '> 5'],
   ['the latency SLO on every outcome', '_count{outcome="ok"}', '_count'],
   ['the queue alert on every refusal', 'code=~"MG_QUEUE_FULL|MG_QUEUE_TIMEOUT"', 'code=~".+"'],
