@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { readFileSync } from 'node:fs';
-import { EVENT_TYPES, EventBus, type EventOf, type EventType, type TelemetryEvent } from '../../src/observability/events.js';
+import { EVENT_TYPES, EventBus, unhandled, type EventOf, type EventType, type TelemetryEvent } from '../../src/observability/events.js';
 import { createTelemetry } from '../../src/observability/telemetry.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -89,6 +89,19 @@ test('every metric the subscribers move is in the metrics table of docs/configur
   const names = (await createMetrics({ defaultMetrics: false }).registry.getMetricsAsJSON()).map((m) => m.name);
   assert.ok(names.length > 15);
   assert.deepEqual(names.filter((n) => !documented.has(n)), []);
+});
+
+test('a subscriber that forgets an event type does not compile (the never check)', () => {
+  // If `unhandled` accepted anything but `never`, this directive would be unused and the build would fail.
+  const incomplete = (e: TelemetryEvent): string => {
+    switch (e.type) {
+      case 'policy.failed': return e.policy;
+      // @ts-expect-error -- every other event type reaches here: not never
+      default: return unhandled(e);
+    }
+  };
+  assert.equal(incomplete(SAMPLES['policy.failed']), 'admit');
+  assert.throws(() => incomplete(SAMPLES['client.cut']), /unhandled telemetry event client\.cut/);
 });
 
 test('EVENT_TYPES lists every event type once', () => {
