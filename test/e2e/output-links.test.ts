@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import OpenAI, { PermissionDeniedError } from 'openai';
 import { startStack, bearer, post, codeOf, type Stack } from '../helpers.js';
+import { waitFor } from '../wait.js';
 import { filterLinks, LinkPolicy } from '../../src/detectors/links.js';
 import { createPiiScanner, redact } from '../../src/detectors/pii/index.js';
 
@@ -70,7 +71,13 @@ describe('output.links: strip', () => {
     let text = '';
     for await (const chunk of st) text += chunk.choices[0]?.delta?.content ?? '';
     assert.equal(text, STRIPPED);
-    assert.equal(await linkMetric(s, 'image', 'strip', '/v1/chat/completions'), imagesBefore + 4, 'two images per response, counted once each');
+    // Counted at settle, once the response is over: wait for it (two images per response, each once).
+    await waitFor(async () => (await linkMetric(s, 'image', 'strip', '/v1/chat/completions')) === imagesBefore + 4, 'image count');
+    // The audit line names counts and the action, never the URL or the secret it carried.
+    await waitFor(() => s.logs.filter((l) => l.includes('exfiltration links found')).length >= 2, 'audit lines');
+    const audit = s.logs.filter((l) => l.includes('exfiltration links found'));
+    assert.ok(audit.every((l) => l.includes('"audit":"output.links"') && l.includes('"image":2') && !l.includes('attacker') && !l.includes(SECRET)), audit.join('\n'));
+    assert.ok(!s.logs.some((l) => l.includes(SECRET)), 'the secret is in no log line');
   });
 
   test('a link split across events, down to one character per event, is still removed', async () => {
@@ -108,7 +115,7 @@ describe('output.links: block', () => {
     assert.equal(r.status, 403);
     assert.equal(codeOf(r), 'MG_OUTPUT_BLOCKED');
     assert.ok(!r.body.includes(SECRET) && !r.body.includes('attacker'));
-    assert.equal(await linkMetric(b, 'image', 'block', '/v1/chat/completions'), before + 1);
+    await waitFor(async () => (await linkMetric(b, 'image', 'block', '/v1/chat/completions')) === before + 1, 'blocked image count');
     const client = new OpenAI({ apiKey: b.key, baseURL: `${b.url}/v1`, maxRetries: 0 });
     await assert.rejects(client.chat.completions.create({ model: 'sim-llm', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof PermissionDeniedError);
   });
