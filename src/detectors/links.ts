@@ -20,8 +20,8 @@
  * the next candidate character (`[`, `]`, `!`, `<`, `h`/`H`); from a candidate on, it is held only
  * until the construct there is decided (closed, shown not to be one, or past its cap). So the
  * output is the same for every split of the text into chunks (property-tested), and ordinary
- * prose waits for nothing. Caps bound the hold-back: link text 1000 characters, a destination or
- * bare URL 4096, an HTML tag 2048. A construct whose URL runs past its cap counts as disallowed
+ * prose waits for nothing. Caps bound the hold-back: link text 500 characters, a destination or
+ * bare URL 2048, an HTML tag 1024. A construct whose URL runs past its cap counts as disallowed
  * unless its host is allowed (fail closed).
  */
 import { decodeHTML, decodeHTMLAttribute } from 'entities';
@@ -39,9 +39,17 @@ export interface LinkRules {
   links: boolean;
 }
 
-const TEXT_CAP = 1000;
-const URL_CAP = 4096;
-const TAG_CAP = 2048;
+const TEXT_CAP = 500;
+const URL_CAP = 2048;
+const TAG_CAP = 1024;
+/**
+ * A held construct longer than this is parsed again only once the text held has grown by an
+ * eighth: the decision is the same (the machine is deterministic on the text), but a long
+ * undecided construct costs O(its length) a few times instead of once per event.
+ */
+const REPARSE_FROM = 256;
+/** Brackets nested deeper than this inside link text end the candidate (bounds `[[[[…` to linear work). */
+const MAX_NESTING = 16;
 const PLACEHOLDER = '[link removed]';
 const BASE_HOST = 'relative.modelgate.invalid';
 /** Resolved against both: `https:\\evil.com` is same-page on an https page, evil.com on an http one. */
@@ -105,7 +113,7 @@ function closeBracket(t: string, i: number, final: boolean): number | 'none' | '
   for (let j = i; j < cap; j++) {
     const c = t.charCodeAt(j);
     if (c === 92 /* \ */) { j++; continue; }
-    if (c === 91) depth++;
+    if (c === 91) { if (++depth > MAX_NESTING) return 'none'; } // absurd nesting: no link (its `](url)` is still an orphan destination)
     else if (c === 93) { if (depth === 0) return j; depth--; }
     else if (c === 10 && t.charCodeAt(j + 1) === 10) return 'none'; // a blank line ends a paragraph
   }
@@ -297,6 +305,7 @@ const URL_STOP = new Set([60, 62, 34, 96]);
 
 /** A bare `http(s)://` URL at i (t[i] is 'h' or 'H' after a non-alphanumeric). */
 function bareAt(t: string, i: number, final: boolean): Step {
+  if (i + 1 < t.length && (t.charCodeAt(i + 1) | 32) !== 116 /* t */) return 'none'; // most words starting with h
   const head = t.slice(i, i + 8).toLowerCase();
   const scheme = head.startsWith('https://') ? 8 : head.startsWith('http://') ? 7 : 0;
   if (scheme === 0) return !final && ('https://'.startsWith(head) || 'http://'.startsWith(head)) ? 'more' : 'none';
@@ -320,6 +329,8 @@ const CANDIDATE = /[[\]!<hH]/g;
  */
 export class LinkStream {
   private buf = '';
+  /** Length of `buf` when it was last parsed and found undecided. */
+  private parsed = 0;
   /** The raw character before `buf` (boundary check for bare URLs). */
   private prev = 32;
   blocked = false;
@@ -330,6 +341,7 @@ export class LinkStream {
   push(chunk: string): string | null {
     if (this.blocked) return null;
     this.buf += chunk;
+    if (this.parsed >= REPARSE_FROM && this.buf.length < this.parsed + (this.parsed >> 3)) return '';
     return this.run(false);
   }
 
@@ -359,6 +371,7 @@ export class LinkStream {
       if (step === 'more') {
         this.prev = prev;
         this.buf = t.slice(c);
+        this.parsed = this.buf.length;
         return out;
       }
       if (step === 'none') { out += t[c]; i = c + 1; continue; }
@@ -369,6 +382,7 @@ export class LinkStream {
     }
     if (t.length > 0) this.prev = t.charCodeAt(t.length - 1);
     this.buf = '';
+    this.parsed = 0;
     return out;
   }
 
