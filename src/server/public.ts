@@ -35,6 +35,7 @@ import { settle } from './settle.js';
 import { wireOptions, type WireDeps } from './wire.js';
 import { replies } from './replies.js';
 import { signals } from './signals.js';
+import { injectionExternalReport } from '../observability/injection-report.js';
 import type { Tracked } from './drain.js';
 import type { Abuse } from '../abuse/abuse.js';
 
@@ -88,7 +89,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   });
 
   const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, ...report.forward };
-  const routes = compileRoutes(config, report.injection, deps.limits, deps.upstreams, deps.abuse, deps.keys);
+  const routes = compileRoutes(config, report.injection, deps.limits, deps.upstreams, deps.abuse, deps.keys, injectionExternalReport(metrics.registry, logger));
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
   const lifecycle: LifecycleDeps = {
     stats: deps.resources ?? new ResourceStats(),

@@ -16,6 +16,8 @@ import { corsPolicy } from '../policies/cors.js';
 import { bodyRead } from '../policies/body-read.js';
 import { jsonBody } from '../policies/json-body.js';
 import { injectionPolicy, type InjectionSink } from '../policies/injection.js';
+import { createExternalDetector, externalInspection } from '../policies/external-detector.js';
+import { NO_EXTERNAL_REPORT, type ExternalDetectorReport } from '../observability/injection-report.js';
 import { openaiChat } from '../protocols/openai/chat.js';
 import { openaiCompletions } from '../protocols/openai/completions.js';
 import { openaiEmbeddings } from '../protocols/openai/embeddings.js';
@@ -63,7 +65,7 @@ export interface CompiledRoute {
 }
 
 /** The protocol's validation (inspect phase), and injection detection when on. */
-function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): { validate: Policy[]; injection: Policy[] } {
+function inspectPolicies(route: RouteConfig, onInjection: InjectionSink, external: ExternalDetectorReport): { validate: Policy[]; injection: Policy[] } {
   const l = route.limits;
   const validate: Policy[] = [];
   switch (route.protocol) {
@@ -74,7 +76,14 @@ function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): { vali
     case 'torchserve': validate.push(torchservePolicy(route)); break;
     case 'image-upload': validate.push(imageUploadInspect(l)); break;
   }
-  const injection = route.injection.action === 'off' ? [] : [injectionPolicy(route.injection.action, route.injection.threshold, onInjection, route.injection.onError, route.injection.layers)];
+  const inj = route.injection;
+  const ext = inj.external ?? null;
+  const extras = {
+    external: ext === null ? null : externalInspection(createExternalDetector(ext, { report: external }), ext.onError, external),
+    debugHeader: inj.debugHeader ?? false,
+    scored: (ctx: { id: string }, score: number, x: { flagged: boolean; cached: boolean }) => external.scored(ctx.id, route.path, score, x),
+  };
+  const injection = inj.action === 'off' ? [] : [injectionPolicy(inj.action, inj.threshold, onInjection, inj.onError, inj.layers, extras)];
   return { validate, injection };
 }
 
@@ -105,7 +114,8 @@ function hasCostLimits(config: ModelgateConfig, route: RouteConfig): boolean {
 export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission>; }
 
 /** `upstreams`: the targets, for fast failure when none can take traffic (absent in unit tests of the phases). */
-export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup): CompiledRoute[] {
+/** `external`: the external injection detector's metrics and log (src/observability/injection-report.ts). */
+export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, external: ExternalDetectorReport = NO_EXTERNAL_REPORT): CompiledRoute[] {
   const auth = apiKeyAuth(keys ?? config.auth.keys, config.auth.headers);
   const keyModel = keyModelPolicy();
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
@@ -130,7 +140,7 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
     const admitCost: Policy[] = needsAdmission(config, route) ? [admitPolicy(route, i, limits.limiter)] : [];
     const slot: Policy[] = gpu === null ? [] : [gpuSlotPolicy(limits.limiter, gpu)];
     const respond: Policy[] = route.output === null ? [] : [outputPolicy(compileOutput(route.output))];
-    const { validate, injection } = inspectPolicies(route, onInjection);
+    const { validate, injection } = inspectPolicies(route, onInjection, external);
     const phases: RoutePhases = {
       request: [...requestPhase, contentType, declaredLength(route.limits)],
       body,
