@@ -90,7 +90,7 @@ async function readAnswer(body: Dispatcher.ResponseData['body']): Promise<string
   for await (const chunk of body) {
     size += (chunk as Buffer).length;
     if (size > MAX_ANSWER_BYTES) {
-      body.destroy();
+      body.on('error', () => undefined).destroy();
       throw new ExternalDetectorError('bad-response', `answer larger than ${MAX_ANSWER_BYTES} bytes`);
     }
     chunks.push(chunk as Buffer);
@@ -113,7 +113,7 @@ export function createExternalDetector(cfg: ExternalDetectorConfig, opts: Extern
     try {
       const res = await request(url, { method: 'POST', headers, body: JSON.stringify({ messages: sent }), signal, dispatcher });
       if (res.statusCode < 200 || res.statusCode > 299) {
-        res.body.destroy();
+        await res.body.dump();
         throw new ExternalDetectorError('status', `status ${res.statusCode}`);
       }
       const verdict = parseVerdict(await readAnswer(res.body), cfg.format);
@@ -131,6 +131,7 @@ export function createExternalDetector(cfg: ExternalDetectorConfig, opts: Extern
     ? new LRUCache<string, ExternalVerdict, readonly GuardMessage[]>({
       max: cfg.cacheSize,
       ttl: cfg.cacheTtlMs,
+      ttlResolution: 0,
       ...(opts.now === undefined ? {} : { perf: { now: opts.now } }),
       fetchMethod: (_key, _stale, { signal, context }) => call(context, signal),
     })
