@@ -22,8 +22,8 @@ export interface ExternalDetectorReport {
   cacheHit(): void;
   /** The service could not give a verdict; `failOpen` tells whether the request went on. */
   failed(reqId: string, route: string, reason: ExternalFailureReason, failOpen: boolean): void;
-  /** The combined score (debug level; never the text). */
-  scored(reqId: string, route: string, score: number, external: { flagged: boolean; cached: boolean }): void;
+  /** The score of a request not flagged by the local layers, with the external verdict when asked (debug level; never the text). */
+  scored(reqId: string, route: string, score: number, external: { flagged: boolean; cached: boolean } | null): void;
 }
 
 export const NO_EXTERNAL_REPORT: ExternalDetectorReport = { called() {}, cacheHit() {}, failed() {}, scored() {} };
@@ -77,7 +77,8 @@ export function injectionExternalReport(registry: Registry, logger?: Logger): Ex
       else logger?.error(log, 'external injection detector failed; refusing (fail-closed)');
     },
     scored(reqId, route, score, external) {
-      logger?.debug({ reqId, route, score: Math.round(score * 1000) / 1000, external }, 'injection score');
+      if (logger?.isLevelEnabled('debug') !== true) return;
+      logger.debug({ reqId, route, score: Math.round(score * 1000) / 1000, ...(external === null ? {} : { external }) }, 'injection score');
     },
   };
 }

@@ -76,8 +76,8 @@ export function createInjectionScanner(threshold: number | null, layers: readonl
 export interface InjectionExtras {
   external?: ExternalInspection | null;
   debugHeader?: boolean;
-  /** The combined score of a request put to the external detector (debug log). */
-  scored?: (ctx: RequestContext, score: number, external: { flagged: boolean; cached: boolean }) => void;
+  /** The score of a request the sink does not report (not flagged locally), with the external verdict if asked (debug log). */
+  scored?: (ctx: RequestContext, score: number, external: { flagged: boolean; cached: boolean } | null) => void;
 }
 
 export const INJECTION_SCORE_HEADER = 'x-modelgate-injection-score';
@@ -108,7 +108,11 @@ export function injectionPolicy(
       const texts = ctx.inspection?.texts ?? [];
       if (texts.length === 0) return undefined;
       const v = scan(texts);
-      if (v.detected || external === null) return verdict(ctx, v.detected, v.families, v.score);
+      if (v.detected) return verdict(ctx, true, v.families, v.score);
+      if (external === null) {
+        extras.scored?.(ctx, v.score, null);
+        return verdict(ctx, false, v.families, v.score);
+      }
       return external(ctx).then((x) => {
         if (isDenial(x)) return x;
         const score = Math.max(v.score, x.score);

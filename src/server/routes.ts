@@ -81,7 +81,7 @@ function inspectPolicies(route: RouteConfig, onInjection: InjectionSink, externa
   const extras = {
     external: ext === null ? null : externalInspection(createExternalDetector(ext, { report: external }), ext.onError, external),
     debugHeader: inj.debugHeader ?? false,
-    scored: (ctx: { id: string }, score: number, x: { flagged: boolean; cached: boolean }) => external.scored(ctx.id, route.path, score, x),
+    scored: (ctx: { id: string }, score: number, x: { flagged: boolean; cached: boolean } | null) => external.scored(ctx.id, route.path, score, x),
   };
   const injection = inj.action === 'off' ? [] : [injectionPolicy(inj.action, inj.threshold, onInjection, inj.onError, inj.layers, extras)];
   return { validate, injection };
