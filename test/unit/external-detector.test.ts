@@ -16,6 +16,7 @@ import { ConfigError, loadConfigText } from '../../src/config/load.js';
 import { isDenial } from '../../src/errors.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 import { waitFor } from '../wait.js';
+import { riskyWarnings, routeProtections } from '../../src/server/banner.js';
 
 let g: GuardService;
 before(async () => { g = await startGuardService(); });
@@ -247,4 +248,16 @@ test('config: /admin/config view shows header names only and the URL without its
   assert.match(view, /"url":"https:\/\/guard.example\/v2\/guard\?\[redacted\]"/);
   assert.match(view, /"authorization":"\[redacted\]"/);
   assert.equal(externalPublicView(null), null);
+});
+
+test('banner: the route shows +external; fail-open and the debug header are warned about', () => {
+  const c = loadConfigText(yaml('{ action: block, debugHeader: true, external: { url: "http://127.0.0.1:9/x", onError: fail-open } }'));
+  const r = c.routes[0];
+  assert.ok(r !== undefined);
+  assert.ok(routeProtections(r).includes('injection:block+external'), routeProtections(r).join(' '));
+  const w = riskyWarnings(c, '127.0.0.1:9090').join('\n');
+  assert.match(w, /injection\.external\.onError is fail-open/);
+  assert.match(w, /injection\.debugHeader is on/);
+  const quiet = riskyWarnings(loadConfigText(yaml('{ action: block, external: { url: "http://127.0.0.1:9/x" } }')), '127.0.0.1:9090').join('\n');
+  assert.doesNotMatch(quiet, /injection/);
 });
