@@ -90,6 +90,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
 
   const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, ...report.forward };
   const routes = compileRoutes(config, report.injection, deps.limits, deps.upstreams, deps.abuse, deps.keys, injectionExternalReport(metrics.registry, logger));
+  app.addHook('onClose', async () => { await Promise.all(routes.map((r) => r.close?.())); });
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
   const lifecycle: LifecycleDeps = {
     stats: deps.resources ?? new ResourceStats(),

@@ -62,10 +62,12 @@ export interface CompiledRoute {
   policies: Policy[];
   /** The same for GET requests (no body). */
   getPolicies: Policy[];
+  /** Releases what the route's policies hold (the external detector's connections); absent: nothing. */
+  close?: () => Promise<void>;
 }
 
 /** The protocol's validation (inspect phase), and injection detection when on. */
-function inspectPolicies(route: RouteConfig, onInjection: InjectionSink, external: ExternalDetectorReport): { validate: Policy[]; injection: Policy[] } {
+function inspectPolicies(route: RouteConfig, onInjection: InjectionSink, external: ExternalDetectorReport): { validate: Policy[]; injection: Policy[]; close?: () => Promise<void> } {
   const l = route.limits;
   const validate: Policy[] = [];
   switch (route.protocol) {
@@ -77,14 +79,15 @@ function inspectPolicies(route: RouteConfig, onInjection: InjectionSink, externa
     case 'image-upload': validate.push(imageUploadInspect(l)); break;
   }
   const inj = route.injection;
-  const ext = inj.external ?? null;
+  const ext = inj.action === 'off' ? null : inj.external ?? null;
+  const detector = ext === null ? null : createExternalDetector(ext, { report: external });
   const extras = {
-    external: ext === null ? null : externalInspection(createExternalDetector(ext, { report: external }), ext.onError, external),
+    external: ext === null || detector === null ? null : externalInspection(detector, ext.onError, external),
     debugHeader: inj.debugHeader ?? false,
     scored: (ctx: { id: string }, score: number, x: { flagged: boolean; cached: boolean } | null) => external.scored(ctx.id, route.path, score, x),
   };
   const injection = inj.action === 'off' ? [] : [injectionPolicy(inj.action, inj.threshold, onInjection, inj.onError, inj.layers, extras)];
-  return { validate, injection };
+  return detector === null ? { validate, injection } : { validate, injection, close: () => detector.close() };
 }
 
 /** Request-phase content-type allowlist and body-phase readers, by protocol. */
@@ -140,7 +143,7 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
     const admitCost: Policy[] = needsAdmission(config, route) ? [admitPolicy(route, i, limits.limiter)] : [];
     const slot: Policy[] = gpu === null ? [] : [gpuSlotPolicy(limits.limiter, gpu)];
     const respond: Policy[] = route.output === null ? [] : [outputPolicy(compileOutput(route.output))];
-    const { validate, injection } = inspectPolicies(route, onInjection, external);
+    const { validate, injection, close } = inspectPolicies(route, onInjection, external);
     const phases: RoutePhases = {
       request: [...requestPhase, contentType, declaredLength(route.limits)],
       body,
@@ -159,6 +162,7 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
       // here: src/server/wire.ts refuses it before routing), and only the checks that need none
       // (the kserve model check).
       getPolicies: [...requestPhase, keyModel, ...validate.filter((p) => p.name === 'kserve-v2'), ...admitCost, ...slot],
+      ...(close === undefined ? {} : { close }),
     };
   });
 }
