@@ -8,7 +8,8 @@
  * CPU µs per request the process spent while profiled (the profiler itself adds some).
  *
  * Environment:
- *   PROFILE_SECONDS   seconds of load (default 10, after 2 s warm-up)
+ *   PROFILE_SECONDS   seconds of load profiled (default 10), after PROFILE_WARMUP s of warm-up (default 5,
+ *                     not counted: start-up, warm-up and shutdown are cut from the profile)
  *   PROFILE_STREAM    1 = the streamed request (default: the JSON one)
  *   PROFILE_TOP       rows of each table (default 25)
  *   PROFILE_FILE      analyse this existing .cpuprofile instead of running anything
@@ -45,15 +46,24 @@ export function moduleOf(url: string): string {
   return rel.startsWith('..') ? path : rel.replace(/^dist\//, '');
 }
 
-/** Self time per function (ms), from the samples and their time deltas. */
-export function selfTimes(p: CpuProfile): { fns: SelfTime[]; totalMs: number } {
+/**
+ * Self time per function (ms), from the samples and their time deltas; with `window`, only the
+ * samples taken in it (µs before the profile's end: start-up and shutdown left out).
+ */
+export function selfTimes(p: CpuProfile, window?: { fromEndUs: number; toEndUs: number }): { fns: SelfTime[]; totalMs: number } {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const us = new Map<number, number>();
   const samples = p.samples ?? [];
   const deltas = p.timeDeltas ?? [];
+  let at = p.startTime;
+  const from = window === undefined ? -Infinity : p.endTime - window.fromEndUs;
+  const to = window === undefined ? Infinity : p.endTime - window.toEndUs;
   for (let i = 0; i < samples.length; i++) {
     const id = samples[i] ?? 0;
-    us.set(id, (us.get(id) ?? 0) + Math.max(0, deltas[i] ?? 0));
+    const d = Math.max(0, deltas[i] ?? 0);
+    at += d;
+    if (at < from || at > to) continue;
+    us.set(id, (us.get(id) ?? 0) + d);
   }
   const agg = new Map<string, SelfTime>();
   let total = 0;
@@ -71,8 +81,8 @@ export function selfTimes(p: CpuProfile): { fns: SelfTime[]; totalMs: number } {
   return { fns: [...agg.values()].sort((a, b) => b.ms - a.ms), totalMs: total / 1000 };
 }
 
-export function report(p: CpuProfile, top: number): string {
-  const { fns, totalMs } = selfTimes(p);
+export function report(p: CpuProfile, top: number, window?: { fromEndUs: number; toEndUs: number }): string {
+  const { fns, totalMs } = selfTimes(p, window);
   const idle = fns.filter((f) => f.name.startsWith('(idle)') || f.name.startsWith('(program)') || f.name.startsWith('(garbage collector)'));
   const busy = totalMs - idle.filter((f) => f.name.startsWith('(idle)')).reduce((a, f) => a + f.ms, 0);
   const pct = (ms: number): string => `${((100 * ms) / busy).toFixed(1)}%`;
@@ -127,11 +137,16 @@ async function main(): Promise<void> {
     url: `http://127.0.0.1:${port}${CHAT_PATH}`, connections: 32, seconds: 2, dir, name: 'profile',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: chatBody(stream),
   };
-  await runWrk(wrk, job);
+  await runWrk(wrk, { ...job, seconds: envNum('PROFILE_WARMUP', 5, true) });
   const cpu0 = groupCpuMs(gw.child.pid);
+  const t0 = performance.now();
   const r = await runWrk(wrk, { ...job, seconds });
+  const t1 = performance.now();
   const cpu1 = groupCpuMs(gw.child.pid);
   await stopProc(gw, 15_000);
+  const t2 = performance.now();
+  // The measured load only: the profile ends at the process's exit (≈ t2).
+  const window = { fromEndUs: (t2 - t0) * 1000, toEndUs: (t2 - t1) * 1000 };
   await stopAll();
   const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
   const prof = files[0];
@@ -141,7 +156,7 @@ async function main(): Promise<void> {
   process.stdout.write(`- ${stream ? 'streamed (20 events)' : 'JSON'} chat request, wrk 32 connections, ${seconds} s: ${r.requests} responses (${r.non2xx} non-2xx, ${r.errors} errors), ` +
     `${cpuUs.toFixed(0)} µs CPU per request while profiled; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
   if (process.env.PROFILE_KEEP === '1') process.stdout.write(`- profile: ${join(profDir, prof)}\n`);
-  process.stdout.write(`\n${report(JSON.parse(readFileSync(join(profDir, prof), 'utf8')) as CpuProfile, top)}\n`);
+  process.stdout.write(`\n${report(JSON.parse(readFileSync(join(profDir, prof), 'utf8')) as CpuProfile, top, window)}\n`);
 }
 
 main().catch(async (err: unknown) => {
