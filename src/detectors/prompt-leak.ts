@@ -29,6 +29,8 @@ function words(text: string): string[] {
 export class PromptFingerprint {
   private readonly grams = new Set<string>();
   private readonly prefixes = new Set<string>();
+  /** First words of the grams: most positions of a checked text start no gram, and skip the join. */
+  private readonly starts = new Set<string>();
   /** The grams that contain the canary placeholder word (a cached base only), and the request's own. */
   private markerGrams: string[] = [];
   private markerPrefixes: string[] = [];
@@ -41,6 +43,7 @@ export class PromptFingerprint {
     for (let i = 0; i + n <= w.length; i++) {
       this.grams.add(w.slice(i, i + n).join(' '));
       this.prefixes.add(w.slice(i, i + n - 1).join(' '));
+      this.starts.add(w[i] as string);
     }
   }
 
@@ -73,9 +76,13 @@ export class PromptFingerprint {
     }
     if (hex === null || (base.markerGrams.length === 0 && base.markerPrefixes.length === 0)) return base;
     const fp = Object.create(PromptFingerprint.prototype) as PromptFingerprint;
-    Object.assign(fp, { n, grams: base.grams, prefixes: base.prefixes, markerGrams: [], markerPrefixes: [], extra: null });
+    Object.assign(fp, { n, grams: base.grams, prefixes: base.prefixes, starts: base.starts, markerGrams: [], markerPrefixes: [], extra: null });
     fp.extra = new Set();
-    for (const g of base.markerGrams) fp.extra.add(`g ${g.split(PLACEHOLDER_WORD).join(hex)}`);
+    for (const g of base.markerGrams) {
+      const real = g.split(PLACEHOLDER_WORD).join(hex);
+      fp.extra.add(`g ${real}`);
+      fp.extra.add(`s ${real.slice(0, real.indexOf(' '))}`);
+    }
     for (const g of base.markerPrefixes) fp.extra.add(`p ${g.split(PLACEHOLDER_WORD).join(hex)}`);
     return fp;
   }
@@ -96,7 +103,11 @@ export class PromptFingerprint {
   leaks(text: string): boolean {
     if (this.empty) return false;
     const w = words(text);
-    for (let i = 0; i + this.n <= w.length; i++) if (this.hasGram(w.slice(i, i + this.n).join(' '))) return true;
+    for (let i = 0; i + this.n <= w.length; i++) {
+      const first = w[i] as string;
+      if (!this.starts.has(first) && (this.extra === null || !this.extra.has(`s ${first}`))) continue;
+      if (this.hasGram(w.slice(i, i + this.n).join(' '))) return true;
+    }
     return false;
   }
 }
