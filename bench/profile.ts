@@ -16,14 +16,12 @@
  *   PROFILE_KEEP      1 = keep the temporary directory (and the .cpuprofile), its path printed
  *   BENCH_GATEWAY_LOG_LEVEL / BENCH_GATEWAY_INJECTION as for bench/run.ts
  */
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { generateKey, keyHashLine } from '../src/cli/keys.js';
-import { chatBody, chatConfigYaml } from './chat-config.js';
-import {
-  BENCH_DIR, CHAT_PATH, CLI_JS, REPO_ROOT, envNum, firstJsonLine, freePort, groupCpuMs, httpGetStatus, installCleanup, spawnProc, stopAll, stopProc, waitUntil,
-} from './procs.js';
+import { chatBody } from './chat-config.js';
+import { startChatGateway } from './chat-gateway.js';
+import { REPO_ROOT, envNum, groupCpuMs, installCleanup, stopAll, stopProc } from './procs.js';
 import { findWrk, runWrk } from './wrk.js';
 
 interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
@@ -118,24 +116,10 @@ async function main(): Promise<void> {
   if (process.env.PROFILE_KEEP === '1') process.stderr.write(`keeping ${dir}\n`);
   else process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-  const sim = spawnProc('simulator', process.execPath, [join(BENCH_DIR, 'sim-proc.js')]);
-  const simInfo = (await firstJsonLine(sim)) as { url: string };
-  const key = generateKey();
-  const port = await freePort();
-  const adminPort = await freePort();
-  const yaml = join(dir, 'modelgate.yaml');
-  writeFileSync(yaml, chatConfigYaml({
-    port, adminPort, hash: keyHashLine(key), sim: simInfo.url,
-    logLevel: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'info', injection: process.env.BENCH_GATEWAY_INJECTION ?? 'block',
-  }));
   const profDir = join(dir, 'prof');
-  const fd = openSync(join(dir, 'modelgate.log'), 'w');
-  const gw = spawnProc('modelgate', process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, CLI_JS, 'start', '--config', yaml], { stdout: fd });
-  closeSync(fd);
-  await waitUntil('modelgate /readyz', async () => (await httpGetStatus(`http://127.0.0.1:${adminPort}/readyz`)) === 200, gw);
+  const { gw, url, headers } = await startChatGateway(dir, join(dir, 'modelgate.log'), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
   const job = {
-    url: `http://127.0.0.1:${port}${CHAT_PATH}`, connections: 32, seconds: 2, dir, name: 'profile',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: chatBody(stream),
+    url, connections: 32, seconds: 2, dir, name: 'profile', headers, body: chatBody(stream),
   };
   await runWrk(wrk, { ...job, seconds: envNum('PROFILE_WARMUP', 5, true) });
   const cpu0 = groupCpuMs(gw.child.pid);

@@ -11,14 +11,12 @@
  * Environment: SOAK_SECONDS (600), SOAK_SAMPLE (10), SOAK_SWITCH (60), SOAK_CONNECTIONS (8),
  * SOAK_WARMUP (60, seconds whose samples are left out of the verdict).
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKey, keyHashLine } from '../src/cli/keys.js';
-import { chatBody, chatConfigYaml } from './chat-config.js';
-import {
-  BENCH_DIR, CHAT_PATH, CLI_JS, envNum, firstJsonLine, freePort, httpGetStatus, installCleanup, spawnProc, stopAll, waitUntil,
-} from './procs.js';
+import { chatBody } from './chat-config.js';
+import { startChatGateway } from './chat-gateway.js';
+import { envNum, installCleanup, stopAll } from './procs.js';
 import { findWrk, runWrk } from './wrk.js';
 
 function rssMb(pid: number): number {
@@ -44,18 +42,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-soak-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-  const sim = spawnProc('simulator', process.execPath, [join(BENCH_DIR, 'sim-proc.js')]);
-  const simInfo = (await firstJsonLine(sim)) as { url: string };
-  const key = generateKey();
-  const port = await freePort();
-  const adminPort = await freePort();
-  const yaml = join(dir, 'modelgate.yaml');
-  writeFileSync(yaml, chatConfigYaml({ port, adminPort, hash: keyHashLine(key), sim: simInfo.url }));
   // The access log goes to /dev/null: 10 minutes of it would only fill the disk.
-  const fd = openSync('/dev/null', 'w');
-  const gw = spawnProc('modelgate', process.execPath, [CLI_JS, 'start', '--config', yaml], { stdout: fd });
-  closeSync(fd);
-  await waitUntil('modelgate /readyz', async () => (await httpGetStatus(`http://127.0.0.1:${adminPort}/readyz`)) === 200, gw);
+  const { gw, url, headers } = await startChatGateway(dir, '/dev/null');
   const pid = gw.child.pid as number;
 
   const samples: { t: number; mb: number }[] = [];
@@ -67,8 +55,7 @@ async function main(): Promise<void> {
   for (let k = 0; (performance.now() - t0) / 1000 < seconds - 0.5; k++) {
     const left = seconds - (performance.now() - t0) / 1000;
     const r = await runWrk(wrk, {
-      url: `http://127.0.0.1:${port}${CHAT_PATH}`, connections: conns, seconds: Math.max(1, Math.min(switchS, Math.round(left))), dir, name: 'soak',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: chatBody(k % 2 === 1),
+      url, connections: conns, seconds: Math.max(1, Math.min(switchS, Math.round(left))), dir, name: 'soak', headers, body: chatBody(k % 2 === 1),
     });
     requests += r.requests;
     bad += r.non2xx + r.errors;

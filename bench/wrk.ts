@@ -8,22 +8,14 @@
  * JSON line at the end, which `runWrk` parses. wrk's own CPU time is read from bash's `times`
  * (children's user and system time), so the orchestrator can tell it apart from other load.
  */
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runToEnd } from './procs.js';
+import { firstExecutable, runToEnd } from './procs.js';
 
 /** The wrk binary: BENCH_WRK, else /usr/bin/wrk, else null (the caller says so visibly). */
 export function findWrk(): string | null {
   const env = process.env.BENCH_WRK;
-  for (const c of env !== undefined && env !== '' ? [env] : ['/usr/bin/wrk', '/usr/local/bin/wrk']) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
+  return firstExecutable(env !== undefined && env !== '' ? [env] : ['/usr/bin/wrk', '/usr/local/bin/wrk']);
 }
 
 export interface WrkJob {
