@@ -227,7 +227,7 @@ latin('ml-ignore-everything', 'ignore-previous', 1.0, 'pt', ['ignore', 'ignora',
 function askBody(poss: readonly string[], nouns: readonly string[]): string {
   return `${gapNoNeg(2)}${altWords(...poss)}${SEP}(?:[a-z]+${SEP})?${altWords(...nouns)}${B1}`;
 }
-latin('ml-ask-system', 'system-prompt-extraction', 1.0, 'de', ['was', 'wie', 'welche', 'welches'],
+latin('ml-ask-system', 'system-prompt-extraction', 1.0, 'de', ['wie', 'welche', 'welches'],
   askBody(['dein', 'deine', 'deinen', 'ihr', 'ihre'], ['anweisungen', 'instruktionen', 'systemprompt', 'systemanweisungen', 'prompt', 'passwort', 'kennwort', 'ersten anweisungen']));
 latin('ml-ask-system', 'system-prompt-extraction', 1.0, 'fr', ['quelles', 'quel', 'quelle', 'quels'],
   askBody(['tes', 'vos', 'ton', 'votre', 'ta'], ['instructions', 'consignes', 'prompt', 'mot de passe', 'instructions initiales']));
