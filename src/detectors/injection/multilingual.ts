@@ -410,7 +410,7 @@ const HI: ScriptLang = {
   lang: 'hi',
   script: /[\u0900-\u097F]/,
   rules: [
-    { id: 'ml-hi-ignore', family: 'ignore-previous', weight: 1.0, re: g(HI_QUAL, within(HI_STOP, 30), HI_RULES, within(HI_STOP, 15), HI_VERB), negated: (v, s, e) => startsWith(HI_NEG_AFTER)(v, s, e) || HI_NEG_BEFORE.test(v.slice(Math.max(0, e - 40), e).replace(/[\u0900-\u097F]+$/, '')) },
+    { id: 'ml-hi-ignore', family: 'ignore-previous', weight: 1.0, re: g(alt(`${HI_QUAL}${within(HI_STOP, 30)}${HI_RULES}${within(HI_STOP, 15)}`, `${HI_RULES}(?:ों|ो)? को `), HI_VERB), negated: (v, s, e) => startsWith(HI_NEG_AFTER)(v, s, e) || HI_NEG_BEFORE.test(v.slice(Math.max(0, e - 40), e).replace(/[\u0900-\u097F]+$/, '')) },
     { id: 'ml-hi-reveal', family: 'system-prompt-extraction', weight: 1.0, re: g(HI_SECRET, within(HI_STOP, 20), alt('दिखा', 'बता', 'प्रिंट', 'दोहरा', 'लिख', 'प्रकट', 'साझा', 'खुलासा')), negated: startsWith(HI_NEG_AFTER) },
     { id: 'ml-hi-ask', family: 'system-prompt-extraction', weight: 1.0, re: g(alt('आपके निर्देश', 'तुम्हारे निर्देश', 'आपका सिस्टम प्रॉम्प्ट', 'तुम्हारा सिस्टम प्रॉम्प्ट', 'सिस्टम प्रॉम्प्ट', 'पासवर्ड', 'आपके नियम', 'तुम्हारे नियम'), within(HI_STOP, 8), alt('क्या है', 'क्या हैं', 'क्या थे', 'क्या था')), negated: never },
     { id: 'ml-hi-role', family: 'unrestricted-mode', weight: 1.0, re: g(HI_ROLE, within(HI_STOP, 60), HI_FREE), negated: never },
