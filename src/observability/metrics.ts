@@ -39,9 +39,13 @@ export interface Metrics {
   outputRedacted: Counter<'pii_type' | 'route'>;
   canaryLeaks: Counter<'route' | 'kind'>;
   outputFailures: Counter<'route' | 'outcome'>;
-  /** 1 while a target is in rotation (healthy, not ejected), else 0 (src/upstream/target-signals.ts). */
+  /** 1 while a target is in rotation (healthy, not ejected), else 0 (the target.changed event). */
   targetUp: Gauge<'upstream' | 'target'>;
   ejections: Counter<'upstream' | 'target' | 'reason'>;
+  /** Clients disconnected for accepting no bytes for the send timeout. */
+  clientsCut: Counter<'route' | 'reason'>;
+  /** Telemetry subscribers that threw, by event type (src/observability/telemetry.ts). */
+  telemetryErrors: Counter<'event'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: number } = {}): Metrics {
@@ -80,5 +84,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: n
     outputFailures: new Counter({ name: 'modelgate_output_filter_failures_total', help: 'Output filter failures; outcome=fail-open means the response went on unfiltered', labelNames: ['route', 'outcome'], registers }),
     targetUp: new Gauge({ name: 'modelgate_upstream_target_up', help: 'Upstream target in rotation (1) or not (0: ejected, half-open, or failing its health check), per replica', labelNames: ['upstream', 'target'], registers }),
     ejections: new Counter({ name: 'modelgate_upstream_ejections_total', help: 'Upstream targets ejected by passive outlier detection, by reason', labelNames: ['upstream', 'target', 'reason'], registers }),
+    clientsCut: new Counter({ name: 'modelgate_clients_cut_total', help: 'Clients disconnected for accepting no bytes for the send timeout, by route and reason', labelNames: ['route', 'reason'], registers }),
+    telemetryErrors: new Counter({ name: 'modelgate_telemetry_errors_total', help: 'Telemetry subscribers (metrics, log, audit, embedders) that threw on an event, by event type; the request went on', labelNames: ['event'], registers }),
   };
 }

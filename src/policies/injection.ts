@@ -11,17 +11,15 @@
  * also scanned joined together, so a payload split across messages is read whole.
  * `block` refuses with the same body as any other invalid input (MG_INPUT_REJECTED, "Invalid
  * input"), so a client learns nothing about which layer fired; `flag` lets the request through,
- * counted and logged. Scores go to the sink (debug log), never the text.
+ * counted and logged (the injection.detected event). Scores go to the debug log, never the text.
  */
 import { deny } from '../errors.js';
 import type { InjectionAction, InjectionLayer } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
-import type { RequestContext } from '../pipeline/context.js';
+import { requestRef, type Emitter } from '../observability/events.js';
 import { createInjectionDetector } from '../detectors/injection/index.js';
 import { decodedViews } from '../detectors/injection/decode.js';
 import { sharedLearnedScorer } from '../detectors/injection/learned.js';
-
-export type InjectionSink = (ctx: RequestContext, families: string[], action: InjectionAction, score?: number) => void;
 
 export const DEFAULT_LEARNED_THRESHOLD = 0.5;
 export const ALL_LAYERS: readonly InjectionLayer[] = ['patterns', 'learned'];
@@ -71,7 +69,7 @@ export function createInjectionScanner(threshold: number | null, layers: readonl
 export function injectionPolicy(
   action: InjectionAction,
   threshold: number | null,
-  onDetect: InjectionSink,
+  events: Emitter,
   onError: 'fail-closed' | 'fail-open' = 'fail-closed',
   layers: readonly InjectionLayer[] = ALL_LAYERS,
 ): Policy {
@@ -85,7 +83,7 @@ export function injectionPolicy(
       if (texts.length === 0) return undefined;
       const v = scan(texts);
       if (!v.detected) return undefined;
-      onDetect(ctx, v.families, action, v.score);
+      events.emit({ type: 'injection.detected', ...requestRef(ctx), families: v.families, action, score: v.score });
       if (action === 'block') return deny('MG_INPUT_REJECTED', `injection: ${v.families.join(',')}`);
       ctx.flags.push('injection');
       return undefined;
