@@ -7,6 +7,8 @@
  *  2. Added latency per streamed event: every window encoded with o200k_base and streamed one
  *     token per SSE event, each event's data pushed through OutputFilter.event(); wall time per
  *     event (µs, p50 / p99 / max) — what the proxy adds to each event on a protected route.
+ *     Measured for PII + canary, and for PII + canary + the link filter (output.links) on the
+ *     same windows and on windows with a markdown image or link every ~400 characters.
  *  3. Through the gateway, over HTTP: token-by-token streams (one event per ~1 ms) from a paced
  *     upstream that records when it writes each event, through a gateway with every type
  *     redacted and a canary, and through an identical one without output protection,
@@ -14,7 +16,8 @@
  *     client share this process), time to first byte, and the gateway's CPU per event. Each
  *     gateway runs in its own process through the CLI (access log and injection detection on).
  *
- *   npm run build && node dist/bench/output.js     (BENCH_OUTPUT_SECONDS, default 2; BENCH_OUTPUT_REQUESTS, default 60)
+ *   npm run build && node dist/bench/output.js     (BENCH_OUTPUT_SECONDS, default 2; BENCH_OUTPUT_REQUESTS, default 60;
+ *                                                  BENCH_OUTPUT_HTTP=0 skips measurement 3)
  */
 import { cpus } from 'node:os';
 import { createServer } from 'node:http';
@@ -34,7 +37,20 @@ const SECONDS = envNum('BENCH_OUTPUT_SECONDS', 2, true);
 const REQUESTS = envNum('BENCH_OUTPUT_REQUESTS', 60, true);
 const TOKENS = 200;
 const CONFIG: OutputConfig = { types: [...PII_TYPES], action: 'redact', allow: [], canary: { wording: 'Marker {canary}.' }, fragments: [], onError: 'fail-closed' };
+const LINKS_CONFIG: OutputConfig = { ...CONFIG, links: { allow: ['example.com'], action: 'strip', images: true, links: true } };
 const MARKER = 'MGC-0123456789ABCDEF0123';
+const LINKS = ['![chart](https://attacker.test/log?q=ab12cd34)', '[the docs](https://docs.example.com/guide#setup)', 'see https://attacker.test/p?x=1 ', '<img src="https://cdn.example.com/a.png">'];
+
+/** A window with a markdown image, link, bare URL or tag every ~400 characters (at word boundaries). */
+function withLinks(w: string, seed: number): string {
+  let out = '';
+  for (let i = 0, k = seed; i < w.length; i += 400, k++) {
+    const piece = w.slice(i, i + 400);
+    const cut = piece.lastIndexOf(' ');
+    out += cut <= 0 ? piece : `${piece.slice(0, cut)} ${LINKS[k % LINKS.length] as string}${piece.slice(cut)}`;
+  }
+  return out;
+}
 
 function body(content: string): Buffer {
   return Buffer.from(JSON.stringify({
@@ -68,8 +84,8 @@ function eventData(piece: string): string {
   return `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"sim-llm","choices":[{"index":0,"delta":{"content":${JSON.stringify(piece)}},"logprobs":null,"finish_reason":null}]}`;
 }
 
-function perEvent(texts: string[]): { events: number; p50: number; p99: number; max: number } {
-  const rules = compileOutput(CONFIG);
+function perEvent(texts: string[], config: OutputConfig = CONFIG): { events: number; p50: number; p99: number; max: number } {
+  const rules = compileOutput(config);
   const streams = texts.map((t) => encode(t).map((tok) => eventData(decode([tok]))));
   const times: number[] = [];
   for (let round = 0; round < 3; round++) {
@@ -237,6 +253,20 @@ async function main(): Promise<void> {
   console.log(`| with PII | ${d.mbps.toFixed(0)} | ${d.usPer.toFixed(1)} |\n`);
   const e = perEvent([...clean.slice(0, 40), ...dirty.slice(0, 40)]);
   console.log(`Per streamed event (OutputFilter.event, token-by-token, ${e.events} events): p50 ${e.p50.toFixed(1)} µs, p99 ${e.p99.toFixed(1)} µs, max ${e.max.toFixed(0)} µs\n`);
+  const linked = clean.slice(0, 40).map(withLinks);
+  console.log('| per streamed event (token by token) | events | p50 (µs) | p99 (µs) | max (µs) |');
+  console.log('|---|---|---|---|---|');
+  for (const [name, texts, config] of [
+    ['PII + canary; clean and PII windows', [...clean.slice(0, 40), ...dirty.slice(0, 40)], CONFIG],
+    ['PII + canary + links; clean and PII windows', [...clean.slice(0, 40), ...dirty.slice(0, 40)], LINKS_CONFIG],
+    ['PII + canary; windows with a link every ~400 chars', linked, CONFIG],
+    ['PII + canary + links; windows with a link every ~400 chars', linked, LINKS_CONFIG],
+  ] as const) {
+    const r = perEvent([...texts], config);
+    console.log(`| ${name} | ${r.events} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(0)} |`);
+  }
+  console.log('');
+  if (process.env.BENCH_OUTPUT_HTTP === '0') process.exit(0);
   const h = await overHttp([...clean.slice(0, 20), ...dirty.slice(0, 20)]);
   const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
   const cpu = (x: Side): number => (x.cpuMs * 1000) / x.events;

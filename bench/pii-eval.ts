@@ -2,6 +2,11 @@
 // synthetic PII corpus (microsoft/presidio-research data/synth_dataset_v2.json).
 //
 //   npm run build && node dist/bench/pii-eval.js [corpus.json] [--misses]
+//   npm run build && node dist/bench/pii-eval.js --lookalikes [--seed N] [--n 300] [--misses]
+//
+// --lookalikes: generated true positives and near-miss look-alikes for every family the scanner
+// handles, secrets included (bench/pii-lookalikes.ts); recall per family and share of
+// look-alikes touched.
 //
 // The corpus defaults to test/fixtures/corpora/pii/presidio-synth-v2.json.
 // Entity types are mapped EMAIL_ADDRESS→email, US_SSN→ssn,
@@ -25,6 +30,7 @@ import { pathToFileURL } from 'node:url';
 import { createPiiScanner, PII_TYPES, type PiiMatch, type PiiScanner, type PiiType } from '../src/detectors/pii/index.js';
 import { cardBrand, ibanValid, ssnValid } from '../src/detectors/pii/financial.js';
 import { luhnValid } from '../src/detectors/pii/text.js';
+import { evaluateLookalikes, formatLookalikes } from './pii-lookalikes.js';
 
 export interface PresidioSpan {
   entity_type: string;
@@ -153,7 +159,27 @@ export function formatTable(r: EvalResult): string {
   return rows.join('\n');
 }
 
+function lookalikes(argv: string[]): void {
+  const arg = (name: string, dflt: number): number => {
+    const i = argv.indexOf(name);
+    const v = i === -1 ? dflt : Number(argv[i + 1]);
+    if (!Number.isInteger(v) || v < 0) throw new Error(`${name} takes a whole number`);
+    return v;
+  };
+  const seed = arg('--seed', 1);
+  const n = arg('--n', 300);
+  const rs = evaluateLookalikes(createPiiScanner({ types: PII_TYPES }), seed, n);
+  console.log(`Generated look-alikes, seed ${seed}, ${n} true positives and ${n} look-alikes per family\n`);
+  console.log(formatLookalikes(rs));
+  if (!argv.includes('--misses')) return;
+  for (const r of rs) {
+    for (const m of r.misses) console.log(`  miss ${r.name}: ${JSON.stringify(m)}`);
+    for (const t of r.touches) console.log(`  touched ${r.name}: ${JSON.stringify(t)}`);
+  }
+}
+
 function main(argv: string[]): void {
+  if (argv.includes('--lookalikes')) return lookalikes(argv);
   const path = argv.find((a) => !a.startsWith('--')) ?? 'test/fixtures/corpora/pii/presidio-synth-v2.json';
   const records = JSON.parse(readFileSync(path, 'utf8')) as PresidioRecord[];
   const scanner = createPiiScanner({ types: PII_TYPES });

@@ -255,7 +255,12 @@ const Route = Type.Object({
     systemPromptLeak: Type.Optional(Type.Union([Type.Literal(false), Type.Object({
       words: Type.Optional(Type.Integer({ minimum: 3, maximum: 50, description: 'Consecutive system-prompt words in a response that count as a leak (default 6)' })),
     }, strict)], { description: 'Withhold responses that repeat the system prompt (default on, 6 words, on openai-chat routes with output protection); false: off' })),
-    links: Type.Optional(notYet('link and image exfiltration filtering')),
+    links: Type.Optional(Type.Object({
+      allow: Type.Optional(Type.Array(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9\\u0080-\\uffff.-]+$' }), { uniqueItems: true, description: 'Hosts whose URLs may appear (their subdomains too); relative URLs are always kept' })),
+      action: Type.Optional(Type.Union([Type.Literal('strip'), Type.Literal('block'), Type.Literal('off')], { description: 'strip (default): remove images and links to other hosts; block: withhold the response; off' })),
+      images: Type.Optional(Type.Boolean({ description: 'Filter images (markdown images, HTML tags that fetch by themselves); default true' })),
+      links: Type.Optional(Type.Boolean({ description: 'Filter links (markdown links, <a href>, autolinks, bare URLs); default true' })),
+    }, { ...strict, description: 'Markdown/HTML images and links to hosts not on the allow-list (exfiltration): strip or block' })),
   }, strict)),
   models: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Model, { description: 'kserve-v2: declared models and inputs; torchserve: the models routed' })),
 }, strict);

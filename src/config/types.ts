@@ -151,6 +151,8 @@ export interface OutputConfig {
   fragments: string[];
   /** Withhold a response that repeats this many consecutive words of the system prompt; null = off. */
   systemPromptLeak?: { words: number } | null;
+  /** Images and links to hosts not on `allow` (detectors/links.ts); null = off. */
+  links?: { allow: string[]; action: 'strip' | 'block'; images: boolean; links: boolean } | null;
   onError: 'fail-closed' | 'fail-open';
 }
 

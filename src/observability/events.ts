@@ -40,6 +40,8 @@ export type TelemetryEvent =
   | (RequestRef & { type: 'output.failed'; failOpen: boolean; error: string | undefined })
   /** PII or secrets found in a response (redacted or blocked): counts by type, never the values. */
   | (RequestRef & { type: 'output.redacted'; counts: Record<string, number>; action: 'redact' | 'block' | undefined })
+  /** Images and links to hosts off output.links.allow found in a response (stripped or blocked): counts by type, never the URLs. */
+  | (RequestRef & { type: 'output.links'; counts: Record<string, number>; action: 'strip' | 'block' })
   /** A response withheld: it repeated the canary marker or a system-prompt fragment. */
   | (RequestRef & { type: 'output.leak'; kind: string })
   /** A client that accepted no bytes for the send timeout was disconnected. */
@@ -92,7 +94,7 @@ export type EventOf<T extends EventType> = Extract<TelemetryEvent, { type: T }>;
 /** Every event type (the telemetry-errors counter is initialised with these labels). */
 export const EVENT_TYPES = [
   'policy.failed', 'injection.detected', 'upstream.failed', 'output.failed', 'output.redacted',
-  'output.leak', 'client.cut', 'store.failed', 'resource.release-failed', 'request.settle-failed',
+  'output.links', 'output.leak', 'client.cut', 'store.failed', 'resource.release-failed', 'request.settle-failed',
   'target.changed', 'request.refused', 'request.answered', 'request.settled',
 ] as const satisfies readonly EventType[];
 

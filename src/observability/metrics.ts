@@ -38,6 +38,7 @@ export interface Metrics {
   inFlight: Gauge;
   outputRedacted: Counter<'pii_type' | 'route'>;
   canaryLeaks: Counter<'route' | 'kind'>;
+  outputLinks: Counter<'route' | 'type' | 'action'>;
   outputFailures: Counter<'route' | 'outcome'>;
   /** 1 while a target is in rotation (healthy, not ejected), else 0 (the target.changed event). */
   targetUp: Gauge<'upstream' | 'target'>;
@@ -81,6 +82,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: n
     inFlight: new Gauge({ name: 'modelgate_requests_in_flight', help: 'Requests accepted and not yet settled', registers }),
     outputRedacted: new Counter({ name: 'modelgate_output_redacted_total', help: 'PII and secrets found in responses (redacted or blocked), by type and route', labelNames: ['pii_type', 'route'], registers }),
     canaryLeaks: new Counter({ name: 'modelgate_canary_leak_total', help: 'Responses withheld because they repeated the canary marker or a system-prompt fragment, by route and kind', labelNames: ['route', 'kind'], registers }),
+    outputLinks: new Counter({ name: 'modelgate_output_links_total', help: 'Images and links to hosts not on the allow-list found in responses (stripped or blocked), by route, type and action', labelNames: ['route', 'type', 'action'], registers }),
     outputFailures: new Counter({ name: 'modelgate_output_filter_failures_total', help: 'Output filter failures; outcome=fail-open means the response went on unfiltered', labelNames: ['route', 'outcome'], registers }),
     targetUp: new Gauge({ name: 'modelgate_upstream_target_up', help: 'Upstream target in rotation (1) or not (0: ejected, half-open, or failing its health check), per replica', labelNames: ['upstream', 'target'], registers }),
     ejections: new Counter({ name: 'modelgate_upstream_ejections_total', help: 'Upstream targets ejected by passive outlier detection, by reason', labelNames: ['upstream', 'target', 'reason'], registers }),

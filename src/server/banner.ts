@@ -32,6 +32,7 @@ export function routeProtections(r: RouteConfig): string[] {
   if (r.output !== null) {
     if (r.output.types.length > 0) p.push(`output:${r.output.action}(${r.output.types.join(',')})${r.output.onError === 'fail-open' ? '(fail-open)' : ''}`);
     if (r.output.canary !== null || r.output.fragments.length > 0) p.push('leak-detection');
+    if (r.output.links) p.push(`links:${r.output.links.action}`);
   }
   return p;
 }

@@ -6,7 +6,7 @@
  * abort at any moment, timeout, shutdown.
  *
  * Counting and logging are telemetry events (src/observability/events.ts): request.answered as
- * soon as the response is over, output.redacted / output.leak for output protection's audit,
+ * soon as the response is over, output.redacted / output.links / output.leak for output protection's audit,
  * request.settled (the access-log line, per-key cost and tokens) once resources are released.
  * They carry the key id, never the key; never prompt or completion text — only character
  * counts, token counts and flags.
@@ -26,6 +26,9 @@ function auditOutput(ctx: RequestContext, events: Emitter): void {
   if (out === null) return;
   if (out.counts.size > 0) {
     events.emit({ type: 'output.redacted', ...requestRef(ctx), counts: Object.fromEntries(out.counts), action: ctx.route.output?.action });
+  }
+  if (out.links.size > 0) {
+    events.emit({ type: 'output.links', ...requestRef(ctx), counts: Object.fromEntries(out.links), action: ctx.route.output?.links?.action ?? 'strip' });
   }
   if (out.leak !== null) events.emit({ type: 'output.leak', ...requestRef(ctx), kind: out.leak });
 }

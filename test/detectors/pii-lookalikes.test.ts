@@ -44,3 +44,46 @@ test('Stripe and Google keys split across stream chunks are never partly shown',
     }
   }
 });
+
+// Regressions found by the generated look-alike evaluation (bench/pii-lookalikes.ts), one per fix.
+const AWS_SECRET = ['wJalrXUtnFEMI', 'K7MDENG', 'bPxRfiCYEXAMPLEKEY'].join('/');
+
+test('AWS secret access keys: 40 characters of mixed case and digits after "aws" or "secret"', () => {
+  for (const ctx of ['aws_secret_access_key = {v}', 'AWS_SECRET_ACCESS_KEY={v}', '"SecretAccessKey": "{v}"', 'aws secret key: {v}']) {
+    const t = ctx.replace('{v}', AWS_SECRET);
+    assert.deepEqual(found(t), [`api_key/aws_secret:${AWS_SECRET}`], ctx);
+  }
+  for (const t of [
+    `blob ${AWS_SECRET}`, // no context word
+    `secret commit ${'0123456789abcdef'.repeat(3).slice(0, 40)}`, // hex SHA-1: no upper case
+    `aws key ${AWS_SECRET}X`, `aws key X${AWS_SECRET}`, `aws key ${AWS_SECRET}=`, // not 40 alone
+    `secret ${'A1b2'.repeat(9)}`, // 36 characters
+  ]) {
+    assert.deepEqual(found(t), [], t);
+  }
+});
+
+test('an AWS secret key split across stream chunks is never partly shown', () => {
+  const text = `aws_secret_access_key = ${AWS_SECRET}\nregion = eu-west-1`;
+  for (const size of [1, 3, 7, 16]) {
+    const s = new PiiRedactStream(scanner);
+    let out = '';
+    for (let i = 0; i < text.length; i += size) out += s.push(text.slice(i, i + size));
+    out += s.end();
+    assert.equal(out, 'aws_secret_access_key = [REDACTED:api_key]\nregion = eu-west-1', `chunk ${size}`);
+  }
+});
+
+test('image-density file names are not e-mail addresses (icon@2x.png), addresses still are', () => {
+  for (const t of ['icon@2x.png', '<img src="logo@3x.webp">', 'avatar@1.5x.jpg', 'btn-close@4x.gif']) assert.deepEqual(found(t), [], t);
+  assert.deepEqual(found('mail icon@x2.example.com'), ['email/undefined:icon@x2.example.com']);
+  assert.deepEqual(found('mail ops@2xample.com'), ['email/undefined:ops@2xample.com']);
+});
+
+test('numbers glued to an identifier by "-" or "_" are not phones, cards or SSNs', () => {
+  for (const t of ['order ORD-415-555-0134 shipped', 'token xoxq-506707873358-7347024539507', 'id INV_123-45-6789', 'ref PO-4111111111111111']) {
+    assert.deepEqual(found(t), [], t);
+  }
+  assert.deepEqual(found('Call 415-555-0134 now'), ['phone/us:415-555-0134']);
+  assert.deepEqual(found('SSN 123-45-6789'), ['ssn/separated:123-45-6789']);
+});

@@ -77,10 +77,12 @@ const secret = fc.oneof(
     .tuple(strOf(B64, 10, 120), strOf(B64, 0, 80), strOf(B64, 0, 60), fc.integer({ min: 0, max: 3 }))
     .map(([h, p, sig, k]) => 'eyJ' + h + (k > 0 ? '.' + p : '') + (k > 1 ? '.' + sig : '') + (k > 2 ? '.' : '')),
   strOf(B64, 42, 44).map((s) => 'mg_' + s),
+  // AWS secret access keys: 39–41 key characters after a context word, ending in either case.
+  fc.tuple(fc.constantFrom('aws_secret_access_key = ', 'SecretAccessKey: "', 'aws ', 'secret=', 'AWS key '), strOf('aB3/+', 39, 41), fc.constantFrom('', '=', '"', 'x')).map(([c, k, e]) => `${c}a${k.slice(1)}${e}`),
   fc
     .tuple(strOf(B64 + '+/\n', 0, 300), fc.boolean(), fc.constantFrom('RSA ', '', 'EC ', 'OPENSSH '), fc.constantFrom('\n', '\\n', '\r\n  '))
     .map(([body, footer, label, nl]) => `-----BEGIN ${label}PRIVATE KEY-----${nl}MII${body}${footer ? `${nl}-----END ${label}PRIVATE KEY-----` : ''}`),
-  fc.constantFrom('sk-', 'eyJ', '-----BEGIN RSA', '-----BEGIN ', 'AK', 'AKIA', 'gh', 'github_pat_', 'xoxp-', 'mg_', '-----END RSA PRIVATE KEY-----'),
+  fc.constantFrom('icon@2x.png', 'logo@1.5x.webp', 'x@2x.example.com', 'ORD-415-555-0134', 'xoxq-506707873358', 'sk-', 'eyJ', '-----BEGIN RSA', '-----BEGIN ', 'AK', 'AKIA', 'gh', 'github_pat_', 'xoxp-', 'mg_', '-----END RSA PRIVATE KEY-----'),
 );
 const whole = fc.oneof(card, iban, email, ssn, phone, ip, secret);
 const cut = fc.tuple(whole, fc.nat(), fc.nat()).map(([w, a, b]) => {

@@ -7,6 +7,9 @@
 //   - a domain of 1–8 labels (letters/digits of any script and inner hyphens,
 //     at most 63 characters each) then a top-level domain of 2–24 letters;
 //     "pkg@1.2.3" and "user@localhost" are not addresses;
+//   - not an image-density suffix: "icon@2x.png", "logo@1.5x.webp" — a domain whose first
+//     label is a scale factor (digits, then 'x') is a file name (decided by the domain's start,
+//     so more text never turns it into an address);
 //   - the streaming window rule: the address must already be recognisable
 //     (local part, '@', labels, '.', two TLD letters) within its first
 //     MAX_HOLD (64) characters. Longer addresses may then grow without limit.
@@ -39,6 +42,8 @@ const LABEL = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}\\p{M}-]{0,61}[\\p{L}\\p{N}\\p{M}])
 const DOMAIN_RE = new RegExp(`(?:${LABEL}\\.){1,8}\\p{L}{2,24}`, 'uy');
 const DOMAIN_MIN_RE = new RegExp(`(?:${LABEL}\\.){1,8}?\\p{L}{2}`, 'uy');
 const HAS_ALNUM = /[\p{L}\p{N}]/u;
+/** '@' + a scale-factor label: the asset-density suffix of a file name (icon@2x.png). */
+const SCALE_PREFIX = /^@\d{1,3}(?:\.\d{1,2})?x\./;
 const DOMAIN_CHAR = /^[\p{L}\p{N}\p{M}.-]$/u;
 
 function isDomainChar(text: string, i: number): boolean {
@@ -75,7 +80,8 @@ function emailAt(text: string, at: number, from: number): PiiMatch | null {
   DOMAIN_MIN_RE.lastIndex = at + 1;
   if (!DOMAIN_MIN_RE.exec(text) || DOMAIN_MIN_RE.lastIndex - s > MAX_HOLD) return null;
   const end = emailEnd(text, at);
-  return end < 0 ? null : { type: 'email', start: s, end };
+  if (end < 0 || SCALE_PREFIX.test(text.slice(at, at + 12))) return null;
+  return { type: 'email', start: s, end };
 }
 
 function findEmails(input: ScanInput, out: PiiMatch[]): void {
@@ -105,7 +111,8 @@ function emailTail(text: string): number {
 
 const EXT = '(?: ?(?:x|ext\\.?) ?\\d{1,5})?';
 const END = '(?![A-Za-z0-9_]|[.\\-]\\d)';
-const NOT_AFTER = '(?<![A-Za-z0-9_+(]|\\d[ .\\-/])';
+/** Not glued to a word, a number, or an identifier joined by '-' / '_' (ORD-415-555-0134). */
+const NOT_AFTER = '(?<![A-Za-z0-9_+(]|\\d[ .\\-/]|[A-Za-z][\\-_])';
 
 const PHONE_PATTERNS: ReadonlyArray<{ kind: string; re: RegExp; ok: (s: string, m: RegExpExecArray, text: string, p: number) => boolean }> = [
   {

@@ -1,5 +1,8 @@
 // Financial recognizers: payment cards, US social security numbers, IBANs.
 //
+// Cards and SSNs are never the tail of an identifier: a run glued to a letter by '-' or '_'
+// (xoxq-506707873358, ORD-123-45-6789) is part of that identifier.
+//
 // Card: 12–19 digits written as one run, or in groups of 4-4-4[-1..4[-1..3]]
 // or 4-6-4/5 separated consistently by spaces or hyphens; the digit run must
 // stand alone (no digit, letter or decimal point glued to it, no further
@@ -76,7 +79,7 @@ export function cardBrand(digits: string): string | null {
 }
 
 const CARD_RE = new RegExp(
-  '(?<![A-Za-z0-9_]|\\d[ .,\\-])(?:' +
+  '(?<![A-Za-z0-9_]|\\d[ .,\\-]|[A-Za-z][\\-_])(?:' +
     '\\d{12,19}(?![A-Za-z0-9_]|[.,]\\d)' +
     '|\\d{4}(?<s>[ \\-])\\d{4}\\k<s>\\d{4}(?:\\k<s>\\d{1,4}(?:\\k<s>\\d{1,3})?)?(?![A-Za-z0-9_]|\\k<s>\\d|[.,]\\d)' +
     '|\\d{4}(?<t>[ \\-])\\d{6}\\k<t>\\d{4,5}(?![A-Za-z0-9_]|\\k<t>\\d|[.,]\\d)' +
@@ -96,8 +99,8 @@ function cardAt(text: string, p: number): PiiMatch | null {
 
 // ---------------------------------------------------------------- SSN
 
-const SSN_RE = /(?<![A-Za-z0-9_]|\d[ .,-])(\d{3})([ -])(\d{2})\2(\d{4})(?![A-Za-z0-9_]|\2\d|[.,]\d)/y;
-const SSN_PLAIN_RE = /(?<![A-Za-z0-9_]|\d[ .,-])(\d{3})(\d{2})(\d{4})(?![A-Za-z0-9_]|[.,]\d)/y;
+const SSN_RE = /(?<![A-Za-z0-9_]|\d[ .,-]|[A-Za-z][-_])(\d{3})([ -])(\d{2})\2(\d{4})(?![A-Za-z0-9_]|\2\d|[.,]\d)/y;
+const SSN_PLAIN_RE = /(?<![A-Za-z0-9_]|\d[ .,-]|[A-Za-z][-_])(\d{3})(\d{2})(\d{4})(?![A-Za-z0-9_]|[.,]\d)/y;
 const SSN_CONTEXT = /(?:^|[^a-z])(?:ssn|ss#|ssn#|social security|social sec\.?|soc\.? sec\.?)(?![a-z])/i;
 
 /** SSA validity rules for area, group and serial. */

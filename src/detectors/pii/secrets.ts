@@ -17,6 +17,12 @@
 //               more .segments; a bare header-like blob counts too, since its
 //               decision has to be made within the streaming window
 //   modelgate   mg_ + exactly 43 base64url, not followed by more
+//   aws_secret  an AWS secret access key: exactly 40 [A-Za-z0-9/+] (not glued to another such
+//               character, nor followed by '='), holding an upper-case letter, a lower-case
+//               letter and a digit — a hex SHA-1 (no upper case) or an upper-case hex id is not
+//               one — with "aws" or "secret" (any case) in the 48 characters before it
+//               (aws_secret_access_key = …, "SecretAccessKey": "…"): unlabelled, a 40-character
+//               base64 run is far more often a hash or an id
 //   private_key -----BEGIN [LABEL ]PRIVATE KEY[ BLOCK]----- (label: at most
 //               two words of ≤ 9 [A-Z0-9]), a line break (or a literal \n /
 //               \r\n escape, as in JSON strings), at most 4 spaces of
@@ -30,7 +36,7 @@
 // grow without limit: see tracker.ts.
 
 import { MAX_HOLD, type Family, type PiiMatch, type ScanInput } from './types.js';
-import { isAlnum, isB64Url, isDigit, isUpper, isWord, runEnd } from './text.js';
+import { contextBefore, isAlnum, isB64Url, isDigit, isUpper, isWord, runEnd, runStartBack } from './text.js';
 
 const PEM_HEAD = '-----BEGIN ';
 /** Header, one line break (real or a literal \\n / \\r\\n escape), at most 4 spaces of indentation, a base64 character: ≤ 63 characters. */
@@ -240,6 +246,57 @@ function findSecrets(input: ScanInput, out: PiiMatch[]): void {
     if (found) out.push(found);
   }
   if (pem) findPem(text, from, out);
+  findAwsSecrets(input, out);
+}
+
+// ---------------------------------------------------------------- AWS secret access keys
+
+const AWS_SECRET_LEN = 40;
+const AWS_CONTEXT_SPAN = 48;
+const AWS_CONTEXT_BEFORE = /aws|secret/i;
+const isAwsSecretChar = (c: number): boolean => isAlnum(c) || c === 47 || c === 43;
+const isAwsSecretAt = (text: string, i: number): boolean => isAwsSecretChar(text.charCodeAt(i));
+
+/** Is the maximal run [p, e) of key characters an AWS secret key (length, no '=' after, character mix)? */
+function awsSecretShape(text: string, p: number, e: number): boolean {
+  if (e - p !== AWS_SECRET_LEN || text.charCodeAt(e) === 61 /* = */) return false;
+  let up = false;
+  let low = false;
+  let dig = false;
+  for (let i = p; i < e; i++) {
+    const c = text.charCodeAt(i);
+    up ||= isUpper(c);
+    low ||= c >= 97 && c <= 122;
+    dig ||= isDigit(c);
+  }
+  return up && low && dig;
+}
+
+/**
+ * Candidates anchored on digit runs (shared with the other families, computed once per scan): a
+ * key holds a digit, so every key run contains a digit-run start. Prose without digits costs
+ * nothing here; the context words are looked for only before a 40-character run.
+ */
+function findAwsSecrets(input: ScanInput, out: PiiMatch[]): void {
+  const { text, from } = input;
+  let examined = -1;
+  for (const d of input.digitStarts()) {
+    if (d < examined) continue; // inside a run already measured
+    const e = runEnd(text, d, isAwsSecretChar);
+    examined = e;
+    const s = runStartBack(text, d, d - AWS_SECRET_LEN, isAwsSecretAt);
+    if (s < from || e - s !== AWS_SECRET_LEN || !awsSecretShape(text, s, e)) continue;
+    if (contextBefore(text, s, AWS_CONTEXT_SPAN, AWS_CONTEXT_BEFORE)) out.push({ type: 'api_key', kind: 'aws_secret', start: s, end: e });
+  }
+}
+
+/** Hold a trailing run of up to 40 key characters when a context word precedes it. */
+function awsSecretTail(text: string): number {
+  const len = text.length;
+  let s = len;
+  while (s > 0 && len - s <= AWS_SECRET_LEN && isAwsSecretChar(text.charCodeAt(s - 1))) s--;
+  if (s === len || len - s > AWS_SECRET_LEN) return len;
+  return AWS_CONTEXT_BEFORE.test(text.slice(Math.max(0, s - AWS_CONTEXT_SPAN), s)) ? s : len;
 }
 
 /** Is the secret match m still able to grow when text is appended? */
@@ -315,6 +372,6 @@ export const secretsFamily: Family = {
   types: ['api_key'],
   find: findSecrets,
   tail(text, types) {
-    return types.has('api_key') ? secretTail(text) : text.length;
+    return types.has('api_key') ? Math.min(secretTail(text), awsSecretTail(text)) : text.length;
   },
 };

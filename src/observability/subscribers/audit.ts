@@ -17,6 +17,9 @@ export function auditSubscriber(logger: Logger): (e: TelemetryEvent) => void {
       case 'output.redacted':
         logger.warn({ audit: e.type, reqId: e.reqId, keyId: e.keyId, route: e.route, redacted: e.counts, action: e.action }, 'sensitive output found');
         return;
+      case 'output.links':
+        logger.warn({ audit: e.type, reqId: e.reqId, keyId: e.keyId, route: e.route, links: e.counts, action: e.action }, 'exfiltration links found');
+        return;
       case 'output.leak':
         logger.warn({ audit: e.type, reqId: e.reqId, keyId: e.keyId, route: e.route, kind: e.kind }, 'system prompt leak blocked');
         return;

@@ -72,6 +72,7 @@ export function logSubscriber(logger: Logger): (e: TelemetryEvent) => void {
         return;
       case 'injection.detected':
       case 'output.redacted':
+      case 'output.links':
       case 'output.leak':
         return; // audit.ts
       case 'request.answered':

@@ -24,6 +24,9 @@ export function metricsSubscriber(metrics: Metrics): (e: TelemetryEvent) => void
       case 'output.redacted':
         for (const [type, n] of Object.entries(e.counts)) metrics.outputRedacted.inc({ pii_type: type, route: e.route }, n);
         return;
+      case 'output.links':
+        for (const [type, n] of Object.entries(e.counts)) metrics.outputLinks.inc({ route: e.route, type, action: e.action }, n);
+        return;
       case 'output.leak':
         metrics.canaryLeaks.inc({ route: e.route, kind: e.kind });
         return;

