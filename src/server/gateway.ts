@@ -229,6 +229,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     await keys.close();
     if (opts.store === undefined) await store.close();
     await abuse?.close();
+    metrics.eventLoop?.stop();
     life.phase = 'stopped';
     if (graceful) logger.info({ ms: Date.now() - t0 }, 'shutdown: complete');
     logger.flush();
