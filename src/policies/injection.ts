@@ -15,11 +15,12 @@
  */
 import { deny } from '../errors.js';
 import type { InjectionAction, InjectionLayer } from '../config/types.js';
-import type { Policy } from '../pipeline/policy.js';
+import type { Policy, PolicyResult } from '../pipeline/policy.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { createInjectionDetector } from '../detectors/injection/index.js';
 import { decodedViews } from '../detectors/injection/decode.js';
 import { sharedLearnedScorer } from '../detectors/injection/learned.js';
+import type { ScanOffload } from '../workers/scan-pool.js';
 
 export type InjectionSink = (ctx: RequestContext, families: string[], action: InjectionAction, score?: number) => void;
 
@@ -74,8 +75,16 @@ export function injectionPolicy(
   onDetect: InjectionSink,
   onError: 'fail-closed' | 'fail-open' = 'fail-closed',
   layers: readonly InjectionLayer[] = ALL_LAYERS,
+  offload?: ScanOffload,
 ): Policy {
   const scan = createInjectionScanner(threshold, layers);
+  const decide = (ctx: RequestContext, v: InjectionVerdict): PolicyResult => {
+    if (!v.detected) return undefined;
+    onDetect(ctx, v.families, action, v.score);
+    if (action === 'block') return deny('MG_INPUT_REJECTED', `injection: ${v.families.join(',')}`);
+    ctx.flags.push('injection');
+    return undefined;
+  };
   return {
     name: 'injection',
     phase: 'inspect',
@@ -83,12 +92,9 @@ export function injectionPolicy(
     run: function injection(ctx) {
       const texts = ctx.inspection?.texts ?? [];
       if (texts.length === 0) return undefined;
-      const v = scan(texts);
-      if (!v.detected) return undefined;
-      onDetect(ctx, v.families, action, v.score);
-      if (action === 'block') return deny('MG_INPUT_REJECTED', `injection: ${v.families.join(',')}`);
-      ctx.flags.push('injection');
-      return undefined;
+      // Large requests are scanned in a worker thread (src/workers/scan-pool.ts), the rest here.
+      if (offload?.takes(texts) === true) return offload.scan(texts, threshold, layers, ctx.clientGone).then((v) => decide(ctx, v));
+      return decide(ctx, scan(texts));
     },
   };
 }

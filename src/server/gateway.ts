@@ -42,6 +42,7 @@ import { tlsMetrics } from './tls-metrics.js';
 import { createKeyService, type KeySyncOptions } from '../keys/index.js';
 import type { KeyService } from '../keys/service.js';
 import { adminKeyRoutes } from './admin-keys.js';
+import { ScanPool } from '../workers/scan-pool.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -57,6 +58,8 @@ export interface GatewayOptions {
   banStore?: BanStore;
   /** Key-store sync settings (tests, benchmarks): poll interval, pub/sub, clock. */
   keys?: KeySyncOptions;
+  /** Another scan-pool worker module and its workerData (tests: a worker that can be held). */
+  scanWorker?: { filename: string; workerData?: unknown };
 }
 
 export interface Gateway {
@@ -81,6 +84,8 @@ export interface Gateway {
   lifecycle: Lifecycle;
   /** TLS of the public listener and its hot reload; null for plain HTTP. */
   tls: PublicTls | null;
+  /** The worker threads of large injection scans (src/workers/scan-pool.ts); null when off. */
+  scanPool: ScanPool | null;
   start(): Promise<void>;
   /** Idempotent: a second call returns the first call's promise. */
   close(opts?: CloseOptions): Promise<void>;
@@ -160,6 +165,10 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   const clock = opts.clock ?? realClock;
   const abuse = createAbuse(config, { registry: metrics.registry, logger, clock, ...(opts.banStore === undefined ? {} : { store: opts.banStore }) });
   const life = new Lifecycle();
+  // Threads only when some route scans for injection (they start with the listener, in start()).
+  const scanPool = config.workers.threads > 0 && config.routes.some((r) => r.injection.action !== 'off')
+    ? new ScanPool({ ...config.workers, metrics, ...(opts.scanWorker === undefined ? {} : { filename: opts.scanWorker.filename, workerData: opts.scanWorker.workerData }) })
+    : null;
   const tls = config.server.tls === null ? null : publicTls(config.server.tls, { logger, registry: metrics.registry });
   // A stop signal given by the caller (tests) ends in-flight work like the shutdown deadline does.
   opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
@@ -171,6 +180,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     begin: (socket) => life.begin(socket),
     ...(abuse === null ? {} : { abuse }),
     ...(tls === null ? {} : { tls: tls.wire }),
+    ...(scanPool === null ? {} : { scanPool }),
   });
   const consoleState = config.admin.console ? new ConsoleState(metrics, gauges, realClock) : null;
   const keyTier = new Map(config.auth.keys.map((k) => [k.id, k.tier]));
@@ -229,6 +239,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     await keys.close();
     if (opts.store === undefined) await store.close();
     await abuse?.close();
+    await scanPool?.close();
     metrics.eventLoop?.stop();
     life.phase = 'stopped';
     if (graceful) logger.info({ ms: Date.now() - t0 }, 'shutdown: complete');
@@ -236,7 +247,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   }
 
   const gw: Gateway = {
-    config, logger, metrics, app, admin, store, limiter, keys, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life, tls,
+    config, logger, metrics, app, admin, store, limiter, keys, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life, tls, scanPool,
     async start() {
       // The admin listener first: /healthz answers and /readyz says 503 while start-up goes on.
       await admin.listen({ host: config.admin.host, port: config.admin.port });
@@ -255,12 +266,20 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       await keysLoaded;
       // Health checks: every target's first check is done before the listener opens, so a healthy
       // fleet serves from the first request (a target not healthy yet gets no traffic).
+      // The scan threads boot meanwhile (rules compiled, model loaded): the first large request
+      // does not wait for them. A pool that cannot start leaves scans inline, on the loop.
+      const threadsUp = scanPool?.open().catch(async (err: unknown) => {
+        logger.error({ err: (err as Error).message }, 'scan worker threads did not start; large requests are scanned on the event loop');
+        await scanPool.close();
+      });
       await Promise.all([...upstreams.values()].map((u) => u.start()));
+      await threadsUp;
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (err) {
         await Promise.all([...upstreams.values()].map((u) => u.close()));
         await keys.close();
+        await scanPool?.close();
         throw err;
       }
       gw.url = urlOf(app, tls === null ? 'http' : 'https');

@@ -30,6 +30,7 @@ import type { UpstreamTargets } from '../upstream/targets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { KeyLookup } from '../keys/registry.js';
+import type { ScanOffload } from '../workers/scan-pool.js';
 import { allowedMethods, compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
 import { settle } from './settle.js';
 import { wireOptions, type WireDeps } from './wire.js';
@@ -60,6 +61,8 @@ export interface PublicDeps {
   abuse?: Abuse;
   /** TLS on the listener (gateway.ts builds it from server.tls). */
   tls?: WireDeps['tls'];
+  /** Where large injection scans run off the event loop (src/workers/scan-pool.ts). */
+  scanPool?: ScanOffload;
 }
 
 /** Retry-After of MG_SHUTTING_DOWN: another replica can take the retry at once. */
@@ -88,7 +91,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   });
 
   const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, ...report.forward };
-  const routes = compileRoutes(config, report.injection, deps.limits, deps.upstreams, deps.abuse, deps.keys);
+  const routes = compileRoutes(config, report.injection, deps.limits, deps.upstreams, deps.abuse, deps.keys, deps.scanPool);
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
   const lifecycle: LifecycleDeps = {
     stats: deps.resources ?? new ResourceStats(),

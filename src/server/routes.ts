@@ -31,6 +31,7 @@ import type { Abuse } from '../abuse/abuse.js';
 import { ipBanPolicy, keyBanPolicy } from '../abuse/guard.js';
 import { keyModelPolicy } from '../policies/key-model.js';
 import type { KeyLookup } from '../keys/registry.js';
+import type { ScanOffload } from '../workers/scan-pool.js';
 
 /**
  * A route's policies by phase, in the order they run. The admit phase is split around injection
@@ -63,7 +64,7 @@ export interface CompiledRoute {
 }
 
 /** The protocol's validation (inspect phase), and injection detection when on. */
-function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): { validate: Policy[]; injection: Policy[] } {
+function inspectPolicies(route: RouteConfig, onInjection: InjectionSink, scanPool?: ScanOffload): { validate: Policy[]; injection: Policy[] } {
   const l = route.limits;
   const validate: Policy[] = [];
   switch (route.protocol) {
@@ -74,7 +75,7 @@ function inspectPolicies(route: RouteConfig, onInjection: InjectionSink): { vali
     case 'torchserve': validate.push(torchservePolicy(route)); break;
     case 'image-upload': validate.push(imageUploadInspect(l)); break;
   }
-  const injection = route.injection.action === 'off' ? [] : [injectionPolicy(route.injection.action, route.injection.threshold, onInjection, route.injection.onError, route.injection.layers)];
+  const injection = route.injection.action === 'off' ? [] : [injectionPolicy(route.injection.action, route.injection.threshold, onInjection, route.injection.onError, route.injection.layers, scanPool)];
   return { validate, injection };
 }
 
@@ -105,7 +106,7 @@ function hasCostLimits(config: ModelgateConfig, route: RouteConfig): boolean {
 export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission>; }
 
 /** `upstreams`: the targets, for fast failure when none can take traffic (absent in unit tests of the phases). */
-export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup): CompiledRoute[] {
+export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSink, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, scanPool?: ScanOffload): CompiledRoute[] {
   const auth = apiKeyAuth(keys ?? config.auth.keys, config.auth.headers);
   const keyModel = keyModelPolicy();
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
@@ -130,7 +131,7 @@ export function compileRoutes(config: ModelgateConfig, onInjection: InjectionSin
     const admitCost: Policy[] = needsAdmission(config, route) ? [admitPolicy(route, i, limits.limiter)] : [];
     const slot: Policy[] = gpu === null ? [] : [gpuSlotPolicy(limits.limiter, gpu)];
     const respond: Policy[] = route.output === null ? [] : [outputPolicy(compileOutput(route.output))];
-    const { validate, injection } = inspectPolicies(route, onInjection);
+    const { validate, injection } = inspectPolicies(route, onInjection, scanPool);
     const phases: RoutePhases = {
       request: [...requestPhase, contentType, declaredLength(route.limits)],
       body,
