@@ -43,7 +43,7 @@ export interface Metrics {
   /** 1 while a target is in rotation (healthy, not ejected), else 0 (src/upstream/target-signals.ts). */
   targetUp: Gauge<'upstream' | 'target'>;
   ejections: Counter<'upstream' | 'target' | 'reason'>;
-  /** Injection scans run in the worker pool (src/workers/scan-pool.ts), by outcome: ok, busy (queue full), error. */
+  /** Injection scans run in the worker pool (src/workers/scan-pool.ts), by outcome: ok, busy (queue full), aborted (client left), error. */
   scanPoolTasks: Counter<'outcome'>;
   /** Scans queued or running in the worker pool. */
   scanPoolPending: Gauge;
@@ -88,7 +88,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: n
     outputFailures: new Counter({ name: 'modelgate_output_filter_failures_total', help: 'Output filter failures; outcome=fail-open means the response went on unfiltered', labelNames: ['route', 'outcome'], registers }),
     targetUp: new Gauge({ name: 'modelgate_upstream_target_up', help: 'Upstream target in rotation (1) or not (0: ejected, half-open, or failing its health check), per replica', labelNames: ['upstream', 'target'], registers }),
     ejections: new Counter({ name: 'modelgate_upstream_ejections_total', help: 'Upstream targets ejected by passive outlier detection, by reason', labelNames: ['upstream', 'target', 'reason'], registers }),
-    scanPoolTasks: new Counter({ name: 'modelgate_scan_pool_tasks_total', help: 'Injection scans sent to the worker pool, by outcome (ok, busy: refused because the queue was full, error)', labelNames: ['outcome'], registers }),
+    scanPoolTasks: new Counter({ name: 'modelgate_scan_pool_tasks_total', help: 'Injection scans sent to the worker pool, by outcome (ok, busy: refused because the queue was full, aborted: the client left while it waited, error)', labelNames: ['outcome'], registers }),
     scanPoolPending: new Gauge({ name: 'modelgate_scan_pool_pending', help: 'Injection scans queued or running in the worker pool', registers }),
     eventLoop,
   };
