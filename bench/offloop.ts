@@ -208,10 +208,15 @@ logging: { level: info }
   return { t: { url: `http://127.0.0.1:${port}`, key, admin: `http://127.0.0.1:${adminPort}` }, stop: () => stopProc(gw) };
 }
 
-async function scrapeStat(admin: string, stat: string): Promise<number> {
+/** The gateway's event-loop delay (p99, max) and utilisation of its last completed window. */
+async function scrapeLoop(admin: string): Promise<{ p99: number; max: number; elu: number }> {
   const text = await (await fetch(`${admin}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`modelgate_event_loop_delay_seconds{stat="${stat}"}`));
-  return Number(line?.split(' ').pop() ?? 'NaN');
+  const value = (prefix: string): number => Number(text.split('\n').find((l) => l.startsWith(prefix))?.split(' ').pop() ?? 'NaN');
+  return {
+    p99: value('modelgate_event_loop_delay_seconds{stat="p99"}'),
+    max: value('modelgate_event_loop_delay_seconds{stat="max"}'),
+    elu: value('modelgate_event_loop_utilization_ratio '),
+  };
 }
 
 async function overHttp(): Promise<void> {
@@ -253,10 +258,9 @@ async function overHttp(): Promise<void> {
       const body = chatBody(prose(560, 5));
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${g.t.key}` };
       const lat: number[] = [];
-      let p99 = NaN;
-      let max = NaN;
+      let loop = { p99: NaN, max: NaN, elu: NaN };
       const scrapeAt = setTimeout(() => {
-        void Promise.all([scrapeStat(g.t.admin, 'p99'), scrapeStat(g.t.admin, 'max')]).then(([a, b]) => { p99 = a; max = b; });
+        void scrapeLoop(g.t.admin).then((l) => { loop = l; });
       }, (LOAD_S - 2) * 1000);
       await Promise.all(Array.from({ length: 100 }, async () => {
         while (Date.now() < until) {
@@ -270,9 +274,9 @@ async function overHttp(): Promise<void> {
       }));
       clearTimeout(scrapeAt);
       const st = stats(lat);
-      console.log('| requests | req/s | latency p50 | latency p99 | event-loop delay p99 | event-loop delay max | errors |');
-      console.log('|---|---|---|---|---|---|---|');
-      console.log(`| ${n} | ${(n / LOAD_S).toFixed(0)} | ${f(st.p50)} ms | ${f(st.p99)} ms | ${(p99 * 1000).toFixed(1)} ms | ${(max * 1000).toFixed(1)} ms | ${errors} |`);
+      console.log('| requests | req/s | latency p50 | latency p99 | event-loop delay p99 | event-loop delay max | event-loop utilisation | errors |');
+      console.log('|---|---|---|---|---|---|---|---|');
+      console.log(`| ${n} | ${(n / LOAD_S).toFixed(0)} | ${f(st.p50)} ms | ${f(st.p99)} ms | ${(loop.p99 * 1000).toFixed(1)} ms | ${(loop.max * 1000).toFixed(1)} ms | ${(loop.elu * 100).toFixed(0)}% | ${errors} |`);
     } finally {
       await pool.close();
       await g.stop();

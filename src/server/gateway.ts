@@ -249,6 +249,12 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   const gw: Gateway = {
     config, logger, metrics, app, admin, store, limiter, keys, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life, tls, scanPool,
     async start() {
+      // The scan threads boot in the background (rules compiled, model loaded); large requests are
+      // scanned inline until they are up. A pool that cannot start leaves them inline.
+      void scanPool?.open().catch(async (err: unknown) => {
+        logger.error({ err: (err as Error).message }, 'scan worker threads did not start; large requests are scanned on the event loop');
+        await scanPool.close();
+      });
       // The admin listener first: /healthz answers and /readyz says 503 while start-up goes on.
       await admin.listen({ host: config.admin.host, port: config.admin.port });
       gw.adminUrl = urlOf(admin);
@@ -266,14 +272,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       await keysLoaded;
       // Health checks: every target's first check is done before the listener opens, so a healthy
       // fleet serves from the first request (a target not healthy yet gets no traffic).
-      // The scan threads boot meanwhile (rules compiled, model loaded): the first large request
-      // does not wait for them. A pool that cannot start leaves scans inline, on the loop.
-      const threadsUp = scanPool?.open().catch(async (err: unknown) => {
-        logger.error({ err: (err as Error).message }, 'scan worker threads did not start; large requests are scanned on the event loop');
-        await scanPool.close();
-      });
       await Promise.all([...upstreams.values()].map((u) => u.start()));
-      await threadsUp;
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (err) {

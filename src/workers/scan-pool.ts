@@ -10,9 +10,10 @@
  * takes its queued scan with it. Threads run at a lower CPU priority (nice +5, through piscina's
  * optional @napi-rs/nice), so under load the event loop — every other request — goes first.
  *
- * The threads start at gateway start (open()) and load the rules and the model then, so the
- * first large request does not wait for a thread to boot; close() at the end of shutdown.
- * Before open() and after close(), scans run inline: same verdict, on the loop.
+ * The threads start with the gateway (open(), not awaited: start-up does not wait for them) and
+ * load the rules and the model as they boot; until every thread is up, and after close() at the
+ * end of shutdown, scans run inline — same verdict, on the loop — so no request ever waits
+ * ~0.5 s for a thread to boot.
  */
 import { Piscina } from 'piscina';
 import { deny, DenialError } from '../errors.js';
@@ -47,7 +48,11 @@ const NICE = 5;
 export const GATEWAY_BUSY = deny('MG_GATEWAY_BUSY', 'scan pool queue full', { 'retry-after': '1' });
 
 export class ScanPool implements ScanOffload {
+  /** The threads, once every one of them is up. */
   private pool: Piscina<ScanTask, InjectionVerdict> | null = null;
+  /** The threads while they boot. */
+  private booting: Piscina<ScanTask, InjectionVerdict> | null = null;
+  private opening: Promise<void> | null = null;
   private closed = false;
   private pending = 0;
 
@@ -63,22 +68,44 @@ export class ScanPool implements ScanOffload {
     return this.pending;
   }
 
-  /** Starts the threads (each loads the scanner as it boots). Resolves once every thread is up. */
-  async open(): Promise<void> {
-    if (!this.enabled || this.pool !== null || this.closed) return;
+  /**
+   * Starts the threads; each loads the scanner as it boots. Resolves once every thread has
+   * answered a first (empty) task; only then does the pool take scans — until then they run
+   * inline, so no request waits for a thread to boot.
+   */
+  open(): Promise<void> {
+    if (!this.enabled || this.closed) return Promise.resolve();
+    this.opening ??= this.boot();
+    return this.opening;
+  }
+
+  /** Resolves once open() has finished (at once if it was never called). */
+  whenOpen(): Promise<void> {
+    return this.opening ?? Promise.resolve();
+  }
+
+  private async boot(): Promise<void> {
     const pool = new Piscina<ScanTask, InjectionVerdict>({
       filename: this.opts.filename ?? new URL('./scan-worker.js', import.meta.url).href,
       minThreads: this.opts.threads,
       maxThreads: this.opts.threads,
-      // The bound is ours (pending above); piscina's own is only a backstop.
+      // The bound is ours (pending, in scan()); piscina's own is only a backstop.
       maxQueue: this.opts.queue + this.opts.threads,
       idleTimeout: Infinity,
       niceIncrement: NICE,
       workerData: this.opts.workerData,
     });
-    this.pool = pool;
-    // Wait for each thread's module to load: one no-op scan per thread, run concurrently.
-    await Promise.all(Array.from({ length: this.opts.threads }, () => pool.run({ texts: [], threshold: null, layers: [] })));
+    this.booting = pool;
+    try {
+      await Promise.all(Array.from({ length: this.opts.threads }, () => pool.run({ texts: [], threshold: null, layers: [] })));
+    } catch (err) {
+      if (this.closed) return; // closed while booting: nothing failed
+      throw err;
+    } finally {
+      this.booting = null;
+    }
+    if (this.closed) await pool.close({ force: true });
+    else this.pool = pool;
   }
 
   takes(texts: readonly string[]): boolean {
@@ -121,8 +148,9 @@ export class ScanPool implements ScanOffload {
   /** Ends the threads; later scans run inline. */
   async close(): Promise<void> {
     this.closed = true;
-    const pool = this.pool;
+    const pools = [this.pool, this.booting];
     this.pool = null;
-    if (pool !== null) await pool.close({ force: true });
+    this.booting = null;
+    await Promise.all(pools.map((p) => p?.close({ force: true })));
   }
 }

@@ -58,7 +58,9 @@ test('pool and inline give the same verdicts and scores on 420 requests', async 
 test('only requests above offloadAbove characters (all texts together) are taken; none before open or after close', async () => {
   const pool = new ScanPool({ threads: 1, offloadAbove: 100, queue: 4 });
   assert.equal(pool.takes(['x'.repeat(500)]), false, 'not open yet');
-  await pool.open();
+  const opening = pool.open();
+  assert.equal(pool.takes(['x'.repeat(500)]), false, 'threads still booting: scanned inline meanwhile');
+  await opening;
   try {
     assert.equal(pool.takes(['x'.repeat(100)]), false);
     assert.equal(pool.takes(['x'.repeat(60), 'y'.repeat(41)]), true);
