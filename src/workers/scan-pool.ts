@@ -100,6 +100,7 @@ export class ScanPool implements ScanOffload {
       await Promise.all(Array.from({ length: this.opts.threads }, () => pool.run({ texts: [], threshold: null, layers: [] })));
     } catch (err) {
       if (this.closed) return; // closed while booting: nothing failed
+      await pool.close({ force: true }).catch(() => undefined);
       throw err;
     } finally {
       this.booting = null;
