@@ -24,6 +24,7 @@ import { createRedisStore, DEFAULT_STORE_TIMEOUT_MS } from '../src/limits/stores
 import { Limiter } from '../src/limits/limiter.js';
 import { loadConfigText } from '../src/config/load.js';
 import { envNum } from './procs.js';
+import { NO_EVENTS } from '../src/observability/events.js';
 
 const say = (s: string): void => { process.stdout.write(`${s}\n`); };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -146,7 +147,7 @@ routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]
   for (let rep = 1; rep <= 5; rep++) {
     const store = createRedisStore({ url: redis.url, commandTimeoutMs: config.store.timeoutMs });
     await store.waitReady(5000);
-    const limiter = new Limiter(config, store, { storeFailed: () => undefined });
+    const limiter = new Limiter(config, store, NO_EVENTS);
     const tier = limiter.tierOf('t');
     const releases: (() => Promise<void>)[] = [];
     for (let i = 0; i < 3; i++) {

@@ -17,8 +17,7 @@ import type { ModelgateConfig, RateSpec, TierConfig } from '../config/types.js';
 import { StoreUnavailableError, type BucketOp, type BudgetOp, type OpResult, type RateLimit, type Store } from './stores/types.js';
 import { createMemoryStore } from './stores/memory.js';
 import { LeaseKeeper, type LeaseKeeperOptions } from './leases.js';
-
-export interface StoreFailureSink { storeFailed(mode: string, err: unknown): void; }
+import { errorMessage, type Emitter } from '../observability/events.js';
 
 interface Tagged { op: BucketOp; code: ErrorCode; policy: string; }
 
@@ -80,14 +79,15 @@ export class Limiter {
   private readonly config: ModelgateConfig;
   private readonly shared: Store;
   private readonly local: Store | null;
-  private readonly sink: StoreFailureSink;
+  /** store.failed events (metrics and the log). */
+  private readonly events: Emitter;
   /** Concurrency leases: short TTL, refreshed while held, releases retried (src/limits/leases.ts). */
   readonly leases: LeaseKeeper;
 
-  constructor(config: ModelgateConfig, store: Store, sink: StoreFailureSink, opts: { leases?: LeaseKeeperOptions } = {}) {
+  constructor(config: ModelgateConfig, store: Store, events: Emitter, opts: { leases?: LeaseKeeperOptions } = {}) {
     this.config = config;
     this.shared = store;
-    this.sink = sink;
+    this.events = events;
     this.local = config.store.onError === 'local' ? createMemoryStore() : null;
     this.leases = new LeaseKeeper(opts.leases);
   }
@@ -104,7 +104,7 @@ export class Limiter {
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       const mode = this.config.store.onError;
-      this.sink.storeFailed(mode, err);
+      this.events.emit({ type: 'store.failed', mode, error: errorMessage(err) });
       if (mode === 'fail-open') return open;
       if (mode === 'local' && this.local !== null) return call(this.local, this.config.store.replicas);
       return deny('MG_STORE_UNAVAILABLE', 'store unavailable');

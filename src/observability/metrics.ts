@@ -40,7 +40,7 @@ export interface Metrics {
   outputRedacted: Counter<'pii_type' | 'route'>;
   canaryLeaks: Counter<'route' | 'kind'>;
   outputFailures: Counter<'route' | 'outcome'>;
-  /** 1 while a target is in rotation (healthy, not ejected), else 0 (src/upstream/target-signals.ts). */
+  /** 1 while a target is in rotation (healthy, not ejected), else 0 (the target.changed event). */
   targetUp: Gauge<'upstream' | 'target'>;
   ejections: Counter<'upstream' | 'target' | 'reason'>;
   /** Injection scans run in the worker pool (src/workers/scan-pool.ts), by outcome: ok, busy (queue full), aborted (client left), error. */
@@ -49,6 +49,10 @@ export interface Metrics {
   scanPoolPending: Gauge;
   /** Event-loop delay and utilisation (src/observability/event-loop.ts); with the default metrics only. */
   eventLoop: EventLoopMonitor | null;
+  /** Clients disconnected for accepting no bytes for the send timeout. */
+  clientsCut: Counter<'route' | 'reason'>;
+  /** Telemetry subscribers that threw, by event type (src/observability/telemetry.ts). */
+  telemetryErrors: Counter<'event'>;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: number } = {}): Metrics {
@@ -91,5 +95,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: n
     scanPoolTasks: new Counter({ name: 'modelgate_scan_pool_tasks_total', help: 'Injection scans sent to the worker pool, by outcome (ok, busy: refused because the queue was full, aborted: the client left while it waited, error)', labelNames: ['outcome'], registers }),
     scanPoolPending: new Gauge({ name: 'modelgate_scan_pool_pending', help: 'Injection scans queued or running in the worker pool', registers }),
     eventLoop,
+    clientsCut: new Counter({ name: 'modelgate_clients_cut_total', help: 'Clients disconnected for accepting no bytes for the send timeout, by route and reason', labelNames: ['route', 'reason'], registers }),
+    telemetryErrors: new Counter({ name: 'modelgate_telemetry_errors_total', help: 'Telemetry subscribers (metrics, log, audit, embedders) that threw on an event, by event type; the request went on', labelNames: ['event'], registers }),
   };
 }

@@ -7,6 +7,7 @@
  * policy is configured fail-open; every fail-open pass is counted and logged at warn.
  */
 import { deny, DenialError, type Denial } from '../errors.js';
+import { errorMessage, type Emitter } from '../observability/events.js';
 import type { Phase, RequestContext } from './context.js';
 
 export type PolicyResult = Denial | undefined | void;
@@ -18,11 +19,6 @@ export interface Policy {
   /** Only for async policies: how long run() may take before it counts as a failure. */
   readonly timeoutMs?: number;
   run(ctx: RequestContext): PolicyResult | Promise<PolicyResult>;
-}
-
-export interface PolicyFailureSink {
-  /** A policy threw or timed out; `failOpen` tells whether the request went on. */
-  policyFailed(policy: Policy, ctx: RequestContext, err: unknown, failOpen: boolean): void;
 }
 
 class PolicyTimeout extends Error {
@@ -42,10 +38,10 @@ function withTimeout<T>(p: Promise<T>, policy: Policy): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-function onFailure(policy: Policy, ctx: RequestContext, err: unknown, sink: PolicyFailureSink): Denial | undefined {
+function onFailure(policy: Policy, ctx: RequestContext, err: unknown, events: Emitter): Denial | undefined {
   if (err instanceof DenialError) return err.denial;
   const failOpen = policy.onError === 'fail-open';
-  sink.policyFailed(policy, ctx, err, failOpen);
+  events.emit({ type: 'policy.failed', reqId: ctx.id, policy: policy.name, failOpen, error: errorMessage(err) });
   return failOpen ? undefined : deny('MG_POLICY_ERROR', `policy ${policy.name} failed`);
 }
 
@@ -60,7 +56,7 @@ export const CLIENT_GONE: Denial = deny('MG_CLIENT_GONE', 'client closed the con
 export async function runPolicies(
   policies: readonly Policy[],
   ctx: RequestContext,
-  sink: PolicyFailureSink,
+  events: Emitter,
 ): Promise<Denial | undefined> {
   for (const policy of policies) {
     let result: PolicyResult | Promise<PolicyResult>;
@@ -71,7 +67,7 @@ export async function runPolicies(
         if (result === undefined && ctx.clientGone.aborted) return CLIENT_GONE;
       }
     } catch (err) {
-      const d = onFailure(policy, ctx, err, sink);
+      const d = onFailure(policy, ctx, err, events);
       if (d !== undefined) return d;
       continue;
     }

@@ -12,6 +12,7 @@
  * onComplete/onError; a request has several resources taken at different phases, so it keeps
  * them in this small registry instead (no library models "a bag of idempotent releases").
  */
+import { errorMessage, type Emitter } from '../observability/events.js';
 
 export type ResourceKind = 'reservation' | 'lease' | 'gpu-slot';
 
@@ -47,17 +48,15 @@ type Release = () => void | Promise<void>;
 
 interface Held { kind: ResourceKind; release: Release; done: boolean; }
 
-export interface ReleaseFailureSink { releaseFailed(kind: ResourceKind, err: unknown): void; }
-
 export class Resources {
   private readonly items: Held[] = [];
   private closed = false;
   private readonly stats: ResourceStats;
-  private readonly sink: ReleaseFailureSink | undefined;
+  private readonly events: Emitter | undefined;
 
-  constructor(stats: ResourceStats, sink?: ReleaseFailureSink) {
+  constructor(stats: ResourceStats, events?: Emitter) {
     this.stats = stats;
-    this.sink = sink;
+    this.events = events;
   }
 
   /** Whether closeAll() has started: anything taken now is given back at once. */
@@ -86,7 +85,7 @@ export class Resources {
     try {
       await h.release();
     } catch (err) {
-      this.sink?.releaseFailed(h.kind, err);
+      this.events?.emit({ type: 'resource.release-failed', kind: h.kind, error: errorMessage(err) });
     }
   }
 

@@ -11,18 +11,22 @@
  * also scanned joined together, so a payload split across messages is read whole.
  * `block` refuses with the same body as any other invalid input (MG_INPUT_REJECTED, "Invalid
  * input"), so a client learns nothing about which layer fired; `flag` lets the request through,
- * counted and logged. Scores go to the sink (debug log), never the text.
+ * counted and logged (the injection.detected event). Scores go to the debug log, never the text.
+ * With `external` (src/policies/external-detector.ts), a request the local layers let through is
+ * also put to the external detector; flagged by either → the action; the service failing → its
+ * fail mode (503 MG_INPUT_CHECK_UNAVAILABLE or pass). `debugHeader` (testing only) sends the
+ * highest score in X-Modelgate-Injection-Score.
  */
-import { deny } from '../errors.js';
+import { deny, isDenial } from '../errors.js';
 import type { InjectionAction, InjectionLayer } from '../config/types.js';
 import type { Policy, PolicyResult } from '../pipeline/policy.js';
+import { requestRef, type Emitter } from '../observability/events.js';
+import type { ExternalInspection } from './external-detector.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { ScanOffload } from '../workers/scan-pool.js';
 import { createInjectionDetector } from '../detectors/injection/index.js';
 import { decodedViews } from '../detectors/injection/decode.js';
 import { sharedLearnedScorer } from '../detectors/injection/learned.js';
-import type { ScanOffload } from '../workers/scan-pool.js';
-
-export type InjectionSink = (ctx: RequestContext, families: string[], action: InjectionAction, score?: number) => void;
 
 export const DEFAULT_LEARNED_THRESHOLD = 0.5;
 export const ALL_LAYERS: readonly InjectionLayer[] = ['patterns', 'learned'];
@@ -69,22 +73,35 @@ export function createInjectionScanner(threshold: number | null, layers: readonl
   };
 }
 
+export interface InjectionExtras {
+  external?: ExternalInspection | null;
+  debugHeader?: boolean;
+  /** The score of a request the sink does not report (not flagged locally), with the external verdict if asked (debug log). */
+  scored?: (ctx: RequestContext, score: number, external: { flagged: boolean; cached: boolean } | null) => void;
+  /** Where large requests are scanned off the event loop (src/workers/scan-pool.ts). */
+  offload?: ScanOffload;
+}
+
+export const INJECTION_SCORE_HEADER = 'x-modelgate-injection-score';
+
 export function injectionPolicy(
   action: InjectionAction,
   threshold: number | null,
-  onDetect: InjectionSink,
+  events: Emitter,
   onError: 'fail-closed' | 'fail-open' = 'fail-closed',
   layers: readonly InjectionLayer[] = ALL_LAYERS,
-  offload?: ScanOffload,
+  extras: InjectionExtras = {},
 ): Policy {
   const scan = createInjectionScanner(threshold, layers);
-  const decide = (ctx: RequestContext, v: InjectionVerdict): PolicyResult => {
-    if (!v.detected) return undefined;
-    onDetect(ctx, v.families, action, v.score);
-    if (action === 'block') return deny('MG_INPUT_REJECTED', `injection: ${v.families.join(',')}`);
+  const external = extras.external ?? null;
+  function verdict(ctx: RequestContext, detected: boolean, families: string[], score: number): PolicyResult {
+    if (extras.debugHeader === true) ctx.responseHeaders[INJECTION_SCORE_HEADER] = score.toFixed(3);
+    if (!detected) return undefined;
+    events.emit({ type: 'injection.detected', ...requestRef(ctx), families, action, score });
+    if (action === 'block') return deny('MG_INPUT_REJECTED', `injection: ${families.join(',')}`);
     ctx.flags.push('injection');
     return undefined;
-  };
+  }
   return {
     name: 'injection',
     phase: 'inspect',
@@ -93,8 +110,24 @@ export function injectionPolicy(
       const texts = ctx.inspection?.texts ?? [];
       if (texts.length === 0) return undefined;
       // Large requests are scanned in a worker thread (src/workers/scan-pool.ts), the rest here.
-      if (offload?.takes(texts) === true) return offload.scan(texts, threshold, layers, ctx.clientGone).then((v) => decide(ctx, v));
-      return decide(ctx, scan(texts));
+      const offload = extras.offload;
+      if (offload?.takes(texts) === true) return offload.scan(texts, threshold, layers, ctx.clientGone).then((v) => judge(ctx, v));
+      return judge(ctx, scan(texts));
     },
   };
+
+  /** The local verdict, then (when it is clean) the external detector's. */
+  function judge(ctx: RequestContext, v: InjectionVerdict): PolicyResult | Promise<PolicyResult> {
+    if (v.detected) return verdict(ctx, true, v.families, v.score);
+    if (external === null) {
+      extras.scored?.(ctx, v.score, null);
+      return verdict(ctx, false, v.families, v.score);
+    }
+    return external(ctx).then((x) => {
+      if (isDenial(x)) return x;
+      const score = Math.max(v.score, x.score);
+      extras.scored?.(ctx, score, { flagged: x.flagged, cached: x.cached });
+      return verdict(ctx, x.flagged, ['external'], score);
+    });
+  }
 }

@@ -20,8 +20,10 @@ import type { ModelgateConfig } from '../config/types.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { UpstreamTargets } from '../upstream/targets.js';
-import { targetSignals } from '../upstream/target-signals.js';
+import { createTelemetry } from '../observability/telemetry.js';
+import type { EventBus } from '../observability/events.js';
 import { buildPublicApp } from './public.js';
+import { injectionExternalReport } from '../observability/injection-report.js';
 import { buildAdminApp } from './admin.js';
 import { listenerAddress, logBanner } from './banner.js';
 import { consoleRoutes } from './admin-console.js';
@@ -66,6 +68,13 @@ export interface Gateway {
   config: ModelgateConfig;
   logger: Logger;
   metrics: Metrics;
+  /**
+   * The telemetry path (src/observability/events.ts): every event the gateway reports — policy
+   * failures, injections, upstream failures, redactions, requests answered and settled — goes
+   * through it to the metrics, log and audit subscribers. `events.subscribe(fn)` adds one (tests,
+   * embedders); a subscriber that throws never affects a request.
+   */
+  events: EventBus;
   app: FastifyInstance;
   admin: FastifyInstance;
   store: Store;
@@ -130,9 +139,9 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   // Configured keys take their per-key series first, in configuration order (the cap applies to the rest).
   for (const k of config.auth.keys) metrics.keys.label(k.id);
   const upstreams = new Map<string, UpstreamTargets>();
-  const onTarget = targetSignals(metrics, logger);
+  const events = createTelemetry(metrics, logger);
   for (const [name, u] of config.upstreams) {
-    const targets = new UpstreamTargets(u, { signals: onTarget });
+    const targets = new UpstreamTargets(u, { events });
     upstreams.set(name, targets);
     for (const t of targets.targets) metrics.targetUp.set({ upstream: name, target: t.origin }, targets.inRotation(t) ? 1 : 0);
     if (targets.certNotAfterMs !== null) tlsMetrics(metrics.registry).certExpiry.set({ cert: `upstream:${name}` }, Math.floor(targets.certNotAfterMs / 1000));
@@ -140,12 +149,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   const store = opts.store ?? createStore(config.store.kind === 'redis'
     ? { kind: 'redis', url: config.store.url, commandTimeoutMs: config.store.timeoutMs, cluster: config.store.cluster }
     : { kind: 'memory' });
-  const limiter = new Limiter(config, store, {
-    storeFailed(mode, err) {
-      metrics.storeFailures.inc({ mode });
-      logger.warn({ mode, err: (err as Error).message }, mode === 'fail-open' ? 'limit store unavailable; admitting unchecked (fail-open)' : 'limit store unavailable');
-    },
-  });
+  const limiter = new Limiter(config, store, events);
   const admissions = new Map<string, Admission>();
   for (const [name, u] of config.upstreams) {
     if (u.maxConcurrent === null) continue;
@@ -173,7 +177,8 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   // A stop signal given by the caller (tests) ends in-flight work like the shutdown deadline does.
   opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
   const app = buildPublicApp({
-    config, upstreams, logger, metrics, limits: { limiter, admissions }, resources, keys: keys.registry,
+    config, upstreams, logger, events, limits: { limiter, admissions }, resources, keys: keys.registry,
+    injectionExternal: injectionExternalReport(metrics.registry, logger),
     stop: life.stop,
     draining: () => life.draining(),
     refusing: () => life.refusing(),
@@ -247,7 +252,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   }
 
   const gw: Gateway = {
-    config, logger, metrics, app, admin, store, limiter, keys, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life, tls, scanPool,
+    config, logger, metrics, events, app, admin, store, limiter, keys, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life, tls, scanPool,
     async start() {
       // The scan threads boot in the background (rules compiled, model loaded); large requests are
       // scanned inline until they are up. A pool that cannot start leaves them inline.

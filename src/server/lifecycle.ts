@@ -14,16 +14,16 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { RequestContext } from '../pipeline/context.js';
-import { Resources, type ReleaseFailureSink, type ResourceStats } from '../pipeline/resources.js';
+import { Resources, type ResourceStats } from '../pipeline/resources.js';
+import { errorMessage, type Emitter } from '../observability/events.js';
 import type { CompiledRoute } from './routes.js';
 
 export interface LifecycleDeps {
   stats: ResourceStats;
   /** Aborts at the shutdown deadline (RequestContext.stop). */
   stop: AbortSignal;
-  releaseFailed: ReleaseFailureSink['releaseFailed'];
-  /** Settle threw (a bug): logged, never rethrown. */
-  settleFailed(ctx: RequestContext, err: unknown): void;
+  /** resource.release-failed; request.settle-failed (settle threw, a bug: logged, never rethrown). */
+  events: Emitter;
 }
 
 function newContext(route: CompiledRoute, request: FastifyRequest, clientGone: AbortSignal, deps: LifecycleDeps): RequestContext {
@@ -50,7 +50,7 @@ function newContext(route: CompiledRoute, request: FastifyRequest, clientGone: A
     output: null,
     params: (request.params ?? {}) as Record<string, string>,
     forward: null,
-    resources: new Resources(deps.stats, deps),
+    resources: new Resources(deps.stats, deps.events),
     charged: null,
   };
 }
@@ -81,6 +81,6 @@ export function own(
   const ran = pipeline(ctx);
   return Promise.all([ran, closed])
     .then(() => settle(ctx))
-    .catch((err: unknown) => deps.settleFailed(ctx, err))
+    .catch((err: unknown) => deps.events.emit({ type: 'request.settle-failed', reqId: ctx.id, error: errorMessage(err) }))
     .finally(() => { deps.stats.end(); });
 }

@@ -7,7 +7,7 @@
  *
  * run on the raw request and response, each request owned by lifecycle.ts from its first
  * handler call to its settle. Answers the gateway writes itself: replies.ts; what the path
- * reports (metrics, log): signals.ts.
+ * reports: telemetry events (src/observability/events.ts).
  *
  * Fastify's own body parsing is switched off: a catch-all content-type parser leaves the stream
  * untouched so that the body phase reads it with modelgate's limits (counting real bytes,
@@ -28,14 +28,14 @@ import { forward, type ForwardHooks } from '../upstream/proxy.js';
 import { upstreamHeaderFilter } from '../upstream/headers.js';
 import type { UpstreamTargets } from '../upstream/targets.js';
 import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { Emitter } from '../observability/events.js';
 import type { KeyLookup } from '../keys/registry.js';
 import type { ScanOffload } from '../workers/scan-pool.js';
 import { allowedMethods, compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
 import { settle } from './settle.js';
 import { wireOptions, type WireDeps } from './wire.js';
 import { replies } from './replies.js';
-import { signals } from './signals.js';
+import { NO_EXTERNAL_REPORT, type ExternalDetectorReport } from '../observability/injection-report.js';
 import type { Tracked } from './drain.js';
 import type { Abuse } from '../abuse/abuse.js';
 
@@ -43,7 +43,8 @@ export interface PublicDeps {
   config: ModelgateConfig;
   upstreams: Map<string, UpstreamTargets>;
   logger: Logger;
-  metrics: Metrics;
+  /** The telemetry path: metrics, log and audit subscribe to it. */
+  events: Emitter;
   limits: LimitDeps;
   /** Config and key-store keys (src/keys/registry.ts); absent = the config's keys only. */
   keys?: KeyLookup;
@@ -63,6 +64,8 @@ export interface PublicDeps {
   tls?: WireDeps['tls'];
   /** Where large injection scans run off the event loop (src/workers/scan-pool.ts). */
   scanPool?: ScanOffload;
+  /** The external injection detector's metrics and log (src/observability/injection-report.ts). */
+  injectionExternal?: ExternalDetectorReport;
 }
 
 /** Retry-After of MG_SHUTTING_DOWN: another replica can take the retry at once. */
@@ -71,10 +74,9 @@ const SHUTDOWN_RETRY_AFTER = '1';
 const NO_ROUTE = '(none)';
 
 export function buildPublicApp(deps: PublicDeps): FastifyInstance {
-  const { config, logger, metrics } = deps;
+  const { config, logger, events } = deps;
   const s = config.server;
-  const answer = replies({ hsts: s.hsts, metrics, logger, draining: deps.draining });
-  const report = signals(metrics, logger);
+  const answer = replies({ hsts: s.hsts, events, draining: deps.draining });
   const app = Fastify({
     logger: false,
     trustProxy: s.trustedProxies.length > 0 ? s.trustedProxies : false,
@@ -90,14 +92,14 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
     ...wireOptions({ server: s, logger, tls: deps.tls, onRefused: (code, id, detail) => answer.countRefusal(code, NO_ROUTE, id, detail) }),
   });
 
-  const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, ...report.forward };
-  const routes = compileRoutes(config, report.injection, deps.limits, deps.upstreams, deps.abuse, deps.keys, deps.scanPool);
+  const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, events };
+  const routes = compileRoutes(config, events, deps.limits, deps.upstreams, deps.abuse, deps.keys, deps.injectionExternal ?? NO_EXTERNAL_REPORT, deps.scanPool);
+  app.addHook('onClose', async () => { await Promise.all(routes.map((r) => r.close?.())); });
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
   const lifecycle: LifecycleDeps = {
     stats: deps.resources ?? new ResourceStats(),
     stop: deps.stop ?? new AbortController().signal,
-    releaseFailed: report.releaseFailed,
-    settleFailed: report.settleFailed,
+    events,
   };
 
   /** request → body → inspect → admit → forward → respond; answers on `res` unless the client left. */
@@ -106,7 +108,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
       return answer.sendDenial(ctx, res, { code: 'MG_SHUTTING_DOWN', headers: { 'retry-after': SHUTDOWN_RETRY_AFTER } });
     }
     try {
-      const denial = await runPolicies(ctx.method === 'GET' ? route.getPolicies : route.policies, ctx, report.policy);
+      const denial = await runPolicies(ctx.method === 'GET' ? route.getPolicies : route.policies, ctx, events);
       if (denial === CLIENT_GONE) {
         ctx.denial = denial;
         return;

@@ -8,16 +8,15 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { ERRORS, errorBody, type Denial, type ErrorCode } from '../errors.js';
 import type { RequestContext } from '../pipeline/context.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { Emitter } from '../observability/events.js';
 import { closeIfUnread } from './wire-reply.js';
 
 const HSTS = 'max-age=31536000; includeSubDomains';
 
 export interface ReplyDeps {
   hsts: boolean;
-  metrics: Metrics;
-  logger: Logger;
+  /** request.refused (metrics; the log line for wire-level refusals). */
+  events: Emitter;
   /** True once SIGTERM was received: every answer carries Connection: close. */
   draining?: () => boolean;
 }
@@ -34,7 +33,7 @@ export interface Replies {
 }
 
 export function replies(deps: ReplyDeps): Replies {
-  const { metrics, logger } = deps;
+  const { events } = deps;
   const closing = (): boolean => deps.draining?.() === true;
 
   const baseHeaders = (ctx: RequestContext): Record<string, string> => {
@@ -69,17 +68,14 @@ export function replies(deps: ReplyDeps): Replies {
       res.end(body);
     },
     replyError(reply, code, label, extra = {}) {
-      metrics.rejections.inc({ route: label, code });
-      metrics.requests.inc({ route: label, status: String(ERRORS[code].status) });
+      events.emit({ type: 'request.refused', reqId: reply.request.id, route: label, code, status: ERRORS[code].status, detail: undefined });
       const headers: Record<string, string> = { 'x-request-id': reply.request.id, 'content-type': 'application/json; charset=utf-8', ...extra, ...closeIfUnread(reply.request.raw) };
       if (closing()) headers.connection = 'close';
       if (deps.hsts) headers['strict-transport-security'] = HSTS;
       return reply.code(ERRORS[code].status).headers(headers).send(errorBody(code, reply.request.id));
     },
     countRefusal(code, label, id, detail) {
-      metrics.rejections.inc({ route: label, code });
-      metrics.requests.inc({ route: label, status: String(ERRORS[code].status) });
-      logger.info({ reqId: id, status: ERRORS[code].status, code, ...detail }, 'refused before routing');
+      events.emit({ type: 'request.refused', reqId: id, route: label, code, status: ERRORS[code].status, detail });
     },
   };
 }

@@ -22,7 +22,7 @@ import { releaseGpu, type RequestContext } from '../pipeline/context.js';
 import type { OutputFilter } from '../protocols/openai/output.js';
 import { clientHeaders } from './headers.js';
 import { denialFor, errCode, TooLargeError } from './failure.js';
-import type { ForwardHooks } from './forward-hooks.js';
+import { clientCut, outputFailed, upstreamFailed, type ForwardHooks } from './forward-hooks.js';
 import { ClientSink } from './send-timeout.js';
 import { observeJson } from './usage.js';
 
@@ -69,7 +69,7 @@ function filterBody(ctx: RequestContext, res: ServerResponse, filter: OutputFilt
     out = filter.json(body, json, parsed);
   } catch (err) {
     const open = ctx.route.output?.onError === 'fail-open';
-    hooks.outputFailed(ctx, err, open);
+    outputFailed(hooks, ctx, err, open);
     if (open) return body;
     hooks.sendDenial(ctx, res, deny('MG_OUTPUT_CHECK_FAILED', (err as Error)?.message));
     return null;
@@ -88,7 +88,7 @@ export async function relayBuffered(ctx: RequestContext, res: ServerResponse, da
     if (ctx.clientGone.aborted) return;
     if (ctx.stop.aborted) return hooks.sendDenial(ctx, res, deny('MG_SHUTTING_DOWN', 'shutdown deadline'));
     const code = errCode(err);
-    hooks.upstreamFailed(ctx, 'body', { code });
+    upstreamFailed(hooks, ctx, 'body', { code });
     return hooks.sendDenial(ctx, res, denialFor(code));
   }
   releaseGpu(ctx);
@@ -101,7 +101,7 @@ export async function relayBuffered(ctx: RequestContext, res: ServerResponse, da
     body = filtered;
   }
   res.writeHead(data.statusCode, { ...hooks.baseHeaders(ctx), ...clientHeaders(data.headers), 'content-length': String(body.length) });
-  const sink = new ClientSink(res, data.body, sendTimeoutMs, () => hooks.clientCut?.(ctx, 'send-timeout'));
+  const sink = new ClientSink(res, data.body, sendTimeoutMs, () => clientCut(hooks, ctx));
   sink.end(body);
 }
 
@@ -121,7 +121,7 @@ export function relayPiped(ctx: RequestContext, res: ServerResponse, data: Dispa
       resolve();
     };
     const sink = new ClientSink(res, body, sendTimeoutMs, () => {
-      hooks.clientCut?.(ctx, 'send-timeout');
+      clientCut(hooks, ctx);
       body.destroy();
       finish();
     });
@@ -132,7 +132,7 @@ export function relayPiped(ctx: RequestContext, res: ServerResponse, data: Dispa
     });
     body.on('error', (err) => {
       // Mid-body: the status is sent, so the only honest signal left is a cut connection.
-      if (!res.destroyed && !ctx.stop.aborted) hooks.upstreamFailed(ctx, 'body', { code: errCode(err) });
+      if (!res.destroyed && !ctx.stop.aborted) upstreamFailed(hooks, ctx, 'body', { code: errCode(err) });
       res.destroy();
       finish();
     });

@@ -20,7 +20,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { Protocol } from '../config/types.js';
 import type { Target, UpstreamTargets } from './targets.js';
 import { denialFor, errCode, errorResult, failureKind, mayTryNext, statusResult } from './failure.js';
-import type { ForwardHooks } from './forward-hooks.js';
+import { upstreamFailed, type ForwardHooks } from './forward-hooks.js';
 import { relayStream } from './sse-relay.js';
 import { relayBuffered, relayPiped } from './body-relay.js';
 import { respondUpstreamError } from './upstream-error.js';
@@ -81,7 +81,7 @@ async function send(ctx: RequestContext, res: ServerResponse, upstream: Upstream
       }
       lastCode = errCode(err);
       upstream.finish(ticket, errorResult(lastCode));
-      hooks.upstreamFailed(ctx, failureKind(lastCode), { code: lastCode, target: target.origin });
+      upstreamFailed(hooks, ctx, failureKind(lastCode), { code: lastCode, target: target.origin });
       if (!mayTryNext(lastCode)) break;
     }
   }

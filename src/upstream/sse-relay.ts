@@ -20,7 +20,7 @@ import { clientHeaders } from './headers.js';
 import { errCode, sseError } from './failure.js';
 import { ClientSink } from './send-timeout.js';
 import { HIDDEN, NOT_JSON, observeEvent } from './usage.js';
-import type { ForwardHooks } from './forward-hooks.js';
+import { clientCut, outputFailed, upstreamFailed, type ForwardHooks } from './forward-hooks.js';
 
 /**
  * What the client sees of one event on a route with output protection: the event as it is, the
@@ -49,7 +49,7 @@ export function relayStream(ctx: RequestContext, res: ServerResponse, data: Disp
   return new Promise<void>((resolve) => {
     let stopped = false;
     const sink = new ClientSink(res, body, sendTimeoutMs, () => {
-      hooks.clientCut?.(ctx, 'send-timeout');
+      clientCut(hooks, ctx);
       stop(undefined);
     });
     /** The end of the relay: `last` is written and the stream ended (undefined: nothing more can be sent). */
@@ -63,7 +63,7 @@ export function relayStream(ctx: RequestContext, res: ServerResponse, data: Disp
     };
     const fail = (err: unknown): void => {
       if (ctx.stop.aborted) return stop(sseError(ctx.id, 'MG_SHUTTING_DOWN'));
-      if (!res.destroyed) hooks.upstreamFailed(ctx, 'stream', { code: errCode(err) });
+      if (!res.destroyed) upstreamFailed(hooks, ctx, 'stream', { code: errCode(err) });
       stop(sseError(ctx.id));
     };
     const withheld = (): void => {
@@ -73,7 +73,7 @@ export function relayStream(ctx: RequestContext, res: ServerResponse, data: Disp
     /** The filter threw: withhold (fail-closed), or carry on unfiltered (fail-open). True = go on. */
     const filterFailed = (err: unknown): boolean => {
       const open = ctx.route.output?.onError === 'fail-open';
-      hooks.outputFailed(ctx, err, open);
+      outputFailed(hooks, ctx, err, open);
       if (open) {
         filter = null;
         return true;

@@ -23,6 +23,7 @@ import { realClock, type Clock } from '../util/clock.js';
 import { OutlierDetector, mayEject, type Attempt, type AttemptResult, type OutlierEvent } from './outlier.js';
 import { HealthMonitor, httpProbe, type HealthState, type Probe } from './health.js';
 import { upstreamTlsOptions } from './tls.js';
+import type { Emitter } from '../observability/events.js';
 
 export interface Target {
   url: URL;
@@ -34,17 +35,13 @@ export interface Target {
   health: HealthMonitor | null;
 }
 
-/** A change of a target's state, for metrics and the log (src/upstream/target-signals.ts). */
+/** A change of a target's state, for metrics and the log (the target.changed event). */
 export type TargetChange = ({ source: 'breaker' } & OutlierEvent) | { source: 'health'; from: HealthState; to: HealthState };
-
-export interface TargetSignals {
-  /** `up`: whether the target is in rotation after the change. */
-  changed(upstream: string, target: string, change: TargetChange, up: boolean): void;
-}
 
 export interface TargetOptions {
   clock?: Clock;
-  signals?: TargetSignals;
+  /** Where target.changed events go (every transition once). */
+  events?: Emitter;
   /** The health probe of a target (default: an HTTP GET of healthCheck.path, health.ts). */
   probe?: (target: URL) => Probe;
 }
@@ -66,7 +63,7 @@ export class UpstreamTargets {
   constructor(config: UpstreamConfig, opts: TargetOptions = {}) {
     this.config = config;
     this.clock = opts.clock ?? realClock;
-    const signals = opts.signals;
+    const events = opts.events;
     // https targets: CA, client certificate and server name of upstreams.*.tls (never unverified).
     const tls = upstreamTlsOptions(config.tls);
     this.certNotAfterMs = tls.certNotAfterMs;
@@ -85,7 +82,7 @@ export class UpstreamTargets {
         outlier: null,
         health: null,
       };
-      const report = (change: TargetChange): void => signals?.changed(config.name, t.origin, change, this.inRotation(t));
+      const report = (change: TargetChange): void => events?.emit({ type: 'target.changed', upstream: config.name, target: t.origin, change, up: this.inRotation(t) });
       if (config.breaker !== null) {
         t.outlier = new OutlierDetector(config.breaker, this.clock, {
           mayEject: () => mayEject(this.ejectedCount(), this.targets.length, config.breaker?.maxEjectedPercent ?? 0),

@@ -22,7 +22,7 @@ import { releaseGpu, type RequestContext } from '../pipeline/context.js';
 import { createPiiScanner, redact } from '../detectors/pii/index.js';
 import type { OutputFilter } from '../protocols/openai/output.js';
 import { readBounded } from './body-relay.js';
-import type { ForwardHooks } from './forward-hooks.js';
+import { upstreamFailed, type ForwardHooks } from './forward-hooks.js';
 
 const ERROR_BODY_MAX = 64 * 1024;
 const MESSAGE_MAX_BYTES = 1024;
@@ -103,11 +103,11 @@ export async function respondUpstreamError(ctx: RequestContext, res: ServerRespo
   if (ctx.clientGone.aborted) return;
   if (ctx.stop.aborted && raw === null) return hooks.sendDenial(ctx, res, deny('MG_SHUTTING_DOWN', 'shutdown deadline'));
   if (isHiddenStatus(status)) {
-    hooks.upstreamFailed(ctx, 'status', { status, bodyLength: length });
+    upstreamFailed(hooks, ctx, 'status', { status, bodyLength: length });
     return hooks.sendDenial(ctx, res, deny('MG_UPSTREAM_ERROR', `upstream status ${status}`));
   }
   // Logged (status and length only) and counted apart from failures: kind 'refused'.
-  hooks.upstreamFailed(ctx, 'refused', { status, bodyLength: length });
+  upstreamFailed(hooks, ctx, 'refused', { status, bodyLength: length });
   const body = sanitizeErrorBody(raw, ctx.output, ctx.id);
   const headers: Record<string, string> = {
     ...hooks.baseHeaders(ctx),

@@ -18,6 +18,7 @@ import { Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Issue
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { run } from './tools.js';
+import { unknownFields } from './strict.js';
 
 export const OVERLAYS = ['single', 'production'] as const;
 export type Overlay = typeof OVERLAYS[number];
@@ -45,7 +46,10 @@ const MODELS: Record<string, ModelClass> = {
   'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule as unknown as ModelClass,
 };
 
-/** Schema problems of each object: "Kind/name: message"; an unknown apiVersion/kind is one too. */
+/**
+ * Schema problems of each object: "Kind/name: message"; an unknown apiVersion/kind is one too, and
+ * so is a field its type does not declare (strict.ts: a typo Kubernetes would drop silently).
+ */
 export function schemaProblems(objects: readonly K8sObject[]): string[] {
   const out: string[] = [];
   for (const o of objects) {
@@ -53,6 +57,7 @@ export function schemaProblems(objects: readonly K8sObject[]): string[] {
     const id = `${o.kind}/${o.metadata?.name ?? '?'}`;
     if (Model === undefined) { out.push(`${id}: no schema known for ${o.apiVersion} ${o.kind}`); continue; }
     try { new Model(o as never).validate(); } catch (err) { out.push(`${id}: ${(err as Error).message}`); }
+    out.push(...unknownFields(o));
   }
   return out;
 }

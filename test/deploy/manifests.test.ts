@@ -86,6 +86,14 @@ const MUTATIONS: Array<[string, (o: K8sObject[]) => void, RegExp]> = [
   ['gateway ingress policy gone', (o) => { o.splice(o.indexOf(policy(o, 'modelgate-ingress')), 1); }, /no Ingress NetworkPolicy selects the gateway pods/],
   ['gateway egress to the internet', (o) => { policy(o, 'modelgate-egress').spec.egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443 }] }); }, /ipBlock/],
   ['gateway egress to any port', (o) => { delete policy(o, 'modelgate-egress').spec.egress[0].ports; }, /every port/],
+  // Unknown fields: Kubernetes drops them silently, so a typo unsets what it meant to set (strict.ts).
+  ['a typo in the security context', (o) => { container(o).securityContext.readOnlyRootFilesytem = true; }, /securityContext: unknown field "readOnlyRootFilesytem"/],
+  ['a probe field one level too high', (o) => { container(o).timeoutSeconds = 5; }, /containers\[0\]: unknown field "timeoutSeconds"/],
+  ['a typo in a NetworkPolicy', (o) => { const np = policy(o, 'model-server-only-from-modelgate'); np.spec.ingres = np.spec.ingress; }, /NetworkPolicy\/model-server-only-from-modelgate: spec: unknown field "ingres"/],
+  ['a typo in a Certificate', (o) => { (find(o, 'Certificate', 'modelgate-serving')[0] as Any).spec.renewBefor = '720h'; }, /Certificate\/modelgate-serving: spec: unknown field "renewBefor"/],
+  ['a typo in the ServiceMonitor', (o) => { (find(o, 'ServiceMonitor', 'modelgate')[0] as Any).spec.endpoints[0].intreval = '15s'; }, /endpoints\[0\]: unknown field "intreval"/],
+  ['a typo in an alert rule', (o) => { (find(o, 'PrometheusRule', 'modelgate')[0] as Any).spec.groups[0].rules[0].labelz = { severity: 'page' }; }, /rules\[0\]: unknown field "labelz"/],
+  ['an unknown top-level field', (o) => { configMap(o).dataa = {}; }, /ConfigMap\/modelgate-config.*\(root\): unknown field "dataa"/],
 ];
 
 for (const [what, mutate, expect] of MUTATIONS) {
@@ -111,6 +119,11 @@ const PRODUCTION_MUTATIONS: Array<[string, (o: K8sObject[]) => void, RegExp]> = 
   ['Redis URL without its Secret', (o) => { container(o).env = container(o).env.filter((e: Any) => e.name !== 'REDIS_URL'); }, /REDIS_URL/],
   ['a Redis password in the config', (o) => { const cm = configMap(o); cm.data['modelgate.yaml'] = cm.data['modelgate.yaml'].replace('${REDIS_URL}', 'redis://:pw@redis:6379'); }, /credentials in a URL|store\.url is a value/],
   ['a schema violation', (o) => { container(o).ports[0].containerPort = 'eighty'; }, /containerPort must be integer/],
+  ['serving TLS off', (o) => { const cm = configMap(o); cm.data['modelgate.yaml'] = cm.data['modelgate.yaml'].replace(/ {2}tls:.*\n {4}cert: .*\n {4}key: .*\n/, ''); }, /server\.tls is not set/],
+  ['serving certificate from a path no Secret is mounted at', (o) => { const cm = configMap(o); cm.data['modelgate.yaml'] = cm.data['modelgate.yaml'].replace('/etc/modelgate/tls/tls.crt', '/etc/modelgate/certs/tls.crt'); }, /server\.tls\.cert.*(no such file|not tls\.crt of a mounted Secret|ENOENT|cannot be read)/],
+  ['serving key of another Secret', (o) => { const cm = configMap(o); cm.data['modelgate.yaml'] = cm.data['modelgate.yaml'].replace('/etc/modelgate/tls/tls.key', '/etc/modelgate/upstream/tls.key'); }, /server\.tls\.key .* is not tls\.key of the Secret modelgate-tls|does not match|belong/],
+  ['serving certificate from a hand-made Secret', (o) => { deployment(o).spec.template.spec.volumes.find((v: Any) => v.name === 'tls').secret.secretName = 'my-tls'; }, /Secret my-tls is issued by no cert-manager Certificate/],
+  ['serving Certificate without the Service name', (o) => { const cert = find(o, 'Certificate', 'modelgate-serving')[0] as Any; cert.spec.dnsNames = ['modelgate.example.com']; }, /does not name the Service/],
 ];
 
 for (const [what, mutate, expect] of PRODUCTION_MUTATIONS) {
@@ -141,6 +154,25 @@ test('broken in the source tree — an overlay patch that removes readOnlyRootFi
     const ps = policyProblems(buildOverlay('production', scratch.root), 'production');
     assert.ok(ps.some((p) => /readOnlyRootFilesystem/.test(p)), ps.join('\n'));
     assert.ok(ps.some((p) => /PrometheusRule modelgate differs/.test(p)), ps.join('\n'));
+  } finally { scratch.done(); }
+});
+
+test('broken in the source tree — an overlay patch with a misspelt field: kustomize keeps it, the strict check fails', (t) => {
+  if (!requireTool(t, 'kubectl', 'kubectl')) return;
+  const scratch = scratchCopy();
+  try {
+    const k = join(scratch.root, 'overlays', 'production', 'kustomization.yaml');
+    writeFileSync(k, readFileSync(k, 'utf8').replace(/patchesStrategicMerge:\n/, 'patchesStrategicMerge:\n  - typo.yaml\n'));
+    writeFileSync(join(scratch.root, 'overlays', 'production', 'typo.yaml'), `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: modelgate, namespace: modelgate }
+spec:
+  template:
+    spec:
+      terminationGracePeriodSecond: 20
+`);
+    const ps = schemaProblems(buildOverlay('production', scratch.root));
+    assert.ok(ps.some((p) => /Deployment\/modelgate: spec\.template\.spec: unknown field "terminationGracePeriodSecond"/.test(p)), ps.join('\n'));
   } finally { scratch.done(); }
 });
 

@@ -3,7 +3,9 @@
  * the objects kustomize emitted, not the source files, so a patch in an overlay that breaks an
  * invariant is caught too. test/deploy/manifests.test.ts runs them and breaks each on purpose.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CertDir } from '../certs.js';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { loadConfigText } from '../../src/config/load.js';
@@ -85,6 +87,35 @@ function placeholder(name: string): string {
   return /URL/.test(name) ? 'redis://redis.redis.svc:6379' : `placeholder-${name.toLowerCase()}-0123456789abcdef`;
 }
 
+let standIn: string | null = null;
+/**
+ * A directory holding what a cert-manager Secret volume holds (tls.crt, tls.key, ca.crt: a real
+ * EC pair from openssl, made once per process), standing in for every mounted Secret when the
+ * config is loaded: a certificate path that is not under a mounted Secret still fails to load.
+ */
+function secretStandIn(): string {
+  if (standIn !== null) return standIn;
+  const d = new CertDir();
+  const ca = d.ca('ca');
+  const leaf = d.server('leaf', ca);
+  copyFileSync(leaf.certFile, join(d.dir, 'tls.crt'));
+  copyFileSync(leaf.keyFile, join(d.dir, 'tls.key'));
+  copyFileSync(ca.certFile, join(d.dir, 'ca.crt'));
+  process.once('exit', () => d.close());
+  standIn = d.dir;
+  return standIn;
+}
+
+/** Mount paths of Secret volumes in the container, with the Secret's name. */
+function secretMounts(pod: Any, container: Any): Array<{ path: string; secret: string }> {
+  const out: Array<{ path: string; secret: string }> = [];
+  for (const m of container.volumeMounts ?? []) {
+    const v = (pod.volumes ?? []).find((x: Any) => x.name === m.name);
+    if (typeof v?.secret?.secretName === 'string' && m.subPath === undefined) out.push({ path: String(m.mountPath).replace(/\/$/, ''), secret: v.secret.secretName });
+  }
+  return out;
+}
+
 /** The mounted configuration: loaded like `modelgate check-config` does; null (with problems) if it fails. */
 function gatewayConfig(c: Ctx, pod: Any, container: Any): { config: ModelgateConfig; raw: string } | null {
   const args: string[] = container.args ?? [];
@@ -107,8 +138,15 @@ function gatewayConfig(c: Ctx, pod: Any, container: Any): { config: ModelgateCon
     if (!defined.has(name) && m[2] === undefined) c.problems.push(`the config names \${${name}}, which the container's env does not define`);
     env[name] = placeholder(name);
   }
+  // Files under a mounted Secret (certificates) are read from the stand-in, like the pod would.
+  let loadable = raw;
+  const secrets = secretMounts(pod, container);
+  if (secrets.length > 0) {
+    const dir = secretStandIn();
+    for (const s of secrets) loadable = loadable.split(`${s.path}/`).join(`${dir}/`);
+  }
   try {
-    return { config: loadConfigText(raw, env), raw };
+    return { config: loadConfigText(loadable, env), raw };
   } catch (err) {
     const ps = (err as { problems?: Array<{ path: string; message: string }> }).problems;
     c.problems.push(`the ConfigMap's config fails check-config: ${ps?.map((p) => `${p.path}: ${p.message}`).join('; ') ?? (err as Error).message}`);
@@ -307,6 +345,29 @@ function checkWiring(c: Ctx, pod: Any, container: Any, podLabels: Labels): void 
   if (rule === undefined || !isDeepStrictEqual(rule.spec?.groups, file.groups)) c.problems.push('PrometheusRule modelgate differs from deploy/prometheus/modelgate.rules.yml (npm run deploy:rules)');
 }
 
+/**
+ * production serves TLS on the public listener (the hop from the ingress controller is encrypted
+ * too): server.tls names tls.crt / tls.key of a mounted Secret that a cert-manager Certificate
+ * issues for the Service's DNS name, with server auth usage. (check-config has loaded the pair
+ * from the stand-in: a path outside the mount already failed there.)
+ */
+function checkServingTls(c: Ctx, overlay: Overlay, pod: Any, container: Any, rawConfig: string): void {
+  if (overlay !== 'production') return;
+  const tls = (parseYaml(rawConfig) as Any)?.server?.tls;
+  if (tls === undefined || tls === null) { c.problems.push('production: server.tls is not set (the public listener must serve TLS)'); return; }
+  const mount = secretMounts(pod, container).find((m) => tls.cert === `${m.path}/tls.crt`);
+  if (mount === undefined) { c.problems.push(`production: server.tls.cert ${tls.cert} is not tls.crt of a mounted Secret`); return; }
+  if (tls.key !== `${mount.path}/tls.key`) c.problems.push(`production: server.tls.key ${tls.key} is not tls.key of the Secret ${mount.secret}`);
+  const cert = find(c.objects, 'Certificate').find((x) => x.spec?.secretName === mount.secret);
+  const svc = find(c.objects, 'Service', 'modelgate')[0];
+  const svcName = `${svc?.metadata.name}.${svc?.metadata.namespace}.svc`;
+  if (cert === undefined) c.problems.push(`production: the serving Secret ${mount.secret} is issued by no cert-manager Certificate`);
+  else {
+    if (!(cert.spec?.dnsNames ?? []).includes(svcName)) c.problems.push(`production: Certificate ${cert.metadata.name} does not name the Service (${svcName})`);
+    if (!(cert.spec?.usages ?? []).includes('server auth')) c.problems.push(`production: Certificate ${cert.metadata.name} lacks the server auth usage`);
+  }
+}
+
 /** Every problem of an overlay's built objects; [] when all invariants hold. */
 export function policyProblems(objects: readonly K8sObject[], overlay: Overlay): string[] {
   const c: Ctx = { objects, problems: [] };
@@ -325,5 +386,6 @@ export function policyProblems(objects: readonly K8sObject[], overlay: Overlay):
   checkShutdown(c, pod, config);
   checkReplicas(c, overlay, deploy, podLabels, config);
   checkNetworkPolicies(c, podLabels, selectorLabels, config);
+  checkServingTls(c, overlay, pod, container, loaded.raw);
   return c.problems;
 }

@@ -1,11 +1,11 @@
 // The alert rules (deploy/prometheus/modelgate.rules.yml): `promtool check rules` passes;
 // `promtool test rules` passes, and covers every alert with a case where it fires and one where it
 // must not; a rule made wrong on purpose fails those tests; every alert links a runbook section
-// that exists in docs/operations.md; every metric a rule names is one modelgate exports.
+// of docs/operations.md by an absolute URL under one configurable base; every metric a rule names is one modelgate exports.
 // Without promtool the promtool tests are skipped with a notice (under CI=true they fail).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -39,15 +39,60 @@ test('the alerts the issue asks for are there', () => {
   assert.equal(alerts.find((a) => a.alert === 'ModelgateCanaryLeak')?.expr.includes('for:'), false);
 });
 
-test('every alert links a runbook section that exists in docs/operations.md', () => {
+/**
+ * Problems of the alerts' runbook links: each is absolute (Alertmanager and Grafana show it as a
+ * link, which a relative path is not), all share one base (what `--runbook-base` sets), and its
+ * fragment is a section of docs/operations.md.
+ */
+function runbookProblems(list: readonly Rule[]): string[] {
   const have = anchors('docs/operations.md');
-  for (const a of alerts) {
+  const out: string[] = [];
+  const bases = new Set<string>();
+  for (const a of list) {
     const url = a.annotations?.runbook_url ?? '';
-    const m = /^docs\/operations\.md#(.+)$/.exec(url);
-    assert.ok(m !== null, `${a.alert}: runbook_url ${url}`);
-    assert.ok(have.has(m[1] as string), `${a.alert}: docs/operations.md has no section #${m[1]}`);
-    assert.ok((a.annotations?.summary ?? '') !== '', `${a.alert}: summary`);
+    const m = /^(https?:\/\/[^\s#]+)#(.+)$/.exec(url);
+    if (m === null) { out.push(`${a.alert}: runbook_url ${JSON.stringify(url)} is not an absolute URL with a section`); continue; }
+    bases.add(m[1] as string);
+    if (!have.has(m[2] as string)) out.push(`${a.alert}: docs/operations.md has no section #${m[2]}`);
+    if ((a.annotations?.summary ?? '') === '') out.push(`${a.alert}: no summary`);
   }
+  if (bases.size > 1) out.push(`runbook links use ${bases.size} different bases: ${[...bases].join(', ')}`);
+  return out;
+}
+
+test('every alert links its runbook section in docs/operations.md by an absolute URL, all under one base', () => {
+  assert.deepEqual(runbookProblems(alerts), []);
+});
+
+test('runbook links broken on purpose — relative, another base, a missing section: the check fails', () => {
+  const first = alerts[0] as Rule;
+  const url = first.annotations?.runbook_url as string;
+  const section = url.slice(url.indexOf('#'));
+  const withUrl = (u: string): Rule[] => [{ ...first, annotations: { ...first.annotations, runbook_url: u } }, ...alerts.slice(1)];
+  assert.match(runbookProblems(withUrl(`docs/operations.md${section}`)).join('\n'), /not an absolute URL/);
+  assert.match(runbookProblems(withUrl(`https://elsewhere.example.org/ops.md${section}`)).join('\n'), /2 different bases/);
+  assert.match(runbookProblems(withUrl(`${url.slice(0, url.indexOf('#'))}#no-such-section`)).join('\n'), /no section #no-such-section/);
+  assert.match(runbookProblems(withUrl(url.slice(0, url.indexOf('#')))).join('\n'), /not an absolute URL with a section/);
+});
+
+test('npm run deploy:rules -- --runbook-base URL moves every runbook link (rules, promtool tests, PrometheusRule); promtool still passes', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'modelgate-runbooks-'));
+  try {
+    cpSync('deploy', join(dir, 'deploy'), { recursive: true });
+    const base = 'https://wiki.example.org/sre/modelgate/operations';
+    const r = run(process.execPath, [join(process.cwd(), 'scripts', 'prometheusrule.mjs'), '--runbook-base', base], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    const moved = (parseYaml(readFileSync(join(dir, RULES), 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules).filter((x) => x.alert !== undefined);
+    assert.deepEqual(runbookProblems(moved), []);
+    for (const a of moved) assert.ok(a.annotations?.runbook_url?.startsWith(`${base}#`), `${a.alert}: ${a.annotations?.runbook_url}`);
+    const pr = readFileSync(join(dir, 'deploy/kubernetes/base/prometheusrule.yaml'), 'utf8');
+    assert.equal(pr.match(new RegExp(`runbook_url: ${base}#`, 'g'))?.length, moved.length);
+    for (const f of TESTS) assert.ok(!readFileSync(join(dir, f), 'utf8').includes('runbook_url: https://modelgate.'), `${f}: every expected link moved`);
+    assert.notEqual(run(process.execPath, [join(process.cwd(), 'scripts', 'prometheusrule.mjs'), '--runbook-base', 'docs/operations.md'], { cwd: dir }).status, 0, 'a relative base is refused');
+    if (!requireTool(t, 'promtool', 'prometheus')) return;
+    const p = run('promtool', ['test', 'rules', ...TESTS], { cwd: dir });
+    assert.equal(p.status, 0, p.stdout + p.stderr);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test('every metric the rules name is one modelgate exports (or one the TLS work adds)', async () => {
@@ -90,6 +135,7 @@ const BROKEN: Array<[string, string, string]> = [
   ['the canary leak without its first-leak term', `          or sum by (route, kind) (modelgate_canary_leak_total unless modelgate_canary_leak_total offset 10m) > 0\n`, ''],
   ['all-ejected computed with min (one replica is enough)', 'max by (upstream) (modelgate_upstream_target_up) == 0', 'min by (upstream) (modelgate_upstream_target_up) == 0'],
   ['the rejection volume floor dropped', '          and sum by (route) (rate(modelgate_requests_total[5m])) > 1\n', ''],
+  ['the cost baseline of one day, not several', 'avg_over_time(modelgate_key:tokens_completion:rate1h[7d])', 'avg_over_time(modelgate_key:tokens_completion:rate1h[1d])'],
   ['the cost spike against a fixed threshold', '> 5 * avg_over_time(modelgate_key:tokens_completion:rate1h[7d])', '> 5'],
   ['the latency SLO on every outcome', '_count{outcome="ok"}', '_count'],
   ['the queue alert on every refusal', 'code=~"MG_QUEUE_FULL|MG_QUEUE_TIMEOUT"', 'code=~".+"'],

@@ -12,6 +12,7 @@ import { createInjectionScanner, injectionPolicy } from '../../src/policies/inje
 import { openaiChat } from '../../src/protocols/openai/chat.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 import type { Limits } from '../../src/config/defaults.js';
+import { NO_EVENTS } from '../../src/observability/events.js';
 
 const heldOut = JSON.parse(readFileSync('test/fixtures/injection/held-out.json', 'utf8')) as { attacks: string[]; benign: string[] };
 
@@ -72,9 +73,9 @@ test('the policy scores every role and content part, tool messages included, and
   const limits = { maxMessages: 50, maxMessageChars: 100000, maxTotalChars: 1000000, maxTokens: 4096, maxLogprobs: 20 } as unknown as Limits;
   const attack = heldOut.attacks[3] as string; // an e-mail carrying instructions
   const run = (messages: unknown[]): { code?: string } | undefined => {
-    const ctx = { body: { model: 'm', messages }, inspection: null, flags: [] } as unknown as RequestContext;
+    const ctx = { id: 'r1', identity: null, route: { path: '/v1/chat/completions' }, body: { model: 'm', messages }, inspection: null, flags: [] } as unknown as RequestContext;
     assert.equal(openaiChat(limits).run(ctx), undefined);
-    return injectionPolicy('block', null, () => undefined, 'fail-closed', ['learned']).run(ctx) as { code?: string } | undefined;
+    return injectionPolicy('block', null, NO_EVENTS, 'fail-closed', ['learned']).run(ctx) as { code?: string } | undefined;
   };
   assert.equal(run([{ role: 'user', content: 'Summarise my latest e-mail.' }]), undefined);
   for (const messages of [

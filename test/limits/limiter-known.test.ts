@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Limiter } from '../../src/limits/limiter.js';
 import { createMemoryStore } from '../../src/limits/stores/memory.js';
 import { loadConfigText } from '../../src/config/load.js';
+import { NO_EVENTS } from '../../src/observability/events.js';
 
 const config = loadConfigText(`
 auth: { keys: [ { id: k, hash: "sha256:${'0'.repeat(64)}", tier: t } ] }
@@ -15,7 +16,7 @@ routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]
 `, {});
 
 function limiter(now: () => number): Limiter {
-  return new Limiter(config, createMemoryStore({ now }), { storeFailed: () => undefined });
+  return new Limiter(config, createMemoryStore({ now }), NO_EVENTS);
 }
 
 test('after an admission, a cost over what is left is refused early; a cost that fits is not', async () => {

@@ -12,6 +12,7 @@ import { StoreUnavailableError, type BucketLimit } from '../../src/limits/stores
 import { Limiter } from '../../src/limits/limiter.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { REDIS_MISSING, startRedisServer, type RedisServer } from '../redis-server.js';
+import { NO_EVENTS } from '../../src/observability/events.js';
 
 const limit: BucketLimit = { kind: 'gcra', rate: 5, periodMs: 3_600_000, burst: 5 };
 let seq = 0;
@@ -155,7 +156,7 @@ routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]
       const store = await readyStore(srv.url);
       const probe = await readyStore(srv.url);
       const prefixed = createRedisStore({ url: srv.url, keyPrefix: `mgx${seq - 1}` });
-      const limiter = new Limiter(config(srv.url), store, { storeFailed: () => undefined });
+      const limiter = new Limiter(config(srv.url), store, NO_EVENTS);
       try {
         const tier = limiter.tierOf('t');
         const releases: (() => Promise<void>)[] = [];
@@ -180,7 +181,7 @@ routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]
 
     it('a replica that stops (no release, no refresh): its leases expire within the lease TTL', async () => {
       const store = await readyStore(srv.url);
-      const limiter = new Limiter(config(srv.url), store, { storeFailed: () => undefined }, { leases: { ttlMs: 1000 } });
+      const limiter = new Limiter(config(srv.url), store, NO_EVENTS, { leases: { ttlMs: 1000 } });
       try {
         const tier = limiter.tierOf('t');
         for (let i = 0; i < 4; i++) assert.equal(typeof (await limiter.lease('dies', tier, `d-${i}`)), 'function');

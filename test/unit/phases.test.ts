@@ -8,6 +8,7 @@ import { compileRoutes } from '../../src/server/routes.js';
 import { Limiter } from '../../src/limits/limiter.js';
 import { createMemoryStore } from '../../src/limits/stores/memory.js';
 import { Admission } from '../../src/upstream/admission.js';
+import { NO_EVENTS } from '../../src/observability/events.js';
 
 const CONFIG = `
 server: { cors: { origins: [https://app.example.com] } }
@@ -25,9 +26,9 @@ routes:
 
 test('a compiled route runs its policies phase by phase, each where its own phase says', () => {
   const config = loadConfigText(CONFIG, {});
-  const limiter = new Limiter(config, createMemoryStore(), { storeFailed: () => undefined });
+  const limiter = new Limiter(config, createMemoryStore(), NO_EVENTS);
   const admissions = new Map([['llm', new Admission({ maxConcurrent: 2, queueSize: 10, queueTimeoutMs: 1000 })]]);
-  const [route] = compileRoutes(config, () => undefined, { limiter, admissions });
+  const [route] = compileRoutes(config, NO_EVENTS, { limiter, admissions });
   assert.ok(route);
   const p = route.phases;
   const expected: [keyof typeof p, string][] = [

@@ -10,6 +10,7 @@ import { createMemoryStore } from '../../src/limits/stores/memory.js';
 import { Admission } from '../../src/upstream/admission.js';
 import { UpstreamTargets } from '../../src/upstream/targets.js';
 import type { UpstreamConfig } from '../../src/config/types.js';
+import { NO_EVENTS } from '../../src/observability/events.js';
 
 const config = (breaker: string): string => `
 auth: { keys: [ { id: k, hash: "sha256:${'0'.repeat(64)}", tier: t } ] }
@@ -21,10 +22,10 @@ routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]
 
 function names(breaker: string): { request: string[]; all: string[] } {
   const c = loadConfigText(config(breaker), {});
-  const limiter = new Limiter(c, createMemoryStore(), { storeFailed: () => undefined });
+  const limiter = new Limiter(c, createMemoryStore(), NO_EVENTS);
   const admissions = new Map([['llm', new Admission({ maxConcurrent: 2, queueSize: 10, queueTimeoutMs: 1000 })]]);
   const upstreams = new Map([['llm', new UpstreamTargets(c.upstreams.get('llm') as UpstreamConfig)]]);
-  const [route] = compileRoutes(c, () => undefined, { limiter, admissions }, upstreams);
+  const [route] = compileRoutes(c, NO_EVENTS, { limiter, admissions }, upstreams);
   limiter.leases.close();
   void upstreams.get('llm')?.close();
   assert.ok(route);

@@ -41,7 +41,7 @@ function harness(upstreamYaml: string, n = 3): Harness {
   const changes: Harness['changes'] = [];
   const u = new UpstreamTargets(config(upstreamYaml, n), {
     clock,
-    signals: { changed: (_up, target, change, up) => changes.push({ target, change, up }) },
+    events: { emit: (e) => { if (e.type === 'target.changed') changes.push({ target: e.target, change: e.change, up: e.up }); } },
     probe: (url) => () => {
       probes.set(url.origin, (probes.get(url.origin) ?? 0) + 1);
       const v = health.get(url.origin) ?? true;
