@@ -22,7 +22,7 @@ import { resolve } from 'node:path';
 import { createInjectionDetector } from '../src/detectors/injection/index.js';
 import { FeatureBag } from '../src/detectors/injection/features.js';
 import { sharedLearnedScorer } from '../src/detectors/injection/learned.js';
-import { DEFAULT_TRAIN, EVAL_ONLY_SOURCE, loadCorpora, logitOf, repos, thresholdAtFpr, train, unitHash, vectorize, type CorpusRecord, type Sparse } from '../scripts/detector/train-lib.js';
+import { EVAL_ONLY_SOURCE, loadCorpora, logitOf, repos, sourceGroup, thresholdAtFpr, train, trainOptionsFromArgs, unitHash, vectorize, type CorpusRecord, type Sparse, type TrainOptions } from '../scripts/detector/train-lib.js';
 
 interface Item {
   r: CorpusRecord;
@@ -32,6 +32,9 @@ interface Item {
   pattern: boolean;
   evalOnly: boolean;
 }
+
+let OPTS: TrainOptions;
+const ex = (i: Item): { vecs: Sparse[]; label: 0 | 1; group: string } => ({ vecs: i.trainVecs, label: i.r.label, group: sourceGroup(i.r) });
 
 const pct = (n: number, d: number): string => (d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)}%`);
 
@@ -45,7 +48,7 @@ function crossValidation(items: Item[]): void {
   const oof = new Map<Item, number>();
   for (let k = 0; k < K; k++) {
     const inFold = (i: Item): boolean => Math.floor(i.hash * K) === k;
-    const m = train(items.filter((i) => !inFold(i) && !i.evalOnly).map((i) => ({ vecs: i.trainVecs, label: i.r.label })), DEFAULT_TRAIN);
+    const m = train(items.filter((i) => !inFold(i) && !i.evalOnly).map(ex), OPTS);
     for (const i of items) if (inFold(i)) oof.set(i, logitOf(m, i.evalVecs));
   }
   const benign = items.filter((i) => i.r.label === 0);
@@ -96,23 +99,74 @@ function crossValidation(items: Item[]): void {
   }
 }
 
-function leaveOut(items: Item[], title: string, groups: [string, (i: Item) => boolean][]): void {
+/**
+ * Leave groups out. Two operating points per model:
+ *  A. thresholds at 1% / 2% FPR of a fixed 20% of benign records that are
+ *     never trained on and not in the held-out group (in-distribution
+ *     calibration, as before);
+ *  B. (when `pooled`) one pair of thresholds for all models, at 1% / 2% of the
+ *     pooled *held-out* benign scores: every benign record scored by the model
+ *     that did not see its source. This is the operating point an unseen
+ *     source meets, and the one the shipped model is calibrated to.
+ */
+function leaveOut(items: Item[], title: string, groups: [string, (i: Item) => boolean][], pooled = false): void {
   console.log(`\n## ${title}\n`);
   console.log('| held out | attacks | recall @1% FPR | recall @2% FPR | pattern OR learned @2% | benign | FPR @1% thr | FPR @2% thr |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const heldOut = new Map<Item, number[]>();
+  const recallA: number[] = [];
+  const fprA: number[] = [];
   for (const [name, out] of groups) {
     const cal = (i: Item): boolean => i.r.label === 0 && i.hash < 0.2;
-    const m = train(items.filter((i) => !out(i) && !cal(i) && !i.evalOnly).map((i) => ({ vecs: i.trainVecs, label: i.r.label })), DEFAULT_TRAIN);
+    const m = train(items.filter((i) => !out(i) && !cal(i) && !i.evalOnly).map(ex), OPTS);
     const calScores = items.filter((i) => cal(i) && !out(i)).map((i) => logitOf(m, i.evalVecs));
     const t1 = thresholdAtFpr(calScores, 0.01);
     const t2 = thresholdAtFpr(calScores, 0.02);
     const test = items.filter(out);
     const logits = new Map(test.map((i) => [i, logitOf(m, i.evalVecs)] as const));
+    for (const [i, z] of logits) { const l = heldOut.get(i) ?? []; l.push(z); heldOut.set(i, l); }
     const att = test.filter((i) => i.r.label === 1);
     const ben = test.filter((i) => i.r.label === 0);
     const cell = (l: Item[], t: number, withPattern = false): string => { const [h, n] = recallAt(l, logits, t, withPattern); return pct(h, n); };
+    if (att.length > 0) { const [h, n] = recallAt(att, logits, t2, true); recallA.push(h / n); }
+    if (ben.length > 0) { const [h, n] = recallAt(ben, logits, t2); fprA.push(h / n); }
     console.log(`| ${name} | ${att.length} | ${cell(att, t1)} | ${cell(att, t2)} | ${cell(att, t2, true)} | ${ben.length} | ${cell(ben, t1)} | ${cell(ben, t2)} |`);
   }
+  const mean = (a: number[]): string => `${((100 * a.reduce((x, y) => x + y, 0)) / Math.max(1, a.length)).toFixed(1)}%`;
+  console.log(`\nMean over groups (operating point A, 2%): recall (pattern OR learned) ${mean(recallA)} over ${recallA.length} attack groups; learned FPR ${mean(fprA)} over ${fprA.length} benign groups.`);
+  if (!pooled) return;
+
+  // B. pooled held-out operating point.
+  const z = new Map([...heldOut].map(([i, l]) => [i, l.reduce((a, b) => a + b, 0) / l.length] as const));
+  const benign = [...z.keys()].filter((i) => i.r.label === 0);
+  const attacks = [...z.keys()].filter((i) => i.r.label === 1);
+  const b = benign.map((i) => z.get(i) as number);
+  const T1 = thresholdAtFpr(b, 0.01);
+  const T2 = thresholdAtFpr(b, 0.02);
+  const notInject = benign.filter((i) => i.r.source.includes('PIGuard'));
+  console.log(`\n### ${title}: one operating point from the pooled held-out scores\n`);
+  console.log(`Every record scored by the model trained without its source; thresholds at 1% / 2% of all ${benign.length} held-out benign scores (logits ${T1.toFixed(3)} / ${T2.toFixed(3)}).\n`);
+  console.log('| operating point | FPR, all benign | FPR, NotInject | attack recall, learned | attack recall, pattern OR learned | FPR, pattern OR learned |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const [name, t] of [['1% FPR', T1], ['2% FPR', T2]] as const) {
+    const f = (l: Item[], withPattern = false): string => { const [h, n] = recallAt(l, z, t, withPattern); return pct(h, n); };
+    console.log(`| ${name} | ${f(benign)} | ${f(notInject)} | ${f(attacks)} | ${f(attacks, true)} | ${f(benign, true)} |`);
+  }
+  console.log('\nPer source at the pooled thresholds (learned @1% / @2%; pattern OR learned @2%):\n');
+  console.log('| source | attacks | recall @1% | recall @2% | pattern OR learned @2% | benign | FPR @1% | FPR @2% | pattern OR learned FPR @2% |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const rB: number[] = [];
+  const fB: number[] = [];
+  for (const [name, out] of groups) {
+    const l = [...z.keys()].filter(out);
+    const att = l.filter((i) => i.r.label === 1);
+    const ben = l.filter((i) => i.r.label === 0);
+    const c = (x: Item[], t: number, withPattern = false): string => { const [h, n] = recallAt(x, z, t, withPattern); return pct(h, n); };
+    if (att.length > 0) { const [h, n] = recallAt(att, z, T2, true); rB.push(h / n); }
+    if (ben.length > 0) { const [h, n] = recallAt(ben, z, T2, true); fB.push(h / n); }
+    console.log(`| ${name} | ${att.length} | ${c(att, T1)} | ${c(att, T2)} | ${c(att, T2, true)} | ${ben.length} | ${c(ben, T1)} | ${c(ben, T2)} | ${c(ben, T2, true)} |`);
+  }
+  console.log(`\nMean over sources (pooled 2% point): recall (pattern OR learned) ${mean(rB)}; FPR (pattern OR learned) ${mean(fB)}.`);
 }
 
 function latency(texts: string[]): void {
@@ -156,6 +210,8 @@ function latency(texts: string[]): void {
 function main(): void {
   const dir = resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? '/work/shared/corpora');
   const { records } = loadCorpora(dir);
+  OPTS = trainOptionsFromArgs(process.argv);
+  console.log(`training options: ${JSON.stringify(OPTS)}`);
   const bag = new FeatureBag();
   const pattern = createInjectionDetector();
   const items: Item[] = records.map((r) => ({
@@ -163,13 +219,13 @@ function main(): void {
   }));
   const only = process.argv.includes('--latency-only');
   if (!only) {
-    crossValidation(items);
+    if (!process.argv.includes('--loso-only')) crossValidation(items);
     const allRepos = [...new Set(items.flatMap((i) => repos(i.r)))].sort();
-    leaveOut(items, 'Leave one source (repository) out', allRepos.map((R) => [R, (i: Item) => repos(i.r).includes(R)]));
+    leaveOut(items, 'Leave one source (repository) out', allRepos.map((R) => [R, (i: Item) => repos(i.r).includes(R)]), true);
     const files = ['injection/attacks.jsonl', 'injection/multilingual.jsonl', 'injection/indirect.jsonl', 'injection/persuasion.jsonl'];
-    leaveOut(items, 'Leave one attack file (family) out', files.map((f) => [f, (i: Item) => i.r.file === f]));
+    if (!process.argv.includes('--loso-only')) leaveOut(items, 'Leave one attack file (family) out', files.map((f) => [f, (i: Item) => i.r.file === f]));
   }
-  latency(items.filter((i) => i.r.label === 0).map((i) => i.r.text));
+  if (!process.argv.includes('--loso-only')) latency(items.filter((i) => i.r.label === 0).map((i) => i.r.text));
 }
 
 main();

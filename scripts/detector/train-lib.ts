@@ -101,9 +101,35 @@ export interface TrainOptions {
   epochs: number;
   lr: number;
   l2: number;
+  /**
+   * Per-source weighting: inside a class, a record of a source with n records
+   * weighs n^-sourcePower (0 = every record the same). 0.5 keeps the big
+   * sources (XSafety, presidio) from dominating what the model learns while
+   * still counting them more than a 40-record source.
+   */
+  sourcePower: number;
 }
 
-export const DEFAULT_TRAIN: TrainOptions = { seed: 14, epochs: 8, lr: 0.5, l2: 1e-6 };
+export const DEFAULT_TRAIN: TrainOptions = { seed: 14, epochs: 8, lr: 0.5, l2: 1e-4, sourcePower: 0.5 };
+
+/** Training options from `--l2=… --epochs=… --lr=… --source-power=… --seed=…` arguments (for experiments). */
+export function trainOptionsFromArgs(argv: readonly string[], base: TrainOptions = DEFAULT_TRAIN): TrainOptions {
+  const o = { ...base };
+  for (const a of argv) {
+    const m = /^--(l2|epochs|lr|source-power|seed)=(.+)$/.exec(a);
+    if (!m) continue;
+    const v = Number(m[2]);
+    if (!Number.isFinite(v)) throw new Error(`bad value in ${a}`);
+    if (m[1] === 'source-power') o.sourcePower = v;
+    else o[m[1] as 'l2' | 'epochs' | 'lr' | 'seed'] = v;
+  }
+  return o;
+}
+
+/** The group a record is weighted by: its repositories (a composite record is its own group). */
+export function sourceGroup(r: CorpusRecord): string {
+  return repos(r).join(' + ');
+}
 
 export interface LinearModel {
   w: Float64Array;
@@ -115,17 +141,23 @@ export interface LinearModel {
  * label; the two classes get equal total weight, and within a class every
  * record weighs the same however many windows it has.
  */
-export function train(examples: { vecs: Sparse[]; label: 0 | 1 }[], opts: TrainOptions = DEFAULT_TRAIN): LinearModel {
+export function train(examples: { vecs: Sparse[]; label: 0 | 1; group?: string }[], opts: TrainOptions = DEFAULT_TRAIN): LinearModel {
   const w = new Float64Array(DIM);
   let bias = 0;
   const items: { v: Sparse; y: number; weight: number }[] = [];
-  const nPos = examples.filter((e) => e.label === 1).length;
-  const nNeg = examples.length - nPos;
-  if (nPos === 0 || nNeg === 0) throw new Error('training needs both classes');
-  for (const e of examples) {
-    const classWeight = e.label === 1 ? examples.length / (2 * nPos) : examples.length / (2 * nNeg);
+  // Record weight before class balancing: n_group^-sourcePower.
+  const groupSize = new Map<string, number>();
+  for (const e of examples) groupSize.set(`${e.label}:${e.group ?? ''}`, (groupSize.get(`${e.label}:${e.group ?? ''}`) ?? 0) + 1);
+  const raw = examples.map((e) => (groupSize.get(`${e.label}:${e.group ?? ''}`) ?? 1) ** -opts.sourcePower);
+  let sumPos = 0;
+  let sumNeg = 0;
+  examples.forEach((e, k) => { if (e.label === 1) sumPos += raw[k] as number; else sumNeg += raw[k] as number; });
+  if (sumPos === 0 || sumNeg === 0) throw new Error('training needs both classes');
+  // Each class gets half of the total weight; the mean record weight is 1 (so lr keeps its meaning).
+  examples.forEach((e, k) => {
+    const classWeight = ((raw[k] as number) * examples.length) / (2 * (e.label === 1 ? sumPos : sumNeg));
     for (const v of e.vecs) items.push({ v, y: e.label, weight: classWeight / e.vecs.length });
-  }
+  });
   const rand = mulberry32(opts.seed);
   const order = Array.from(items.keys());
   for (let epoch = 0; epoch < opts.epochs; epoch++) {

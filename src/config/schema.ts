@@ -231,7 +231,7 @@ const Route = Type.Object({
   forwardQuery: Type.Optional(Type.Boolean({ description: 'Forward the query string (default false: dropped)' })),
   injection: Type.Optional(Type.Object({
     action: Type.Union([Type.Literal('block'), Type.Literal('flag'), Type.Literal('off')]),
-    threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Learned-layer score at or above which a text counts as an injection (default 0.5, its calibrated 1% false-positive point)' })),
+    threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Learned-layer score at or above which a text counts as an injection (default 0.5, its calibrated 2% false-positive point on sources held out from training)' })),
     layers: Type.Optional(Type.Array(Type.Union([Type.Literal('patterns'), Type.Literal('learned')]), { minItems: 1, uniqueItems: true, description: 'Detection layers to run (default both)' })),
     external: Type.Optional(externalSchema(Duration)),
     debugHeader: Type.Optional(Type.Boolean({ description: 'For testing only: send the injection score in X-Modelgate-Injection-Score (default false)' })),

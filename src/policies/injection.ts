@@ -5,7 +5,7 @@
  *   - patterns: the weighted regex rules (detectors/injection/detector.ts), at their default
  *     threshold;
  *   - learned: the n-gram logistic regression (detectors/injection/learned.ts); `threshold`
- *     (default 0.5, its calibrated 1%-false-positive point) applies to its score.
+ *     (default 0.5, its calibrated 2%-false-positive point on held-out sources) applies to its score.
  * Each text is scanned as sent and in its decoded views (decode.ts: URL, base64/hex blobs,
  * HTML entities, leetspeak, ROT13/reversed on request), and the short texts of a request are
  * also scanned joined together, so a payload split across messages is read whole.

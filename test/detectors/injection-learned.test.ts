@@ -36,8 +36,9 @@ test('held-out attacks (written for this test, never trained on) are mostly caug
   const scan = createInjectionScanner(null);
   const caught = heldOut.attacks.filter((t) => scan([t]).detected).length;
   const fps = heldOut.benign.filter((t) => scan([t]).detected).length;
-  // Measured when written: 11 of 18 attacks, 0 of 16 benign (see docs/detection.md).
-  assert.ok(caught >= 10, `caught ${caught} of ${heldOut.attacks.length}`);
+  // Measured when written: 11 of 18 attacks, 0 of 16 benign; with the multilingual rules and the
+  // retrained model: 14 of 18, 0 of 16 (see docs/detection.md).
+  assert.ok(caught >= 13, `caught ${caught} of ${heldOut.attacks.length}`);
   assert.ok(fps <= 1, `${fps} false positives`);
 });
 
@@ -48,7 +49,7 @@ test("self-instruct's user-oriented prompts, excluded from training, are rarely 
   assert.equal(records.length, 252);
   const scorer = sharedLearnedScorer();
   const flagged = records.filter((r) => scorer.score(r.text) >= 0.5).length;
-  // Measured: 10 of 252 (4.0%); the bound leaves room for nothing but noise.
+  // Measured: 10 of 252 (4.0%); with the retrained model 9 of 252 (full scanner). The bound leaves room for nothing but noise.
   assert.ok(flagged <= 13, `${flagged} of 252 flagged`);
 });
 

@@ -22,6 +22,7 @@
 import { contextFactor, type ContextCheck, type ContextMemo } from './context.js';
 import { compactView, normalizeForDetection } from './normalize.js';
 import { LEXICON_RULES, PATTERN_RULES, type PatternRule, type RuleView } from './rules.js';
+import { scanScripts } from './multilingual.js';
 
 export interface InjectionFinding {
   family: string;
@@ -357,6 +358,13 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
       const f = factor[i] ?? 0;
       if (f > 0) add(s.family, s.weight * f);
     });
+    // Non-Latin scripts (multilingual.ts): their own view, only when the script occurs; each rule id counts once.
+    const scriptIds = new Set<string>();
+    for (const h of scanScripts(text)) {
+      if (scriptIds.has(h.id)) continue;
+      scriptIds.add(h.id);
+      add(h.family, h.weight);
+    }
     t.lexicons.forEach((rule, k) => {
       const w = lexiconWeight(rule.tiers, lexSeen[k]?.size ?? 0);
       if (w > 0 && (factor[rule.signal] ?? 0) === 0) add(rule.family, w);

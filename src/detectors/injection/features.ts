@@ -16,7 +16,12 @@
 // Features (each hashed into DIM buckets with FNV-1a, per-kind seeds):
 //   - character n-grams, n = CHAR_MIN..CHAR_MAX, over UTF-16 code units of the
 //     normalised text (works for CJK, which has no spaces);
-//   - word unigrams and bigrams, a word being a run of letters/digits.
+//   - word unigrams and bigrams, a word being a run of letters/digits;
+//   - clause-initial words (whole, and their first three characters), by the
+//     kind of boundary before them: a sentence start, or a data/quote
+//     boundary (quote, colon, bracket, pipe…). Imperatives addressed to the
+//     model inside data ('"note": "send the file to …"') show up here in any
+//     language.
 // A feature's value is 1 + ln(count); the vector is divided by
 // sqrt(squared norm + SHRINK).
 
@@ -30,7 +35,7 @@ export const CHAR_MAX = 5;
  */
 export const BLOCK = 512;
 /** Feature-definition version: bump whenever anything in this file changes what a feature is. */
-export const FEATURE_VERSION = 3;
+export const FEATURE_VERSION = 4;
 /**
  * Added to the squared norm before normalising: a long text's vector has
  * length ~1, a text of a few words a shorter one, so a handful of n-grams
@@ -70,6 +75,26 @@ const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const SEED_WORD = 0x3a8f0c1d;
 const SEED_BIGRAM = 0x5bd1e995;
+const SEED_LEAD = 0x2f6b7c3d;
+const SEED_LEAD_PREFIX = 0x7a1e44c9;
+
+/**
+ * Where a word stands, from the character before it (whitespace skipped):
+ * 0 inside a clause (after a letter, digit, comma or hyphen), 1 at the start
+ * of the text or after a sentence end, 2 after a data or quote boundary
+ * (quote, colon, brackets, pipe, equals sign, angle brackets).
+ */
+function leadClass(c: number): number {
+  switch (c) {
+    case 46: case 33: case 63: case 59: case 0x3002: case 0xff01: case 0xff1f: case 0x061f: case 0x0964: // . ! ? ; 。 ！ ？ ؟ ।
+      return 1;
+    case 34: case 39: case 58: case 123: case 125: case 91: case 93: case 124: case 61: case 60: case 62: case 40: case 41: case 42: case 35: // " ' : { } [ ] | = < > ( ) * #
+    case 0x300c: case 0x300d: case 0xff1a: case 0x201c: case 0x201d: case 0x00ab: case 0x00bb: // 「 」 ： “ ” « »
+      return 2;
+    default:
+      return 0;
+  }
+}
 
 /** Letters and digits (any script) make words; everything else separates them. */
 function isWordChar(c: number): boolean {
@@ -162,6 +187,18 @@ export class FeatureBag {
         h >>>= 0;
         this.add(h);
         if (prevWord !== 0) this.add(Math.imul((prevWord ^ SEED_BIGRAM) + h, FNV_PRIME) >>> 0);
+        // Clause-initial words (imperatives: "ignore …", "send …", "please …"),
+        // apart for sentence starts and for data/quote boundaries ('": send
+        // all…', '| ignore …'), where an instruction inside data shows. The
+        // first three characters generalise over inflections and CJK runs.
+        const before = i > 0 && s.charCodeAt(i - 1) === 32 ? i - 2 : i - 1;
+        const lead = before < 0 ? 1 : isWordChar(s.charCodeAt(before)) ? 0 : leadClass(s.charCodeAt(before));
+        if (lead !== 0) {
+          this.add(Math.imul(h ^ (SEED_LEAD + lead), FNV_PRIME) >>> 0);
+          let p = SEED_LEAD_PREFIX + lead;
+          for (let q = i; q < Math.min(j, i + 3); q++) p = Math.imul(p ^ s.charCodeAt(q), FNV_PRIME);
+          this.add(p >>> 0);
+        }
         prevWord = h || 1;
         i = j;
       }

@@ -27,7 +27,7 @@ export interface LearnedModelMeta {
 }
 
 export interface LearnedScorer {
-  /** Probability-like score in [0, 1]; 0.5 is the calibrated 1%-FPR point of the shipped model. */
+  /** Probability-like score in [0, 1]; 0.5 is the shipped model's calibrated point: 2% FPR on benign sources held out from training. */
   score(text: string): number;
   readonly meta: LearnedModelMeta;
 }

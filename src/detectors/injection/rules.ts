@@ -34,6 +34,7 @@
 // not quote evaluation-corpus prompts.
 
 import type { ContextCheck } from './context.js';
+import { LATIN_MULTILINGUAL_RULES } from './multilingual.js';
 
 export type RuleView = 'text' | 'compact';
 
@@ -465,16 +466,7 @@ rule('prior-prompt-disowned', 'ignore-previous', 0.7,
 // letters-only view: "ig nore previ ous prompt", "i g n o r e a l l p r e v i o u s"
 compactRule('ignore-prior-instructions', 'ignore-previous', 1.0, ['ignor', 'disregard', 'forget', 'overrid'],
   `${alt('ignore', 'disregard', 'forget', 'override')}(?:all|any|the|of|your|my){0,3}${alt('previous', 'prior', 'above', 'earlier', 'preceding', 'original', 'initial')}${alt('instruction', 'rule', 'prompt', 'direction', 'guideline', 'command', 'directive', 'guidance', 'programming', 'text')}`);
-// Same family in other European languages.
-rule('ignore-prior-multilingual', 'ignore-previous', 1.0,
-  anchor('ignoriere', 'ignorieren', 'ignoriert', 'vergiss', 'vergessen', 'missachte', 'missachten'),
-  (a) => `${a}${gap(4)}${alt('anweisung(?:en)?', 'regeln', 'instruktionen', 'vorgaben', 'befehle', 'anordnungen', 'richtlinien')}\\b`);
-rule('ignore-prior-multilingual', 'ignore-previous', 1.0,
-  anchor('ignore', 'ignorez', 'ignorer', 'oublie', 'oubliez', 'oublier'),
-  (a) => `${a}${gap(3)}${alt('instructions', 'consignes', 'r[eè]gles', 'directives')}${SP}(?:\\w+${SP})?${alt('pr[eé]c[eé]dentes', 'ant[eé]rieures', 'ci-dessus', 'initiales')}`);
-rule('ignore-prior-multilingual', 'ignore-previous', 1.0,
-  anchor('ignora', 'ignore', 'ignorar', 'olvida', 'olvide', 'olvidar', 'dimentica', 'esqueca', 'esqueça'),
-  (a) => `${a}${gap(3)}${alt('instrucciones', 'reglas', 'indicaciones', 'istruzioni', 'regole', 'instru[cç][oõ]es', 'regras')}${SP}(?:\\w+${SP})?${alt('anteriores', 'previas', 'precedenti', 'sopra', 'acima')}`);
+// Same family in other European languages: multilingual.ts (with negation handling).
 
 // Text that addresses the AI that will read it (indirect injection planted in
 // documents, pages, emails): "note to any AI reading this", "if you are a
@@ -483,11 +475,6 @@ rule('addresses-ai-reader', 'indirect-injection', 0.5,
   anchor('ai', 'language model', 'llm', 'assistant', 'chatbot', 'gpt', 'bot', 'ai model', 'ai assistant', 'ai agent', 'agent', 'model'),
   // ("text addressed to AI systems" describes such text rather than being it)
   (a) => `(?<!\\b${alt('addressed', 'directed', 'aimed', 'targeted', 'written', 'sent', 'meant', 'intended', 'speaking', 'talking')}${SP})\\b${alt('if you are', "if you're", 'note to', 'attention', 'dear', 'hey', 'to', 'message for', 'instructions for', 'attention all', 'note for').split(' ').join(SP)}${SP}(?:${alt('an?', 'any', 'the', 'all', 'every', 'each')}${SP})?${a}${SP}(?:${alt('that', 'who', 'which')}${SP}(?:is${SP}|are${SP})?)?${alt('reading', 'reads', 'summarizing', 'summarising', 'summarizes', 'processing', 'processes', 'parsing', 'analyzing', 'analysing', 'crawling', 'browsing', 'scanning', 'ingesting', 'viewing', 'visiting', 'assistants', 'agents', 'models', 'systems')}\\b`);
-// "olvida tus instrucciones", "oublie tes règles", "vergiss deine Anweisungen"
-rule('ignore-prior-multilingual', 'ignore-previous', 1.0,
-  anchor('olvida', 'olvide', 'ignora', 'ignore', 'ignorez', 'oublie', 'oubliez', 'dimentica', 'esqueca', 'esqueça', 'vergiss', 'ignoriere'),
-  (a) => `${a}${SP}(?:${alt('todas', 'toutes', 'tutte', 'todas as', 'alle')}${SP})?(?:${alt('las', 'les', 'le', 'as')}${SP})?${alt('tus', 'sus', 'tes', 'vos', 'tue', 'le tue', 'suas', 'deine', 'ihre', 'seine')}${SP}(?:\\w+${SP})?${alt('instrucciones', 'reglas', 'normas', 'directrices', 'instructions', 'r[eè]gles', 'consignes', 'istruzioni', 'regole', 'instru[cç][oõ]es', 'regras', 'anweisungen', 'regeln', 'richtlinien', 'vorgaben')}\\b`);
-
 rule('addresses-ai-reader', 'indirect-injection', 0.5,
   anchor('ai', 'language model', 'llm', 'assistant', 'chatbot', 'gpt', 'bot', 'ai model', 'ai assistant', 'ai agent', 'agent', 'model', 'ai system', 'ais', 'llms', 'agents', 'assistants'),
   (a) => `\\b${alt('attention', 'note to', 'dear', 'message for', 'instructions for', 'attention all', 'note for', 'hello', 'hey', 'hi').split(' ').join(SP)}${SP}(?:${alt('an?', 'any', 'the', 'all', 'every', 'each')}${SP})?${a}\\s?[:,]`);
@@ -1000,7 +987,7 @@ rule('refusal-penalty', 'coercion', 0.5, anchor('each time', 'every time', 'when
 rule('harmful-content-license', 'unrestricted-mode', 0.5, anchor(...HARMFUL_WORDS), (a) =>
   `\\b${alt('generate', 'generates', 'generating', 'produce', 'produces', 'write', 'writes', 'create', 'creates', 'provide', 'provides', 'say', 'says', 'output', 'promote', 'promotes', 'condone', 'condones', 'encourage', 'encourages', 'allow', 'allows', 'allowed', 'include', 'includes')}${SP}(?:[\\w']+${SP}){0,2}${a}${SP}(?:${alt('and', 'or', ',')}${SP}\\w+${SP})?${alt('content', 'material', 'responses?', 'answers?', 'stuff', 'information', 'things', 'requests', 'jokes', 'text', 'language', 'activities', 'instructions', 'topics', 'opinions')}\\b`);
 
-export const PATTERN_RULES: readonly PatternRule[] = rules;
+export const PATTERN_RULES: readonly PatternRule[] = [...rules, ...LATIN_MULTILINGUAL_RULES];
 
 // ---------------------------------------------------------------------------
 // Lexicon rules
