@@ -7,22 +7,13 @@
  * The limit_req rate and burst are set so high that the benchmark is never throttled: the module
  * still runs (a shared-memory zone lookup per request), it just never rejects.
  */
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { spawnProc, type Proc } from './procs.js';
+import { firstExecutable, spawnProc, type Proc } from './procs.js';
 
 /** The nginx binary: /usr/sbin/nginx, else the first `nginx` on PATH; null if there is none. */
 export function findNginx(): string | null {
-  const candidates = ['/usr/sbin/nginx', ...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== '').map((d) => join(d, 'nginx'))];
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
+  return firstExecutable(['/usr/sbin/nginx', ...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== '').map((d) => join(d, 'nginx'))]);
 }
 
 export interface NginxOptions {

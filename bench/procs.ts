@@ -4,7 +4,7 @@
  * and wait until something answers.
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -23,6 +23,19 @@ export function envNum(name: string, dflt: number, positive = false): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0 || (positive && n === 0)) throw new Error(`${name} must be a ${positive ? 'positive' : 'non-negative'} number, got "${v}"`);
   return n;
+}
+
+/** The first of `candidates` that is an executable file, or null. */
+export function firstExecutable(candidates: string[]): string | null {
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      /* next */
+    }
+  }
+  return null;
 }
 
 export interface Proc {

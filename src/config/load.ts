@@ -23,6 +23,7 @@ import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
 import { isLoopbackHost } from '../util/loopback.js';
 import { DEFAULT_MAX_KEY_SERIES } from '../observability/key-series.js';
 import { resolveAbuse } from './abuse.js';
+import { resolveExternal } from './injection.js';
 import { resolveClients, resolveServerTls, resolveUpstreamTls, routeAuth } from './tls.js';
 
 export interface ConfigProblem { path: string; message: string; }
@@ -346,6 +347,8 @@ function resolveRoutes(raw: RawConfig, tls: ModelgateConfig['server']['tls'], pr
         threshold: r.injection?.threshold ?? null,
         layers: r.injection?.layers ?? ['patterns', 'learned'],
         onError: r.injection?.onError ?? 'fail-closed',
+        external: resolveExternal(r.injection?.external, r.injection?.onError, `${path}.injection.external`, problems),
+        debugHeader: r.injection?.debugHeader ?? false,
       },
       rateLimits: { requests: rateSpec(r.rateLimits?.requests), cost: rateSpec(r.rateLimits?.cost) },
       cost: {

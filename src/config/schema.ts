@@ -9,6 +9,7 @@
 import { PII_TYPES } from '../detectors/pii/types.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { abuseSchema } from './abuse.js';
+import { externalSchema } from './injection.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -232,7 +233,8 @@ const Route = Type.Object({
     action: Type.Union([Type.Literal('block'), Type.Literal('flag'), Type.Literal('off')]),
     threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Learned-layer score at or above which a text counts as an injection (default 0.5, its calibrated 2% false-positive point on sources held out from training)' })),
     layers: Type.Optional(Type.Array(Type.Union([Type.Literal('patterns'), Type.Literal('learned')]), { minItems: 1, uniqueItems: true, description: 'Detection layers to run (default both)' })),
-    external: Type.Optional(notYet('the external injection detector')),
+    external: Type.Optional(externalSchema(Duration)),
+    debugHeader: Type.Optional(Type.Boolean({ description: 'For testing only: send the injection score in X-Modelgate-Injection-Score (default false)' })),
     onError: Type.Optional(Type.Union([Type.Literal('fail-closed'), Type.Literal('fail-open')], { description: 'If the detector throws: refuse (default) or pass, counted and logged' })),
   }, strict)),
   rateLimits: Type.Optional(Type.Object({ requests: Type.Optional(Rate), cost: Type.Optional(Rate) }, { ...strict, description: 'Per-key limits on this route, on top of the tier' })),

@@ -4,6 +4,7 @@ import type { Limits } from './defaults.js';
 import type { PiiType } from '../detectors/pii/types.js';
 import type { ModelDecl } from '../protocols/kserve/index.js';
 import type { KeyScope } from '../keys/types.js';
+import type { ExternalDetectorConfig } from './injection.js';
 
 export type Protocol = 'openai-chat' | 'openai-completions' | 'openai-embeddings' | 'kserve-v2' | 'torchserve' | 'image-upload';
 export type InjectionAction = 'block' | 'flag' | 'off';
@@ -118,7 +119,13 @@ export interface RouteConfig {
   protocol: Protocol;
   upstream: string;
   limits: Limits;
-  injection: { action: InjectionAction; threshold: number | null; layers: InjectionLayer[]; onError: 'fail-closed' | 'fail-open' };
+  injection: {
+    action: InjectionAction; threshold: number | null; layers: InjectionLayer[]; onError: 'fail-closed' | 'fail-open';
+    /** The external detector hook (src/config/injection.ts); null = none. */
+    external?: ExternalDetectorConfig | null;
+    /** For testing: the score in X-Modelgate-Injection-Score. */
+    debugHeader?: boolean;
+  };
   /** Per-key limits on this route, on top of the tier's. */
   rateLimits: { requests: RateSpec | null; cost: RateSpec | null };
   cost: { tokenizer: TokenizerName; defaultMaxTokens: number; enforceMaxTokens: boolean };

@@ -11,6 +11,7 @@
  * complete and checked. Ordinary output therefore streams with no added delay, and a copy of
  * the prompt shows at most n-1 of its words before the response is withheld. Pure, no I/O.
  */
+import { LRUCache } from 'lru-cache';
 
 const WORD = /[\p{L}\p{N}]/u;
 
@@ -26,8 +27,14 @@ function words(text: string): string[] {
 
 /** The word n-grams (and (n-1)-grams) of a system prompt. */
 export class PromptFingerprint {
-  readonly grams = new Set<string>();
-  readonly prefixes = new Set<string>();
+  private readonly grams = new Set<string>();
+  private readonly prefixes = new Set<string>();
+  /** First words of the grams: most positions of a checked text start no gram, and skip the join. */
+  private readonly starts = new Set<string>();
+  /** The grams that contain the canary placeholder word (a cached base only), and the request's own. */
+  private markerGrams: string[] = [];
+  private markerPrefixes: string[] = [];
+  private extra: Set<string> | null = null;
 
   /** `maxWords` bounds the work for huge system prompts (the first ones are kept). */
   constructor(text: string, readonly n: number, maxWords = 20000) {
@@ -36,21 +43,86 @@ export class PromptFingerprint {
     for (let i = 0; i + n <= w.length; i++) {
       this.grams.add(w.slice(i, i + n).join(' '));
       this.prefixes.add(w.slice(i, i + n - 1).join(' '));
+      this.starts.add(w[i] as string);
     }
   }
 
+  /**
+   * The fingerprint of a request's system prompt `text`, which contains the request's fresh
+   * canary `marker` (or none): the same n-grams as `new PromptFingerprint(text, n)`, but built
+   * from a small cache. A route's requests mostly carry the same system prompt, and building the
+   * n-gram sets per request showed in the hot-path profile (docs/benchmarks.md). The cached base
+   * is the prompt with the marker replaced by a placeholder; the grams around the placeholder
+   * are re-made with the real marker per request (a handful of strings), and the placeholder's
+   * own grams are never matched. The cache is bounded by prompt characters, so a flood of
+   * distinct prompts evicts, never grows.
+   */
+  static of(text: string, n: number, marker: string | null): PromptFingerprint {
+    const hex = marker === null ? null : markerWord(marker);
+    if (text.length > MAX_CACHED_CHARS || text.includes(PLACEHOLDER_WORD) || (marker !== null && (hex === null || !text.includes(marker)))) {
+      return new PromptFingerprint(text, n);
+    }
+    const baseText = marker === null ? text : text.split(marker).join(PLACEHOLDER);
+    const key = `${n}\u0000${baseText}`;
+    let base = fingerprints.get(key);
+    if (base === undefined) {
+      base = new PromptFingerprint(baseText, n);
+      for (const set of [base.grams, base.prefixes]) {
+        const out = set === base.grams ? base.markerGrams : base.markerPrefixes;
+        for (const g of set) if (g.includes(PLACEHOLDER_WORD)) out.push(g);
+        for (const g of out) set.delete(g);
+      }
+      fingerprints.set(key, base);
+    }
+    if (hex === null || (base.markerGrams.length === 0 && base.markerPrefixes.length === 0)) return base;
+    const fp = Object.create(PromptFingerprint.prototype) as PromptFingerprint;
+    Object.assign(fp, { n, grams: base.grams, prefixes: base.prefixes, starts: base.starts, markerGrams: [], markerPrefixes: [], extra: null });
+    fp.extra = new Set();
+    for (const g of base.markerGrams) {
+      const real = g.split(PLACEHOLDER_WORD).join(hex);
+      fp.extra.add(`g ${real}`);
+      fp.extra.add(`s ${real.slice(0, real.indexOf(' '))}`);
+    }
+    for (const g of base.markerPrefixes) fp.extra.add(`p ${g.split(PLACEHOLDER_WORD).join(hex)}`);
+    return fp;
+  }
+
   get empty(): boolean {
-    return this.grams.size === 0;
+    return this.grams.size === 0 && (this.extra === null || this.extra.size === 0);
+  }
+
+  hasGram(g: string): boolean {
+    return this.grams.has(g) || (this.extra !== null && this.extra.has(`g ${g}`));
+  }
+
+  hasPrefix(g: string): boolean {
+    return this.prefixes.has(g) || (this.extra !== null && this.extra.has(`p ${g}`));
   }
 
   /** Does a whole text repeat n consecutive words of the prompt? */
   leaks(text: string): boolean {
     if (this.empty) return false;
     const w = words(text);
-    for (let i = 0; i + this.n <= w.length; i++) if (this.grams.has(w.slice(i, i + this.n).join(' '))) return true;
+    for (let i = 0; i + this.n <= w.length; i++) {
+      const first = w[i] as string;
+      if (!this.starts.has(first) && (this.extra === null || !this.extra.has(`s ${first}`))) continue;
+      if (this.hasGram(w.slice(i, i + this.n).join(' '))) return true;
+    }
     return false;
   }
 }
+
+/** The marker's random word, as words() sees it ('MGC-3F…' → '3f…'), or null if it is not one word. */
+function markerWord(marker: string): string | null {
+  const w = words(marker);
+  return w.length === 2 && w[0] === 'mgc' ? (w[1] as string) : null;
+}
+
+/** Stands for the canary in a cached base: a word no marker (hex digits) can be. */
+const PLACEHOLDER_WORD = 'qqqqqqqqqqqqqqqqqqqq';
+const PLACEHOLDER = `MGC-${PLACEHOLDER_WORD.toUpperCase()}`;
+const MAX_CACHED_CHARS = 64 * 1024;
+const fingerprints = new LRUCache<string, PromptFingerprint>({ max: 1024, maxSize: 4 * 1024 * 1024, sizeCalculation: (_fp, key) => Math.max(1, key.length) });
 
 /** Streaming watch over one text. */
 export class PromptLeakWatch {
@@ -73,7 +145,7 @@ export class PromptLeakWatch {
     if (!this.holding) safe = i;
     for (const ch of chunk) {
       if (isWordChar(ch)) {
-        if (this.word === '') this.holding = this.recent.length === this.fp.n - 1 && this.fp.prefixes.has(this.recent.join(' '));
+        if (this.word === '') this.holding = this.recent.length === this.fp.n - 1 && this.fp.hasPrefix(this.recent.join(' '));
         this.word += ch.toLowerCase();
       } else if (this.word !== '' && this.complete()) {
         return null;
@@ -99,7 +171,7 @@ export class PromptLeakWatch {
     const gram = [...this.recent, this.word];
     this.word = '';
     this.holding = false;
-    if (gram.length === this.fp.n && this.fp.grams.has(gram.join(' '))) {
+    if (gram.length === this.fp.n && this.fp.hasGram(gram.join(' '))) {
       this.leaked = true;
       this.pending = '';
       return true;

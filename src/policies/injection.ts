@@ -12,11 +12,17 @@
  * `block` refuses with the same body as any other invalid input (MG_INPUT_REJECTED, "Invalid
  * input"), so a client learns nothing about which layer fired; `flag` lets the request through,
  * counted and logged (the injection.detected event). Scores go to the debug log, never the text.
+ * With `external` (src/policies/external-detector.ts), a request the local layers let through is
+ * also put to the external detector; flagged by either → the action; the service failing → its
+ * fail mode (503 MG_INPUT_CHECK_UNAVAILABLE or pass). `debugHeader` (testing only) sends the
+ * highest score in X-Modelgate-Injection-Score.
  */
-import { deny } from '../errors.js';
+import { deny, isDenial } from '../errors.js';
 import type { InjectionAction, InjectionLayer } from '../config/types.js';
-import type { Policy } from '../pipeline/policy.js';
+import type { Policy, PolicyResult } from '../pipeline/policy.js';
 import { requestRef, type Emitter } from '../observability/events.js';
+import type { ExternalInspection } from './external-detector.js';
+import type { RequestContext } from '../pipeline/context.js';
 import { createInjectionDetector } from '../detectors/injection/index.js';
 import { decodedViews } from '../detectors/injection/decode.js';
 import { sharedLearnedScorer } from '../detectors/injection/learned.js';
@@ -66,14 +72,33 @@ export function createInjectionScanner(threshold: number | null, layers: readonl
   };
 }
 
+export interface InjectionExtras {
+  external?: ExternalInspection | null;
+  debugHeader?: boolean;
+  /** The score of a request the sink does not report (not flagged locally), with the external verdict if asked (debug log). */
+  scored?: (ctx: RequestContext, score: number, external: { flagged: boolean; cached: boolean } | null) => void;
+}
+
+export const INJECTION_SCORE_HEADER = 'x-modelgate-injection-score';
+
 export function injectionPolicy(
   action: InjectionAction,
   threshold: number | null,
   events: Emitter,
   onError: 'fail-closed' | 'fail-open' = 'fail-closed',
   layers: readonly InjectionLayer[] = ALL_LAYERS,
+  extras: InjectionExtras = {},
 ): Policy {
   const scan = createInjectionScanner(threshold, layers);
+  const external = extras.external ?? null;
+  function verdict(ctx: RequestContext, detected: boolean, families: string[], score: number): PolicyResult {
+    if (extras.debugHeader === true) ctx.responseHeaders[INJECTION_SCORE_HEADER] = score.toFixed(3);
+    if (!detected) return undefined;
+    events.emit({ type: 'injection.detected', ...requestRef(ctx), families, action, score });
+    if (action === 'block') return deny('MG_INPUT_REJECTED', `injection: ${families.join(',')}`);
+    ctx.flags.push('injection');
+    return undefined;
+  }
   return {
     name: 'injection',
     phase: 'inspect',
@@ -82,11 +107,17 @@ export function injectionPolicy(
       const texts = ctx.inspection?.texts ?? [];
       if (texts.length === 0) return undefined;
       const v = scan(texts);
-      if (!v.detected) return undefined;
-      events.emit({ type: 'injection.detected', ...requestRef(ctx), families: v.families, action, score: v.score });
-      if (action === 'block') return deny('MG_INPUT_REJECTED', `injection: ${v.families.join(',')}`);
-      ctx.flags.push('injection');
-      return undefined;
+      if (v.detected) return verdict(ctx, true, v.families, v.score);
+      if (external === null) {
+        extras.scored?.(ctx, v.score, null);
+        return verdict(ctx, false, v.families, v.score);
+      }
+      return external(ctx).then((x) => {
+        if (isDenial(x)) return x;
+        const score = Math.max(v.score, x.score);
+        extras.scored?.(ctx, score, { flagged: x.flagged, cached: x.cached });
+        return verdict(ctx, x.flagged, ['external'], score);
+      });
     },
   };
 }

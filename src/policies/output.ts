@@ -55,7 +55,7 @@ export function outputPolicy(rules: OutputRules): Policy {
     run: function output(ctx) {
       const marker = wording === null ? null : newCanary();
       if (marker !== null) addToSystemPrompt(ctx.body, canaryText(wording as string, marker));
-      const prompt = leakWords === null ? null : new PromptFingerprint(systemPromptText(ctx.body), leakWords);
+      const prompt = leakWords === null ? null : PromptFingerprint.of(systemPromptText(ctx.body), leakWords, marker);
       ctx.output = new OutputFilter(rules, marker, prompt);
     },
   };

@@ -8,6 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type preHandlerAsyncHookHandler } from 'fastify';
 import type { ModelgateConfig } from '../config/types.js';
+import { externalPublicView } from '../config/injection.js';
 import type { Metrics } from '../observability/metrics.js';
 
 export interface AdminDeps {
@@ -34,7 +35,7 @@ function publicView(config: ModelgateConfig): unknown {
     admin: { host: config.admin.host, port: config.admin.port },
     auth: { headers: config.auth.headers, keys: config.auth.keys.map((k) => ({ id: k.id, tier: k.tier })) },
     upstreams: [...config.upstreams.values()].map((u) => ({ ...u, targets: u.targets.map((t) => t.origin) })),
-    routes: config.routes,
+    routes: config.routes.map((r) => ({ ...r, injection: { ...r.injection, external: externalPublicView(r.injection.external ?? null) } })),
   };
 }
 

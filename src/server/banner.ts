@@ -23,7 +23,7 @@ export function listenerAddress(a: AddressInfo, scheme = 'http'): { bound: strin
 export function routeProtections(r: RouteConfig): string[] {
   const p = ['api-key', `body<=${r.limits.maxBodyBytes}B`];
   if (r.protocol === 'openai-chat' || r.protocol === 'openai-completions') {
-    if (r.injection.action !== 'off') p.push(`injection:${r.injection.action}${r.injection.onError === 'fail-open' ? '(fail-open)' : ''}`);
+    if (r.injection.action !== 'off') p.push(`injection:${r.injection.action}${r.injection.onError === 'fail-open' ? '(fail-open)' : ''}${r.injection.external == null ? '' : '+external'}`);
     p.push(`max_tokens<=${r.limits.maxTokens}`);
   }
   if (r.protocol === 'kserve-v2') p.push('tensor-validation');
@@ -52,6 +52,9 @@ export function riskyWarnings(config: ModelgateConfig, adminBound: string): stri
   if (config.store.onError === 'fail-open') w.push('store.onError is fail-open: while the store is unreachable, rate limits and budgets are not enforced');
   for (const r of config.routes) {
     if (r.injection.onError === 'fail-open' && r.injection.action !== 'off') w.push(`route ${r.path}: injection.onError is fail-open`);
+    const ext = r.injection.action === 'off' ? null : r.injection.external ?? null;
+    if (ext?.onError === 'fail-open') w.push(`route ${r.path}: injection.external.onError is fail-open: while the external detector is slow or down, only the local layers check prompts`);
+    if (r.injection.debugHeader === true && r.injection.action !== 'off') w.push(`route ${r.path}: injection.debugHeader is on: every response shows its injection score (for testing only)`);
     if (r.output?.onError === 'fail-open') w.push(`route ${r.path}: output.onError is fail-open`);
   }
   return w;

@@ -23,6 +23,7 @@ import { UpstreamTargets } from '../upstream/targets.js';
 import { createTelemetry } from '../observability/telemetry.js';
 import type { EventBus } from '../observability/events.js';
 import { buildPublicApp } from './public.js';
+import { injectionExternalReport } from '../observability/injection-report.js';
 import { buildAdminApp } from './admin.js';
 import { listenerAddress, logBanner } from './banner.js';
 import { consoleRoutes } from './admin-console.js';
@@ -168,6 +169,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
   const app = buildPublicApp({
     config, upstreams, logger, events, limits: { limiter, admissions }, resources, keys: keys.registry,
+    injectionExternal: injectionExternalReport(metrics.registry, logger),
     stop: life.stop,
     draining: () => life.draining(),
     refusing: () => life.refusing(),

@@ -34,6 +34,7 @@ import { allowedMethods, compileRoutes, routerPath, upstreamPath, type CompiledR
 import { settle } from './settle.js';
 import { wireOptions, type WireDeps } from './wire.js';
 import { replies } from './replies.js';
+import { NO_EXTERNAL_REPORT, type ExternalDetectorReport } from '../observability/injection-report.js';
 import type { Tracked } from './drain.js';
 import type { Abuse } from '../abuse/abuse.js';
 
@@ -60,6 +61,8 @@ export interface PublicDeps {
   abuse?: Abuse;
   /** TLS on the listener (gateway.ts builds it from server.tls). */
   tls?: WireDeps['tls'];
+  /** The external injection detector's metrics and log (src/observability/injection-report.ts). */
+  injectionExternal?: ExternalDetectorReport;
 }
 
 /** Retry-After of MG_SHUTTING_DOWN: another replica can take the retry at once. */
@@ -87,7 +90,8 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   });
 
   const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, events };
-  const routes = compileRoutes(config, events, deps.limits, deps.upstreams, deps.abuse, deps.keys);
+  const routes = compileRoutes(config, events, deps.limits, deps.upstreams, deps.abuse, deps.keys, deps.injectionExternal ?? NO_EXTERNAL_REPORT);
+  app.addHook('onClose', async () => { await Promise.all(routes.map((r) => r.close?.())); });
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
   const lifecycle: LifecycleDeps = {
     stats: deps.resources ?? new ResourceStats(),

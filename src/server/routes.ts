@@ -17,6 +17,8 @@ import { bodyRead } from '../policies/body-read.js';
 import { jsonBody } from '../policies/json-body.js';
 import { injectionPolicy } from '../policies/injection.js';
 import type { Emitter } from '../observability/events.js';
+import { createExternalDetector, externalInspection } from '../policies/external-detector.js';
+import { NO_EXTERNAL_REPORT, type ExternalDetectorReport } from '../observability/injection-report.js';
 import { openaiChat } from '../protocols/openai/chat.js';
 import { openaiCompletions } from '../protocols/openai/completions.js';
 import { openaiEmbeddings } from '../protocols/openai/embeddings.js';
@@ -61,10 +63,12 @@ export interface CompiledRoute {
   policies: Policy[];
   /** The same for GET requests (no body). */
   getPolicies: Policy[];
+  /** Releases what the route's policies hold (the external detector's connections); absent: nothing. */
+  close?: () => Promise<void>;
 }
 
 /** The protocol's validation (inspect phase), and injection detection when on. */
-function inspectPolicies(route: RouteConfig, events: Emitter): { validate: Policy[]; injection: Policy[] } {
+function inspectPolicies(route: RouteConfig, events: Emitter, external: ExternalDetectorReport): { validate: Policy[]; injection: Policy[]; close?: () => Promise<void> } {
   const l = route.limits;
   const validate: Policy[] = [];
   switch (route.protocol) {
@@ -75,8 +79,16 @@ function inspectPolicies(route: RouteConfig, events: Emitter): { validate: Polic
     case 'torchserve': validate.push(torchservePolicy(route)); break;
     case 'image-upload': validate.push(imageUploadInspect(l)); break;
   }
-  const injection = route.injection.action === 'off' ? [] : [injectionPolicy(route.injection.action, route.injection.threshold, events, route.injection.onError, route.injection.layers)];
-  return { validate, injection };
+  const inj = route.injection;
+  const ext = inj.action === 'off' ? null : inj.external ?? null;
+  const detector = ext === null ? null : createExternalDetector(ext, { report: external });
+  const extras = {
+    external: ext === null || detector === null ? null : externalInspection(detector, ext.onError, external),
+    debugHeader: inj.debugHeader ?? false,
+    scored: (ctx: { id: string }, score: number, x: { flagged: boolean; cached: boolean } | null) => external.scored(ctx.id, route.path, score, x),
+  };
+  const injection = inj.action === 'off' ? [] : [injectionPolicy(inj.action, inj.threshold, events, inj.onError, inj.layers, extras)];
+  return detector === null ? { validate, injection } : { validate, injection, close: () => detector.close() };
 }
 
 /** Request-phase content-type allowlist and body-phase readers, by protocol. */
@@ -106,7 +118,8 @@ function hasCostLimits(config: ModelgateConfig, route: RouteConfig): boolean {
 export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission>; }
 
 /** `upstreams`: the targets, for fast failure when none can take traffic (absent in unit tests of the phases). */
-export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup): CompiledRoute[] {
+/** `external`: the external injection detector's metrics and log (src/observability/injection-report.ts). */
+export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, external: ExternalDetectorReport = NO_EXTERNAL_REPORT): CompiledRoute[] {
   const auth = apiKeyAuth(keys ?? config.auth.keys, config.auth.headers);
   const keyModel = keyModelPolicy();
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
@@ -131,7 +144,7 @@ export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: 
     const admitCost: Policy[] = needsAdmission(config, route) ? [admitPolicy(route, i, limits.limiter)] : [];
     const slot: Policy[] = gpu === null ? [] : [gpuSlotPolicy(limits.limiter, gpu)];
     const respond: Policy[] = route.output === null ? [] : [outputPolicy(compileOutput(route.output))];
-    const { validate, injection } = inspectPolicies(route, events);
+    const { validate, injection, close } = inspectPolicies(route, events, external);
     const phases: RoutePhases = {
       request: [...requestPhase, contentType, declaredLength(route.limits)],
       body,
@@ -150,6 +163,7 @@ export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: 
       // here: src/server/wire.ts refuses it before routing), and only the checks that need none
       // (the kserve model check).
       getPolicies: [...requestPhase, keyModel, ...validate.filter((p) => p.name === 'kserve-v2'), ...admitCost, ...slot],
+      ...(close === undefined ? {} : { close }),
     };
   });
 }

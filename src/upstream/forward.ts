@@ -33,15 +33,52 @@ const DEFAULT_SEND_TIMEOUT_MS = 30_000;
 /** Routes whose JSON answers carry generated text and usage: held whole (bounded) to read them. */
 const OPENAI: ReadonlySet<Protocol> = new Set(['openai-chat', 'openai-completions', 'openai-embeddings']);
 
-/** An AbortSignal that fires when the client leaves or the shutdown deadline passes; detach() when done. */
-function upstreamSignal(ctx: RequestContext): { signal: AbortSignal; detach(): void } {
-  const ac = new AbortController();
-  const abort = (): void => ac.abort();
-  if (ctx.clientGone.aborted || ctx.stop.aborted) ac.abort();
+/**
+ * The upstream request's abort signal in the EventEmitter shape undici's `signal` option also
+ * accepts (`on`/`once`/`removeListener`, `aborted`, `reason`). A new AbortController per request,
+ * and undici's two EventTarget listeners on its signal, showed in the hot-path profile
+ * (docs/benchmarks.md); this is a plain object and a small array. Aborting gives the same reason
+ * an AbortController would (an AbortError DOMException), made only when it happens.
+ */
+class UpstreamAbort {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: (() => void)[] = [];
+
+  on(_event: 'abort', fn: () => void): this {
+    this.listeners.push(fn);
+    return this;
+  }
+
+  once(event: 'abort', fn: () => void): this {
+    return this.on(event, fn);
+  }
+
+  removeListener(_event: 'abort', fn: () => void): this {
+    const i = this.listeners.indexOf(fn);
+    if (i >= 0) this.listeners.splice(i, 1);
+    return this;
+  }
+
+  readonly abort = (): void => {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = new DOMException('This operation was aborted', 'AbortError');
+    const ls = this.listeners;
+    this.listeners = [];
+    for (const fn of ls) fn();
+  };
+}
+
+/** A signal that fires when the client leaves or the shutdown deadline passes; detach() when done. */
+function upstreamSignal(ctx: RequestContext): { signal: UpstreamAbort; detach(): void } {
+  const signal = new UpstreamAbort();
+  const abort = signal.abort;
+  if (ctx.clientGone.aborted || ctx.stop.aborted) abort();
   ctx.clientGone.addEventListener('abort', abort, { once: true });
   ctx.stop.addEventListener('abort', abort, { once: true });
   return {
-    signal: ac.signal,
+    signal,
     detach() {
       ctx.clientGone.removeEventListener('abort', abort);
       ctx.stop.removeEventListener('abort', abort);
@@ -49,8 +86,9 @@ function upstreamSignal(ctx: RequestContext): { signal: AbortSignal; detach(): v
   };
 }
 
-function attempt(target: Target, ctx: RequestContext, payload: string | Buffer | null, headers: Record<string, string>, path: string, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-  return target.pool.request({ method: ctx.method as Dispatcher.HttpMethod, path, headers, body: payload, signal });
+function attempt(target: Target, ctx: RequestContext, payload: string | Buffer | null, headers: Record<string, string>, path: string, signal: UpstreamAbort): Promise<Dispatcher.ResponseData> {
+  // undici's types name only its own EventEmitter/AbortSignal; at run time it takes any object with on/once/removeListener.
+  return target.pool.request({ method: ctx.method as Dispatcher.HttpMethod, path, headers, body: payload, signal: signal as unknown as AbortSignal });
 }
 
 /**
@@ -60,7 +98,7 @@ function attempt(target: Target, ctx: RequestContext, payload: string | Buffer |
  * outcome goes to the target's breaker. No target left to try at all: 503 MG_UPSTREAM_UNAVAILABLE
  * (the request never reached a model server, so settle refunds its reservation).
  */
-async function send(ctx: RequestContext, res: ServerResponse, upstream: UpstreamTargets, path: string, headers: Record<string, string>, hooks: ForwardHooks, signal: AbortSignal): Promise<Dispatcher.ResponseData | null> {
+async function send(ctx: RequestContext, res: ServerResponse, upstream: UpstreamTargets, path: string, headers: Record<string, string>, hooks: ForwardHooks, signal: UpstreamAbort): Promise<Dispatcher.ResponseData | null> {
   const fwd = ctx.forward;
   const payload = fwd !== null ? fwd.body : ctx.body === undefined ? null : JSON.stringify(ctx.body);
   if (fwd !== null) headers = { ...headers, ...fwd.headers, 'content-type': fwd.contentType };

@@ -38,6 +38,16 @@ test('markers are fresh, unguessable and fill the wording', () => {
   assert.equal(canaryText('x {canary} y {canary}', a), `x ${a} y ${a}`);
 });
 
+test('markers drawn from the pooled random bytes stay well-formed and distinct across pool refills', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 2000; i++) {
+    const m = newCanary();
+    assert.match(m, /^MGC-[0-9A-F]{20}$/);
+    seen.add(m);
+  }
+  assert.equal(seen.size, 2000);
+});
+
 test('a marker split across three chunks is caught; its kind is canary; fragments are kind fragment', () => {
   const m = 'MGC-0123456789ABCDEF0123';
   const r = run([m, 'You are the ACME helpdesk'], ['Sure: MGC-0123', '456789AB', 'CDEF0123 done']);

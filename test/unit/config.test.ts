@@ -71,7 +71,8 @@ test('the design example fails only on keys of later releases, each saying so', 
   delete doc.server.tls; delete doc.server.http2; delete doc.auth.clients; delete doc.metrics;
   delete doc.upstreams.llm.tls;
   const r0 = doc.routes[0];
-  delete r0.injection.external; delete r0.output.systemPromptLeak; delete r0.output.links;
+  assert.ok(!ps.some((p) => p.includes('injection')), 'injection.external is supported');
+  delete r0.output.systemPromptLeak; delete r0.output.links;
   const c = loadConfigText(stringifyYaml(doc), DOC_ENV);
   assert.equal(c.server.sendTimeoutMs, 30_000);
   assert.equal(c.server.maxHeaders, 100);
@@ -81,6 +82,12 @@ test('the design example fails only on keys of later releases, each saying so', 
   assert.deepEqual(c.upstreams.get('llm')?.healthCheck, { path: '/health', intervalMs: 5_000, timeoutMs: 2_000, healthyThreshold: 1, unhealthyThreshold: 2 });
   assert.deepEqual(c.routes[0]?.forwardHeaders, ['x-request-priority']);
   assert.equal(c.routes[0]?.forwardQuery, false);
+  const ext = c.routes[0]?.injection.external;
+  assert.equal(ext?.url.href, 'https://guard.example.com/v2/guard');
+  assert.equal(ext?.format, 'lakera-v2');
+  assert.equal(ext?.timeoutMs, 300);
+  assert.equal(ext?.onError, 'fail-open');
+  assert.deepEqual(ext?.headers, { authorization: `Bearer ${DOC_ENV.GUARD_API_KEY}` });
   assert.equal(c.abuse?.authFailures?.threshold, 20);
   assert.equal(c.abuse?.keySpread?.action, 'flag');
   assert.equal(c.auth.keyStore, '/var/lib/modelgate/keys.json');

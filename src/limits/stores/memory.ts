@@ -33,19 +33,26 @@ export type MemoryStore = Store & {
   size(): number;
 };
 
+/**
+ * A GCRA bucket — most entries — is stored as its bare TAT (a number), not an object: with the
+ * flattened keys below that takes the store from ~200 to ~90 bytes per entry
+ * (`npm run bench:store-memory`: 100,000 keys and 100,000 IPs).
+ */
 type Entry =
-  | { t: 'gcra'; tat: number }
+  | number
   | { t: 'window'; periodMs: number; state: WindowState }
   | { t: 'budget'; periodMs: number; windowStart: number; spent: number }
   | { t: 'lease'; leases: Map<string, number> };
+
+const isWindow = (e: Entry | undefined): e is { t: 'window'; periodMs: number; state: WindowState } => typeof e === 'object' && e.t === 'window';
 
 /** Entries examined per call by the lazy sweep; enough to outpace creation (<= 1 + ops per call). */
 const SWEEP_STEP = 8;
 
 /** Entry is past its usefulness at `now` (deleting it changes no decision). */
 function idle(e: Entry, now: number): boolean {
+  if (typeof e === 'number') return e <= now;
   switch (e.t) {
-    case 'gcra': return e.tat <= now;
     case 'window': return (e.state.window + 2) * e.periodMs <= now;
     case 'budget': return e.windowStart + e.periodMs <= now;
     case 'lease':
@@ -59,6 +66,17 @@ const gcraKey = (key: string): string => `b|${key}`;
 const windowKey = (key: string): string => `w|${key}`;
 const budgetKey = (key: string, periodMs: number): string => `g|${periodMs}|${key}`;
 const leaseKey = (key: string): string => `l|${key}`;
+
+/**
+ * The key as one flat string. Keys are built by concatenation (here and by the limiter), which V8
+ * keeps as a tree of the pieces ("cons strings"); a Map holding such a key keeps every piece alive.
+ * Converting a string to a number makes V8 flatten it in place, which is the cheapest way to get
+ * there from JavaScript: about 50 bytes less per stored entry. If an engine did not flatten, only
+ * that saving would be lost — the key's value is the same either way.
+ */
+function flat(k: string): string {
+  return Number.isNaN(Number(k)) ? k : k;
+}
 
 export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
   const maxEntries = opts.maxEntries ?? 1_000_000;
@@ -88,7 +106,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
   function put(k: string, e: Entry, now: number): void {
     map.delete(k);
     if (idle(e, now)) return;
-    map.set(k, e);
+    map.set(flat(k), e);
     while (map.size > maxEntries) {
       // A persistent iterator, not map.keys().next(): V8 leaves deleted slots in place until a
       // rehash, so restarting from the front would rescan every tombstone (O(n) per eviction).
@@ -108,7 +126,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
 
   function budgetSpentAt(k: string, now: number, periodMs: number, staged?: Map<string, Entry>): number {
     const e = staged?.get(k) ?? map.get(k);
-    return e?.t === 'budget' && e.windowStart === budgetWindowStart(now, periodMs) ? e.spent : 0;
+    return typeof e === 'object' && e.t === 'budget' && e.windowStart === budgetWindowStart(now, periodMs) ? e.spent : 0;
   }
 
   function ensureOpen(): void {
@@ -138,18 +156,18 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
           const k = gcraKey(op.key);
           const orig = map.get(k);
           const cur = staged.get(k) ?? orig;
-          const d = gcraConsume(cur?.t === 'gcra' ? cur.tat : undefined, now, lim, op.cost);
-          if (d.allowed) staged.set(k, { t: 'gcra', tat: d.newTat });
-          peeks.push(() => gcraPeek(orig?.t === 'gcra' ? orig.tat : undefined, now, lim));
+          const d = gcraConsume(typeof cur === 'number' ? cur : undefined, now, lim, op.cost);
+          if (d.allowed) staged.set(k, d.newTat);
+          peeks.push(() => gcraPeek(typeof orig === 'number' ? orig : undefined, now, lim));
           bucketResults.push({ key: op.key, allowed: d.allowed, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs });
           allowed &&= d.allowed;
         } else {
           const k = windowKey(op.key);
           const orig = map.get(k);
           const cur = staged.get(k) ?? orig;
-          const d = windowConsume(cur?.t === 'window' ? cur.state : undefined, now, lim, op.cost);
+          const d = windowConsume(isWindow(cur) ? cur.state : undefined, now, lim, op.cost);
           if (d.allowed) staged.set(k, { t: 'window', periodMs: lim.periodMs, state: d.state });
-          peeks.push(() => windowPeek(orig?.t === 'window' ? orig.state : undefined, now, lim));
+          peeks.push(() => windowPeek(isWindow(orig) ? orig.state : undefined, now, lim));
           bucketResults.push({ key: op.key, allowed: d.allowed, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs });
           allowed &&= d.allowed;
         }
@@ -191,11 +209,11 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
         if (a.limit.kind === 'gcra') {
           const k = gcraKey(a.key);
           const e = map.get(k);
-          put(k, { t: 'gcra', tat: gcraAdjust(e?.t === 'gcra' ? e.tat : undefined, now, a.limit, a.delta) }, now);
+          put(k, gcraAdjust(typeof e === 'number' ? e : undefined, now, a.limit, a.delta), now);
         } else {
           const k = windowKey(a.key);
           const e = map.get(k);
-          const state = windowAdjust(e?.t === 'window' ? e.state : undefined, now, a.limit.periodMs, a.delta);
+          const state = windowAdjust(isWindow(e) ? e.state : undefined, now, a.limit.periodMs, a.delta);
           put(k, { t: 'window', periodMs: a.limit.periodMs, state }, now);
         }
       }
@@ -217,7 +235,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       sweep(now);
       const k = leaseKey(key);
       const e = map.get(k);
-      const leases = e?.t === 'lease' ? e.leases : new Map<string, number>();
+      const leases = typeof e === 'object' && e.t === 'lease' ? e.leases : new Map<string, number>();
       for (const [id, exp] of leases) if (exp <= now) leases.delete(id); // bounded by `limit`
       // Re-acquiring a held id refreshes it (idempotent retry), it does not take a second slot.
       const acquired = leases.has(leaseId) || leases.size < limit;
@@ -231,7 +249,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       for (const id of leaseIds) checkLease(key, id, 0, ttlMs);
       const now = clock();
       const e = map.get(leaseKey(key));
-      if (e?.t !== 'lease') return 0;
+      if (typeof e !== 'object' || e.t !== 'lease') return 0;
       let kept = 0;
       for (const id of leaseIds) {
         const exp = e.leases.get(id);
@@ -246,7 +264,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       ensureOpen();
       const k = leaseKey(key);
       const e = map.get(k);
-      if (e?.t !== 'lease') return;
+      if (typeof e !== 'object' || e.t !== 'lease') return;
       e.leases.delete(leaseId);
       if (e.leases.size === 0) map.delete(k);
     },
