@@ -127,6 +127,7 @@ routes:
     protocol: openai-chat
     upstream: llm
     limits: ${limits}
+    forwardHeaders: [X-Bench-Client, X-Bench-Id] # the simulator's per-client GPU accounting
     injection: { action: ${o.cheap ? 'off' : 'block'} }${o.cheap ? '\n    cost: { tokenizer: chars4 }' : ''}
 logging: { level: ${GATEWAY_LOG_LEVEL} }
 `;

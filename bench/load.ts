@@ -2,47 +2,15 @@
  * The benchmark's load generator, always run as a child process of bench/run.ts so that it never
  * shares an event loop with the gateway, the simulator or the orchestrator.
  *
- *   node dist/bench/load.js cannon '<CannonJob JSON>'   autocannon, closed loop, N connections
  *   node dist/bench/load.js seq '<SeqJob JSON>'         sequential requests, µs latency
  *
- * Prints one JSON line (CannonResult or SeqOutput) on stdout.
+ * Prints one JSON line (SeqOutput) on stdout. Throughput and CPU runs use wrk (bench/wrk.ts).
  *
- * `seq` exists because autocannon records latencies in an HDR histogram with 1 ms resolution,
- * far too coarse for a 0.25 ms target: it sends requests one at a time over one keep-alive
- * connection per target and times each with process.hrtime.bigint(). Rounds alternate between
- * the targets so that drift (CPU frequency, a noisy neighbour) hits all of them alike.
+ * It sends requests one at a time over one keep-alive connection per target and times each with
+ * process.hrtime.bigint(). Rounds alternate between the targets so that drift (CPU frequency, a
+ * noisy neighbour) hits all of them alike.
  */
-import { createRequire } from 'node:module';
 import { Client } from 'undici';
-
-export interface CannonJob {
-  url: string;
-  connections: number;
-  /** Seconds measured. */
-  duration: number;
-  /** Seconds of warm-up (same connections) before the measured run; 0 for none. */
-  warmup: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-export interface CannonResult {
-  connections: number;
-  duration: number;
-  /** Responses (any status) per second over the measured run. */
-  rps: number;
-  total2xx: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  /** Milliseconds, from autocannon's histogram (1 ms resolution). */
-  p50: number;
-  p99: number;
-  mean: number;
-  statusCodes: Record<string, number>;
-  /** CPU time (ms) this load-generator process used, start-up included. */
-  cpuMs: number;
-}
 
 export interface SeqTarget {
   name: string;
@@ -81,60 +49,9 @@ export interface SeqResult {
   min: number;
 }
 
-// autocannon ships no types: the slice of its API and result used here.
-interface AutocannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-  latency: { p50: number; p99: number; mean: number };
-  statusCodeStats: Record<string, { count: number }>;
-}
-interface AutocannonOptions {
-  url: string;
-  connections: number;
-  duration: number;
-  method: 'POST';
-  headers: Record<string, string>;
-  body: string;
-  warmup?: { connections: number; duration: number };
-}
-type Autocannon = (opts: AutocannonOptions) => PromiseLike<AutocannonResult>;
-
 function cpuMsSoFar(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
-}
-
-async function cannon(job: CannonJob): Promise<CannonResult> {
-  const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-  const opts: AutocannonOptions = {
-    url: job.url,
-    connections: job.connections,
-    duration: job.duration,
-    method: 'POST',
-    headers: job.headers,
-    body: job.body,
-  };
-  if (job.warmup > 0) opts.warmup = { connections: job.connections, duration: job.warmup };
-  const r = await autocannon(opts);
-  const statusCodes: Record<string, number> = {};
-  for (const [code, s] of Object.entries(r.statusCodeStats)) statusCodes[code] = s.count;
-  return {
-    connections: job.connections,
-    duration: r.duration,
-    rps: (r['2xx'] + r.non2xx) / r.duration,
-    total2xx: r['2xx'],
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    mean: r.latency.mean,
-    statusCodes,
-    cpuMs: cpuMsSoFar(),
-  };
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -207,13 +124,11 @@ async function seq(job: SeqJob): Promise<SeqResult[]> {
 
 async function main(): Promise<void> {
   const [mode, arg] = process.argv.slice(2);
-  if (arg === undefined || (mode !== 'cannon' && mode !== 'seq')) {
-    process.stderr.write("usage: load.js cannon|seq '<job JSON>'\n");
+  if (arg === undefined || mode !== 'seq') {
+    process.stderr.write("usage: load.js seq '<job JSON>'\n");
     process.exit(2);
   }
-  const out: CannonResult | SeqOutput = mode === 'cannon'
-    ? await cannon(JSON.parse(arg) as CannonJob)
-    : { results: await seq(JSON.parse(arg) as SeqJob), cpuMs: cpuMsSoFar() };
+  const out: SeqOutput = { results: await seq(JSON.parse(arg) as SeqJob), cpuMs: cpuMsSoFar() };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 

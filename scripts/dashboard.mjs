@@ -30,6 +30,15 @@ const rows = [
     ], null, 's'],
     ['Latency p99 by route and outcome', `histogram_quantile(0.99, sum by (le, route, outcome) (rate(modelgate_request_duration_seconds_bucket[${R}])))`, '{{route}} {{outcome}}', 's'],
   ]],
+  ['Event loop and scan pool', [
+    ['Event-loop delay p99 / max by replica', [
+      ['max by (instance) (modelgate_event_loop_delay_seconds{stat="p99"})', '{{instance}} p99'],
+      ['max by (instance) (modelgate_event_loop_delay_seconds{stat="max"})', '{{instance}} max'],
+    ], null, 's'],
+    ['Event-loop utilisation by replica', 'max by (instance) (modelgate_event_loop_utilization_ratio)', '{{instance}}', 'percentunit'],
+    ['Scan-pool tasks by outcome', `sum by (outcome) (rate(modelgate_scan_pool_tasks_total[${R}]))`, '{{outcome}}', 'ops'],
+    ['Scan-pool tasks pending', 'sum by (instance) (modelgate_scan_pool_pending)', '{{instance}}', 'short'],
+  ]],
   ['Output protection', [
     ['Redactions by type', `sum by (pii_type) (rate(modelgate_output_redacted_total[${R}]))`, '{{pii_type}}', 'short'],
     ['Canary leaks (withheld responses)', 'sum by (route, kind) (increase(modelgate_canary_leak_total[1h]))', '{{route}} {{kind}}', 'short'],

@@ -71,6 +71,7 @@ export const ERRORS = {
   MG_PARAM_OUT_OF_RANGE: e(400, 'invalid_request_error', 'A parameter is out of its allowed range'),
   MG_TOO_MANY_INPUTS: e(400, 'invalid_request_error', 'Too many inputs'),
   MG_INPUT_REJECTED: e(400, 'invalid_request_error', 'Invalid input'),
+  MG_GATEWAY_BUSY: e(503, 'api_error', 'The gateway is busy; retry'),
   MG_INPUT_CHECK_UNAVAILABLE: e(503, 'api_error', 'The input cannot be checked right now; retry later'),
   MG_KEY_MODEL_DENIED: e(403, 'permission_error', 'This API key may not use this model'),
   MG_MODEL_NOT_FOUND: e(404, 'not_found_error', 'Model not found'),

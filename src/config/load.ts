@@ -22,6 +22,7 @@ import { compileKserve, type ModelDecl } from '../protocols/kserve/index.js';
 import { resolveBreaker, resolveHealthCheck } from './upstream-health.js';
 import { isLoopbackHost } from '../util/loopback.js';
 import { DEFAULT_MAX_KEY_SERIES } from '../observability/key-series.js';
+import { DEFAULT_WORKERS, defaultWorkerThreads } from '../workers/defaults.js';
 import { resolveAbuse } from './abuse.js';
 import { resolveExternal } from './injection.js';
 import { resolveClients, resolveServerTls, resolveUpstreamTls, routeAuth } from './tls.js';
@@ -457,6 +458,11 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
     upstreams,
     routes: resolveRoutes(raw, tls, problems),
     metrics: { maxKeySeries: raw.metrics?.maxKeySeries ?? DEFAULT_MAX_KEY_SERIES },
+    workers: {
+      threads: raw.workers?.threads ?? defaultWorkerThreads(),
+      offloadAbove: raw.workers?.offloadAbove ?? DEFAULT_WORKERS.offloadAbove,
+      queue: raw.workers?.queue ?? DEFAULT_WORKERS.queue,
+    },
     logging: { level: raw.logging?.level ?? 'info' },
     abuse: resolveAbuse(raw.abuse, problems),
   };

@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { KeySeries } from './key-series.js';
+import { monitorEventLoop, type EventLoopMonitor } from './event-loop.js';
 
 /** modelgate_request_duration_seconds{outcome}: ok (< 400), rejected (4xx), aborted (499: the client left), error (5xx). */
 export type Outcome = 'ok' | 'rejected' | 'aborted' | 'error';
@@ -43,6 +44,12 @@ export interface Metrics {
   /** 1 while a target is in rotation (healthy, not ejected), else 0 (the target.changed event). */
   targetUp: Gauge<'upstream' | 'target'>;
   ejections: Counter<'upstream' | 'target' | 'reason'>;
+  /** Injection scans run in the worker pool (src/workers/scan-pool.ts), by outcome: ok, busy (queue full), aborted (client left), error. */
+  scanPoolTasks: Counter<'outcome'>;
+  /** Scans queued or running in the worker pool. */
+  scanPoolPending: Gauge;
+  /** Event-loop delay and utilisation (src/observability/event-loop.ts); with the default metrics only. */
+  eventLoop: EventLoopMonitor | null;
   /** Clients disconnected for accepting no bytes for the send timeout. */
   clientsCut: Counter<'route' | 'reason'>;
   /** Telemetry subscribers that threw, by event type (src/observability/telemetry.ts). */
@@ -58,6 +65,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: n
     for (const n of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`modelgate_nodejs_active_${n}_total`);
   }
   const registers = [registry];
+  const eventLoop = opts.defaultMetrics !== false ? monitorEventLoop(registry) : null;
   return {
     registry,
     requests: new Counter({ name: 'modelgate_requests_total', help: 'Requests answered, by route and status', labelNames: ['route', 'status'], registers }),
@@ -86,6 +94,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: n
     outputFailures: new Counter({ name: 'modelgate_output_filter_failures_total', help: 'Output filter failures; outcome=fail-open means the response went on unfiltered', labelNames: ['route', 'outcome'], registers }),
     targetUp: new Gauge({ name: 'modelgate_upstream_target_up', help: 'Upstream target in rotation (1) or not (0: ejected, half-open, or failing its health check), per replica', labelNames: ['upstream', 'target'], registers }),
     ejections: new Counter({ name: 'modelgate_upstream_ejections_total', help: 'Upstream targets ejected by passive outlier detection, by reason', labelNames: ['upstream', 'target', 'reason'], registers }),
+    scanPoolTasks: new Counter({ name: 'modelgate_scan_pool_tasks_total', help: 'Injection scans sent to the worker pool, by outcome (ok, busy: refused because the queue was full, aborted: the client left while it waited, error)', labelNames: ['outcome'], registers }),
+    scanPoolPending: new Gauge({ name: 'modelgate_scan_pool_pending', help: 'Injection scans queued or running in the worker pool', registers }),
+    eventLoop,
     clientsCut: new Counter({ name: 'modelgate_clients_cut_total', help: 'Clients disconnected for accepting no bytes for the send timeout, by route and reason', labelNames: ['route', 'reason'], registers }),
     telemetryErrors: new Counter({ name: 'modelgate_telemetry_errors_total', help: 'Telemetry subscribers (metrics, log, audit, embedders) that threw on an event, by event type; the request went on', labelNames: ['event'], registers }),
   };

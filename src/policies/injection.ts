@@ -23,6 +23,7 @@ import type { Policy, PolicyResult } from '../pipeline/policy.js';
 import { requestRef, type Emitter } from '../observability/events.js';
 import type { ExternalInspection } from './external-detector.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { ScanOffload } from '../workers/scan-pool.js';
 import { createInjectionDetector } from '../detectors/injection/index.js';
 import { decodedViews } from '../detectors/injection/decode.js';
 import { sharedLearnedScorer } from '../detectors/injection/learned.js';
@@ -77,6 +78,8 @@ export interface InjectionExtras {
   debugHeader?: boolean;
   /** The score of a request the sink does not report (not flagged locally), with the external verdict if asked (debug log). */
   scored?: (ctx: RequestContext, score: number, external: { flagged: boolean; cached: boolean } | null) => void;
+  /** Where large requests are scanned off the event loop (src/workers/scan-pool.ts). */
+  offload?: ScanOffload;
 }
 
 export const INJECTION_SCORE_HEADER = 'x-modelgate-injection-score';
@@ -106,18 +109,25 @@ export function injectionPolicy(
     run: function injection(ctx) {
       const texts = ctx.inspection?.texts ?? [];
       if (texts.length === 0) return undefined;
-      const v = scan(texts);
-      if (v.detected) return verdict(ctx, true, v.families, v.score);
-      if (external === null) {
-        extras.scored?.(ctx, v.score, null);
-        return verdict(ctx, false, v.families, v.score);
-      }
-      return external(ctx).then((x) => {
-        if (isDenial(x)) return x;
-        const score = Math.max(v.score, x.score);
-        extras.scored?.(ctx, score, { flagged: x.flagged, cached: x.cached });
-        return verdict(ctx, x.flagged, ['external'], score);
-      });
+      // Large requests are scanned in a worker thread (src/workers/scan-pool.ts), the rest here.
+      const offload = extras.offload;
+      if (offload?.takes(texts) === true) return offload.scan(texts, threshold, layers, ctx.clientGone).then((v) => judge(ctx, v));
+      return judge(ctx, scan(texts));
     },
   };
+
+  /** The local verdict, then (when it is clean) the external detector's. */
+  function judge(ctx: RequestContext, v: InjectionVerdict): PolicyResult | Promise<PolicyResult> {
+    if (v.detected) return verdict(ctx, true, v.families, v.score);
+    if (external === null) {
+      extras.scored?.(ctx, v.score, null);
+      return verdict(ctx, false, v.families, v.score);
+    }
+    return external(ctx).then((x) => {
+      if (isDenial(x)) return x;
+      const score = Math.max(v.score, x.score);
+      extras.scored?.(ctx, score, { flagged: x.flagged, cached: x.cached });
+      return verdict(ctx, x.flagged, ['external'], score);
+    });
+  }
 }

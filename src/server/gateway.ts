@@ -44,6 +44,7 @@ import { tlsMetrics } from './tls-metrics.js';
 import { createKeyService, type KeySyncOptions } from '../keys/index.js';
 import type { KeyService } from '../keys/service.js';
 import { adminKeyRoutes } from './admin-keys.js';
+import { ScanPool } from '../workers/scan-pool.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -59,6 +60,8 @@ export interface GatewayOptions {
   banStore?: BanStore;
   /** Key-store sync settings (tests, benchmarks): poll interval, pub/sub, clock. */
   keys?: KeySyncOptions;
+  /** Another scan-pool worker module and its workerData (tests: a worker that can be held). */
+  scanWorker?: { filename: string; workerData?: unknown };
 }
 
 export interface Gateway {
@@ -90,6 +93,8 @@ export interface Gateway {
   lifecycle: Lifecycle;
   /** TLS of the public listener and its hot reload; null for plain HTTP. */
   tls: PublicTls | null;
+  /** The worker threads of large injection scans (src/workers/scan-pool.ts); null when off. */
+  scanPool: ScanPool | null;
   start(): Promise<void>;
   /** Idempotent: a second call returns the first call's promise. */
   close(opts?: CloseOptions): Promise<void>;
@@ -164,6 +169,10 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   const clock = opts.clock ?? realClock;
   const abuse = createAbuse(config, { registry: metrics.registry, logger, clock, ...(opts.banStore === undefined ? {} : { store: opts.banStore }) });
   const life = new Lifecycle();
+  // Threads only when some route scans for injection (they start with the listener, in start()).
+  const scanPool = config.workers.threads > 0 && config.routes.some((r) => r.injection.action !== 'off')
+    ? new ScanPool({ ...config.workers, metrics, ...(opts.scanWorker === undefined ? {} : { filename: opts.scanWorker.filename, workerData: opts.scanWorker.workerData }) })
+    : null;
   const tls = config.server.tls === null ? null : publicTls(config.server.tls, { logger, registry: metrics.registry });
   // A stop signal given by the caller (tests) ends in-flight work like the shutdown deadline does.
   opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
@@ -176,6 +185,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     begin: (socket) => life.begin(socket),
     ...(abuse === null ? {} : { abuse }),
     ...(tls === null ? {} : { tls: tls.wire }),
+    ...(scanPool === null ? {} : { scanPool }),
   });
   const consoleState = config.admin.console ? new ConsoleState(metrics, gauges, realClock) : null;
   const keyTier = new Map(config.auth.keys.map((k) => [k.id, k.tier]));
@@ -234,14 +244,22 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     await keys.close();
     if (opts.store === undefined) await store.close();
     await abuse?.close();
+    await scanPool?.close();
+    metrics.eventLoop?.stop();
     life.phase = 'stopped';
     if (graceful) logger.info({ ms: Date.now() - t0 }, 'shutdown: complete');
     logger.flush();
   }
 
   const gw: Gateway = {
-    config, logger, metrics, events, app, admin, store, limiter, keys, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life, tls,
+    config, logger, metrics, events, app, admin, store, limiter, keys, admissions, abuse, resources, url: '', adminUrl: '', lifecycle: life, tls, scanPool,
     async start() {
+      // The scan threads boot in the background (rules compiled, model loaded); large requests are
+      // scanned inline until they are up. A pool that cannot start leaves them inline.
+      void scanPool?.open().catch(async (err: unknown) => {
+        logger.error({ err: (err as Error).message }, 'scan worker threads did not start; large requests are scanned on the event loop');
+        await scanPool.close();
+      });
       // The admin listener first: /healthz answers and /readyz says 503 while start-up goes on.
       await admin.listen({ host: config.admin.host, port: config.admin.port });
       gw.adminUrl = urlOf(admin);
@@ -265,6 +283,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
       } catch (err) {
         await Promise.all([...upstreams.values()].map((u) => u.close()));
         await keys.close();
+        await scanPool?.close();
         throw err;
       }
       gw.url = urlOf(app, tls === null ? 'http' : 'https');

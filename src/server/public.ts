@@ -30,6 +30,7 @@ import type { UpstreamTargets } from '../upstream/targets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Emitter } from '../observability/events.js';
 import type { KeyLookup } from '../keys/registry.js';
+import type { ScanOffload } from '../workers/scan-pool.js';
 import { allowedMethods, compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
 import { settle } from './settle.js';
 import { wireOptions, type WireDeps } from './wire.js';
@@ -61,6 +62,8 @@ export interface PublicDeps {
   abuse?: Abuse;
   /** TLS on the listener (gateway.ts builds it from server.tls). */
   tls?: WireDeps['tls'];
+  /** Where large injection scans run off the event loop (src/workers/scan-pool.ts). */
+  scanPool?: ScanOffload;
   /** The external injection detector's metrics and log (src/observability/injection-report.ts). */
   injectionExternal?: ExternalDetectorReport;
 }
@@ -90,7 +93,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   });
 
   const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, events };
-  const routes = compileRoutes(config, events, deps.limits, deps.upstreams, deps.abuse, deps.keys, deps.injectionExternal ?? NO_EXTERNAL_REPORT);
+  const routes = compileRoutes(config, events, deps.limits, deps.upstreams, deps.abuse, deps.keys, deps.injectionExternal ?? NO_EXTERNAL_REPORT, deps.scanPool);
   app.addHook('onClose', async () => { await Promise.all(routes.map((r) => r.close?.())); });
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
   const lifecycle: LifecycleDeps = {

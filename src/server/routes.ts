@@ -34,6 +34,7 @@ import type { Abuse } from '../abuse/abuse.js';
 import { ipBanPolicy, keyBanPolicy } from '../abuse/guard.js';
 import { keyModelPolicy } from '../policies/key-model.js';
 import type { KeyLookup } from '../keys/registry.js';
+import type { ScanOffload } from '../workers/scan-pool.js';
 
 /**
  * A route's policies by phase, in the order they run. The admit phase is split around injection
@@ -68,7 +69,7 @@ export interface CompiledRoute {
 }
 
 /** The protocol's validation (inspect phase), and injection detection when on. */
-function inspectPolicies(route: RouteConfig, events: Emitter, external: ExternalDetectorReport): { validate: Policy[]; injection: Policy[]; close?: () => Promise<void> } {
+function inspectPolicies(route: RouteConfig, events: Emitter, external: ExternalDetectorReport, scanPool?: ScanOffload): { validate: Policy[]; injection: Policy[]; close?: () => Promise<void> } {
   const l = route.limits;
   const validate: Policy[] = [];
   switch (route.protocol) {
@@ -86,6 +87,7 @@ function inspectPolicies(route: RouteConfig, events: Emitter, external: External
     external: ext === null || detector === null ? null : externalInspection(detector, ext.onError, external),
     debugHeader: inj.debugHeader ?? false,
     scored: (ctx: { id: string }, score: number, x: { flagged: boolean; cached: boolean } | null) => external.scored(ctx.id, route.path, score, x),
+    ...(scanPool === undefined ? {} : { offload: scanPool }),
   };
   const injection = inj.action === 'off' ? [] : [injectionPolicy(inj.action, inj.threshold, events, inj.onError, inj.layers, extras)];
   return detector === null ? { validate, injection } : { validate, injection, close: () => detector.close() };
@@ -119,7 +121,7 @@ export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission
 
 /** `upstreams`: the targets, for fast failure when none can take traffic (absent in unit tests of the phases). */
 /** `external`: the external injection detector's metrics and log (src/observability/injection-report.ts). */
-export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, external: ExternalDetectorReport = NO_EXTERNAL_REPORT): CompiledRoute[] {
+export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, external: ExternalDetectorReport = NO_EXTERNAL_REPORT, scanPool?: ScanOffload): CompiledRoute[] {
   const auth = apiKeyAuth(keys ?? config.auth.keys, config.auth.headers);
   const keyModel = keyModelPolicy();
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
@@ -144,7 +146,7 @@ export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: 
     const admitCost: Policy[] = needsAdmission(config, route) ? [admitPolicy(route, i, limits.limiter)] : [];
     const slot: Policy[] = gpu === null ? [] : [gpuSlotPolicy(limits.limiter, gpu)];
     const respond: Policy[] = route.output === null ? [] : [outputPolicy(compileOutput(route.output))];
-    const { validate, injection, close } = inspectPolicies(route, events, external);
+    const { validate, injection, close } = inspectPolicies(route, events, external, scanPool);
     const phases: RoutePhases = {
       request: [...requestPhase, contentType, declaredLength(route.limits)],
       body,

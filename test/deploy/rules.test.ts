@@ -33,7 +33,7 @@ function anchors(file: string): Set<string> {
 test('the alerts the issue asks for are there', () => {
   const names = alerts.map((a) => a.alert);
   for (const n of ['ModelgateCostSpike', 'ModelgateInjectionSpike', 'ModelgateRejectionRateSpike', 'ModelgateCanaryLeak', 'ModelgateUpstreamTargetEjected',
-    'ModelgateUpstreamAllEjected', 'ModelgateStoreFailures', 'ModelgateQueueSaturation', 'ModelgateLatencyBudgetBurnFast', 'ModelgateLatencyBudgetBurnSlow', 'ModelgateCertificateExpiring']) {
+    'ModelgateUpstreamAllEjected', 'ModelgateStoreFailures', 'ModelgateQueueSaturation', 'ModelgateLatencyBudgetBurnFast', 'ModelgateLatencyBudgetBurnSlow', 'ModelgateCertificateExpiring', 'ModelgateEventLoopLag']) {
     assert.ok(names.includes(n), n);
   }
   assert.equal(alerts.find((a) => a.alert === 'ModelgateCanaryLeak')?.expr.includes('for:'), false);

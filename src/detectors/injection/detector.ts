@@ -78,6 +78,8 @@ interface CompiledScanRule {
 interface StickyEntry {
   readonly signal: number;
   readonly re: RegExp;
+  /** The token right before the key must be one of these (see AnchoredEntry.prevTokens). */
+  readonly prev: ReadonlySet<string> | null;
 }
 
 interface CompiledLexiconRule {
@@ -182,7 +184,7 @@ function compileTables(): CompiledTables {
         if (capturingGroups(e.source) !== e.source.split('(?<=(').length - 1) {
           throw new Error(`injection rule ${r.id}: unexpected capturing group`);
         }
-        const entry = { signal, re };
+        const entry = { signal, re, prev: e.prevTokens ? new Set(e.prevTokens) : null };
         for (const tok of e.tokens) tokenInfo(tok).entries.push(entry);
       }
     } else {
@@ -296,6 +298,11 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     const lexSeen: Set<string>[] = t.lexicons.map(() => new Set<string>());
     const n = normalized.length;
     let start = -1;
+    // The token before the current one ([prevAt, prevEnd)), sliced only when an entry asks for it.
+    let prevAt = -1;
+    let prevEnd = -1;
+    let lastAt = -1;
+    let lastEnd = -1;
     for (let i = 0; i <= n; i++) {
       const c = i < n ? normalized.charCodeAt(i) : 32;
       if (isTokenChar(c)) {
@@ -305,12 +312,19 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
       if (start < 0) continue;
       const at = start;
       start = -1;
+      prevAt = lastAt;
+      prevEnd = lastEnd;
+      lastAt = at;
+      lastEnd = i;
       if (t.shapes[shapeIndex(normalized.charCodeAt(at), normalized.charCodeAt(i - 1), i - at)] !== 1) continue;
       const token = normalized.slice(at, i);
       const info = t.tokens.get(token);
       if (!info) continue;
+      let prevToken: string | undefined;
       for (const e of info.entries) {
         if (factor[e.signal] === 1) continue;
+        // Entries keyed on a later word of their phrase need the word before it ("never" before "refuse").
+        if (e.prev !== null && !e.prev.has((prevToken ??= prevAt < 0 ? '' : normalized.slice(prevAt, prevEnd)))) continue;
         e.re.lastIndex = at;
         const m = e.re.exec(normalized);
         if (!m) continue;

@@ -77,6 +77,14 @@ export interface AnchoredEntry {
    * position minus the captured length).
    */
   readonly source: string;
+  /**
+   * When set, a match is only possible if the [a-z0-9]+ token right before the
+   * key is one of these (the last token of the phrase words the look-behind
+   * requires right before the key: "never refuse" keyed on "refuse" needs
+   * "never"). The detector checks it before running the regex; it never
+   * changes a result, it only skips regexes that cannot match.
+   */
+  readonly prevTokens?: readonly string[];
 }
 
 /**
@@ -138,6 +146,8 @@ interface KeyedPhrase {
   /** Rendered words before / after the key ('' when none). */
   readonly prefix: string;
   readonly suffix: string;
+  /** The phrase's literal words before the key, as written ('' when none). */
+  readonly lead: string;
 }
 
 const renderWords = (p: string): string => p.split(' ').map(escapeRe).join(SP);
@@ -179,7 +189,7 @@ function anchor(...phrases: readonly string[]): Anchor {
     // Re-render the split parts; a trailing/leading space becomes a separator run.
     const prefix = before === '' ? '' : renderWords(before.replace(/ $/, '')) + (before.endsWith(' ') ? SP : '');
     const suffix = after === '' ? '' : (after.startsWith(' ') ? SP : '') + renderWords(after.replace(/^ /, ''));
-    return { key: best[0], whole: renderWords(p), prefix, suffix };
+    return { key: best[0], whole: renderWords(p), prefix, suffix, lead: before };
   });
   return { re: `${B0}(?:${phrases.map(renderWords).join('|')})${B1}`, phrases: keyed };
 }
@@ -248,17 +258,23 @@ function rule(id: string, family: string, weight: number, a: Anchor, build: (a: 
   // literal (cheap to reject), then a look-behind re-checks the lead plus the
   // phrase words before the key, then the rest of the phrase and the rule.
   const byKey = new Map<string, string[]>();
-  for (const { key, prefix, suffix } of a.phrases) {
+  // The last token of each phrase's words before the key ('' when the words end in a non-token character).
+  const prevByKey = new Map<string, Set<string>>();
+  for (const { key, prefix, suffix, lead } of a.phrases) {
     if (prefix === '') continue;
     const k = escapeRe(key);
     const list = byKey.get(key) ?? [];
     list.push(`(?<=(${before}${B0}${prefix})${k})${suffix}`);
     byKey.set(key, list);
+    const prev = prevByKey.get(key) ?? new Set<string>();
+    prev.add(/([a-z0-9]+)$/.exec(lead.trimEnd())?.[1] ?? '');
+    prevByKey.set(key, prev);
   }
   for (const [key, tails] of byKey) {
     const uniq = [...new Set(tails)];
     const body = uniq.length === 1 ? uniq[0] ?? '' : `(?:${uniq.join('|')})`;
-    entries.push({ tokens: [key], source: `${B0}${escapeRe(key)}${body}${B1}${after}` });
+    const prev = prevByKey.get(key) ?? new Set<string>();
+    entries.push({ tokens: [key], source: `${B0}${escapeRe(key)}${body}${B1}${after}`, ...(prev.has('') ? {} : { prevTokens: [...prev] }) });
   }
   rules.push({ id, family, weight, view: 'text', mode: 'anchored', entries, substrings: [], source: '', context: contextChecks(id, family) });
 }

@@ -1,0 +1,19 @@
+/** Defaults of the `workers` section (docs/configuration.md#workers). */
+import { availableParallelism } from 'node:os';
+
+export const DEFAULT_WORKERS = Object.freeze({
+  /** Characters of text in a request above which its injection scan runs in a worker thread. */
+  offloadAbove: 4096,
+  /** Scans that may wait for a free thread before MG_GATEWAY_BUSY. */
+  queue: 64,
+});
+
+/**
+ * One core is the event loop's; the scan threads get the others, at most 2 (scans of large
+ * prompts are rare and short; more threads only add memory). On a single core still 1: the
+ * kernel time-slices the thread against the loop, so a 100 KB scan slows small requests a
+ * little instead of stopping them for its whole length.
+ */
+export function defaultWorkerThreads(cores: number = availableParallelism()): number {
+  return Math.max(1, Math.min(2, cores - 1));
+}

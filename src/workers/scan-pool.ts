@@ -1,0 +1,157 @@
+/**
+ * Injection scans of large requests off the event loop, in a pool of worker threads (piscina:
+ * a maintained pool with a bounded queue, abort signals and thread priority; hand-written
+ * worker management would redo all three).
+ *
+ * A request whose texts hold more than `workers.offloadAbove` characters is scanned in a thread;
+ * smaller ones inline (posting a task costs more than scanning a short prompt). At most
+ * `threads` scans run at once and `queue` more wait; a scan beyond that is refused at once with
+ * 503 MG_GATEWAY_BUSY (Retry-After: 1) rather than queued without bound. A client that leaves
+ * takes its queued scan with it. Threads run at a lower CPU priority (nice +5, through piscina's
+ * optional @napi-rs/nice), so under load the event loop — every other request — goes first.
+ *
+ * The threads start with the gateway (open(), not awaited: start-up does not wait for them) and
+ * load the rules and the model as they boot; until every thread is up, and after close() at the
+ * end of shutdown, scans run inline — same verdict, on the loop — so no request ever waits
+ * ~0.5 s for a thread to boot.
+ */
+import { Piscina } from 'piscina';
+import { deny, DenialError } from '../errors.js';
+import { CLIENT_GONE } from '../pipeline/policy.js';
+import type { InjectionLayer } from '../config/types.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { InjectionVerdict } from '../policies/injection.js';
+import { scannerFor } from './scanners.js';
+import type { ScanTask } from './scan-worker.js';
+
+/** What the injection policy needs: which requests go to the pool, and the pool's scan. */
+export interface ScanOffload {
+  /** True when these texts are large enough to be scanned off the loop. */
+  takes(texts: readonly string[]): boolean;
+  scan(texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortSignal): Promise<InjectionVerdict>;
+}
+
+export interface ScanPoolOptions {
+  threads: number;
+  offloadAbove: number;
+  queue: number;
+  metrics?: Pick<Metrics, 'scanPoolTasks' | 'scanPoolPending'>;
+  /** The worker module (tests: one that can be held); default ./scan-worker.js. */
+  filename?: string;
+  /** Passed to the worker module (piscina's workerData). */
+  workerData?: unknown;
+}
+
+/** Nice increment of the scan threads (CFS weight ≈ 1/3 of the event loop's). */
+const NICE = 5;
+
+export const GATEWAY_BUSY = deny('MG_GATEWAY_BUSY', 'scan pool queue full', { 'retry-after': '1' });
+
+export class ScanPool implements ScanOffload {
+  /** The threads, once every one of them is up. */
+  private pool: Piscina<ScanTask, InjectionVerdict> | null = null;
+  /** The threads while they boot. */
+  private booting: Piscina<ScanTask, InjectionVerdict> | null = null;
+  private opening: Promise<void> | null = null;
+  private closed = false;
+  private pending = 0;
+
+  constructor(private readonly opts: ScanPoolOptions) {}
+
+  /** Threads on (threads > 0). */
+  get enabled(): boolean {
+    return this.opts.threads > 0;
+  }
+
+  /** Scans queued or running in the pool. */
+  get size(): number {
+    return this.pending;
+  }
+
+  /**
+   * Starts the threads; each loads the scanner as it boots. Resolves once every thread has
+   * answered a first (empty) task; only then does the pool take scans — until then they run
+   * inline, so no request waits for a thread to boot.
+   */
+  open(): Promise<void> {
+    if (!this.enabled || this.closed) return Promise.resolve();
+    this.opening ??= this.boot();
+    return this.opening;
+  }
+
+  /** Resolves once open() has finished (at once if it was never called). */
+  whenOpen(): Promise<void> {
+    return this.opening ?? Promise.resolve();
+  }
+
+  private async boot(): Promise<void> {
+    const pool = new Piscina<ScanTask, InjectionVerdict>({
+      filename: this.opts.filename ?? new URL('./scan-worker.js', import.meta.url).href,
+      minThreads: this.opts.threads,
+      maxThreads: this.opts.threads,
+      // The bound is ours (pending, in scan()); piscina's own is only a backstop.
+      maxQueue: this.opts.queue + this.opts.threads,
+      idleTimeout: Infinity,
+      niceIncrement: NICE,
+      workerData: this.opts.workerData,
+    });
+    this.booting = pool;
+    try {
+      await Promise.all(Array.from({ length: this.opts.threads }, () => pool.run({ texts: [], threshold: null, layers: [] })));
+    } catch (err) {
+      if (this.closed) return; // closed while booting: nothing failed
+      await pool.close({ force: true }).catch(() => undefined);
+      throw err;
+    } finally {
+      this.booting = null;
+    }
+    if (this.closed) await pool.close({ force: true });
+    else this.pool = pool;
+  }
+
+  takes(texts: readonly string[]): boolean {
+    if (this.pool === null) return false;
+    let n = 0;
+    for (const t of texts) {
+      n += t.length;
+      if (n > this.opts.offloadAbove) return true;
+    }
+    return false;
+  }
+
+  async scan(texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortSignal): Promise<InjectionVerdict> {
+    const pool = this.pool;
+    if (pool === null) return scannerFor(threshold, layers)(texts);
+    const m = this.opts.metrics;
+    if (this.pending >= this.opts.threads + this.opts.queue) {
+      m?.scanPoolTasks.inc({ outcome: 'busy' });
+      throw new DenialError(GATEWAY_BUSY);
+    }
+    this.pending++;
+    m?.scanPoolPending.inc();
+    try {
+      const v = await pool.run({ texts, threshold, layers }, { signal });
+      m?.scanPoolTasks.inc({ outcome: 'ok' });
+      return v;
+    } catch (err) {
+      if (signal.aborted) {
+        m?.scanPoolTasks.inc({ outcome: 'aborted' });
+        throw new DenialError(CLIENT_GONE);
+      }
+      m?.scanPoolTasks.inc({ outcome: 'error' });
+      throw err;
+    } finally {
+      this.pending--;
+      m?.scanPoolPending.dec();
+    }
+  }
+
+  /** Ends the threads; later scans run inline. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pools = [this.pool, this.booting];
+    this.pool = null;
+    this.booting = null;
+    await Promise.all(pools.map((p) => p?.close({ force: true })));
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * A scan-pool worker a test can hold: a scan of a non-empty request counts itself in slot 1 of
+ * the shared Int32Array (piscina's workerData), then blocks until slot 0 is set to 1, then scans
+ * like the real worker. The pool's warm-up task (no texts) is never held.
+ */
+import { workerData } from 'piscina';
+import scan, { type ScanTask } from '../../src/workers/scan-worker.js';
+import type { InjectionVerdict } from '../../src/policies/injection.js';
+
+const state = new Int32Array(workerData as SharedArrayBuffer);
+
+export default function held(task: ScanTask): InjectionVerdict {
+  if (task.texts.length > 0) {
+    Atomics.add(state, 1, 1);
+    Atomics.wait(state, 0, 0);
+  }
+  return scan(task);
+}
+
+/** The test side: how many held scans started, and letting them all go. */
+export class Hold {
+  readonly buffer = new SharedArrayBuffer(8);
+  private readonly s = new Int32Array(this.buffer);
+  static readonly filename = new URL('./hold-worker.js', import.meta.url).href;
+  get started(): number {
+    return Atomics.load(this.s, 1);
+  }
+  release(): void {
+    Atomics.store(this.s, 0, 1);
+    Atomics.notify(this.s, 0);
+  }
+}

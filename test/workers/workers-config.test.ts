@@ -1,0 +1,41 @@
+// The `workers` section: defaults (threads from the core count, offloadAbove 4096, queue 64),
+// explicit values, 0 threads = off (no pool built), bad values refused with their path.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfigText } from '../../src/config/load.js';
+import { defaultWorkerThreads } from '../../src/workers/defaults.js';
+import { createGateway } from '../../src/server/gateway.js';
+import { createLogger } from '../../src/observability/logger.js';
+
+const MINIMAL = `
+auth: { keys: [ { id: k, hash: "sha256:${'0'.repeat(64)}" } ] }
+upstreams: { llm: { targets: ["http://127.0.0.1:8000"] } }
+routes: [ { path: /v1/chat/completions, protocol: openai-chat, upstream: llm } ]
+`;
+
+function problems(yaml: string): string[] {
+  try {
+    loadConfigText(yaml, {});
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  return [];
+}
+
+test('workers: defaults, explicit values, bad values refused', () => {
+  assert.deepEqual(loadConfigText(MINIMAL, {}).workers, { threads: defaultWorkerThreads(), offloadAbove: 4096, queue: 64 });
+  assert.deepEqual(loadConfigText(`${MINIMAL}workers: { threads: 0, offloadAbove: 100000, queue: 0 }\n`, {}).workers, { threads: 0, offloadAbove: 100000, queue: 0 });
+  for (const bad of ['threads: -1', 'threads: 1.5', 'offloadAbove: -5', 'queue: -1', 'pool: 3']) {
+    assert.ok(problems(`${MINIMAL}workers: { ${bad} }\n`).some((p) => p.startsWith('workers')), bad);
+  }
+});
+
+test('a pool only with threads > 0 and a route that scans for injection', () => {
+  const logger = createLogger('silent');
+  const opts = { logger, defaultMetrics: false };
+  assert.notEqual(createGateway(loadConfigText(`${MINIMAL}workers: { threads: 1 }\n`, {}), opts).scanPool, null);
+  assert.equal(createGateway(loadConfigText(`${MINIMAL}workers: { threads: 0 }\n`, {}), opts).scanPool, null);
+  const noScan = MINIMAL.replace('upstream: llm }', 'upstream: llm, injection: { action: off } }');
+  assert.equal(createGateway(loadConfigText(`${noScan}workers: { threads: 2 }\n`, {}), opts).scanPool, null);
+});
