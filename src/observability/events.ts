@@ -60,10 +60,27 @@ export type TelemetryEvent =
    * refusals, which public.ts logs where it decides them.
    */
   | { type: 'request.refused'; reqId: string; route: string; code: string; status: number; detail: Record<string, unknown> | undefined }
+  /** One call to the external injection detector ended; `seconds`: from send to answer or failure. */
+  | { type: 'injection.external-called'; outcome: ExternalOutcome; seconds: number }
+  /** An external-detector verdict reused: from the cache, or from a call in flight for the same messages. */
+  | { type: 'injection.external-cached' }
+  /** The external injection detector gave no verdict; `failOpen`: the request went on unchecked by it. */
+  | (RequestRef & { type: 'injection.external-failed'; reason: ExternalFailureReason; failOpen: boolean })
+  /** The injection score of a request not flagged locally, with the external verdict when asked (debug log; never the text). */
+  | (RequestRef & { type: 'injection.scored'; score: number; external: { flagged: boolean; cached: boolean } | null })
+  /** An injection scan sent to the worker pool ended (src/workers/scan-pool.ts). */
+  | { type: 'scan-pool.task'; outcome: ScanPoolOutcome }
   /** A routed request's response is over (before its resources are released). */
   | { type: 'request.answered'; route: string; status: number; seconds: number; code: string | undefined }
   /** A routed request is settled: resources released, cost reconciled. The access-log line. */
   | (RequestRef & { type: 'request.settled'; access: AccessRecord; usage: UsageRecord | undefined });
+
+/** How a call to the external injection detector ended. */
+export type ExternalOutcome = 'flagged' | 'clean' | 'error';
+/** Why the external injection detector gave no verdict. */
+export type ExternalFailureReason = 'timeout' | 'unreachable' | 'status' | 'bad-response';
+/** How a scan sent to the worker pool ended: ok, busy (queue full), aborted (the client left), error. */
+export type ScanPoolOutcome = 'ok' | 'busy' | 'aborted' | 'error';
 
 /** What the access log says about one request: counts and flags, never text. */
 export interface AccessRecord {
@@ -96,6 +113,7 @@ export const EVENT_TYPES = [
   'policy.failed', 'injection.detected', 'upstream.failed', 'output.failed', 'output.redacted',
   'output.links', 'output.leak', 'client.cut', 'store.failed', 'resource.release-failed', 'request.settle-failed',
   'target.changed', 'request.refused', 'request.answered', 'request.settled',
+  'injection.external-called', 'injection.external-cached', 'injection.external-failed', 'injection.scored', 'scan-pool.task',
 ] as const satisfies readonly EventType[];
 
 // EVENT_TYPES must name every event type: this fails to compile when one is missing.

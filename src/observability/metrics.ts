@@ -8,6 +8,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { KeySeries } from './key-series.js';
 import { monitorEventLoop, type EventLoopMonitor } from './event-loop.js';
+import type { ExternalFailureReason, ExternalOutcome } from './events.js';
 
 /** modelgate_request_duration_seconds{outcome}: ok (< 400), rejected (4xx), aborted (499: the client left), error (5xx). */
 export type Outcome = 'ok' | 'rejected' | 'aborted' | 'error';
@@ -46,7 +47,15 @@ export interface Metrics {
   ejections: Counter<'upstream' | 'target' | 'reason'>;
   /** Injection scans run in the worker pool (src/workers/scan-pool.ts), by outcome: ok, busy (queue full), aborted (client left), error. */
   scanPoolTasks: Counter<'outcome'>;
-  /** Scans queued or running in the worker pool. */
+  /** Calls to the external injection detector, by outcome (flagged, clean, error). */
+  externalRequests: Counter<'outcome'>;
+  /** Duration of each call to the external injection detector. */
+  externalSeconds: Histogram;
+  /** External-detector verdicts reused (cached, or a call shared while in flight). */
+  externalCacheHits: Counter;
+  /** External-detector calls that gave no verdict, by reason (timeout, unreachable, status, bad-response). */
+  externalFailures: Counter<'reason'>;
+  /** Scans queued or running in the worker pool (set at scrape time from the pool). */
   scanPoolPending: Gauge;
   /** Event-loop delay and utilisation (src/observability/event-loop.ts); with the default metrics only. */
   eventLoop: EventLoopMonitor | null;
@@ -54,6 +63,12 @@ export interface Metrics {
   clientsCut: Counter<'route' | 'reason'>;
   /** Telemetry subscribers that threw, by event type (src/observability/telemetry.ts). */
   telemetryErrors: Counter<'event'>;
+}
+
+/** A counter with these label values on /metrics from start-up (at 0). */
+function zeroed<L extends string>(c: Counter<L>, label: L, values: readonly string[]): Counter<L> {
+  for (const v of values) c.inc({ [label]: v } as Partial<Record<L, string>>, 0);
+  return c;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: number } = {}): Metrics {
@@ -95,6 +110,15 @@ export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: n
     targetUp: new Gauge({ name: 'modelgate_upstream_target_up', help: 'Upstream target in rotation (1) or not (0: ejected, half-open, or failing its health check), per replica', labelNames: ['upstream', 'target'], registers }),
     ejections: new Counter({ name: 'modelgate_upstream_ejections_total', help: 'Upstream targets ejected by passive outlier detection, by reason', labelNames: ['upstream', 'target', 'reason'], registers }),
     scanPoolTasks: new Counter({ name: 'modelgate_scan_pool_tasks_total', help: 'Injection scans sent to the worker pool, by outcome (ok, busy: refused because the queue was full, aborted: the client left while it waited, error)', labelNames: ['outcome'], registers }),
+    externalRequests: zeroed(new Counter({ name: 'modelgate_injection_external_requests_total', help: 'Calls to the external injection detector, by outcome (flagged, clean, error)', labelNames: ['outcome'], registers }), 'outcome', ['flagged', 'clean', 'error'] satisfies ExternalOutcome[]),
+    externalSeconds: new Histogram({
+      name: 'modelgate_injection_external_request_seconds',
+      help: 'Duration of calls to the external injection detector',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    externalCacheHits: new Counter({ name: 'modelgate_injection_external_cache_hits_total', help: 'External-detector verdicts reused from the cache or from a call in flight for the same messages', registers }),
+    externalFailures: zeroed(new Counter({ name: 'modelgate_injection_external_failures_total', help: 'External-detector calls that gave no verdict, by reason (timeout, unreachable, status, bad-response); the route\'s onError decided', labelNames: ['reason'], registers }), 'reason', ['timeout', 'unreachable', 'status', 'bad-response'] satisfies ExternalFailureReason[]),
     scanPoolPending: new Gauge({ name: 'modelgate_scan_pool_pending', help: 'Injection scans queued or running in the worker pool', registers }),
     eventLoop,
     clientsCut: new Counter({ name: 'modelgate_clients_cut_total', help: 'Clients disconnected for accepting no bytes for the send timeout, by route and reason', labelNames: ['route', 'reason'], registers }),

@@ -13,7 +13,8 @@
  * never failures. A call that takes longer than `timeout` is aborted (AbortSignal): a slow
  * service, like one that is down, answers 5xx or something that is not the expected JSON, is
  * a failure, and the route's `onError` decides: fail-open forwards, fail-closed refuses with
- * 503 MG_INPUT_CHECK_UNAVAILABLE. Counted and logged by src/observability/injection-report.ts.
+ * 503 MG_INPUT_CHECK_UNAVAILABLE. Reported as injection.external-* events on the telemetry bus
+ * (src/observability/events.ts): counted, logged, and audited when a request goes on unchecked.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -21,8 +22,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { ExternalDetectorConfig } from '../config/injection.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { deny, type Denial } from '../errors.js';
-import type { ExternalDetectorReport, ExternalFailureReason } from '../observability/injection-report.js';
-import { NO_EXTERNAL_REPORT } from '../observability/injection-report.js';
+import { NO_EVENTS, requestRef, type Emitter, type ExternalFailureReason } from '../observability/events.js';
 
 export interface GuardMessage { role: string; content: string }
 
@@ -47,7 +47,8 @@ const MAX_ANSWER_BYTES = 256 * 1024;
 export const INPUT_CHECK_RETRY_AFTER = '2';
 
 export interface ExternalDetectorOptions {
-  report?: ExternalDetectorReport;
+  /** Where calls and cache hits are reported; default nowhere. */
+  events?: Emitter;
   /** The cache's clock (ms), for tests; default performance.now. */
   now?: () => number;
   /** The HTTP dispatcher; default an Agent of the detector's own (closed by close()). */
@@ -99,7 +100,7 @@ async function readAnswer(body: Dispatcher.ResponseData['body']): Promise<string
 }
 
 export function createExternalDetector(cfg: ExternalDetectorConfig, opts: ExternalDetectorOptions = {}): ExternalDetector {
-  const report = opts.report ?? NO_EXTERNAL_REPORT;
+  const events = opts.events ?? NO_EVENTS;
   const own = opts.dispatcher === undefined ? new Agent({ connect: { timeout: cfg.timeoutMs } }) : null;
   const dispatcher = opts.dispatcher ?? (own as Agent);
   const headers = { ...cfg.headers, 'content-type': 'application/json', accept: 'application/json' };
@@ -117,10 +118,10 @@ export function createExternalDetector(cfg: ExternalDetectorConfig, opts: Extern
         throw new ExternalDetectorError('status', `status ${res.statusCode}`);
       }
       const verdict = parseVerdict(await readAnswer(res.body), cfg.format);
-      report.called(verdict.flagged ? 'flagged' : 'clean', (performance.now() - t0) / 1000);
+      events.emit({ type: 'injection.external-called', outcome: verdict.flagged ? 'flagged' : 'clean', seconds: (performance.now() - t0) / 1000 });
       return verdict;
     } catch (err) {
-      report.called('error', (performance.now() - t0) / 1000);
+      events.emit({ type: 'injection.external-called', outcome: 'error', seconds: (performance.now() - t0) / 1000 });
       if (err instanceof ExternalDetectorError) throw err;
       if (timeout.aborted) throw new ExternalDetectorError('timeout', `no answer within ${cfg.timeoutMs} ms`);
       throw new ExternalDetectorError('unreachable', (err as Error)?.message ?? 'request failed');
@@ -144,7 +145,7 @@ export function createExternalDetector(cfg: ExternalDetectorConfig, opts: Extern
       const status: LRUCache.Status<string, ExternalVerdict, readonly GuardMessage[]> = {};
       const v = await cache.fetch(key, { context: messages, status });
       const cached = status.fetch === 'hit' || status.fetch === 'inflight';
-      if (cached) report.cacheHit();
+      if (cached) events.emit({ type: 'injection.external-cached' });
       if (v === undefined) throw new ExternalDetectorError('unreachable', 'no verdict');
       return { ...v, cached };
     },
@@ -186,8 +187,8 @@ export function guardMessages(ctx: Pick<RequestContext, 'body' | 'inspection'>):
 /** What the injection policy gets: a verdict, or a refusal (fail-closed), or a pass (fail-open: clean). */
 export type ExternalInspection = (ctx: RequestContext) => Promise<(ExternalVerdict & { cached: boolean }) | Denial>;
 
-/** The check with the route's fail mode applied (failures are counted and logged by the report). */
-export function externalInspection(detector: ExternalDetector, onError: 'fail-closed' | 'fail-open', report: ExternalDetectorReport = NO_EXTERNAL_REPORT): ExternalInspection {
+/** The check with the route's fail mode applied (failures: the injection.external-failed event). */
+export function externalInspection(detector: ExternalDetector, onError: 'fail-closed' | 'fail-open', events: Emitter = NO_EVENTS): ExternalInspection {
   return async function inspectExternal(ctx) {
     const messages = guardMessages(ctx);
     if (messages.length === 0) return { flagged: false, score: 0, cached: false };
@@ -195,7 +196,7 @@ export function externalInspection(detector: ExternalDetector, onError: 'fail-cl
       return await detector.check(messages);
     } catch (err) {
       const reason = err instanceof ExternalDetectorError ? err.reason : 'unreachable';
-      report.failed(ctx.id, ctx.route.path, reason, onError === 'fail-open');
+      events.emit({ type: 'injection.external-failed', ...requestRef(ctx), reason, failOpen: onError === 'fail-open' });
       if (onError === 'fail-open') return { flagged: false, score: 0, cached: false };
       return deny('MG_INPUT_CHECK_UNAVAILABLE', `external injection detector: ${reason}`, { 'retry-after': INPUT_CHECK_RETRY_AFTER });
     }

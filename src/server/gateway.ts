@@ -23,7 +23,6 @@ import { UpstreamTargets } from '../upstream/targets.js';
 import { createTelemetry } from '../observability/telemetry.js';
 import type { EventBus } from '../observability/events.js';
 import { buildPublicApp } from './public.js';
-import { injectionExternalReport } from '../observability/injection-report.js';
 import { buildAdminApp } from './admin.js';
 import { listenerAddress, logBanner } from './banner.js';
 import { consoleRoutes } from './admin-console.js';
@@ -158,6 +157,10 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   }
   const keys = createKeyService(config, logger, metrics.registry, opts.keys);
   const resources = new ResourceStats();
+  // Threads only when some route scans for injection (they start with the listener, in start()).
+  const scanPool = config.workers.threads > 0 && config.routes.some((r) => r.injection.action !== 'off')
+    ? new ScanPool({ ...config.workers, events, ...(opts.scanWorker === undefined ? {} : { filename: opts.scanWorker.filename, workerData: opts.scanWorker.workerData }) })
+    : null;
   const gauges = (): void => {
     for (const [name, a] of admissions) {
       metrics.slotsInUse.set({ upstream: name }, a.slotsInUse);
@@ -165,20 +168,16 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     }
     for (const [kind, n] of Object.entries(resources.held)) metrics.resourcesHeld.set({ kind }, n);
     metrics.inFlight.set(resources.inFlight);
+    if (scanPool !== null) metrics.scanPoolPending.set(scanPool.size);
   };
   const clock = opts.clock ?? realClock;
   const abuse = createAbuse(config, { registry: metrics.registry, logger, clock, ...(opts.banStore === undefined ? {} : { store: opts.banStore }) });
   const life = new Lifecycle();
-  // Threads only when some route scans for injection (they start with the listener, in start()).
-  const scanPool = config.workers.threads > 0 && config.routes.some((r) => r.injection.action !== 'off')
-    ? new ScanPool({ ...config.workers, metrics, ...(opts.scanWorker === undefined ? {} : { filename: opts.scanWorker.filename, workerData: opts.scanWorker.workerData }) })
-    : null;
   const tls = config.server.tls === null ? null : publicTls(config.server.tls, { logger, registry: metrics.registry });
   // A stop signal given by the caller (tests) ends in-flight work like the shutdown deadline does.
   opts.stop?.addEventListener('abort', () => life.stopController.abort(), { once: true });
   const app = buildPublicApp({
     config, upstreams, logger, events, limits: { limiter, admissions }, resources, keys: keys.registry,
-    injectionExternal: injectionExternalReport(metrics.registry, logger),
     stop: life.stop,
     draining: () => life.draining(),
     refusing: () => life.refusing(),

@@ -35,7 +35,6 @@ import { allowedMethods, compileRoutes, routerPath, upstreamPath, type CompiledR
 import { settle } from './settle.js';
 import { wireOptions, type WireDeps } from './wire.js';
 import { replies } from './replies.js';
-import { NO_EXTERNAL_REPORT, type ExternalDetectorReport } from '../observability/injection-report.js';
 import type { Tracked } from './drain.js';
 import type { Abuse } from '../abuse/abuse.js';
 
@@ -64,8 +63,6 @@ export interface PublicDeps {
   tls?: WireDeps['tls'];
   /** Where large injection scans run off the event loop (src/workers/scan-pool.ts). */
   scanPool?: ScanOffload;
-  /** The external injection detector's metrics and log (src/observability/injection-report.ts). */
-  injectionExternal?: ExternalDetectorReport;
 }
 
 /** Retry-After of MG_SHUTTING_DOWN: another replica can take the retry at once. */
@@ -93,7 +90,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   });
 
   const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, events };
-  const routes = compileRoutes(config, events, deps.limits, deps.upstreams, deps.abuse, deps.keys, deps.injectionExternal ?? NO_EXTERNAL_REPORT, deps.scanPool);
+  const routes = compileRoutes(config, events, deps.limits, deps.upstreams, deps.abuse, deps.keys, deps.scanPool);
   app.addHook('onClose', async () => { await Promise.all(routes.map((r) => r.close?.())); });
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
   const lifecycle: LifecycleDeps = {

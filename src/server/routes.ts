@@ -16,9 +16,9 @@ import { corsPolicy } from '../policies/cors.js';
 import { bodyRead } from '../policies/body-read.js';
 import { jsonBody } from '../policies/json-body.js';
 import { injectionPolicy } from '../policies/injection.js';
-import type { Emitter } from '../observability/events.js';
+import { requestRef, type Emitter } from '../observability/events.js';
+import type { RequestContext } from '../pipeline/context.js';
 import { createExternalDetector, externalInspection } from '../policies/external-detector.js';
-import { NO_EXTERNAL_REPORT, type ExternalDetectorReport } from '../observability/injection-report.js';
 import { openaiChat } from '../protocols/openai/chat.js';
 import { openaiCompletions } from '../protocols/openai/completions.js';
 import { openaiEmbeddings } from '../protocols/openai/embeddings.js';
@@ -69,7 +69,7 @@ export interface CompiledRoute {
 }
 
 /** The protocol's validation (inspect phase), and injection detection when on. */
-function inspectPolicies(route: RouteConfig, events: Emitter, external: ExternalDetectorReport, scanPool?: ScanOffload): { validate: Policy[]; injection: Policy[]; close?: () => Promise<void> } {
+function inspectPolicies(route: RouteConfig, events: Emitter, scanPool?: ScanOffload): { validate: Policy[]; injection: Policy[]; close?: () => Promise<void> } {
   const l = route.limits;
   const validate: Policy[] = [];
   switch (route.protocol) {
@@ -82,11 +82,11 @@ function inspectPolicies(route: RouteConfig, events: Emitter, external: External
   }
   const inj = route.injection;
   const ext = inj.action === 'off' ? null : inj.external ?? null;
-  const detector = ext === null ? null : createExternalDetector(ext, { report: external });
+  const detector = ext === null ? null : createExternalDetector(ext, { events });
   const extras = {
-    external: ext === null || detector === null ? null : externalInspection(detector, ext.onError, external),
+    external: ext === null || detector === null ? null : externalInspection(detector, ext.onError, events),
     debugHeader: inj.debugHeader ?? false,
-    scored: (ctx: { id: string }, score: number, x: { flagged: boolean; cached: boolean } | null) => external.scored(ctx.id, route.path, score, x),
+    scored: (ctx: RequestContext, score: number, x: { flagged: boolean; cached: boolean } | null) => events.emit({ type: 'injection.scored', ...requestRef(ctx), score, external: x }),
     ...(scanPool === undefined ? {} : { offload: scanPool }),
   };
   const injection = inj.action === 'off' ? [] : [injectionPolicy(inj.action, inj.threshold, events, inj.onError, inj.layers, extras)];
@@ -120,8 +120,7 @@ function hasCostLimits(config: ModelgateConfig, route: RouteConfig): boolean {
 export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission>; }
 
 /** `upstreams`: the targets, for fast failure when none can take traffic (absent in unit tests of the phases). */
-/** `external`: the external injection detector's metrics and log (src/observability/injection-report.ts). */
-export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, external: ExternalDetectorReport = NO_EXTERNAL_REPORT, scanPool?: ScanOffload): CompiledRoute[] {
+export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, scanPool?: ScanOffload): CompiledRoute[] {
   const auth = apiKeyAuth(keys ?? config.auth.keys, config.auth.headers);
   const keyModel = keyModelPolicy();
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
@@ -146,7 +145,7 @@ export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: 
     const admitCost: Policy[] = needsAdmission(config, route) ? [admitPolicy(route, i, limits.limiter)] : [];
     const slot: Policy[] = gpu === null ? [] : [gpuSlotPolicy(limits.limiter, gpu)];
     const respond: Policy[] = route.output === null ? [] : [outputPolicy(compileOutput(route.output))];
-    const { validate, injection, close } = inspectPolicies(route, events, external, scanPool);
+    const { validate, injection, close } = inspectPolicies(route, events, scanPool);
     const phases: RoutePhases = {
       request: [...requestPhase, contentType, declaredLength(route.limits)],
       body,

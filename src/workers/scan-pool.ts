@@ -19,7 +19,7 @@ import { Piscina } from 'piscina';
 import { deny, DenialError } from '../errors.js';
 import { CLIENT_GONE } from '../pipeline/policy.js';
 import type { InjectionLayer } from '../config/types.js';
-import type { Metrics } from '../observability/metrics.js';
+import { NO_EVENTS, type Emitter } from '../observability/events.js';
 import type { InjectionVerdict } from '../policies/injection.js';
 import { scannerFor } from './scanners.js';
 import type { ScanTask } from './scan-worker.js';
@@ -35,7 +35,8 @@ export interface ScanPoolOptions {
   threads: number;
   offloadAbove: number;
   queue: number;
-  metrics?: Pick<Metrics, 'scanPoolTasks' | 'scanPoolPending'>;
+  /** Where each task's outcome is reported (scan-pool.task); default nowhere. Pending scans: `size`. */
+  events?: Emitter;
   /** The worker module (tests: one that can be held); default ./scan-worker.js. */
   filename?: string;
   /** Passed to the worker module (piscina's workerData). */
@@ -122,27 +123,25 @@ export class ScanPool implements ScanOffload {
   async scan(texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortSignal): Promise<InjectionVerdict> {
     const pool = this.pool;
     if (pool === null) return scannerFor(threshold, layers)(texts);
-    const m = this.opts.metrics;
+    const events = this.opts.events ?? NO_EVENTS;
     if (this.pending >= this.opts.threads + this.opts.queue) {
-      m?.scanPoolTasks.inc({ outcome: 'busy' });
+      events.emit({ type: 'scan-pool.task', outcome: 'busy' });
       throw new DenialError(GATEWAY_BUSY);
     }
     this.pending++;
-    m?.scanPoolPending.inc();
     try {
       const v = await pool.run({ texts, threshold, layers }, { signal });
-      m?.scanPoolTasks.inc({ outcome: 'ok' });
+      events.emit({ type: 'scan-pool.task', outcome: 'ok' });
       return v;
     } catch (err) {
       if (signal.aborted) {
-        m?.scanPoolTasks.inc({ outcome: 'aborted' });
+        events.emit({ type: 'scan-pool.task', outcome: 'aborted' });
         throw new DenialError(CLIENT_GONE);
       }
-      m?.scanPoolTasks.inc({ outcome: 'error' });
+      events.emit({ type: 'scan-pool.task', outcome: 'error' });
       throw err;
     } finally {
       this.pending--;
-      m?.scanPoolPending.dec();
     }
   }
 

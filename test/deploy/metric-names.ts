@@ -1,6 +1,5 @@
 /** The metric names modelgate exports, and the ones a PromQL expression uses. */
 import { createMetrics } from '../../src/observability/metrics.js';
-import { injectionExternalReport } from '../../src/observability/injection-report.js';
 
 /**
  * Metrics other parts of modelgate export once merged (TLS on the public listener); the rules
@@ -14,8 +13,6 @@ export const PENDING_METRICS: ReadonlyMap<string, string> = new Map([
 /** Every series name /metrics can show: counters, gauges, histogram _bucket/_sum/_count, default process metrics. */
 export async function exportedNames(): Promise<Set<string>> {
   const m = createMetrics({ defaultMetrics: true });
-  // Registered beside the others by every gateway (src/server/public.ts).
-  injectionExternalReport(m.registry);
   const out = new Set<string>();
   for (const x of await m.registry.getMetricsAsJSON()) {
     out.add(x.name);

@@ -88,6 +88,10 @@ test('threads 1, queue 1, the thread held: the first large request runs, the sec
     assert.equal(codeOf(busy), 'MG_GATEWAY_BUSY');
     assert.equal(busy.headers['retry-after'], '1');
     assert.equal((busy.json as { error: { message: string } }).error.message, 'The gateway is busy; retry');
+    // The pending gauge is read from the pool at scrape time; the refusal came over the bus.
+    const during = await (await fetch(`${h.gw.adminUrl}/metrics`)).text();
+    assert.match(during, /modelgate_scan_pool_pending 2\n/);
+    assert.match(during, /modelgate_scan_pool_tasks_total\{outcome="busy"\} 1\n/);
     // Small requests are not queued behind the pool.
     const small = await post(h.url, '/v1/chat/completions', chat('Hello there!'), bearer(h.key));
     assert.equal(small.status, 200);

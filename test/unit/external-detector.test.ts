@@ -7,11 +7,14 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
 import { startGuardService, type GuardService } from '../guard-service.js';
 import { createExternalDetector, externalInspection, guardMessages, ExternalDetectorError, type GuardMessage } from '../../src/policies/external-detector.js';
 import { EXTERNAL_DEFAULTS, externalPublicView, resolveExternal, type ExternalDetectorConfig } from '../../src/config/injection.js';
-import { injectionExternalReport } from '../../src/observability/injection-report.js';
+import type { Registry } from 'prom-client';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { createTelemetry } from '../../src/observability/telemetry.js';
+import { createLogger } from '../../src/observability/logger.js';
+import type { EventBus, EventOf } from '../../src/observability/events.js';
 import { ConfigError, loadConfigText } from '../../src/config/load.js';
 import { isDenial } from '../../src/errors.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
@@ -25,6 +28,11 @@ beforeEach(() => { g.calls.length = 0; g.mode = 'clean'; g.queue.length = 0; g.d
 
 function cfg(over: Partial<ExternalDetectorConfig> = {}): ExternalDetectorConfig {
   return { url: new URL(`${g.url}/v2/guard`), format: 'generic', timeoutMs: 10_000, onError: 'fail-closed', headers: { authorization: 'Bearer t0ken' }, cacheTtlMs: 60_000, cacheSize: 100, ...over };
+}
+/** The telemetry bus a gateway wires, with its metrics (the detector reports there). */
+function telemetry(): { events: EventBus; reg: Registry } {
+  const m = createMetrics({ defaultMetrics: false });
+  return { events: createTelemetry(m, createLogger('silent')), reg: m.registry };
 }
 const MSGS: GuardMessage[] = [{ role: 'system', content: 'You are helpful.' }, { role: 'user', content: 'Hello there' }];
 
@@ -98,8 +106,8 @@ test('a generic score out of [0, 1] is a bad response (lakera-v2 ignores the fie
 
 test('cache: the same messages reuse the verdict until the TTL passes (injected clock); other messages do not', async () => {
   let now = 1_000;
-  const reg = new Registry();
-  const d = createExternalDetector(cfg({ cacheTtlMs: 60_000 }), { now: () => now, report: injectionExternalReport(reg) });
+  const { events, reg } = telemetry();
+  const d = createExternalDetector(cfg({ cacheTtlMs: 60_000 }), { now: () => now, events });
   g.mode = 'flagged';
   assert.equal((await d.check(MSGS)).cached, false);
   g.mode = 'clean';
@@ -128,8 +136,8 @@ test('failures are never cached: the next request asks again', async () => {
 });
 
 test('concurrent checks of the same messages share one call', async () => {
-  const reg = new Registry();
-  const d = createExternalDetector(cfg(), { report: injectionExternalReport(reg) });
+  const { events, reg } = telemetry();
+  const d = createExternalDetector(cfg(), { events });
   g.mode = 'slow';
   const a = d.check(MSGS);
   await waitFor(() => g.hanging === 1, 'the first call held');
@@ -170,24 +178,26 @@ test('guardMessages: chat roles, content parts joined, tool-call arguments; othe
   assert.deepEqual(guardMessages(ctxOf({ prompt: 'p' }, ['p', '', 'q'])), [{ role: 'user', content: 'p' }, { role: 'user', content: 'q' }]);
 });
 
-test('externalInspection: fail-closed → 503 MG_INPUT_CHECK_UNAVAILABLE with Retry-After; fail-open → clean; both counted by reason', async () => {
-  const reg = new Registry();
-  const report = injectionExternalReport(reg);
-  const d = createExternalDetector(cfg({ cacheSize: 0 }), { report });
+test('externalInspection: fail-closed → 503 MG_INPUT_CHECK_UNAVAILABLE with Retry-After; fail-open → clean; both counted by reason, reported with the request id and route', async () => {
+  const { events, reg } = telemetry();
+  const failed: EventOf<'injection.external-failed'>[] = [];
+  events.subscribe((e) => { if (e.type === 'injection.external-failed') failed.push(e); }, 'recorder');
+  const d = createExternalDetector(cfg({ cacheSize: 0 }), { events });
   g.mode = '500';
-  const closed = await externalInspection(d, 'fail-closed', report)(ctxOf({ messages: MSGS }));
+  const closed = await externalInspection(d, 'fail-closed', events)(ctxOf({ messages: MSGS }));
   assert.ok(isDenial(closed));
   assert.equal(closed.code, 'MG_INPUT_CHECK_UNAVAILABLE');
   assert.equal(closed.headers?.['retry-after'], '2');
   g.mode = 'bad-json';
-  assert.deepEqual(await externalInspection(d, 'fail-open', report)(ctxOf({ messages: MSGS })), { flagged: false, score: 0, cached: false });
+  assert.deepEqual(await externalInspection(d, 'fail-open', events)(ctxOf({ messages: MSGS })), { flagged: false, score: 0, cached: false });
   const text = await reg.metrics();
   assert.match(text, /modelgate_injection_external_failures_total\{reason="status"\} 1\n/);
   assert.match(text, /modelgate_injection_external_failures_total\{reason="bad-response"\} 1\n/);
   assert.match(text, /modelgate_injection_external_requests_total\{outcome="error"\} 2\n/);
+  assert.deepEqual(failed.map((e) => [e.reqId, e.route, e.reason, e.failOpen]), [['r1', '/v1/chat/completions', 'status', false], ['r1', '/v1/chat/completions', 'bad-response', true]]);
   // Nothing to check: no call at all.
   const calls = g.calls.length;
-  assert.deepEqual(await externalInspection(d, 'fail-closed', report)(ctxOf({ messages: [] })), { flagged: false, score: 0, cached: false });
+  assert.deepEqual(await externalInspection(d, 'fail-closed', events)(ctxOf({ messages: [] })), { flagged: false, score: 0, cached: false });
   assert.equal(g.calls.length, calls);
   await d.close();
 });

@@ -33,6 +33,11 @@ const SAMPLES: { [K in EventType]: EventOf<K> } = {
   'target.changed': { type: 'target.changed', upstream: 'llm', target: 'http://10.0.0.1:8000', change: { source: 'breaker', kind: 'ejected', from: 'closed', reason: 'consecutive-5xx', forMs: 30_000, ejections: 1 }, up: false },
   'request.refused': { type: 'request.refused', reqId: 'req-1', route: '(none)', code: 'MG_TOO_MANY_HEADERS', status: 431, detail: { headers: 200 } },
   'request.answered': { type: 'request.answered', route: '/v1/chat/completions', status: 429, seconds: 0.012, code: 'MG_RATE_LIMITED_COST' },
+  'injection.external-called': { type: 'injection.external-called', outcome: 'flagged', seconds: 0.042 },
+  'injection.external-cached': { type: 'injection.external-cached' },
+  'injection.external-failed': { type: 'injection.external-failed', ...ref, reason: 'timeout', failOpen: true },
+  'injection.scored': { type: 'injection.scored', ...ref, score: 0.12345, external: { flagged: false, cached: true } },
+  'scan-pool.task': { type: 'scan-pool.task', outcome: 'busy' },
   'request.settled': {
     type: 'request.settled', ...ref,
     usage: { keyId: 'acme', cost: 120, tokens: { prompt: 100, completion: 20 } },
@@ -56,6 +61,15 @@ const EXPECT: { [K in EventType]: { series?: [string, Record<string, string>, nu
   'target.changed': { series: [['modelgate_upstream_target_up', { upstream: 'llm', target: 'http://10.0.0.1:8000' }, 0], ['modelgate_upstream_ejections_total', { reason: 'consecutive-5xx' }, 1]], log: 'upstream target ejected' },
   'request.refused': { series: [['modelgate_rejections_total', { route: '(none)', code: 'MG_TOO_MANY_HEADERS' }, 1], ['modelgate_requests_total', { route: '(none)', status: '431' }, 1]], log: 'refused before routing' },
   'request.answered': { series: [['modelgate_requests_total', { route: ref.route, status: '429' }, 1], ['modelgate_rejections_total', { code: 'MG_RATE_LIMITED_COST' }, 1], ['modelgate_request_duration_seconds_count', { outcome: 'rejected' }, 1]] },
+  'injection.external-called': { series: [['modelgate_injection_external_requests_total', { outcome: 'flagged' }, 1], ['modelgate_injection_external_request_seconds_count', {}, 1]] },
+  'injection.external-cached': { series: [['modelgate_injection_external_cache_hits_total', {}, 1]] },
+  'injection.external-failed': {
+    series: [['modelgate_injection_external_failures_total', { reason: 'timeout' }, 1]],
+    log: 'external injection detector failed; passing (fail-open)',
+    audit: 'request passed unchecked by the external injection detector (fail-open)',
+  },
+  'injection.scored': { log: 'injection score' },
+  'scan-pool.task': { series: [['modelgate_scan_pool_tasks_total', { outcome: 'busy' }, 1]] },
   'request.settled': { series: [['modelgate_cost_units_total', { key: 'acme', route: ref.route }, 120], ['modelgate_tokens_total', { key: 'acme', type: 'prompt' }, 100], ['modelgate_tokens_total', { key: 'acme', type: 'completion' }, 20]], log: 'request' },
 };
 
@@ -136,6 +150,19 @@ for (const type of EVENT_TYPES) {
     assert.equal(await value(h.metrics, 'modelgate_telemetry_errors_total', { event: type }), 0);
   });
 }
+
+test('injection.external-failed: fail-closed is an error line and no audit line; injection.scored is nothing above debug', async () => {
+  const h = harness('info');
+  h.bus.emit({ ...SAMPLES['injection.external-failed'], failOpen: false });
+  h.bus.emit(SAMPLES['injection.scored']);
+  const lines = parse(h.raw);
+  assert.deepEqual(lines.map((l) => [l.level, l.msg, l.audit]), [[50, 'external injection detector failed; refusing (fail-closed)', undefined]]);
+  assert.equal(await value(h.metrics, 'modelgate_injection_external_failures_total', { reason: 'timeout' }), 1);
+  const debug = harness('debug');
+  debug.bus.emit(SAMPLES['injection.scored']);
+  const scored = parse(debug.raw).find((l) => l.msg === 'injection score');
+  assert.deepEqual([scored?.score, scored?.external], [0.123, { flagged: false, cached: true }], 'rounded score and the external verdict');
+});
 
 test('a subscriber that throws is isolated: the emitter goes on, later subscribers see the event, the error is counted per event and logged once', async () => {
   const h = harness();

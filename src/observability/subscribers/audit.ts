@@ -1,7 +1,8 @@
 /**
  * The audit subscriber: security events → audit lines (`"audit":"<event type>"`, at warn), the
  * trail an operator follows after an incident: prompt injections found, PII and secrets found in
- * responses, system-prompt leaks withheld. Request id, key id, route, what was found (families,
+ * responses, system-prompt leaks withheld, requests the external injection detector
+ * could not check that went on (fail-open). Request id, key id, route, what was found (families,
  * types and counts, kinds) — never the text it was found in.
  */
 import type { Logger } from '../logger.js';
@@ -23,6 +24,10 @@ export function auditSubscriber(logger: Logger): (e: TelemetryEvent) => void {
       case 'output.leak':
         logger.warn({ audit: e.type, reqId: e.reqId, keyId: e.keyId, route: e.route, kind: e.kind }, 'system prompt leak blocked');
         return;
+      case 'injection.external-failed':
+        // Fail-open: the request went on without the external detector's verdict.
+        if (e.failOpen) logger.warn({ audit: e.type, reqId: e.reqId, keyId: e.keyId, route: e.route, reason: e.reason }, 'request passed unchecked by the external injection detector (fail-open)');
+        return;
       case 'policy.failed':
       case 'upstream.failed':
       case 'output.failed':
@@ -34,6 +39,10 @@ export function auditSubscriber(logger: Logger): (e: TelemetryEvent) => void {
       case 'request.refused':
       case 'request.answered':
       case 'request.settled':
+      case 'injection.external-called':
+      case 'injection.external-cached':
+      case 'injection.scored':
+      case 'scan-pool.task':
         return; // operational: log.ts and metrics.ts
       default:
         unhandled(e);

@@ -70,6 +70,20 @@ export function logSubscriber(logger: Logger): (e: TelemetryEvent) => void {
         if (!logger.isLevelEnabled('info')) return;
         logger.info({ reqId: e.reqId, route: e.route, keyId: e.keyId, ...e.access }, 'request');
         return;
+      case 'injection.external-failed': {
+        const line = { reqId: e.reqId, keyId: e.keyId, route: e.route, reason: e.reason };
+        if (e.failOpen) logger.warn(line, 'external injection detector failed; passing (fail-open)');
+        else logger.error(line, 'external injection detector failed; refusing (fail-closed)');
+        return;
+      }
+      case 'injection.scored':
+        if (!logger.isLevelEnabled('debug')) return;
+        logger.debug({ reqId: e.reqId, route: e.route, score: Math.round(e.score * 1000) / 1000, ...(e.external === null ? {} : { external: e.external }) }, 'injection score');
+        return;
+      case 'injection.external-called':
+      case 'injection.external-cached':
+      case 'scan-pool.task':
+        return; // metrics only
       case 'injection.detected':
       case 'output.redacted':
       case 'output.links':

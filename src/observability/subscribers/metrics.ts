@@ -66,6 +66,21 @@ export function metricsSubscriber(metrics: Metrics): (e: TelemetryEvent) => void
         metrics.tokens.inc({ key, route: e.route, type: 'completion' }, u.tokens.completion);
         return;
       }
+      case 'injection.external-called':
+        metrics.externalRequests.inc({ outcome: e.outcome });
+        metrics.externalSeconds.observe(e.seconds);
+        return;
+      case 'injection.external-cached':
+        metrics.externalCacheHits.inc();
+        return;
+      case 'injection.external-failed':
+        metrics.externalFailures.inc({ reason: e.reason });
+        return;
+      case 'injection.scored':
+        return; // debug log only
+      case 'scan-pool.task':
+        metrics.scanPoolTasks.inc({ outcome: e.outcome });
+        return;
       default:
         unhandled(e);
     }
