@@ -130,9 +130,23 @@ export interface CostEstimate {
   total: number;
 }
 
+/**
+ * The sum of the texts' token counts, without message framing: what estimateTextCost counts on the
+ * event loop and a scan-pool thread counts for a large prompt (src/workers/scan-worker.ts).
+ */
+export function countTexts(texts: readonly string[], counter: TokenCounter): number {
+  let n = 0;
+  for (const t of texts) n += counter.count(t);
+  return n;
+}
+
 export function estimateTextCost(input: TextCostInput, counter: TokenCounter, defaultMaxTokens: number): CostEstimate {
-  let promptTokens = input.items * TOKENS_PER_MESSAGE + input.tokenIds + Math.ceil(input.extraUnits ?? 0);
-  for (const t of input.texts) promptTokens += counter.count(t);
+  return costFromCount(input, countTexts(input.texts, counter), defaultMaxTokens);
+}
+
+/** The estimate of `input` given its texts' token count (`textTokens`, counted inline or in the pool). */
+export function costFromCount(input: TextCostInput, textTokens: number, defaultMaxTokens: number): CostEstimate {
+  const promptTokens = input.items * TOKENS_PER_MESSAGE + input.tokenIds + Math.ceil(input.extraUnits ?? 0) + textTokens;
   const completionTokens = (input.maxTokens ?? defaultMaxTokens) * Math.max(1, input.choices);
   return { promptTokens, completionTokens, total: promptTokens + completionTokens };
 }

@@ -68,8 +68,8 @@ export type TelemetryEvent =
   | (RequestRef & { type: 'injection.external-failed'; reason: ExternalFailureReason; failOpen: boolean })
   /** The injection score of a request not flagged locally, with the external verdict when asked (debug log; never the text). */
   | (RequestRef & { type: 'injection.scored'; score: number; external: { flagged: boolean; cached: boolean } | null })
-  /** An injection scan sent to the worker pool ended (src/workers/scan-pool.ts). */
-  | { type: 'scan-pool.task'; outcome: ScanPoolOutcome }
+  /** A task sent to the worker pool ended (src/workers/scan-pool.ts): an injection scan or a token count. */
+  | { type: 'scan-pool.task'; task: ScanPoolTask; outcome: ScanPoolOutcome }
   /** A routed request's response is over (before its resources are released). */
   | { type: 'request.answered'; route: string; status: number; seconds: number; code: string | undefined }
   /** A routed request is settled: resources released, cost reconciled. The access-log line. */
@@ -81,6 +81,8 @@ export type ExternalOutcome = 'flagged' | 'clean' | 'error';
 export type ExternalFailureReason = 'timeout' | 'unreachable' | 'status' | 'bad-response';
 /** How a scan sent to the worker pool ended: ok, busy (queue full), aborted (the client left), error. */
 export type ScanPoolOutcome = 'ok' | 'busy' | 'aborted' | 'error';
+/** What a pool task did: an injection scan, or the prompt's token count for cost admission. */
+export type ScanPoolTask = 'scan' | 'count';
 
 /** What the access log says about one request: counts and flags, never text. */
 export interface AccessRecord {

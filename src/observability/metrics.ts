@@ -46,7 +46,7 @@ export interface Metrics {
   targetUp: Gauge<'upstream' | 'target'>;
   ejections: Counter<'upstream' | 'target' | 'reason'>;
   /** Injection scans run in the worker pool (src/workers/scan-pool.ts), by outcome: ok, busy (queue full), aborted (client left), error. */
-  scanPoolTasks: Counter<'outcome'>;
+  scanPoolTasks: Counter<'outcome' | 'task'>;
   /** Calls to the external injection detector, by outcome (flagged, clean, error). */
   externalRequests: Counter<'outcome'>;
   /** Duration of each call to the external injection detector. */
@@ -109,7 +109,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: n
     outputFailures: new Counter({ name: 'modelgate_output_filter_failures_total', help: 'Output filter failures; outcome=fail-open means the response went on unfiltered', labelNames: ['route', 'outcome'], registers }),
     targetUp: new Gauge({ name: 'modelgate_upstream_target_up', help: 'Upstream target in rotation (1) or not (0: ejected, half-open, or failing its health check), per replica', labelNames: ['upstream', 'target'], registers }),
     ejections: new Counter({ name: 'modelgate_upstream_ejections_total', help: 'Upstream targets ejected by passive outlier detection, by reason', labelNames: ['upstream', 'target', 'reason'], registers }),
-    scanPoolTasks: new Counter({ name: 'modelgate_scan_pool_tasks_total', help: 'Injection scans sent to the worker pool, by outcome (ok, busy: refused because the queue was full, aborted: the client left while it waited, error)', labelNames: ['outcome'], registers }),
+    scanPoolTasks: new Counter({ name: 'modelgate_scan_pool_tasks_total', help: 'Tasks sent to the worker pool, by task (scan: injection scan, count: token count for cost admission) and outcome (ok, busy: refused because the queue was full, aborted: the client left while it waited, error)', labelNames: ['outcome', 'task'], registers }),
     externalRequests: zeroed(new Counter({ name: 'modelgate_injection_external_requests_total', help: 'Calls to the external injection detector, by outcome (flagged, clean, error)', labelNames: ['outcome'], registers }), 'outcome', ['flagged', 'clean', 'error'] satisfies ExternalOutcome[]),
     externalSeconds: new Histogram({
       name: 'modelgate_injection_external_request_seconds',
@@ -119,7 +119,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: n
     }),
     externalCacheHits: new Counter({ name: 'modelgate_injection_external_cache_hits_total', help: 'External-detector verdicts reused from the cache or from a call in flight for the same messages', registers }),
     externalFailures: zeroed(new Counter({ name: 'modelgate_injection_external_failures_total', help: 'External-detector calls that gave no verdict, by reason (timeout, unreachable, status, bad-response); the route\'s onError decided', labelNames: ['reason'], registers }), 'reason', ['timeout', 'unreachable', 'status', 'bad-response'] satisfies ExternalFailureReason[]),
-    scanPoolPending: new Gauge({ name: 'modelgate_scan_pool_pending', help: 'Injection scans queued or running in the worker pool', registers }),
+    scanPoolPending: new Gauge({ name: 'modelgate_scan_pool_pending', help: 'Tasks (injection scans, token counts) queued or running in the worker pool', registers }),
     eventLoop,
     clientsCut: new Counter({ name: 'modelgate_clients_cut_total', help: 'Clients disconnected for accepting no bytes for the send timeout, by route and reason', labelNames: ['route', 'reason'], registers }),
     telemetryErrors: new Counter({ name: 'modelgate_telemetry_errors_total', help: 'Telemetry subscribers (metrics, log, audit, embedders) that threw on an event, by event type; the request went on', labelNames: ['event'], registers }),

@@ -13,10 +13,11 @@ import { DenialError } from '../errors.js';
 import type { RouteConfig } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { countRuns, estimateTextCost, tokenCounter, tokenLowerBound } from '../limits/cost.js';
+import { costFromCount, countRuns, estimateTextCost, tokenCounter, tokenLowerBound, type CostEstimate } from '../limits/cost.js';
 import type { Limiter, Reservation } from '../limits/limiter.js';
 import { actualCost } from '../limits/charge.js';
 import type { Admission } from '../upstream/admission.js';
+import type { CountOffload } from '../workers/scan-pool.js';
 
 /**
  * Register a reservation with the request: when the request is over it is corrected to what the
@@ -49,10 +50,17 @@ function adjustBody(ctx: RequestContext, route: RouteConfig): void {
  * Cost admission: estimate, reserve against the key's limits and budget, take a concurrency
  * lease. It runs before prompt-injection detection (a store decision costs microseconds, a scan
  * of a 100 KB prompt milliseconds), so a key over its limit is refused before that work.
+ *
+ * `offload`: the worker pool. A prompt above `workers.offloadAbove` characters is tokenized there
+ * (same tokenizer, same count, so the same charge) instead of on the event loop, after the
+ * lower-bound check (a request refused anyway never pays for tokenizing); pool full: 503
+ * MG_GATEWAY_BUSY. chars4 counts by length and always runs inline.
  */
-export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Limiter): Policy {
-  const counter = tokenCounter(route.cost.tokenizer);
-  const bounded = route.cost.tokenizer !== 'chars4';
+export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Limiter, offload?: CountOffload): Policy {
+  const tokenizer = route.cost.tokenizer;
+  const counter = tokenCounter(tokenizer);
+  const bounded = tokenizer !== 'chars4';
+  const pool = bounded ? offload ?? null : null;
   return {
     name: 'admit',
     phase: 'admit',
@@ -78,7 +86,17 @@ export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Lim
           }
         }
       }
-      const estimate = estimateTextCost(insp, counter, route.cost.defaultMaxTokens);
+      let estimate: CostEstimate;
+      if (pool?.takes(insp.texts) === true) {
+        try {
+          estimate = costFromCount(insp, await pool.countTokens(insp.texts, tokenizer, ctx.clientGone), route.cost.defaultMaxTokens);
+        } catch (err) {
+          if (err instanceof DenialError) return err.denial; // busy, or the client left
+          throw err;
+        }
+      } else {
+        estimate = estimateTextCost(insp, counter, route.cost.defaultMaxTokens);
+      }
       ctx.admission = { estimate, reservation: null, releaseSlot: null };
       adjustBody(ctx, route);
       const tier = limiter.tierOf(id.tier);

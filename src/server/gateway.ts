@@ -23,6 +23,7 @@ import { UpstreamTargets } from '../upstream/targets.js';
 import { createTelemetry } from '../observability/telemetry.js';
 import type { EventBus } from '../observability/events.js';
 import { buildPublicApp } from './public.js';
+import { needsAdmission } from './routes.js';
 import { buildAdminApp } from './admin.js';
 import { listenerAddress, logBanner } from './banner.js';
 import { consoleRoutes } from './admin-console.js';
@@ -157,8 +158,10 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   }
   const keys = createKeyService(config, logger, metrics.registry, opts.keys);
   const resources = new ResourceStats();
-  // Threads only when some route scans for injection (they start with the listener, in start()).
-  const scanPool = config.workers.threads > 0 && config.routes.some((r) => r.injection.action !== 'off')
+  // Threads only when some route scans for injection or counts tokens with a BPE tokenizer for
+  // cost admission (they start with the listener, in start()).
+  const scanPool = config.workers.threads > 0
+    && config.routes.some((r) => r.injection.action !== 'off' || (r.cost.tokenizer !== 'chars4' && needsAdmission(config, r)))
     ? new ScanPool({ ...config.workers, events, ...(opts.scanWorker === undefined ? {} : { filename: opts.scanWorker.filename, workerData: opts.scanWorker.workerData }) })
     : null;
   const gauges = (): void => {

@@ -34,7 +34,7 @@ import type { Abuse } from '../abuse/abuse.js';
 import { ipBanPolicy, keyBanPolicy } from '../abuse/guard.js';
 import { keyModelPolicy } from '../policies/key-model.js';
 import type { KeyLookup } from '../keys/registry.js';
-import type { ScanOffload } from '../workers/scan-pool.js';
+import type { CountOffload, ScanOffload } from '../workers/scan-pool.js';
 
 /**
  * A route's policies by phase, in the order they run. The admit phase is split around injection
@@ -105,7 +105,7 @@ function bodyPolicies(route: RouteConfig, bodyTimeoutMs: number): { contentType:
 }
 
 /** Whether a route has anything for the admit phase to enforce (otherwise the phase is skipped). */
-function needsAdmission(config: ModelgateConfig, route: RouteConfig): boolean {
+export function needsAdmission(config: ModelgateConfig, route: RouteConfig): boolean {
   return config.tiers.size > 0 || config.perIp.cost !== null || route.rateLimits.requests !== null
     || route.rateLimits.cost !== null || config.upstreams.get(route.upstream)?.maxConcurrent != null;
 }
@@ -120,7 +120,7 @@ function hasCostLimits(config: ModelgateConfig, route: RouteConfig): boolean {
 export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission>; }
 
 /** `upstreams`: the targets, for fast failure when none can take traffic (absent in unit tests of the phases). */
-export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, scanPool?: ScanOffload): CompiledRoute[] {
+export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, scanPool?: ScanOffload & CountOffload): CompiledRoute[] {
   const auth = apiKeyAuth(keys ?? config.auth.keys, config.auth.headers);
   const keyModel = keyModelPolicy();
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
@@ -142,7 +142,7 @@ export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: 
     const gpu = limits.admissions.get(route.upstream) ?? null;
     // Cost admission before injection detection (a store decision is cheaper than a scan of a
     // long prompt); the GPU slot after it (no slot is held for a request about to be refused).
-    const admitCost: Policy[] = needsAdmission(config, route) ? [admitPolicy(route, i, limits.limiter)] : [];
+    const admitCost: Policy[] = needsAdmission(config, route) ? [admitPolicy(route, i, limits.limiter, scanPool)] : [];
     const slot: Policy[] = gpu === null ? [] : [gpuSlotPolicy(limits.limiter, gpu)];
     const respond: Policy[] = route.output === null ? [] : [outputPolicy(compileOutput(route.output))];
     const { validate, injection, close } = inspectPolicies(route, events, scanPool);

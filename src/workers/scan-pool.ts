@@ -1,10 +1,13 @@
 /**
- * Injection scans of large requests off the event loop, in a pool of worker threads (piscina:
+ * Injection scans and token counts of large requests off the event loop, in a pool of worker
+ * threads (piscina:
  * a maintained pool with a bounded queue, abort signals and thread priority; hand-written
  * worker management would redo all three).
  *
- * A request whose texts hold more than `workers.offloadAbove` characters is scanned in a thread;
- * smaller ones inline (posting a task costs more than scanning a short prompt). At most
+ * A request whose texts hold more than `workers.offloadAbove` characters is scanned in a thread,
+ * and its prompt's tokens are counted there for cost admission (countTokens: BPE costs ~10 ms per
+ * 100 KB); smaller ones inline (posting a task costs more than scanning a short prompt). Scans and
+ * counts share the threads and the queue bound. At most
  * `threads` scans run at once and `queue` more wait; a scan beyond that is refused at once with
  * 503 MG_GATEWAY_BUSY (Retry-After: 1) rather than queued without bound. A client that leaves
  * takes its queued scan with it. Threads run at a lower CPU priority (nice +5, through piscina's
@@ -21,14 +24,23 @@ import { CLIENT_GONE } from '../pipeline/policy.js';
 import type { InjectionLayer } from '../config/types.js';
 import { NO_EVENTS, type Emitter } from '../observability/events.js';
 import type { InjectionVerdict } from '../policies/injection.js';
+import { countTexts, tokenCounter, type Tokenizer } from '../limits/cost.js';
 import { scannerFor } from './scanners.js';
-import type { ScanTask } from './scan-worker.js';
+import type { PoolResult, PoolTask } from './scan-worker.js';
 
 /** What the injection policy needs: which requests go to the pool, and the pool's scan. */
 export interface ScanOffload {
   /** True when these texts are large enough to be scanned off the loop. */
   takes(texts: readonly string[]): boolean;
   scan(texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortSignal): Promise<InjectionVerdict>;
+}
+
+/** What cost admission needs: which prompts are counted in the pool, and the pool's count. */
+export interface CountOffload {
+  /** True when these texts are large enough to be counted off the loop. */
+  takes(texts: readonly string[]): boolean;
+  /** The sum of the texts' token counts with `tokenizer` (as tokenCounter(tokenizer) counts them inline). */
+  countTokens(texts: readonly string[], tokenizer: Tokenizer, signal: AbortSignal): Promise<number>;
 }
 
 export interface ScanPoolOptions {
@@ -48,11 +60,11 @@ const NICE = 5;
 
 export const GATEWAY_BUSY = deny('MG_GATEWAY_BUSY', 'scan pool queue full', { 'retry-after': '1' });
 
-export class ScanPool implements ScanOffload {
+export class ScanPool implements ScanOffload, CountOffload {
   /** The threads, once every one of them is up. */
-  private pool: Piscina<ScanTask, InjectionVerdict> | null = null;
+  private pool: Piscina<PoolTask, PoolResult> | null = null;
   /** The threads while they boot. */
-  private booting: Piscina<ScanTask, InjectionVerdict> | null = null;
+  private booting: Piscina<PoolTask, PoolResult> | null = null;
   private opening: Promise<void> | null = null;
   private closed = false;
   private pending = 0;
@@ -86,7 +98,7 @@ export class ScanPool implements ScanOffload {
   }
 
   private async boot(): Promise<void> {
-    const pool = new Piscina<ScanTask, InjectionVerdict>({
+    const pool = new Piscina<PoolTask, PoolResult>({
       filename: this.opts.filename ?? new URL('./scan-worker.js', import.meta.url).href,
       minThreads: this.opts.threads,
       maxThreads: this.opts.threads,
@@ -123,22 +135,34 @@ export class ScanPool implements ScanOffload {
   async scan(texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortSignal): Promise<InjectionVerdict> {
     const pool = this.pool;
     if (pool === null) return scannerFor(threshold, layers)(texts);
+    return this.run(pool, { texts, threshold, layers }, signal) as Promise<InjectionVerdict>;
+  }
+
+  async countTokens(texts: readonly string[], tokenizer: Tokenizer, signal: AbortSignal): Promise<number> {
+    const pool = this.pool;
+    if (pool === null) return countTexts(texts, tokenCounter(tokenizer));
+    return this.run(pool, { kind: 'count', texts, tokenizer }, signal) as Promise<number>;
+  }
+
+  /** One task in the pool, within the queue bound; its outcome reported as a scan-pool.task event. */
+  private async run(pool: Piscina<PoolTask, PoolResult>, task: PoolTask, signal: AbortSignal): Promise<PoolResult> {
     const events = this.opts.events ?? NO_EVENTS;
+    const kind = task.kind ?? 'scan';
     if (this.pending >= this.opts.threads + this.opts.queue) {
-      events.emit({ type: 'scan-pool.task', outcome: 'busy' });
+      events.emit({ type: 'scan-pool.task', task: kind, outcome: 'busy' });
       throw new DenialError(GATEWAY_BUSY);
     }
     this.pending++;
     try {
-      const v = await pool.run({ texts, threshold, layers }, { signal });
-      events.emit({ type: 'scan-pool.task', outcome: 'ok' });
+      const v = await pool.run(task, { signal });
+      events.emit({ type: 'scan-pool.task', task: kind, outcome: 'ok' });
       return v;
     } catch (err) {
       if (signal.aborted) {
-        events.emit({ type: 'scan-pool.task', outcome: 'aborted' });
+        events.emit({ type: 'scan-pool.task', task: kind, outcome: 'aborted' });
         throw new DenialError(CLIENT_GONE);
       }
-      events.emit({ type: 'scan-pool.task', outcome: 'error' });
+      events.emit({ type: 'scan-pool.task', task: kind, outcome: 'error' });
       throw err;
     } finally {
       this.pending--;

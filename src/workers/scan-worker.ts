@@ -1,22 +1,37 @@
 /**
- * The task a scan-pool thread runs (src/workers/scan-pool.ts): the same injection scanner the
+ * The tasks a scan-pool thread runs (src/workers/scan-pool.ts): the same injection scanner the
  * event loop runs inline (createInjectionScanner), so a verdict does not depend on where it was
- * computed. Scanners are built once per (threshold, layers) and kept; the default one is built
- * when the thread starts, so the rules are compiled and the learned model is loaded before the
- * first request reaches the thread (the pool's warm-up).
+ * computed, and the same token counter admission runs inline (tokenCounter), so a count — and so
+ * a charge — does not either. Scanners are built once per (threshold, layers) and kept; the
+ * default one is built when the thread starts, so the rules are compiled and the learned model is
+ * loaded before the first request reaches the thread (the pool's warm-up). A tokenizer's tables
+ * load on its first count in the thread (~100 ms, once per thread and encoding).
  */
 import { ALL_LAYERS, type InjectionVerdict } from '../policies/injection.js';
 import type { InjectionLayer } from '../config/types.js';
+import { countTexts, tokenCounter, type Tokenizer } from '../limits/cost.js';
 import { scannerFor } from './scanners.js';
 
 export interface ScanTask {
+  kind?: 'scan';
   texts: readonly string[];
   threshold: number | null;
   layers: readonly InjectionLayer[];
 }
 
+/** The sum of the texts' token counts (without message framing: the caller adds it). */
+export interface CountTask {
+  kind: 'count';
+  texts: readonly string[];
+  tokenizer: Tokenizer;
+}
+
+export type PoolTask = ScanTask | CountTask;
+export type PoolResult = InjectionVerdict | number;
+
 scannerFor(null, ALL_LAYERS);
 
-export default function scan(task: ScanTask): InjectionVerdict {
+export default function run(task: PoolTask): PoolResult {
+  if (task.kind === 'count') return countTexts(task.texts, tokenCounter(task.tokenizer));
   return scannerFor(task.threshold, task.layers)(task.texts);
 }

@@ -36,7 +36,7 @@ async function scrape(): Promise<string> {
 }
 
 async function poolTasks(outcome: string): Promise<number> {
-  const line = (await scrape()).split('\n').find((l) => l.startsWith(`modelgate_scan_pool_tasks_total{outcome="${outcome}"}`));
+  const line = (await scrape()).split('\n').find((l) => l.startsWith(`modelgate_scan_pool_tasks_total{outcome="${outcome}",task="scan"}`));
   return line === undefined ? 0 : Number(line.split(' ').pop());
 }
 
@@ -91,7 +91,7 @@ test('threads 1, queue 1, the thread held: the first large request runs, the sec
     // The pending gauge is read from the pool at scrape time; the refusal came over the bus.
     const during = await (await fetch(`${h.gw.adminUrl}/metrics`)).text();
     assert.match(during, /modelgate_scan_pool_pending 2\n/);
-    assert.match(during, /modelgate_scan_pool_tasks_total\{outcome="busy"\} 1\n/);
+    assert.match(during, /modelgate_scan_pool_tasks_total\{outcome="busy",task="scan"\} 1\n/);
     // Small requests are not queued behind the pool.
     const small = await post(h.url, '/v1/chat/completions', chat('Hello there!'), bearer(h.key));
     assert.equal(small.status, 200);

@@ -37,7 +37,7 @@ const SAMPLES: { [K in EventType]: EventOf<K> } = {
   'injection.external-cached': { type: 'injection.external-cached' },
   'injection.external-failed': { type: 'injection.external-failed', ...ref, reason: 'timeout', failOpen: true },
   'injection.scored': { type: 'injection.scored', ...ref, score: 0.12345, external: { flagged: false, cached: true } },
-  'scan-pool.task': { type: 'scan-pool.task', outcome: 'busy' },
+  'scan-pool.task': { type: 'scan-pool.task', task: 'count', outcome: 'busy' },
   'request.settled': {
     type: 'request.settled', ...ref,
     usage: { keyId: 'acme', cost: 120, tokens: { prompt: 100, completion: 20 } },
@@ -69,7 +69,7 @@ const EXPECT: { [K in EventType]: { series?: [string, Record<string, string>, nu
     audit: 'request passed unchecked by the external injection detector (fail-open)',
   },
   'injection.scored': { log: 'injection score' },
-  'scan-pool.task': { series: [['modelgate_scan_pool_tasks_total', { outcome: 'busy' }, 1]] },
+  'scan-pool.task': { series: [['modelgate_scan_pool_tasks_total', { outcome: 'busy', task: 'count' }, 1]] },
   'request.settled': { series: [['modelgate_cost_units_total', { key: 'acme', route: ref.route }, 120], ['modelgate_tokens_total', { key: 'acme', type: 'prompt' }, 100], ['modelgate_tokens_total', { key: 'acme', type: 'completion' }, 20]], log: 'request' },
 };
 

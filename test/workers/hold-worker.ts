@@ -1,20 +1,19 @@
 /**
- * A scan-pool worker a test can hold: a scan of a non-empty request counts itself in slot 1 of
- * the shared Int32Array (piscina's workerData), then blocks until slot 0 is set to 1, then scans
+ * A scan-pool worker a test can hold: a task (scan or token count) of a non-empty request counts itself in slot 1 of
+ * the shared Int32Array (piscina's workerData), then blocks until slot 0 is set to 1, then runs
  * like the real worker. The pool's warm-up task (no texts) is never held.
  */
 import { workerData } from 'piscina';
-import scan, { type ScanTask } from '../../src/workers/scan-worker.js';
-import type { InjectionVerdict } from '../../src/policies/injection.js';
+import run, { type PoolResult, type PoolTask } from '../../src/workers/scan-worker.js';
 
 const state = new Int32Array(workerData as SharedArrayBuffer);
 
-export default function held(task: ScanTask): InjectionVerdict {
+export default function held(task: PoolTask): PoolResult {
   if (task.texts.length > 0) {
     Atomics.add(state, 1, 1);
     Atomics.wait(state, 0, 0);
   }
-  return scan(task);
+  return run(task);
 }
 
 /** The test side: how many held scans started, and letting them all go. */

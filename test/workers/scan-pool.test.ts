@@ -104,8 +104,8 @@ test('threads 1, queue 1: one scan runs, one waits, the third is refused with MG
     assert.equal((await b).detected, true);
     assert.equal(pool.size, 0);
     const tasks = await metric(metrics, 'modelgate_scan_pool_tasks_total');
-    assert.match(tasks, /outcome="ok"} 2/);
-    assert.match(tasks, /outcome="busy"} 1/);
+    assert.match(tasks, /outcome="ok",task="scan"} 2/);
+    assert.match(tasks, /outcome="busy",task="scan"} 1/);
   } finally {
     hold.release();
     await pool.close();
@@ -127,7 +127,7 @@ test('a client that leaves while its scan waits: the scan is dropped (MG_CLIENT_
     hold.release();
     await a;
     assert.equal(hold.started, 1, 'the dropped scan never ran');
-    assert.match(await metric(metrics, 'modelgate_scan_pool_tasks_total'), /outcome="aborted"} 1/);
+    assert.match(await metric(metrics, 'modelgate_scan_pool_tasks_total'), /outcome="aborted",task="scan"} 1/);
   } finally {
     hold.release();
     await pool.close();

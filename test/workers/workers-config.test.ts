@@ -31,11 +31,16 @@ test('workers: defaults, explicit values, bad values refused', () => {
   }
 });
 
-test('a pool only with threads > 0 and a route that scans for injection', () => {
+test('a pool only with threads > 0 and a route that scans for injection or counts BPE tokens for cost admission', () => {
   const logger = createLogger('silent');
   const opts = { logger, defaultMetrics: false };
   assert.notEqual(createGateway(loadConfigText(`${MINIMAL}workers: { threads: 1 }\n`, {}), opts).scanPool, null);
   assert.equal(createGateway(loadConfigText(`${MINIMAL}workers: { threads: 0 }\n`, {}), opts).scanPool, null);
   const noScan = MINIMAL.replace('upstream: llm }', 'upstream: llm, injection: { action: off } }');
   assert.equal(createGateway(loadConfigText(`${noScan}workers: { threads: 2 }\n`, {}), opts).scanPool, null);
+  // Cost admission (a tier) with a BPE tokenizer: a pool for token counting alone; chars4 needs none.
+  const tiers = 'tiers: { t: { cost: { rate: 1000, per: 1h } } }\n';
+  assert.notEqual(createGateway(loadConfigText(`${noScan}${tiers}workers: { threads: 1 }\n`, {}), opts).scanPool, null);
+  const chars4 = noScan.replace('injection: { action: off }', 'injection: { action: off }, cost: { tokenizer: chars4 }');
+  assert.equal(createGateway(loadConfigText(`${chars4}${tiers}workers: { threads: 1 }\n`, {}), opts).scanPool, null);
 });

@@ -79,7 +79,7 @@ export function metricsSubscriber(metrics: Metrics): (e: TelemetryEvent) => void
       case 'injection.scored':
         return; // debug log only
       case 'scan-pool.task':
-        metrics.scanPoolTasks.inc({ outcome: e.outcome });
+        metrics.scanPoolTasks.inc({ outcome: e.outcome, task: e.task });
         return;
       default:
         unhandled(e);

@@ -1,0 +1,74 @@
+// Token counting for cost admission off the event loop, through the real gateway (issue 15): with
+// the worker pool on, a 100 KB prompt's tokens are counted in a thread (the count-task counter
+// moves) and its cost estimate equals the one the same request gets with the pool off (counted
+// inline); a small prompt is counted inline; a request that certainly cannot fit is refused by
+// the lower bound before any tokenizing (no count task). Injection detection is off here, so the
+// pool exists for counting alone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { bearer, chat, codeOf, post, startStack, type Stack } from '../helpers.js';
+import { settled } from '../wait.js';
+
+const ROUTES = `
+  - path: /v1/chat/completions
+    protocol: openai-chat
+    upstream: llm
+    limits: { maxBodyBytes: 1mb, maxMessageChars: 200000, maxTotalChars: 400000, maxJsonStringChars: 200000 }
+    injection: { action: off }
+`;
+const LIMITS = `
+tiers:
+  metered: { cost: { rate: 100000000, per: 1h, burst: 100000000 } }
+  tiny: { cost: { rate: 1000, per: 1h, burst: 1000 } }
+`;
+const CLEAN = 'The quarterly report shows that revenue grew in every region, led by exports — Grüße, 東京. '.repeat(1200);
+
+let pooled: Stack;
+let inline: Stack;
+before(async () => {
+  const opts = { routes: ROUTES, tier: 'metered', extraKeys: { small: 'tiny' }, limits: LIMITS, sim: { responseText: 'ok' } };
+  pooled = await startStack({ ...opts, extra: 'workers: { threads: 1, offloadAbove: 4096, queue: 8 }' });
+  inline = await startStack({ ...opts, extra: 'workers: { threads: 0 }' });
+  await pooled.gw.scanPool?.whenOpen();
+});
+after(async () => { await Promise.all([pooled.close(), inline.close()]); });
+
+async function countTasks(s: Stack): Promise<number> {
+  const text = await (await fetch(`${s.gw.adminUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('modelgate_scan_pool_tasks_total{outcome="ok",task="count"}'));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+/** The cost estimate of a request (from its access-log line, written once it is settled). */
+async function estimateOf(s: Stack, content: string, key = s.key): Promise<number> {
+  const body = { ...chat(content), max_tokens: 4 } as Record<string, unknown>;
+  const r = await post(s.url, '/v1/chat/completions', body, bearer(key));
+  assert.equal(r.status, 200, r.body);
+  const line = await settled(s, String(r.headers['x-request-id']));
+  return (line.cost as { estimate: number }).estimate;
+}
+
+test('a 100 KB prompt is counted in the pool; its estimate equals the inline one', async () => {
+  assert.ok(CLEAN.length > 100_000);
+  assert.notEqual(pooled.gw.scanPool, null, 'a pool for counting alone (injection off)');
+  assert.equal(inline.gw.scanPool, null);
+  const before = await countTasks(pooled);
+  const a = await estimateOf(pooled, CLEAN);
+  assert.equal(await countTasks(pooled), before + 1, 'counted in a worker thread');
+  const b = await estimateOf(inline, CLEAN);
+  assert.equal(a, b, 'same count, same estimate');
+  assert.ok(a > 20_000, `estimate ${a}`);
+  // A small prompt stays inline, with the same estimate on both gateways.
+  assert.equal(await estimateOf(pooled, 'Hello there! Grüße 👋'), await estimateOf(inline, 'Hello there! Grüße 👋'));
+  assert.equal(await countTasks(pooled), before + 1, 'a small prompt is counted inline');
+});
+
+test('a large prompt that certainly cannot fit is refused before any tokenizing', async () => {
+  const before = await countTasks(pooled);
+  const seen = pooled.sim.requests.length;
+  const r = await post(pooled.url, '/v1/chat/completions', chat(CLEAN), bearer(pooled.keys.small as string));
+  assert.equal(r.status, 429);
+  assert.match(codeOf(r) ?? '', /^MG_/);
+  assert.equal(await countTasks(pooled), before, 'no count task');
+  assert.equal(pooled.sim.requests.length, seen);
+});
