@@ -19,7 +19,7 @@ const ROUTES = `
 const LIMITS = `
 tiers:
   metered: { cost: { rate: 100000000, per: 1h, burst: 100000000 } }
-  tiny: { cost: { rate: 1000, per: 1h, burst: 1000 } }
+  tiny: { cost: { rate: 1000, per: 1h, burst: 24000 } }
 `;
 const CLEAN = 'The quarterly report shows that revenue grew in every region, led by exports — Grüße, 東京. '.repeat(1200);
 
@@ -64,11 +64,15 @@ test('a 100 KB prompt is counted in the pool; its estimate equals the inline one
 });
 
 test('a large prompt that certainly cannot fit is refused before any tokenizing', async () => {
+  // CLEAN is ~22,800 tokens, within the tiny tier's burst of 24,000; a first request of ~12,700
+  // tokens leaves ~11,000, below CLEAN's lower bound (19,200 runs of non-space characters).
+  const small = pooled.keys.small as string;
+  assert.equal((await post(pooled.url, '/v1/chat/completions', { ...chat(CLEAN.slice(0, 60_000)), max_tokens: 4 }, bearer(small))).status, 200);
   const before = await countTasks(pooled);
   const seen = pooled.sim.requests.length;
-  const r = await post(pooled.url, '/v1/chat/completions', chat(CLEAN), bearer(pooled.keys.small as string));
-  assert.equal(r.status, 429);
-  assert.match(codeOf(r) ?? '', /^MG_/);
+  const r = await post(pooled.url, '/v1/chat/completions', { ...chat(CLEAN), max_tokens: 4 }, bearer(small));
+  assert.equal(r.status, 429, r.body);
+  assert.equal(codeOf(r), 'MG_RATE_LIMITED_COST');
   assert.equal(await countTasks(pooled), before, 'no count task');
   assert.equal(pooled.sim.requests.length, seen);
 });
