@@ -165,7 +165,10 @@ test('all targets failing with half-open trials: the servers receive nothing but
     g.gw.logger.flush();
     await waitFor(() => logLines(g.logs, 'upstream target ejected').length >= 3 + trials.length, 'the failed trials logged');
     const halfOpen = logLines(g.logs, 'upstream target half-open: one trial request decides').length - halfOpenBefore;
-    assert.ok(trials.length <= halfOpen, `${trials.length} trials, ${halfOpen} half-open periods: one trial each`);
+    // A half-open period is entered by the breaker's timer: one that began (and was logged) before
+    // halfOpenBefore was read, on a busy machine, takes its single trial after it — at most one such
+    // period per target (3). Two trials in one period would show on every period, far above that.
+    assert.ok(trials.length <= halfOpen + 3, `${trials.length} trials, ${halfOpen} half-open periods (+3 begun before the count): one trial each`);
   } finally {
     await g.close();
     await fleet.close();
