@@ -5,15 +5,8 @@
  */
 import { unhandled, type TelemetryEvent } from '../events.js';
 import { outcomeOf, type Metrics } from '../metrics.js';
-import { LabelChildren } from '../label-children.js';
 
 export function metricsSubscriber(metrics: Metrics): (e: TelemetryEvent) => void {
-  // The series every request moves, through cached label children (label-children.ts).
-  const requests = new LabelChildren(([route, status]) => metrics.requests.labels({ route, status }));
-  const duration = new LabelChildren(([route, outcome]) => metrics.duration.labels({ route, outcome }));
-  const rejections = new LabelChildren(([route, code]) => metrics.rejections.labels({ route, code }));
-  const cost = new LabelChildren(([key, route]) => metrics.cost.labels({ key, route }));
-  const tokens = new LabelChildren(([key, route, type]) => metrics.tokens.labels({ key, route, type }));
   return function metricsOf(e) {
     switch (e.type) {
       case 'policy.failed':
@@ -55,22 +48,22 @@ export function metricsSubscriber(metrics: Metrics): (e: TelemetryEvent) => void
         }
         return;
       case 'request.refused':
-        rejections.get(e.route, e.code).inc();
-        requests.get(e.route, String(e.status)).inc();
+        metrics.rejections.inc({ route: e.route, code: e.code });
+        metrics.requests.inc({ route: e.route, status: String(e.status) });
         return;
       case 'request.answered':
-        requests.get(e.route, String(e.status)).inc();
-        duration.get(e.route, outcomeOf(e.status)).observe(e.seconds);
-        if (e.code !== undefined) rejections.get(e.route, e.code).inc();
+        metrics.requests.inc({ route: e.route, status: String(e.status) });
+        metrics.duration.observe({ route: e.route, outcome: outcomeOf(e.status) }, e.seconds);
+        if (e.code !== undefined) metrics.rejections.inc({ route: e.route, code: e.code });
         return;
       case 'request.settled': {
         const u = e.usage;
         if (u === undefined) return;
         const key = metrics.keys.label(u.keyId);
-        if (u.cost !== undefined) cost.get(key, e.route).inc(u.cost);
+        if (u.cost !== undefined) metrics.cost.inc({ key, route: e.route }, u.cost);
         if (u.tokens === undefined) return;
-        tokens.get(key, e.route, 'prompt').inc(u.tokens.prompt);
-        tokens.get(key, e.route, 'completion').inc(u.tokens.completion);
+        metrics.tokens.inc({ key, route: e.route, type: 'prompt' }, u.tokens.prompt);
+        metrics.tokens.inc({ key, route: e.route, type: 'completion' }, u.tokens.completion);
         return;
       }
       case 'injection.external-called':
