@@ -7,6 +7,7 @@
 import type { RequestContext } from '../pipeline/context.js';
 import type { SseEvent } from '../protocols/sse.js';
 import { chunkText, isUsageOnlyChunk, usageOf } from '../protocols/openai/usage.js';
+import { fastChunk } from '../protocols/openai/chunk.js';
 
 /** Generated text kept from a stream for counting when no usage arrives. */
 const MAX_STREAMED_TEXT = 1024 * 1024;
@@ -19,13 +20,20 @@ export const NOT_JSON = Symbol('not JSON');
 /**
  * Look at one complete SSE event on its way to the client: note usage and generated text, and
  * decide whether the client sees it (the usage-only chunk modelgate asked for itself is removed).
- * Returns the parsed data (reused by the output filter), NOT_JSON, or HIDDEN.
+ * Returns the parsed data (reused by the output filter: a FastChunk for the common one-content-delta
+ * chunk, which carries no usage and is never the usage-only chunk; else the JSON.parse), NOT_JSON,
+ * or HIDDEN.
  */
 export function observeEvent(ctx: RequestContext, ev: SseEvent): unknown {
   if (ev.data === null || ev.data === '[DONE]' || ev.data.charCodeAt(0) !== 0x7b) return NOT_JSON;
+  const o = ctx.outcome;
+  const fast = fastChunk(ev.data);
+  if (fast !== null) {
+    if (o.streamedText.length < MAX_STREAMED_TEXT) o.streamedText += fast.content;
+    return fast;
+  }
   let v: unknown;
   try { v = JSON.parse(ev.data); } catch { return NOT_JSON; }
-  const o = ctx.outcome;
   const u = usageOf(v);
   if (u !== null) o.usage = u;
   if (o.streamedText.length < MAX_STREAMED_TEXT) o.streamedText += chunkText(v);

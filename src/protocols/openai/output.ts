@@ -22,6 +22,7 @@ import { createPiiScanner, PiiRedactStream, redact, type PiiScanner, type PiiTyp
 import { CanaryWatch, type LeakKind } from '../../detectors/canary.js';
 import { PromptLeakWatch, type PromptFingerprint } from '../../detectors/prompt-leak.js';
 import { filterLinks, LinkPolicy, LinkStream, type LinkType } from '../../detectors/links.js';
+import { FastChunk } from './chunk.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -218,10 +219,12 @@ export class OutputFilter {
 
   /**
    * One SSE event's data (`data:` payload that is JSON; `parsed` = its JSON.parse when the
-   * caller has it already — it is modified). Returns the data to emit (the same string when
-   * nothing changed), or null when the response is withheld. Throws on non-JSON.
+   * caller has it already — it is modified — or the FastChunk of a common chunk). Returns the
+   * data to emit (the same string when nothing changed), or null when the response is withheld.
+   * Throws on non-JSON.
    */
   event(data: string, parsed?: unknown): string | null {
+    if (parsed instanceof FastChunk) return this.fastEvent(data, parsed);
     const v: unknown = parsed === undefined ? JSON.parse(data) : parsed;
     if (!isObj(v) || !Array.isArray(v.choices)) {
       return this.needles.some((n) => data.includes(n)) ? this.leaked(this.marker !== null && data.includes(this.marker) ? 'canary' : 'fragment') : data;
@@ -258,6 +261,31 @@ export class OutputFilter {
       }
     }
     return changed ? JSON.stringify(v) : data;
+  }
+
+  /**
+   * event() for a chunk of the common shape (one choice, `delta.content`, no logprobs, no other
+   * text field): the content goes through the same TextFilter as on the full path, and a changed
+   * event is written as JSON.stringify would write the parsed object changed the same way
+   * (FastChunk.withContent). Only when the finishing chunk must also release text of other fields
+   * (an earlier chunk of the choice carried tool calls or reasoning) is it parsed in full.
+   */
+  private fastEvent(data: string, c: FastChunk): string | null {
+    this.last = { id: c.id, object: c.object, created: c.created, model: c.model };
+    const out = this.filterFor(c.index, 'content').push(c.content);
+    if (out === null) return null;
+    let changed = out !== c.content;
+    if (c.finishReason === null) return changed ? c.withContent(out) : data;
+    const held = this.streams.get(c.index);
+    const onlyContent = held === undefined || (held.size === 1 && held.has('content'));
+    const v = onlyContent ? null : (JSON.parse(data) as { choices: [Obj & { delta: Obj }] });
+    const choice: Obj & { delta: Obj } = v === null ? { delta: { content: out } } : v.choices[0];
+    if (changed) choice.delta.content = out;
+    const rest = this.flushChoice(c.index, choice);
+    if (rest === null) return null;
+    if (rest) changed = true;
+    if (!changed) return data;
+    return v === null ? c.withContent(choice.delta.content as string) : JSON.stringify(v);
   }
 
   /** Release a choice's held text into `c` (its finishing chunk). True when anything was added. */
