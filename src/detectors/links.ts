@@ -359,7 +359,7 @@ export class LinkStream {
   private buf = '';
   /** Length of `buf` when it was last parsed and found undecided. */
   private parsed = 0;
-  /** The last (up to 4) raw characters before `buf`, already released: what a candidate looks back at (bare URL boundary, `www`). */
+  /** Raw text before `buf`, already released (at least its last 4 characters, or all there was): what a candidate looks back at (bare URL boundary, `www`). */
   private tail = ' ';
   blocked = false;
 
@@ -407,7 +407,9 @@ export class LinkStream {
       out += piece;
       i = step.end;
     }
-    this.tail = t.length >= 4 ? t.slice(-4) : (this.tail + t).slice(-4);
+    // The text itself when long enough (a reference, no copy: before() reads only its end).
+    if (t.length >= 4) this.tail = t;
+    else if (t.length > 0) this.tail = (this.tail.length > 8 ? this.tail.slice(-4) : this.tail) + t;
     this.buf = '';
     this.parsed = 0;
     return out;
