@@ -350,6 +350,12 @@ function wwwAt(t: string, i: number, final: boolean): Step {
 
 const CANDIDATE = /[[\]!<hH.]/g;
 const isW = (c: number): boolean => (c | 32) === 119;
+/**
+ * What a word-initial `www` may follow: not a letter or digit, and not `@ / \ . - :`, which make
+ * it part of an e-mail address, a path or a longer host name (`jane@www.acme.org`,
+ * `sites-available/www.acme.org.conf`) — neither GFM nor linkify starts a link there.
+ */
+const wwwBoundary = (c: number): boolean => !isAlnum(c) && c !== 64 && c !== 47 && c !== 92 && c !== 46 && c !== 45 && c !== 58;
 
 /**
  * The filter over one text: push chunks, end; same output for every split. Counts what it
@@ -420,7 +426,7 @@ export class LinkStream {
       case 91: case 33: return markdownAt(t, c, final);
       case 93: return orphanAt(t, c, final);
       case 60: return angleAt(t, c, final);
-      case 46: return isW(this.before(t, c, 1)) && isW(this.before(t, c, 2)) && isW(this.before(t, c, 3)) && !isAlnum(this.before(t, c, 4)) ? wwwAt(t, c, final) : 'none';
+      case 46: return isW(this.before(t, c, 1)) && isW(this.before(t, c, 2)) && isW(this.before(t, c, 3)) && wwwBoundary(this.before(t, c, 4)) ? wwwAt(t, c, final) : 'none';
       default: return isAlnum(this.before(t, c, 1)) ? 'none' : bareAt(t, c, final);
     }
   }

@@ -158,7 +158,8 @@ describe('links: without a scheme', () => {
 
   it('relative links, prose and version strings stay', () => {
     const t = '[docs](/path) [a](#anchor) [b](./x) [c](../up) [z](page.html) [v1.2.3](1.2.3) [w](www) [x](wwwx.evil.test) [y](evil.test/x) '
-      + 'see www dot example dot com, the www. prefix, www.. and www., awww.evil.test, wwww.evil.test, v1.2.3, node 20.11.1, e.g. foo.bar, 3.14. //evil.test as text. Done.';
+      + 'see www dot example dot com, the www. prefix, www.. and www., awww.evil.test, wwww.evil.test, v1.2.3, node 20.11.1, e.g. foo.bar, 3.14. //evil.test as text. '
+      + 'Mail jane@www.evil.test, edit /etc/nginx/sites-available/www.evil.test.conf or C:\\srv\\www.evil.test, x-www.evil.test, sub.www.evil.test. Done.';
     assert.equal(out(t), t);
   });
 
@@ -172,7 +173,7 @@ describe('links: without a scheme', () => {
 
   it('split at every position into two chunks: the same output as the whole text, strip and block', () => {
     const block = new LinkPolicy(rules({ action: 'block' }));
-    for (const t of [...EVIL_NO_SCHEME, 'x www.evil.test/?q=1 y www.example.com z', 'ok ww w. www .www.evil.test']) {
+    for (const t of [...EVIL_NO_SCHEME, 'x www.evil.test/?q=1 y www.example.com z', 'ok ww w. www .www (www.evil.test']) {
       const whole = out(t);
       assert.ok(whole !== null && !whole.includes('evil'), t);
       for (let k = 0; k <= t.length; k++) {
