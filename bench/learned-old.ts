@@ -18,7 +18,7 @@ export const BEFORE_LEARNED_CUTS = 'c568b46';
 
 export interface OldLearnedLayer {
   normalizeForModel(text: string): string;
-  FeatureBag: new () => { blocks(s: string): Block[] };
+  FeatureBag: new () => { blocks(s: string): Block[]; sparse(blocks: readonly Block[]): { idx: Int32Array; val: Float32Array } };
   loadLearnedScorer(basePath: string): LearnedScorer;
   /** Removes the temporary directory. */
   dispose(): void;

@@ -2,7 +2,8 @@
  * Equivalence check for changes to the learned injection layer's code (features.ts, learned.ts)
  * that must not change any result: the scorer of an earlier commit and this tree's scorer score
  * the same texts, and every score must be the same float (Object.is), every normalised text the
- * same string, and every training block (FeatureBag.blocks) the same buckets and counts.
+ * same string, every training block (FeatureBag.blocks) the same buckets and counts, and every
+ * training vector (FeatureBag.sparse of each window) the same buckets and float values.
  *
  *   npm run build && node dist/scripts/learned-equivalence.js [old-ref] [corporaDir]
  *
@@ -18,7 +19,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { BEFORE_LEARNED_CUTS, loadOldLearned } from '../bench/learned-old.js';
-import { FeatureBag, normalizeForModel, type Block } from '../src/detectors/injection/features.js';
+import { FeatureBag, normalizeForModel, windows, type Block } from '../src/detectors/injection/features.js';
 import { defaultModelPath, loadLearnedScorer } from '../src/detectors/injection/learned.js';
 
 const REPO = resolve(process.cwd());
@@ -55,6 +56,17 @@ function sameBlocks(a: Block[], b: Block[]): boolean {
     const y = b[k] as Block;
     if (x.idx.length !== y.idx.length || x.cnt.length !== y.cnt.length) return false;
     for (let i = 0; i < x.idx.length; i++) if (x.idx[i] !== y.idx[i] || x.cnt[i] !== y.cnt[i]) return false;
+  }
+  return true;
+}
+
+function sameSparse(a: { idx: Int32Array; val: Float32Array }[], b: { idx: Int32Array; val: Float32Array }[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k] as { idx: Int32Array; val: Float32Array };
+    const y = b[k] as { idx: Int32Array; val: Float32Array };
+    if (x.idx.length !== y.idx.length) return false;
+    for (let i = 0; i < x.idx.length; i++) if (x.idx[i] !== y.idx[i] || !Object.is(x.val[i], y.val[i])) return false;
   }
   return true;
 }
@@ -103,13 +115,15 @@ async function main(): Promise<void> {
         const na = old.normalizeForModel(t);
         const nb = normalizeForModel(t);
         if (na !== nb) normDiff++;
-        if (!sameBlocks(oldBag.blocks(na), newBag.blocks(na))) blockDiff++;
+        const ob = oldBag.blocks(na);
+        const nbk = newBag.blocks(na);
+        if (!sameBlocks(ob, nbk) || !sameSparse(windows(ob).map((win) => oldBag.sparse(win)), windows(nbk).map((win) => newBag.sparse(win)))) blockDiff++;
         const blocks = Math.max(1, Math.ceil(na.length / 512));
         byBlocks.set(Math.min(blocks, 3), (byBlocks.get(Math.min(blocks, 3)) ?? 0) + 1);
       }
       total += texts.length;
       bad += scoreDiff + normDiff + blockDiff;
-      process.stdout.write(`${name}: ${texts.length} texts, ${scoreDiff} different scores, ${normDiff} different normalisations, ${blockDiff} different training blocks\n`);
+      process.stdout.write(`${name}: ${texts.length} texts, ${scoreDiff} different scores, ${normDiff} different normalisations, ${blockDiff} different training blocks or vectors\n`);
     }
     process.stdout.write(`texts by normalised length: ${byBlocks.get(1) ?? 0} of one block, ${byBlocks.get(2) ?? 0} of two, ${byBlocks.get(3) ?? 0} of three or more\n`);
     process.stdout.write(`old: ${ref}; ${total} texts in all, ${bad} differences (exact float comparison)\n`);

@@ -27,16 +27,17 @@ const LONG = 'Please summarise the following meeting notes for the weekly report
 
 test('the cached count is the tokenizer\'s count, first time and every time after (o200k_base, cl100k_base)', () => {
   for (const kind of ['o200k_base', 'cl100k_base'] as const) {
-    const cache = tokenCountCache(kind);
-    assert.ok(cache !== null);
+    const maybe = tokenCountCache(kind);
+    assert.ok(maybe !== null);
+    const cache: TokenCountCache = maybe;
     const counter = tokenCounter(kind);
     fc.assert(fc.property(
       fc.array(fc.oneof(fc.string({ minLength: 100, maxLength: 400 }), fc.string({ unit: 'grapheme', minLength: 100, maxLength: 300 }), fc.string({ unit: 'binary', minLength: 120, maxLength: 300 }), fc.string({ maxLength: 40 })), { minLength: 1, maxLength: 6 }),
       fc.constantFrom('key-a', 'key-b'),
-      (texts, scope) => {
+      (texts, scope): void => {
         const want = texts.map((t) => counter.count(t));
         for (let round = 0; round < 2; round++) {
-          assert.deepEqual(texts.map((t) => cache.count(scope, t)), want);
+          assert.deepEqual(texts.map((t): number => cache.count(scope, t)), want);
           assert.equal(cache.countTexts(scope, texts), want.reduce((a, b) => a + b, 0));
         }
       },
