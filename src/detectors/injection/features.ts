@@ -45,7 +45,6 @@ export const SHRINK = 400;
 
 const INVISIBLE =
   /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
-const NON_ASCII = /[^\x00-\x7F]/;
 const SPACES = /\s+/g;
 /** Words (letter runs); a word is folded only when it mixes Latin with Cyrillic or Greek. */
 const LETTER_RUN = /[\p{L}\p{M}]+/gu;
@@ -61,42 +60,53 @@ const CONFUSABLE: Readonly<Record<string, string>> = {
 const CONFUSABLE_CHARS = new RegExp(`[${Object.keys(CONFUSABLE).join('')}]`, 'g');
 
 export function normalizeForModel(text: string): string {
-  let s = text;
-  if (NON_ASCII.test(s)) {
-    s = s.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
-    s = s.replace(LETTER_RUN, (w) => (HAS_LATIN.test(w) && HAS_CYRILLIC_GREEK.test(w) ? w.replace(CONFUSABLE_CHARS, (c) => CONFUSABLE[c] ?? c) : w));
-  } else {
-    s = s.toLowerCase();
-    // ASCII text whose only whitespace is single spaces between other characters is already
-    // collapsed and trimmed (the common case: the replace and trim below would copy it unchanged).
-    if (!needsSpaceCollapse(s)) return s;
-  }
+  const ascii = normalizeAscii(text);
+  if (ascii !== null) return ascii;
+  let s = text.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
+  s = s.replace(LETTER_RUN, (w) => (HAS_LATIN.test(w) && HAS_CYRILLIC_GREEK.test(w) ? w.replace(CONFUSABLE_CHARS, (c) => CONFUSABLE[c] ?? c) : w));
   return s.replace(SPACES, ' ').trim();
 }
 
+/** Output buffer of normalizeAscii, reused for texts up to ASCII_REUSE characters. */
+let asciiOut = Buffer.allocUnsafe(4096);
+const ASCII_REUSE = 1 << 16;
+
 /**
- * Whether ASCII `s` has whitespace that `replace(SPACES, ' ').trim()` would change: a tab, line
- * break, vertical tab or form feed, two spaces in a row, or a space at the start or the end.
+ * The ASCII case of normalizeForModel in one pass: what toLowerCase().replace(/\s+/g, ' ').trim()
+ * gives (ASCII's \s is tab, line feed, vertical tab, form feed, carriage return and space), or
+ * null at the first non-ASCII character. Returns `text` itself when nothing changes.
  */
-function needsSpaceCollapse(s: string): boolean {
-  const len = s.length;
-  if (len === 0) return false;
-  if (s.charCodeAt(0) === 32 || s.charCodeAt(len - 1) === 32) return true;
-  let prevSpace = false;
-  for (let i = 0; i < len; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 32) {
-      prevSpace = false;
-    } else if (c === 32) {
-      if (prevSpace) return true;
-      prevSpace = true;
-    } else if (c >= 9 && c <= 13) {
-      return true;
-    } else {
-      prevSpace = false;
-    }
+function normalizeAscii(text: string): string | null {
+  const len = text.length;
+  let out = asciiOut;
+  if (len > out.length) {
+    out = Buffer.allocUnsafe(len);
+    if (len <= ASCII_REUSE) asciiOut = out;
   }
-  return false;
+  let n = 0;
+  let space = false; // whitespace since the last character written
+  let changed = false;
+  for (let i = 0; i < len; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 128) return null;
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      // Kept as is only when it is a single space after a character (and one follows).
+      if (c !== 32 || space || n === 0) changed = true;
+      space = true;
+      continue;
+    }
+    if (space) {
+      if (n > 0) out[n++] = 32;
+      space = false;
+    }
+    if (c >= 65 && c <= 90) {
+      c += 32;
+      changed = true;
+    }
+    out[n++] = c;
+  }
+  if (space) changed = true; // trailing whitespace, trimmed
+  return changed ? out.toString('latin1', 0, n) : text;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
