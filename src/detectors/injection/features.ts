@@ -251,6 +251,11 @@ export class FeatureBag {
       for (; p < to && p < 0; p++) this.ngramsAt(s, p);
       const fast = Math.min(to, len - CHAR_MAX + 1);
       if (p < fast) {
+        // add() by hand, on locals: room for every n-gram of the loop is made first.
+        while (this.touched.length < this.n + 4 * (fast - p)) this.grow();
+        const counts = this.counts;
+        const touched = this.touched;
+        let n = this.n;
         let c1 = s.charCodeAt(p);
         let c2 = s.charCodeAt(p + 1);
         let c3 = s.charCodeAt(p + 2);
@@ -263,14 +268,27 @@ export class FeatureBag {
           c4 = s.charCodeAt(p + 4);
           let h = Math.imul(FNV_OFFSET ^ c0, FNV_PRIME);
           h = Math.imul(h ^ c1, FNV_PRIME);
-          this.add(h >>> 0);
+          let b = h & (DIM - 1);
+          let c = counts[b] as number;
+          if (c === 0) touched[n++] = b;
+          if (c < 65535) counts[b] = c + 1;
           h = Math.imul(h ^ c2, FNV_PRIME);
-          this.add(h >>> 0);
+          b = h & (DIM - 1);
+          c = counts[b] as number;
+          if (c === 0) touched[n++] = b;
+          if (c < 65535) counts[b] = c + 1;
           h = Math.imul(h ^ c3, FNV_PRIME);
-          this.add(h >>> 0);
+          b = h & (DIM - 1);
+          c = counts[b] as number;
+          if (c === 0) touched[n++] = b;
+          if (c < 65535) counts[b] = c + 1;
           h = Math.imul(h ^ c4, FNV_PRIME);
-          this.add(h >>> 0);
+          b = h & (DIM - 1);
+          c = counts[b] as number;
+          if (c === 0) touched[n++] = b;
+          if (c < 65535) counts[b] = c + 1;
         }
+        this.n = n;
       }
       for (; p < to; p++) this.ngramsAt(s, p);
       // Words starting in [from, to).
