@@ -151,6 +151,19 @@ const LOG_TABLE = (() => {
   return t;
 })();
 
+/**
+ * FeatureBag.add on locals, for the n-gram loop: counts hash h's bucket and returns the new length
+ * of `touched` (which has room).
+ */
+function countInto(counts: Uint16Array, touched: Int32Array, n: number, h: number): number {
+  const b = h & (DIM - 1);
+  const c = counts[b] as number;
+  if (c < 65535) counts[b] = c + 1;
+  if (c !== 0) return n;
+  touched[n] = b;
+  return n + 1;
+}
+
 /** The counted features of one block of text: bucket numbers and counts. */
 export interface Block {
   idx: Int32Array;
@@ -251,7 +264,7 @@ export class FeatureBag {
       for (; p < to && p < 0; p++) this.ngramsAt(s, p);
       const fast = Math.min(to, len - CHAR_MAX + 1);
       if (p < fast) {
-        // add() by hand, on locals: room for every n-gram of the loop is made first.
+        // add() on locals (countInto): room for every n-gram of the loop is made first.
         while (this.touched.length < this.n + 4 * (fast - p)) this.grow();
         const counts = this.counts;
         const touched = this.touched;
@@ -268,25 +281,13 @@ export class FeatureBag {
           c4 = s.charCodeAt(p + 4);
           let h = Math.imul(FNV_OFFSET ^ c0, FNV_PRIME);
           h = Math.imul(h ^ c1, FNV_PRIME);
-          let b = h & (DIM - 1);
-          let c = counts[b] as number;
-          if (c === 0) touched[n++] = b;
-          if (c < 65535) counts[b] = c + 1;
+          n = countInto(counts, touched, n, h);
           h = Math.imul(h ^ c2, FNV_PRIME);
-          b = h & (DIM - 1);
-          c = counts[b] as number;
-          if (c === 0) touched[n++] = b;
-          if (c < 65535) counts[b] = c + 1;
+          n = countInto(counts, touched, n, h);
           h = Math.imul(h ^ c3, FNV_PRIME);
-          b = h & (DIM - 1);
-          c = counts[b] as number;
-          if (c === 0) touched[n++] = b;
-          if (c < 65535) counts[b] = c + 1;
+          n = countInto(counts, touched, n, h);
           h = Math.imul(h ^ c4, FNV_PRIME);
-          b = h & (DIM - 1);
-          c = counts[b] as number;
-          if (c === 0) touched[n++] = b;
-          if (c < 65535) counts[b] = c + 1;
+          n = countInto(counts, touched, n, h);
         }
         this.n = n;
       }
