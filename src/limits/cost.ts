@@ -10,7 +10,7 @@
  * pieces before counting (cutLongRuns) (at most a few tokens more than the exact count: an over-estimate,
  * which is the safe side for a reservation).
  */
-import { hash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { LRUCache } from 'lru-cache';
 
@@ -115,6 +115,11 @@ export function tokenCounter(kind: Tokenizer): TokenCounter {
   return counter;
 }
 
+/** SHA-256, base64: crypto.hash (one call, Node >= 20.12) where there is one, else a Hash object. */
+const sha256: (s: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
+  ? (s) => crypto.hash('sha256', s, 'base64')
+  : (s) => crypto.createHash('sha256').update(s).digest('base64');
+
 /** Texts shorter than this (a few tokens) are counted every time: hashing them costs about as much. */
 const CACHE_MIN_CHARS = 16;
 /** Remembered counts per tokenizer (a 44-character digest and a number each: ~10 MB at most). */
@@ -145,7 +150,7 @@ export class TokenCountCache {
     // SHA-256 reads the string as UTF-8, which turns a lone surrogate into U+FFFD: such texts
     // would share a key with their U+FFFD twin, so they are counted every time.
     if (!(id as unknown as { isWellFormed(): boolean }).isWellFormed()) return this.counter.count(text);
-    const key = hash('sha256', id, 'base64');
+    const key = sha256(id);
     const hit = this.counts.get(key);
     if (hit !== undefined) return hit;
     const n = this.counter.count(text);
