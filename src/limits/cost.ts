@@ -10,7 +10,9 @@
  * pieces before counting (cutLongRuns) (at most a few tokens more than the exact count: an over-estimate,
  * which is the safe side for a reservation).
  */
+import * as crypto from 'node:crypto';
 import { createRequire } from 'node:module';
+import { LRUCache } from 'lru-cache';
 
 export type Tokenizer = 'o200k_base' | 'cl100k_base' | 'chars4';
 
@@ -111,6 +113,70 @@ export function tokenCounter(kind: Tokenizer): TokenCounter {
   }
   loaded.set(kind, counter);
   return counter;
+}
+
+/** SHA-256, base64: crypto.hash (one call, Node >= 20.12) where there is one, else a Hash object. */
+const sha256: (s: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
+  ? (s) => crypto.hash('sha256', s, 'base64')
+  : (s) => crypto.createHash('sha256').update(s).digest('base64');
+
+/** Texts shorter than this (a few tokens) are counted every time: hashing them costs about as much. */
+const CACHE_MIN_CHARS = 16;
+/** Remembered counts per tokenizer (a 44-character digest and a number each: ~10 MB at most). */
+const CACHE_ENTRIES = 50_000;
+
+/**
+ * Token counts of recently seen texts, remembered per scope (the API key): a chat client resends
+ * the system prompt and the whole conversation with every turn, and BPE costs ~1.5 µs per token,
+ * so admission counts only what is new. The count is the counter's own for that exact text, so
+ * estimates, limits and charges are the same as without the cache.
+ *   - The key is the SHA-256 of the scope and the text: no prompt text is kept in memory, and no
+ *     text can be made to stand for another's count (a weaker hash could be collided on purpose
+ *     to have a long prompt charged as a short one). Texts that are not well-formed UTF-16 are
+ *     never cached (UTF-8 would merge a lone surrogate with U+FFFD).
+ *   - Per scope: whether a text is cached (a faster admission) tells a client only about texts
+ *     its own key sent.
+ *   - Bounded: CACHE_ENTRIES, least recently used forgotten first.
+ */
+export class TokenCountCache {
+  private readonly counts = new LRUCache<string, number>({ max: CACHE_ENTRIES });
+
+  constructor(private readonly counter: TokenCounter) {}
+
+  /** `counter.count(text)`, remembered for `scope`. */
+  count(scope: string, text: string): number {
+    if (text.length < CACHE_MIN_CHARS) return this.counter.count(text);
+    const id = `${scope.length}:${scope}\n${text}`;
+    // SHA-256 reads the string as UTF-8, which turns a lone surrogate into U+FFFD: such texts
+    // would share a key with their U+FFFD twin, so they are counted every time.
+    if (!(id as unknown as { isWellFormed(): boolean }).isWellFormed()) return this.counter.count(text);
+    const key = sha256(id);
+    const hit = this.counts.get(key);
+    if (hit !== undefined) return hit;
+    const n = this.counter.count(text);
+    this.counts.set(key, n);
+    return n;
+  }
+
+  /** The sum of the texts' counts (as countTexts with the counter). */
+  countTexts(scope: string, texts: readonly string[]): number {
+    let n = 0;
+    for (const t of texts) n += this.count(scope, t);
+    return n;
+  }
+}
+
+const caches = new Map<Tokenizer, TokenCountCache>();
+
+/** The shared count cache of a tokenizer (chars4 needs none: its count is the length). */
+export function tokenCountCache(kind: Tokenizer): TokenCountCache | null {
+  if (kind === 'chars4') return null;
+  let c = caches.get(kind);
+  if (c === undefined) {
+    c = new TokenCountCache(tokenCounter(kind));
+    caches.set(kind, c);
+  }
+  return c;
 }
 
 export interface TextCostInput {

@@ -13,7 +13,7 @@ import { DenialError } from '../errors.js';
 import type { RouteConfig } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { costFromCount, countRuns, estimateTextCost, tokenCounter, tokenLowerBound, type CostEstimate } from '../limits/cost.js';
+import { costFromCount, countRuns, estimateTextCost, tokenCountCache, tokenCounter, tokenLowerBound, type CostEstimate } from '../limits/cost.js';
 import type { Limiter, Reservation } from '../limits/limiter.js';
 import { actualCost } from '../limits/charge.js';
 import type { Admission } from '../upstream/admission.js';
@@ -59,6 +59,8 @@ function adjustBody(ctx: RequestContext, route: RouteConfig): void {
 export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Limiter, offload?: CountOffload): Policy {
   const tokenizer = route.cost.tokenizer;
   const counter = tokenCounter(tokenizer);
+  // Counts of texts this key sent before (the system prompt, the earlier turns): same numbers.
+  const cache = tokenCountCache(tokenizer);
   const bounded = tokenizer !== 'chars4';
   const pool = bounded ? offload ?? null : null;
   return {
@@ -94,6 +96,8 @@ export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Lim
           if (err instanceof DenialError) return err.denial; // busy, or the client left
           throw err;
         }
+      } else if (cache !== null) {
+        estimate = costFromCount(insp, cache.countTexts(id.keyId, insp.texts), route.cost.defaultMaxTokens);
       } else {
         estimate = estimateTextCost(insp, counter, route.cost.defaultMaxTokens);
       }

@@ -13,7 +13,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
-import type { RequestContext } from '../pipeline/context.js';
+import type { AbortLike, RequestContext } from '../pipeline/context.js';
 import { Resources, type ResourceStats } from '../pipeline/resources.js';
 import { errorMessage, type Emitter } from '../observability/events.js';
 import type { CompiledRoute } from './routes.js';
@@ -26,7 +26,42 @@ export interface LifecycleDeps {
   events: Emitter;
 }
 
-function newContext(route: CompiledRoute, request: FastifyRequest, clientGone: AbortSignal, deps: LifecycleDeps): RequestContext {
+/**
+ * The request's client-gone signal: the part of AbortSignal the pipeline uses (AbortLike), as a
+ * plain object — Node builds an EventTarget for every AbortController, ~1% of a request's CPU.
+ * As an AbortSignal: listeners run once, in the order added, on the first abort() only; one
+ * added twice runs once; one added after the abort never runs; one that throws does not stop the
+ * others (its error is rethrown on the next tick, as EventTarget reports it).
+ */
+export class ClientGone implements AbortLike {
+  aborted = false;
+  private listeners: (() => void)[] = [];
+
+  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
+    if (!this.aborted && !this.listeners.includes(listener)) this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const i = this.listeners.indexOf(listener);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const ls = this.listeners;
+    this.listeners = [];
+    for (const fn of ls) {
+      try {
+        fn();
+      } catch (err) {
+        process.nextTick(() => { throw err; });
+      }
+    }
+  }
+}
+
+function newContext(route: CompiledRoute, request: FastifyRequest, clientGone: AbortLike, deps: LifecycleDeps): RequestContext {
   return {
     clientGone,
     stop: deps.stop,
@@ -67,13 +102,13 @@ export function own(
   pipeline: (ctx: RequestContext) => Promise<void>,
   settle: (ctx: RequestContext) => Promise<void>,
 ): Promise<void> {
-  const gone = new AbortController();
-  const ctx = newContext(route, request, gone.signal, deps);
+  const gone = new ClientGone();
+  const ctx = newContext(route, request, gone, deps);
   deps.stats.begin();
   const closed = new Promise<void>((resolve) => {
     res.once('close', () => {
       // Only a response that did not finish means the client left; a finished one has nothing
-      // left upstream or in the queue to stop (and abort() costs a DOMException with a stack).
+      // left upstream or in the queue to stop.
       if (!res.writableFinished) gone.abort();
       resolve();
     });

@@ -14,6 +14,7 @@
  */
 import { deny, DenialError } from '../errors.js';
 import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
+import type { AbortLike } from '../pipeline/context.js';
 
 export interface AdmissionOptions {
   maxConcurrent: number;
@@ -61,7 +62,7 @@ export class Admission {
    * over); rejects with a DenialError (MG_QUEUE_FULL at once, MG_QUEUE_TIMEOUT after the wait, or
    * MG_QUEUE_TIMEOUT 'client gone' when `signal` aborts).
    */
-  acquire(owner: string, priority: number, signal?: AbortSignal): Promise<() => void> {
+  acquire(owner: string, priority: number, signal?: AbortLike): Promise<() => void> {
     if (this.inUse < this.options.maxConcurrent && this.queued === 0) {
       this.inUse++;
       return Promise.resolve(this.releaser());

@@ -22,6 +22,7 @@ import { Piscina } from 'piscina';
 import { deny, DenialError } from '../errors.js';
 import { CLIENT_GONE } from '../pipeline/policy.js';
 import type { InjectionLayer } from '../config/types.js';
+import type { AbortLike } from '../pipeline/context.js';
 import { NO_EVENTS, type Emitter } from '../observability/events.js';
 import type { InjectionVerdict } from '../policies/injection.js';
 import { countTexts, tokenCounter, type Tokenizer } from '../limits/cost.js';
@@ -32,7 +33,7 @@ import type { PoolResult, PoolTask } from './scan-worker.js';
 export interface ScanOffload {
   /** True when these texts are large enough to be scanned off the loop. */
   takes(texts: readonly string[]): boolean;
-  scan(texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortSignal): Promise<InjectionVerdict>;
+  scan(texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortLike): Promise<InjectionVerdict>;
 }
 
 /** What cost admission needs: which prompts are counted in the pool, and the pool's count. */
@@ -40,7 +41,7 @@ export interface CountOffload {
   /** True when these texts are large enough to be counted off the loop. */
   takes(texts: readonly string[]): boolean;
   /** The sum of the texts' token counts with `tokenizer` (as tokenCounter(tokenizer) counts them inline). */
-  countTokens(texts: readonly string[], tokenizer: Tokenizer, signal: AbortSignal): Promise<number>;
+  countTokens(texts: readonly string[], tokenizer: Tokenizer, signal: AbortLike): Promise<number>;
 }
 
 export interface ScanPoolOptions {
@@ -132,20 +133,20 @@ export class ScanPool implements ScanOffload, CountOffload {
     return false;
   }
 
-  async scan(texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortSignal): Promise<InjectionVerdict> {
+  async scan(texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortLike): Promise<InjectionVerdict> {
     const pool = this.pool;
     if (pool === null) return scannerFor(threshold, layers)(texts);
     return this.run(pool, { texts, threshold, layers }, signal) as Promise<InjectionVerdict>;
   }
 
-  async countTokens(texts: readonly string[], tokenizer: Tokenizer, signal: AbortSignal): Promise<number> {
+  async countTokens(texts: readonly string[], tokenizer: Tokenizer, signal: AbortLike): Promise<number> {
     const pool = this.pool;
     if (pool === null) return countTexts(texts, tokenCounter(tokenizer));
     return this.run(pool, { kind: 'count', texts, tokenizer }, signal) as Promise<number>;
   }
 
   /** One task in the pool, within the queue bound; its outcome reported as a scan-pool.task event. */
-  private async run(pool: Piscina<PoolTask, PoolResult>, task: PoolTask, signal: AbortSignal): Promise<PoolResult> {
+  private async run(pool: Piscina<PoolTask, PoolResult>, task: PoolTask, signal: AbortLike): Promise<PoolResult> {
     const events = this.opts.events ?? NO_EVENTS;
     const kind = task.kind ?? 'scan';
     if (this.pending >= this.opts.threads + this.opts.queue) {

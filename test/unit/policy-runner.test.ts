@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPolicies, type Policy } from '../../src/pipeline/policy.js';
 import { deny, DenialError } from '../../src/errors.js';
-import type { RequestContext } from '../../src/pipeline/context.js';
+import type { AbortLike, RequestContext } from '../../src/pipeline/context.js';
 import type { Emitter } from '../../src/observability/events.js';
 
-const ctx = { clientGone: new AbortController().signal } as RequestContext;
+const ctx = { clientGone: new AbortController().signal as AbortLike } as RequestContext;
 const failures: string[] = [];
 const sink: Emitter = { emit: (e) => { if (e.type === 'policy.failed') failures.push(`${e.policy}:${e.failOpen ? 'open' : 'closed'}`); } };
 const mk = (name: string, run: Policy['run'], extra: Partial<Policy> = {}): Policy => ({ name, phase: 'inspect', onError: 'fail-closed', run, ...extra });

@@ -45,7 +45,6 @@ export const SHRINK = 400;
 
 const INVISIBLE =
   /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
-const NON_ASCII = /[^\x00-\x7F]/;
 const SPACES = /\s+/g;
 /** Words (letter runs); a word is folded only when it mixes Latin with Cyrillic or Greek. */
 const LETTER_RUN = /[\p{L}\p{M}]+/gu;
@@ -61,14 +60,53 @@ const CONFUSABLE: Readonly<Record<string, string>> = {
 const CONFUSABLE_CHARS = new RegExp(`[${Object.keys(CONFUSABLE).join('')}]`, 'g');
 
 export function normalizeForModel(text: string): string {
-  let s = text;
-  if (NON_ASCII.test(s)) {
-    s = s.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
-    s = s.replace(LETTER_RUN, (w) => (HAS_LATIN.test(w) && HAS_CYRILLIC_GREEK.test(w) ? w.replace(CONFUSABLE_CHARS, (c) => CONFUSABLE[c] ?? c) : w));
-  } else {
-    s = s.toLowerCase();
-  }
+  const ascii = normalizeAscii(text);
+  if (ascii !== null) return ascii;
+  let s = text.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
+  s = s.replace(LETTER_RUN, (w) => (HAS_LATIN.test(w) && HAS_CYRILLIC_GREEK.test(w) ? w.replace(CONFUSABLE_CHARS, (c) => CONFUSABLE[c] ?? c) : w));
   return s.replace(SPACES, ' ').trim();
+}
+
+/** Output buffer of normalizeAscii, reused for texts up to ASCII_REUSE characters. */
+let asciiOut = Buffer.allocUnsafe(4096);
+const ASCII_REUSE = 1 << 16;
+
+/**
+ * The ASCII case of normalizeForModel in one pass: what toLowerCase().replace(/\s+/g, ' ').trim()
+ * gives (ASCII's \s is tab, line feed, vertical tab, form feed, carriage return and space), or
+ * null at the first non-ASCII character. Returns `text` itself when nothing changes.
+ */
+function normalizeAscii(text: string): string | null {
+  const len = text.length;
+  let out = asciiOut;
+  if (len > out.length) {
+    out = Buffer.allocUnsafe(len);
+    if (len <= ASCII_REUSE) asciiOut = out;
+  }
+  let n = 0;
+  let space = false; // whitespace since the last character written
+  let changed = false;
+  for (let i = 0; i < len; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 128) return null;
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      // Kept as is only when it is a single space after a character (and one follows).
+      if (c !== 32 || space || n === 0) changed = true;
+      space = true;
+      continue;
+    }
+    if (space) {
+      if (n > 0) out[n++] = 32;
+      space = false;
+    }
+    if (c >= 65 && c <= 90) {
+      c += 32;
+      changed = true;
+    }
+    out[n++] = c;
+  }
+  if (space) changed = true; // trailing whitespace, trimmed
+  return changed ? out.toString('latin1', 0, n) : text;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -113,6 +151,19 @@ const LOG_TABLE = (() => {
   return t;
 })();
 
+/**
+ * FeatureBag.add on locals, for the n-gram loop: counts hash h's bucket and returns the new length
+ * of `touched` (which has room).
+ */
+function countInto(counts: Uint16Array, touched: Int32Array, n: number, h: number): number {
+  const b = h & (DIM - 1);
+  const c = counts[b] as number;
+  if (c < 65535) counts[b] = c + 1;
+  if (c !== 0) return n;
+  touched[n] = b;
+  return n + 1;
+}
+
 /** The counted features of one block of text: bucket numbers and counts. */
 export interface Block {
   idx: Int32Array;
@@ -125,59 +176,122 @@ export interface Block {
  * start in a block belong to it (they may read past its end), so a window of
  * adjacent blocks holds exactly the features starting inside it, and each
  * character is hashed once however many windows cover it.
+ *
+ * A window's features are counted in `counts`, and `touched` lists its
+ * buckets in the order they were first counted; a window's dot product sums
+ * over `touched` in that order. Inference (maxDot) allocates nothing: a text
+ * of one or two blocks — one window — is counted straight into `counts`,
+ * which gives the same buckets in the same first-touch order as counting its
+ * blocks apart and merging them; longer texts keep their blocks in reusable
+ * flat buffers.
  */
 export class FeatureBag {
   private readonly counts = new Uint16Array(DIM);
   private touched = new Int32Array(4096);
   private n = 0;
+  /** The blocks of the text being scored: block k's buckets and counts are [ends[k-1], ends[k]) of these. */
+  private flatIdx = new Int32Array(8192);
+  private flatCnt = new Uint16Array(8192);
+  private ends = new Int32Array(64);
+  private nBlocks = 0;
 
   private add(h: number): void {
     const b = h & (DIM - 1);
     const c = this.counts[b] as number;
     if (c === 0) {
-      if (this.n === this.touched.length) {
-        const t = new Int32Array(this.touched.length * 2);
-        t.set(this.touched);
-        this.touched = t;
-      }
+      if (this.n === this.touched.length) this.grow();
       this.touched[this.n++] = b;
     }
     if (c < 65535) this.counts[b] = c + 1;
   }
 
-  private take(): Block {
-    const idx = this.touched.slice(0, this.n);
-    const cnt = new Uint16Array(this.n);
-    for (let k = 0; k < this.n; k++) {
-      const b = idx[k] as number;
-      cnt[k] = this.counts[b] as number;
-      this.counts[b] = 0;
-    }
-    this.n = 0;
-    return { idx, cnt };
+  private grow(): void {
+    const t = new Int32Array(this.touched.length * 2);
+    t.set(this.touched);
+    this.touched = t;
   }
 
-  /** The blocks of a normalised text. */
-  blocks(s: string): Block[] {
+  /** Moves the counted features into the flat block buffers as the next block. */
+  private keep(): void {
+    const at = this.nBlocks === 0 ? 0 : (this.ends[this.nBlocks - 1] as number);
+    const need = at + this.n;
+    if (need > this.flatIdx.length) {
+      const size = Math.max(need, this.flatIdx.length * 2);
+      const idx = new Int32Array(size);
+      idx.set(this.flatIdx.subarray(0, at));
+      this.flatIdx = idx;
+      const cnt = new Uint16Array(size);
+      cnt.set(this.flatCnt.subarray(0, at));
+      this.flatCnt = cnt;
+    }
+    if (this.nBlocks === this.ends.length) {
+      const e = new Int32Array(this.ends.length * 2);
+      e.set(this.ends);
+      this.ends = e;
+    }
+    const touched = this.touched;
+    const counts = this.counts;
+    const flatIdx = this.flatIdx;
+    const flatCnt = this.flatCnt;
+    for (let k = 0; k < this.n; k++) {
+      const b = touched[k] as number;
+      flatIdx[at + k] = b;
+      flatCnt[at + k] = counts[b] as number;
+      counts[b] = 0;
+    }
+    this.ends[this.nBlocks++] = need;
+    this.n = 0;
+  }
+
+  /**
+   * Counts the features of a normalised text. With `split`, each block's features are moved to
+   * the flat buffers (keep) as it ends; without, the whole text's features stay in `counts`.
+   */
+  private collect(s: string, split: boolean): void {
     const len = s.length;
-    const out: Block[] = [];
+    this.nBlocks = 0;
     // Word starts, and the previous word's hash at each, computed in one pass.
     let from = 0;
     let prevWord = 0;
     let i = 0;
     do {
       const to = Math.min(len, from + BLOCK);
-      // Character n-grams starting at from-1 (the leading space of the text) .. to-1.
-      for (let p = from === 0 ? -1 : from; p < to; p++) {
-        let h = FNV_OFFSET;
-        for (let k = 0; k < CHAR_MAX; k++) {
-          const q = p + k;
-          if (q > len) break;
-          const c = q < 0 || q === len ? 32 : s.charCodeAt(q);
-          h = Math.imul(h ^ c, FNV_PRIME);
-          if (k + 1 >= CHAR_MIN) this.add(h >>> 0);
+      // Character n-grams starting at from-1 (the leading space of the text) .. to-1. Where all
+      // five characters of the longest n-gram lie inside the text (p >= 0, p + 4 < len), the
+      // last five characters are kept in registers; elsewhere the text is padded with a space
+      // at -1 and at len. Either way the n-grams are counted in the same order.
+      let p = from === 0 ? -1 : from;
+      for (; p < to && p < 0; p++) this.ngramsAt(s, p);
+      const fast = Math.min(to, len - CHAR_MAX + 1);
+      if (p < fast) {
+        // add() on locals (countInto): room for every n-gram of the loop is made first.
+        while (this.touched.length < this.n + 4 * (fast - p)) this.grow();
+        const counts = this.counts;
+        const touched = this.touched;
+        let n = this.n;
+        let c1 = s.charCodeAt(p);
+        let c2 = s.charCodeAt(p + 1);
+        let c3 = s.charCodeAt(p + 2);
+        let c4 = s.charCodeAt(p + 3);
+        for (; p < fast; p++) {
+          const c0 = c1;
+          c1 = c2;
+          c2 = c3;
+          c3 = c4;
+          c4 = s.charCodeAt(p + 4);
+          let h = Math.imul(FNV_OFFSET ^ c0, FNV_PRIME);
+          h = Math.imul(h ^ c1, FNV_PRIME);
+          n = countInto(counts, touched, n, h);
+          h = Math.imul(h ^ c2, FNV_PRIME);
+          n = countInto(counts, touched, n, h);
+          h = Math.imul(h ^ c3, FNV_PRIME);
+          n = countInto(counts, touched, n, h);
+          h = Math.imul(h ^ c4, FNV_PRIME);
+          n = countInto(counts, touched, n, h);
         }
+        this.n = n;
       }
+      for (; p < to; p++) this.ngramsAt(s, p);
       // Words starting in [from, to).
       while (i < to) {
         if (!isWordChar(s.charCodeAt(i))) { i++; continue; }
@@ -195,17 +309,77 @@ export class FeatureBag {
         const lead = before < 0 ? 1 : isWordChar(s.charCodeAt(before)) ? 0 : leadClass(s.charCodeAt(before));
         if (lead !== 0) {
           this.add(Math.imul(h ^ (SEED_LEAD + lead), FNV_PRIME) >>> 0);
-          let p = SEED_LEAD_PREFIX + lead;
-          for (let q = i; q < Math.min(j, i + 3); q++) p = Math.imul(p ^ s.charCodeAt(q), FNV_PRIME);
-          this.add(p >>> 0);
+          let pre = SEED_LEAD_PREFIX + lead;
+          for (let q = i; q < Math.min(j, i + 3); q++) pre = Math.imul(pre ^ s.charCodeAt(q), FNV_PRIME);
+          this.add(pre >>> 0);
         }
         prevWord = h || 1;
         i = j;
       }
-      out.push(this.take());
+      if (split) this.keep();
       from = to;
     } while (from < len);
+  }
+
+  /** The character n-grams starting at `p` (-1 <= p < len), reading a space at -1 and at len. */
+  private ngramsAt(s: string, p: number): void {
+    const len = s.length;
+    let h = FNV_OFFSET;
+    for (let k = 0; k < CHAR_MAX; k++) {
+      const q = p + k;
+      if (q > len) break;
+      const c = q < 0 || q === len ? 32 : s.charCodeAt(q);
+      h = Math.imul(h ^ c, FNV_PRIME);
+      if (k + 1 >= CHAR_MIN) this.add(h >>> 0);
+    }
+  }
+
+  /** The blocks of a normalised text (training; inference uses maxDot). */
+  blocks(s: string): Block[] {
+    this.collect(s, true);
+    const out: Block[] = [];
+    for (let k = 0; k < this.nBlocks; k++) {
+      const a = k === 0 ? 0 : (this.ends[k - 1] as number);
+      const e = this.ends[k] as number;
+      out.push({ idx: this.flatIdx.slice(a, e), cnt: this.flatCnt.slice(a, e) });
+    }
     return out;
+  }
+
+  /**
+   * The highest dot product of `w` with the L2-normalised features of a window of the normalised,
+   * non-empty text `s` (the windows of windows(blocks(s))): exactly max over those windows of
+   * dot(window, w), the same sums in the same order, without allocating.
+   */
+  maxDot(s: string, w: Float32Array): number {
+    if (s.length <= 2 * BLOCK) {
+      this.collect(s, false);
+      return this.finish(w);
+    }
+    this.collect(s, true);
+    let best = -Infinity;
+    for (let k = 0; k + 1 < this.nBlocks; k++) {
+      this.mergeFlat(k);
+      this.mergeFlat(k + 1);
+      const d = this.finish(w);
+      if (d > best) best = d;
+    }
+    return best;
+  }
+
+  /** Adds block k of the flat buffers to the counts. */
+  private mergeFlat(k: number): void {
+    const e = this.ends[k] as number;
+    const counts = this.counts;
+    for (let a = k === 0 ? 0 : (this.ends[k - 1] as number); a < e; a++) {
+      const b = this.flatIdx[a] as number;
+      const c = counts[b] as number;
+      if (c === 0) {
+        if (this.n === this.touched.length) this.grow();
+        this.touched[this.n++] = b;
+      }
+      counts[b] = Math.min(65535, c + (this.flatCnt[a] as number));
+    }
   }
 
   private merge(blocks: readonly Block[]): void {
@@ -214,11 +388,7 @@ export class FeatureBag {
         const b = idx[k] as number;
         const c = this.counts[b] as number;
         if (c === 0) {
-          if (this.n === this.touched.length) {
-            const t = new Int32Array(this.touched.length * 2);
-            t.set(this.touched);
-            this.touched = t;
-          }
+          if (this.n === this.touched.length) this.grow();
           this.touched[this.n++] = b;
         }
         this.counts[b] = Math.min(65535, c + (cnt[k] as number));
@@ -226,20 +396,27 @@ export class FeatureBag {
     }
   }
 
-  /** Dot product of `w` with the L2-normalised features of the window made of `blocks`. */
-  dot(blocks: readonly Block[], w: Float32Array): number {
-    this.merge(blocks);
+  /** The dot product of `w` with the L2-normalised counted features, in `touched` order; clears the counts. */
+  private finish(w: Float32Array): number {
     let norm = 0;
     let dot = 0;
+    const touched = this.touched;
+    const counts = this.counts;
     for (let k = 0; k < this.n; k++) {
-      const b = this.touched[k] as number;
-      const v = LOG_TABLE[this.counts[b] as number] as number;
+      const b = touched[k] as number;
+      const v = LOG_TABLE[counts[b] as number] as number;
       norm += v * v;
       dot += v * (w[b] as number);
-      this.counts[b] = 0;
+      counts[b] = 0;
     }
     this.n = 0;
     return norm > 0 ? dot / Math.sqrt(norm + SHRINK) : 0;
+  }
+
+  /** Dot product of `w` with the L2-normalised features of the window made of `blocks`. */
+  dot(blocks: readonly Block[], w: Float32Array): number {
+    this.merge(blocks);
+    return this.finish(w);
   }
 
   /** The L2-normalised sparse vector of the window made of `blocks` (for training). */

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DIM, FEATURE_VERSION, FeatureBag, normalizeForModel, windows } from './features.js';
+import { DIM, FEATURE_VERSION, FeatureBag, normalizeForModel } from './features.js';
 
 export interface LearnedModelMeta {
   name: string;
@@ -57,12 +57,9 @@ export function loadLearnedScorer(basePath: string = defaultModelPath()): Learne
     score(text: string): number {
       const s = normalizeForModel(text);
       if (s.length === 0) return 0;
-      let best = -Infinity;
-      for (const win of windows(bag.blocks(s))) {
-        const z = meta.bias + bag.dot(win, w);
-        if (z > best) best = z;
-      }
-      return 1 / (1 + Math.exp(-best));
+      // The highest window's logit: bias + the highest dot product (adding the bias is monotonic
+      // in floating point too, so this is exactly the highest of bias + dot over the windows).
+      return 1 / (1 + Math.exp(-(meta.bias + bag.maxDot(s, w))));
     },
   };
 }
