@@ -103,11 +103,14 @@ export function tokenCounter(kind: Tokenizer): TokenCounter {
     counter = { count: (t) => Math.ceil(t.length / 4) };
   } else {
     // Loaded on first use only: each encoding's tables take a few MB and ~100 ms to load.
-    const mod = require(`gpt-tokenizer/cjs/encoding/${kind}`) as { countTokens(t: string): number };
+    const mod = require(`gpt-tokenizer/cjs/encoding/${kind}`) as { countTokens(t: string, o?: { disallowedSpecial?: Set<string> }): number };
+    // Special-token text in a prompt ("<|endoftext|>", "<|im_start|>") is counted as plain text:
+    // gpt-tokenizer throws on it by default, which refused such a prompt with a 500.
+    const plain = { disallowedSpecial: new Set<string>() };
     counter = {
       count(text: string): number {
         if (text.length === 0) return 0;
-        return mod.countTokens(cutLongRuns(text));
+        return mod.countTokens(cutLongRuns(text), plain);
       },
     };
   }

@@ -76,3 +76,17 @@ test('a large prompt that certainly cannot fit is refused before any tokenizing'
   assert.equal(await countTasks(pooled), before, 'no count task');
   assert.equal(pooled.sim.requests.length, seen);
 });
+
+test('a prompt that mentions a special token (<|endoftext|>) is counted as plain text, inline and in the pool', async () => {
+  // gpt-tokenizer refuses special tokens by default (it throws): such a prompt used to fail admission.
+  const small = 'Why does my model print <|endoftext|> and <|im_start|> at the end of its answers?';
+  const big = `${CLEAN}${small}`;
+  const a = await estimateOf(inline, small);
+  const b = await estimateOf(pooled, small);
+  assert.equal(a, b);
+  assert.ok(a > 20, `estimate ${a}`);
+  const before = await countTasks(pooled);
+  const c = await estimateOf(pooled, big);
+  assert.equal(await countTasks(pooled), before + 1, 'counted in a worker thread');
+  assert.equal(c, await estimateOf(inline, big));
+});

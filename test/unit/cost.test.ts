@@ -15,6 +15,15 @@ test('real tokenizers count tokens; chars4 is an estimate', () => {
   assert.equal(o200k.count(''), 0);
 });
 
+test('special-token text (<|endoftext|>, <|im_start|>) is counted as plain text, never thrown on', () => {
+  for (const kind of ['o200k_base', 'cl100k_base'] as const) {
+    const c = tokenCounter(kind);
+    const n = c.count('end <|endoftext|> and <|im_start|>system');
+    assert.ok(n > c.count('end  and system'), `${kind}: ${n}`);
+    assert.ok(n >= tokenLowerBound.count('end <|endoftext|> and <|im_start|>system'));
+  }
+});
+
 test('estimate = prompt tokens + framing + max_tokens × choices, or the default', () => {
   const c = tokenCounter('o200k_base');
   const e = estimateTextCost({ texts: ['Hello, world!'], items: 1, tokenIds: 0, maxTokens: 100, choices: 2 }, c, 512);
