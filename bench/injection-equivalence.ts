@@ -3,7 +3,8 @@
 // in one process and compares, text by text: the normalised text, and the
 // score and findings with and without context checks, of every text and each
 // of its decoded views (what the gateway scans). Texts: every record of every
-// corpus under corporaDir (*.jsonl "text", *.json "full_text"/"text"), every
+// corpus under corporaDir and test/fixtures/corpora (*.jsonl "text", *.json
+// "full_text"/"text"), every
 // string literal of the tests, long texts made of attack records joined up to
 // 4 KB and 32 KB (many matches: exercises the context-check budget), and
 // deterministic synthetic texts mixing attack words with obfuscations (case,
@@ -45,7 +46,7 @@ function walk(dir: string, out: string[] = []): string[] {
 // 1. Corpus records.
 const corpusTexts: string[] = [];
 const attackTexts: string[] = [];
-for (const file of walk(corpora)) {
+for (const file of [...walk(corpora), ...walk(resolve('test/fixtures/corpora'))]) {
   const take = (rec: unknown): void => {
     if (rec === null || typeof rec !== 'object') return;
     const r = rec as Record<string, unknown>;

@@ -34,9 +34,9 @@ const BND = ' ';
 /** Arbitrary text (possibly empty) in an abstract string. */
 const ANY = '\u0001';
 /** Largest string set kept exactly. */
-const CAP = 48;
+const CAP = 64;
 /** Largest set of edge fragments kept (beyond it: "unknown edge"). */
-const FRAG_CAP = 32;
+const FRAG_CAP = 256;
 /** Clauses kept per entry (the cheapest to satisfy are dropped first). */
 const MAX_CLAUSES = 4;
 
@@ -142,22 +142,41 @@ const rightFrag = (s: string): string => {
 /** A fragment with a symbol in it no longer changes when more is concatenated on its open side. */
 const closed = (f: string): boolean => f.includes(BND) || f.includes(ANY);
 
-/** Clauses satisfied by every string of the set (none if some string has no bounded token). */
+/**
+ * Clauses satisfied by every string of the set (none if some string has no
+ * bounded token): up to three disjoint hitting sets, each built greedily
+ * (weighted set cover: most strings covered per unit of cost first).
+ */
 function clausesOf(strings: Iterable<string>): Clause[] {
-  const perString: string[][] = [];
+  const perString: Set<string>[] = [];
   for (const s of strings) {
-    const toks = [...new Set(boundedTokens(s))].sort((a, b) => tokenCost(a) - tokenCost(b));
-    if (toks.length === 0) return [];
+    const toks = new Set(boundedTokens(s));
+    if (toks.size === 0) return [];
     perString.push(toks);
   }
   if (perString.length === 0) return [];
-  // A word in every string is a clause on its own; then the cheapest word of each string, and the next.
-  const everywhere = (perString[0] as string[]).filter((t) => perString.every((toks) => toks.includes(t))).map((t) => new Set([t]));
-  const first = new Set<string>();
-  for (const toks of perString) first.add(toks[0] as string);
-  const second = new Set<string>();
-  for (const toks of perString) second.add(toks.find((t) => !first.has(t)) ?? (toks[0] as string));
-  return [...everywhere.slice(0, 2), first, second];
+  const out: Clause[] = [];
+  const used = new Set<string>();
+  for (let round = 0; round < 3; round++) {
+    const clause = new Set<string>();
+    let open = perString.filter((toks) => [...toks].some((t) => !used.has(t)));
+    if (open.length < perString.length) break; // some string has no unused token left
+    while (open.length > 0) {
+      const count = new Map<string, number>();
+      for (const toks of open) for (const t of toks) if (!used.has(t)) count.set(t, (count.get(t) ?? 0) + 1);
+      let best = '';
+      let bestScore = -1;
+      for (const [t, n] of count) {
+        const score = n / tokenCost(t);
+        if (score > bestScore || (score === bestScore && t < best)) [best, bestScore] = [t, score];
+      }
+      clause.add(best);
+      open = open.filter((toks) => !toks.has(best));
+    }
+    for (const t of clause) used.add(t);
+    out.push(clause);
+  }
+  return out;
 }
 
 const NONE: ReadonlySet<string> = new Set();
