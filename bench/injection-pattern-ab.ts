@@ -70,7 +70,7 @@ console.log(`node ${process.versions.node}, ${process.platform}/${process.arch},
 const cpu: number[][][] = workloads.map(() => [[], []]);
 const wall: number[][][] = workloads.map(() => [[], []]);
 const callCpu: number[][][] = workloads.map(() => [[], []]);
-for (const [w, wl] of workloads.entries()) for (const b of [0, 1] as const) for (const t of wl.inputs.slice(0, 4)) wl.run(b)(t); // warm-up
+for (const wl of workloads) for (const b of [0, 1] as const) for (const t of wl.inputs.slice(0, 4)) wl.run(b)(t); // warm-up
 for (let r = 0; r < rounds; r++) {
   for (const [w, wl] of workloads.entries()) {
     const order: (0 | 1)[] = r % 2 === 0 ? [0, 1] : [1, 0];
