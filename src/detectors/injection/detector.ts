@@ -405,6 +405,9 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
         // Entries keyed on a later word of their phrase need the word before it ("never" before "refuse").
         if (e.prev !== null && !e.prev.has(prevId)) continue;
         if (!clausesHold(e.clauses, gen)) continue;
+        // test() first: most tries fail, and a failed test() allocates nothing.
+        e.re.lastIndex = at;
+        if (!e.re.test(normalized)) continue;
         e.re.lastIndex = at;
         const m = e.re.exec(normalized);
         if (!m) continue;
