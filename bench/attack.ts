@@ -17,7 +17,8 @@
  *   ATTACK_DRAIN           seconds answers may still take after the load stops (default 20)
  *   ATTACK_SCENARIOS       comma list (default baseline,direct,nginx-ip,nginx-key,modelgate); also
  *                          modelgate-noattack, modelgate-sizecap, modelgate-cheap (injection off,
- *                          chars4 tokenizer), modelgate-nice (attacker load generator at nice 19)
+ *                          chars4 tokenizer), modelgate-nice (attacker load generator at nice 19),
+ *                          modelgate-nopool (workers.threads: 0, every scan and count on the loop)
  *   ATTACK_COST_RATE       the attacker tier's cost rate, tokens per minute (default 300000)
  *   ATTACK_COST_BURST      its burst (default 30000)
  *   ATTACK_CONNECTIONS     attacker connections (default 32)
@@ -86,6 +87,8 @@ interface Scenario {
   cheap?: boolean;
   /** Run the attacker's load generator at nice 19. */
   niceAttacker?: boolean;
+  /** workers.threads: 0 — every scan and token count on the event loop (the pair of `modelgate`). */
+  noPool?: boolean;
 }
 
 const ALL: Scenario[] = [
@@ -98,9 +101,10 @@ const ALL: Scenario[] = [
   { name: 'modelgate-sizecap', target: 'modelgate', attack: true, sizeCap: true, label: '(c) modelgate, default size caps (maxMessageChars 25000)' },
   { name: 'modelgate-cheap', target: 'modelgate', attack: true, cheap: true, label: '(c) modelgate, injection off + chars4 tokenizer' },
   { name: 'modelgate-nice', target: 'modelgate', attack: true, niceAttacker: true, label: '(c) modelgate, attacker load generator at nice 19' },
+  { name: 'modelgate-nopool', target: 'modelgate', attack: true, noPool: true, label: '(c) modelgate, worker pool off (workers.threads: 0)' },
 ];
 
-function gatewayYaml(o: { port: number; adminPort: number; sim: string; legitHashes: string[]; attackerHash: string; sizeCap: boolean; cheap: boolean }): string {
+function gatewayYaml(o: { port: number; adminPort: number; sim: string; legitHashes: string[]; attackerHash: string; sizeCap: boolean; cheap: boolean; noPool: boolean }): string {
   const limits = o.sizeCap
     ? '{ maxBodyBytes: 200kb, maxTokens: 4096 }'
     : '{ maxBodyBytes: 200kb, maxMessageChars: 100000, maxTotalChars: 120000, maxJsonStringChars: 120000, maxTokens: 4096 }';
@@ -129,7 +133,7 @@ routes:
     limits: ${limits}
     forwardHeaders: [X-Bench-Client, X-Bench-Id] # the simulator's per-client GPU accounting
     injection: { action: ${o.cheap ? 'off' : 'block'} }${o.cheap ? '\n    cost: { tokenizer: chars4 }' : ''}
-logging: { level: ${GATEWAY_LOG_LEVEL} }
+logging: { level: ${GATEWAY_LOG_LEVEL} }${o.noPool ? '\nworkers: { threads: 0 }' : ''}
 `;
 }
 
@@ -291,7 +295,7 @@ async function runScenario(sc: Scenario, dir: string, nginxBin: string | null, k
       const yaml = join(dir, `${sc.name}.yaml`);
       writeFileSync(yaml, gatewayYaml({
         port, adminPort, sim: simInfo.url, legitHashes: keys.legit.map(keyHashLine), attackerHash: keyHashLine(keys.attacker),
-        sizeCap: sc.sizeCap === true, cheap: sc.cheap === true,
+        sizeCap: sc.sizeCap === true, cheap: sc.cheap === true, noPool: sc.noPool === true,
       }));
       const fd = openSync(join(dir, `${sc.name}.log`), 'w');
       proxy = spawnProc('modelgate', process.execPath, [...GATEWAY_NODE_ARGS, CLI_JS, 'start', '--config', yaml], { stdout: fd });

