@@ -8,19 +8,31 @@
 //
 // Matching strategy (see rules.ts for how rules are written):
 //   1. normalise the text (normalize.ts);
-//   2. walk its [a-z0-9]+ tokens once; at each token that is the key word of
-//      some rule, try that rule's sticky regex right there;
-//   3. run the handful of non-token rules (compact view, emoji, identifiers);
-//   4. weigh every match by its context (context.ts): a negated, guarded or
+//   2. walk its [a-z0-9]+ tokens once, looking each up in one hash table of
+//      the words the rules care about: note which of them occur and where
+//      the rules' key words are (and feed the letters to the compact rules'
+//      start-string automaton);
+//   3. at each key word, in text order, try the sticky regex of each rule
+//      keyed on it, unless its prefilter rules it out: the token before the
+//      key is not the one the phrase needs, or a word every match contains
+//      (prefilter.ts) occurs nowhere in the text;
+//   4. run the handful of non-token rules (compact view, emoji, identifiers);
+//      the compact view is only built when a compact rule's start string
+//      occurs in the letters;
+//   5. weigh every match by its context (context.ts): a negated, guarded or
 //      merely quoted match counts less or not at all, and the rule keeps
 //      looking for a match that counts fully;
-//   5. count distinct lexicon words;
-//   6. sum the weights of the matched signals, each times its best factor.
+//   6. count distinct lexicon words;
+//   7. sum the weights of the matched signals, each times its best factor.
+// The prefilters only skip regexes that cannot match, in the same order as
+// before, so results (including which matches the context budget covers) do
+// not depend on them.
 // No rule regex is ever run over the whole text per rule, so the cost grows
 // with the number of key-word hits rather than with rules × text length.
 
 import { contextFactor, type ContextCheck, type ContextMemo } from './context.js';
 import { compactView, normalizeForDetection } from './normalize.js';
+import { HASH_SEED, LetterAutomaton, requiredTokens, tokenHash, TokenTable } from './prefilter.js';
 import { LEXICON_RULES, PATTERN_RULES, type PatternRule, type RuleView } from './rules.js';
 import { scanScripts } from './multilingual.js';
 
@@ -78,8 +90,10 @@ interface CompiledScanRule {
 interface StickyEntry {
   readonly signal: number;
   readonly re: RegExp;
-  /** The token right before the key must be one of these (see AnchoredEntry.prevTokens). */
-  readonly prev: ReadonlySet<string> | null;
+  /** Token ids: the token right before the key must be one of these (see AnchoredEntry.prevTokens). */
+  readonly prev: ReadonlySet<number> | null;
+  /** Token ids: each clause needs one of its tokens somewhere in the text (prefilter.ts). */
+  readonly clauses: readonly Int32Array[];
 }
 
 interface CompiledLexiconRule {
@@ -99,24 +113,17 @@ interface CompiledTables {
   readonly signals: readonly Signal[];
   readonly scanRules: readonly CompiledScanRule[];
   readonly lexicons: readonly CompiledLexiconRule[];
-  readonly tokens: ReadonlyMap<string, TokenInfo>;
-  /**
-   * Bloom-like pre-filter over (first char, last char, length) of every key
-   * in `tokens`. Most tokens of a text ("the", "of", numbers …) fail it, so
-   * they are never sliced out of the string or hashed.
-   */
-  readonly shapes: Uint8Array;
+  /** Every token the rules care about (keys, lexicon words, previous tokens, required words) → id. */
+  readonly table: TokenTable;
+  /** By token id. */
+  readonly infos: readonly TokenInfo[];
   readonly needsCompact: boolean;
+  /**
+   * Finds the start strings of the compact-view rules in the letters of the
+   * text; null when some compact rule has none (then the view is always built).
+   */
+  readonly compactStarts: LetterAutomaton | null;
 }
-
-/** a-z → 0..25, 0-9 → 26..35 (callers only pass token characters). */
-const charSlot = (c: number): number => (c >= 97 ? c - 97 : c - 48 + 26);
-
-function shapeIndex(first: number, last: number, length: number): number {
-  return (charSlot(first) * 36 + charSlot(last)) * 32 + Math.min(length, 31);
-}
-
-const SHAPE_TABLE_SIZE = 36 * 36 * 32;
 
 function isTokenChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57); // a-z 0-9
@@ -161,16 +168,20 @@ function compileTables(): CompiledTables {
     return signals.length - 1;
   };
 
-  const tokens = new Map<string, TokenInfo>();
-  const tokenInfo = (tok: string): TokenInfo => {
-    let info = tokens.get(tok);
-    if (!info) {
+  // Token ids are assigned in order of first use; TokenInfo per id.
+  const ids = new Map<string, number>();
+  const infos: TokenInfo[] = [];
+  const tokenId = (tok: string): number => {
+    let id = ids.get(tok);
+    if (id === undefined) {
       if (!/^[a-z0-9]+$/.test(tok)) throw new Error(`injection rules: key ${tok} is not a [a-z0-9]+ token`);
-      info = { entries: [], lexicons: [] };
-      tokens.set(tok, info);
+      id = infos.length;
+      ids.set(tok, id);
+      infos.push({ entries: [], lexicons: [] });
     }
-    return info;
+    return id;
   };
+  const tokenInfo = (tok: string): TokenInfo => infos[tokenId(tok)] as TokenInfo;
 
   // 'u' for astral characters (emoji) in a few rules. Anchored entries get 'y'
   // so RegExp.test tries exactly one start position (lastIndex).
@@ -184,7 +195,8 @@ function compileTables(): CompiledTables {
         if (capturingGroups(e.source) !== e.source.split('(?<=(').length - 1) {
           throw new Error(`injection rule ${r.id}: unexpected capturing group`);
         }
-        const entry = { signal, re, prev: e.prevTokens ? new Set(e.prevTokens) : null };
+        const clauses = requiredTokens(e.source, e.tokens).map((words) => Int32Array.from(words, tokenId));
+        const entry = { signal, re, prev: e.prevTokens ? new Set(e.prevTokens.map(tokenId)) : null, clauses };
         for (const tok of e.tokens) tokenInfo(tok).entries.push(entry);
       }
     } else {
@@ -202,10 +214,15 @@ function compileTables(): CompiledTables {
     return { signal: signalFor(r.id, r.family, 0, []), family: r.family, tiers: r.tiers };
   });
 
-  const shapes = new Uint8Array(SHAPE_TABLE_SIZE);
-  for (const tok of tokens.keys()) shapes[shapeIndex(tok.charCodeAt(0), tok.charCodeAt(tok.length - 1), tok.length)] = 1;
-
-  return { signals, scanRules, lexicons, tokens, shapes, needsCompact: scanRules.some((r) => r.view === 'compact') };
+  // Every compact rule needs one of its substrings in the compact view (letters only).
+  const compactRules = scanRules.filter((r) => r.view === 'compact');
+  const starts = compactRules.flatMap((r) => r.substrings);
+  const gated = compactRules.every((r) => r.substrings.length > 0) && starts.every((x) => /^[a-z]+$/.test(x));
+  return {
+    signals, scanRules, lexicons, table: new TokenTable([...ids.keys()]), infos,
+    needsCompact: compactRules.length > 0,
+    compactStarts: gated && compactRules.length > 0 ? new LetterAutomaton(starts) : null,
+  };
 }
 
 /**
@@ -276,6 +293,47 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
   // All regex compilation and table building happens here, once per detector.
   const t = compileTables();
 
+  const acNext = t.compactStarts?.next ?? new Int32Array(26);
+
+  // Per-detector scratch state, reused by every scan (scan is synchronous).
+  // seen[id] === gen: token id occurs in the text being scanned.
+  const seen = new Int32Array(t.infos.length);
+  let generation = 0;
+  const nextGeneration = (): number => {
+    if (generation === 0x7fffffff) {
+      seen.fill(0);
+      generation = 0;
+    }
+    return ++generation;
+  };
+  // Key occurrences of the current scan: position, token id, previous token id.
+  let hitAt = new Int32Array(256);
+  let hitId = new Int32Array(256);
+  let hitPrev = new Int32Array(256);
+  const growHits = (): void => {
+    const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    hitAt = grow(hitAt);
+    hitId = grow(hitId);
+    hitPrev = grow(hitPrev);
+  };
+  const clausesHold = (clauses: readonly Int32Array[], gen: number): boolean => {
+    for (const clause of clauses) {
+      let ok = false;
+      for (let k = 0; k < clause.length; k++) {
+        if (seen[clause[k] as number] === gen) {
+          ok = true;
+          break;
+        }
+      }
+      if (!ok) return false;
+    }
+    return true;
+  };
+
   function scan(text: string): InjectionResult {
     const normalized = normalizeForDetection(text);
     // Best context factor seen per signal (0 = no counting match yet). A
@@ -293,38 +351,63 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     const weigh = (checks: readonly ContextCheck[], start: number, end: number): number =>
       !useContext || checks.length === 0 || budget-- <= 0 ? 1 : contextFactor(normalized, start, end, checks, memo);
 
-    // One pass over the tokens ([a-z0-9]+ runs): try the anchored rules keyed
-    // on each token right there, and collect lexicon words.
-    const lexSeen: Set<string>[] = t.lexicons.map(() => new Set<string>());
+    // Pass 1 over the tokens ([a-z0-9]+ runs): look each one up (hashed as it
+    // is read, never sliced), mark the rule words present in the text, count
+    // lexicon words, and note where keys occur.
+    const gen = nextGeneration();
+    const lexCount = new Int32Array(t.lexicons.length);
     const n = normalized.length;
+    let hits = 0;
     let start = -1;
-    // The token before the current one ([prevAt, prevEnd)), sliced only when an entry asks for it.
-    let prevAt = -1;
-    let prevEnd = -1;
-    let lastAt = -1;
-    let lastEnd = -1;
+    let hash = HASH_SEED;
+    // Id of the token before the current one (-1: none, or not a rule word).
+    let lastId = -1;
+    // State of the compact-view start-string automaton (letters only, digits skipped like the view does).
+    let ac = 0;
     for (let i = 0; i <= n; i++) {
       const c = i < n ? normalized.charCodeAt(i) : 32;
       if (isTokenChar(c)) {
-        if (start < 0) start = i;
+        if (start < 0) {
+          start = i;
+          hash = HASH_SEED;
+        }
+        hash = tokenHash(hash, c);
+        if (c >= 97) ac = acNext[ac * 26 + c - 97] as number;
         continue;
       }
       if (start < 0) continue;
+      const id = t.table.lookup(normalized, start, i, hash);
+      const prevId = lastId;
+      lastId = id;
       const at = start;
       start = -1;
-      prevAt = lastAt;
-      prevEnd = lastEnd;
-      lastAt = at;
-      lastEnd = i;
-      if (t.shapes[shapeIndex(normalized.charCodeAt(at), normalized.charCodeAt(i - 1), i - at)] !== 1) continue;
-      const token = normalized.slice(at, i);
-      const info = t.tokens.get(token);
-      if (!info) continue;
-      let prevToken: string | undefined;
-      for (const e of info.entries) {
+      if (id < 0) continue;
+      const info = t.infos[id] as TokenInfo;
+      if (seen[id] !== gen) {
+        seen[id] = gen;
+        for (const li of info.lexicons) lexCount[li] = (lexCount[li] ?? 0) + 1;
+      }
+      if (info.entries.length === 0) continue;
+      if (hits === hitAt.length) growHits();
+      hitAt[hits] = at;
+      hitId[hits] = id;
+      hitPrev[hits] = prevId;
+      hits++;
+    }
+
+    // Pass 2, in text order: at each key, try the anchored rules keyed on it
+    // whose previous token and required words are there.
+    for (let k = 0; k < hits; k++) {
+      const at = hitAt[k] as number;
+      const prevId = hitPrev[k] as number;
+      for (const e of (t.infos[hitId[k] as number] as TokenInfo).entries) {
         if (factor[e.signal] === 1) continue;
         // Entries keyed on a later word of their phrase need the word before it ("never" before "refuse").
-        if (e.prev !== null && !e.prev.has((prevToken ??= prevAt < 0 ? '' : normalized.slice(prevAt, prevEnd)))) continue;
+        if (e.prev !== null && !e.prev.has(prevId)) continue;
+        if (!clausesHold(e.clauses, gen)) continue;
+        // test() first: most tries fail, and a failed test() allocates nothing.
+        e.re.lastIndex = at;
+        if (!e.re.test(normalized)) continue;
         e.re.lastIndex = at;
         const m = e.re.exec(normalized);
         if (!m) continue;
@@ -332,17 +415,19 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
         if (!s) continue;
         credit(e.signal, weigh(s.context, at - leadLength(m), e.re.lastIndex));
       }
-      for (const li of info.lexicons) lexSeen[li]?.add(token);
     }
 
     // Non-token rules: compact-view rules are tried at each occurrence of
     // their start substrings (and weighed at the corresponding text
     // positions); scan rules (emoji tags, identifiers) search the text only
-    // when a prefilter substring occurs.
-    const compact = t.needsCompact ? compactView(normalized) : '';
+    // when a prefilter substring occurs. Without any start string in the
+    // letters, no compact rule can match and the view is not built.
+    const compactMatters = t.needsCompact && (t.compactStarts === null || t.compactStarts.accepts[ac] === 1);
+    const compact = compactMatters ? compactView(normalized) : '';
     let positions: Int32Array | undefined;
     for (const rule of t.scanRules) {
       if (factor[rule.signal] === 1) continue;
+      if (rule.view === 'compact' && !compactMatters) continue;
       const s = t.signals[rule.signal];
       if (!s) continue;
       const subject = rule.view === 'compact' ? compact : normalized;
@@ -380,7 +465,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
       add(h.family, h.weight);
     }
     t.lexicons.forEach((rule, k) => {
-      const w = lexiconWeight(rule.tiers, lexSeen[k]?.size ?? 0);
+      const w = lexiconWeight(rule.tiers, lexCount[k] ?? 0);
       if (w > 0 && (factor[rule.signal] ?? 0) === 0) add(rule.family, w);
     });
 

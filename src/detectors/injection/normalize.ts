@@ -181,6 +181,72 @@ function joinSplitHyphen(run: string, offset: number, whole: string): string {
   return left > 0 && right > 0 && (left <= 2 || right <= 2) ? '' : run;
 }
 
+/** Steps 1–7 on text with non-ASCII characters. */
+function unicodeSteps(text: string): string {
+  let s = decodeTagChars(text);
+  s = s.normalize('NFKC');
+  s = s.replace(INVISIBLE, '');
+  s = s.toLowerCase();
+  if (MAY_HAVE_DIACRITICS.test(s)) {
+    s = s.replace(ACCENTED_LATIN, (c) => ACCENT_TABLE.get(c) ?? c).replace(COMBINING_DIACRITICS, '');
+  }
+  if (MAY_HAVE_HOMOGLYPHS.test(s)) s = s.replace(HOMOGLYPH_RE, (c) => HOMOGLYPHS[c] ?? c);
+  s = s.replace(QUOTES_RE, (c) => QUOTES[c] ?? c);
+  return s.replace(UNICODE_LINE_BREAKS, '\n');
+}
+
+/** Steps 1–7 on ASCII text: only case and the backquote change. */
+const asciiSteps = (s: string): string => s.toLowerCase().replace(/`/g, "'");
+
+/**
+ * Few-non-ASCII fast path. Most prose is ASCII plus a handful of characters
+ * such as ’ “ é – ·. For a character that NFKC leaves alone, that is a
+ * starter nothing composes with (not a mark, not a conjoining Hangul jamo),
+ * and whose lower case does not depend on its neighbours (Σ does), steps 1–7
+ * act on it alone: unicodeSteps(text) equals the text with each such
+ * character replaced by unicodeSteps(character) and ASCII steps on the rest.
+ * That skips NFKC and the Unicode passes over the whole text. Characters are
+ * classified on first sight (cached); a text with any other character, or with
+ * more than FEW_NON_ASCII of them, takes unicodeSteps.
+ */
+const FEW_NON_ASCII = 64;
+const NON_ASCII_G = /[^\x00-\x7F]/g;
+const MARK = /\p{M}/u;
+/** Per non-ASCII BMP character: what steps 1–7 make of it, or null when it must take the full path. */
+const simpleChars = new Map<string, string | null>();
+
+function simpleChar(c: string): string | null {
+  let out = simpleChars.get(c);
+  if (out !== undefined) return out;
+  const cp = c.charCodeAt(0);
+  const conjoiningJamo = (cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff);
+  const surrogate = cp >= 0xd800 && cp <= 0xdfff;
+  out = null;
+  if (!surrogate && !conjoiningJamo && c !== '\u03a3' && !MARK.test(c) && c.normalize('NFKC') === c) {
+    const mapped = unicodeSteps(c);
+    // The ASCII steps run over the result again: they must leave it alone.
+    if (asciiSteps(mapped) === mapped) out = mapped;
+  }
+  simpleChars.set(c, out);
+  return out;
+}
+
+/** Steps 1–7 by the few-non-ASCII fast path, or null when it does not apply. */
+function fewNonAsciiSteps(text: string): string | null {
+  NON_ASCII_G.lastIndex = 0;
+  let out = '';
+  let from = 0;
+  for (let k = 0; k < FEW_NON_ASCII; k++) {
+    const m = NON_ASCII_G.exec(text);
+    if (!m) return out + text.slice(from);
+    const mapped = simpleChar(m[0]);
+    if (mapped === null) return null;
+    out += text.slice(from, m.index) + mapped;
+    from = m.index + 1;
+  }
+  return null;
+}
+
 /**
  * Canonicalise text for injection matching. The output is for matching only;
  * it is never shown to users or forwarded upstream.
@@ -188,18 +254,10 @@ function joinSplitHyphen(run: string, offset: number, whole: string): string {
 export function normalizeForDetection(text: string): string {
   let s = text;
   if (NON_ASCII.test(s)) {
-    s = decodeTagChars(s);
-    s = s.normalize('NFKC');
-    s = s.replace(INVISIBLE, '');
-    s = s.toLowerCase();
-    if (MAY_HAVE_DIACRITICS.test(s)) {
-      s = s.replace(ACCENTED_LATIN, (c) => ACCENT_TABLE.get(c) ?? c).replace(COMBINING_DIACRITICS, '');
-    }
-    if (MAY_HAVE_HOMOGLYPHS.test(s)) s = s.replace(HOMOGLYPH_RE, (c) => HOMOGLYPHS[c] ?? c);
-    s = s.replace(QUOTES_RE, (c) => QUOTES[c] ?? c);
-    s = s.replace(UNICODE_LINE_BREAKS, '\n');
+    const few = fewNonAsciiSteps(s);
+    s = few === null ? unicodeSteps(s) : asciiSteps(few);
   } else {
-    s = s.toLowerCase().replace(/`/g, "'");
+    s = asciiSteps(s);
   }
   s = s.replace(LEET_RUN, mapLeetRun);
   s = s.replace(SPACED_LETTERS, joinSpaced);
@@ -214,4 +272,16 @@ export function normalizeForDetection(text: string): string {
  */
 export function compactView(normalized: string): string {
   return normalized.replace(/[^a-z]+/g, '');
+}
+
+/**
+ * normalizeForDetection without its fast paths and prechecks: every step on
+ * every text. The reference the fast paths are tested against; not for use.
+ */
+export function normalizeForDetectionReference(text: string): string {
+  let s = NON_ASCII.test(text) ? unicodeSteps(text) : asciiSteps(text);
+  s = s.replace(LEET_RUN, mapLeetRun);
+  s = s.replace(SPACED_LETTERS, joinSpaced);
+  s = s.replace(HYPHEN_RUN, joinSplitHyphen);
+  return s.replace(WHITESPACE, ' ').trim();
 }

@@ -1,0 +1,130 @@
+// The pattern layer's prefilters and fast paths (prefilter.ts, normalize.ts):
+// each may only skip work whose result is known, so each is checked against
+// the plain computation it replaces. Deterministic inputs only.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { compactView, normalizeForDetection, normalizeForDetectionReference } from '../../src/detectors/injection/normalize.js';
+import { HASH_SEED, LetterAutomaton, requiredTokens, tokenHash, TokenTable } from '../../src/detectors/injection/prefilter.js';
+import { PATTERN_RULES } from '../../src/detectors/injection/rules.js';
+
+const SEP = '[^\\w.!?]+';
+
+/** xorshift32: the same texts on every run. */
+function prng(seed: number): (n: number) => number {
+  let s = seed;
+  return (n) => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % n;
+  };
+}
+
+const attacks = readFileSync('test/fixtures/corpora/injection/attacks.jsonl', 'utf8').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { text: string }).text);
+const benign = readFileSync('test/fixtures/corpora/benign/benign.jsonl', 'utf8').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { text: string }).text);
+
+const tokensOf = (s: string): Set<string> => new Set(s.match(/[a-z0-9]+/g) ?? []);
+
+describe('injection prefilter: required words', () => {
+  it('finds the words between separators and boundaries', () => {
+    const clauses = requiredTokens(`ignore${SEP}(?:all${SEP})?(?:previous|prior)${SEP}instructions?\\b`, ['ignore']);
+    const sets = clauses.map((c) => c.join(' '));
+    assert.ok(sets.includes('previous prior'), JSON.stringify(sets));
+    assert.ok(sets.includes('instruction instructions'), JSON.stringify(sets));
+    assert.ok(!sets.some((c) => c.split(' ').includes('ignore')), 'the key itself is not a requirement');
+  });
+
+  it('reads look-behinds and optional parts soundly', () => {
+    // "never"/"seldom" is required (look-behind); "really" is optional; "sorry" is the key.
+    const sets = requiredTokens(`(?<=(\\b(?:never|seldom)${SEP}(?:really${SEP})?))sorry\\b`, ['sorry']).map((c) => c.join(' '));
+    assert.ok(sets.includes('never seldom'), JSON.stringify(sets));
+    assert.ok(!sets.some((c) => c === 'really'), JSON.stringify(sets));
+  });
+
+  it('derives nothing where boundaries are not guaranteed', () => {
+    // "pre" may continue into "preset"; \w+ may be anything; a backreference is unknown.
+    assert.deepEqual(requiredTokens('pre\\w+', []), []);
+    assert.deepEqual(requiredTokens(`(a)${SEP}\\1`, []), []);
+    assert.deepEqual(requiredTokens(`(?:foo|${SEP}bar)${SEP}`, []), []);
+  });
+
+  it('every clause of every rule holds wherever the rule matches (attack and benign fixtures)', () => {
+    const byKey = new Map<string, { id: string; re: RegExp; clauses: string[][] }[]>();
+    for (const r of PATTERN_RULES) {
+      if (r.mode !== 'anchored') continue;
+      for (const e of r.entries) {
+        const entry = { id: r.id, re: new RegExp(e.source, 'uy'), clauses: requiredTokens(e.source, e.tokens) };
+        for (const k of e.tokens) byKey.set(k, [...(byKey.get(k) ?? []), entry]);
+      }
+    }
+    let matches = 0;
+    for (const text of [...attacks, ...benign]) {
+      const n = normalizeForDetection(text);
+      const present = tokensOf(n);
+      for (const m of n.matchAll(/[a-z0-9]+/g)) {
+        for (const { id, re, clauses } of byKey.get(m[0]) ?? []) {
+          re.lastIndex = m.index;
+          if (!re.test(n)) continue;
+          matches++;
+          for (const c of clauses) assert.ok(c.some((w) => present.has(w)), `${id}: clause ${c.join('|')} fails on a match in ${JSON.stringify(n.slice(0, 200))}`);
+        }
+      }
+    }
+    assert.ok(matches > 500, `only ${matches} matches checked`);
+  });
+});
+
+describe('injection prefilter: token table and letter automaton', () => {
+  it('looks tokens up in place, by the running hash', () => {
+    const table = new TokenTable(['ignore', 'previous', 'a', '42']);
+    const text = 'x ignore previousx a 42 ignor';
+    const found: string[] = [];
+    for (const m of text.matchAll(/[a-z0-9]+/g)) {
+      let h = HASH_SEED;
+      for (const ch of m[0]) h = tokenHash(h, ch.charCodeAt(0));
+      const id = table.lookup(text, m.index, m.index + m[0].length, h);
+      if (id >= 0) found.push(table.words[id] as string);
+    }
+    assert.deepEqual(found, ['ignore', 'a', '42']);
+  });
+
+  it('the automaton agrees with searching the compact view', () => {
+    const starts = ['ignor', 'disregard', 'forget', 'overrid'];
+    const ac = new LetterAutomaton(starts);
+    const rnd = prng(7);
+    const pieces = ['ig', 'nor', 'e', ' ', '-', '1', 'dis', 're', 'gard', 'for', 'get', 'over', 'rid', 'x', '.', 'o', 'r'];
+    for (let k = 0; k < 3000; k++) {
+      let s = '';
+      for (let j = rnd(12); j >= 0; j--) s += pieces[rnd(pieces.length)];
+      let state = 0;
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 97 && c <= 122) state = ac.next[state * 26 + c - 97] as number;
+      }
+      const compact = compactView(s);
+      assert.equal(ac.accepts[state] === 1, starts.some((x) => compact.includes(x)), s);
+    }
+  });
+});
+
+describe('injection normalisation: fast paths', () => {
+  it('equal the reference on corpus texts', () => {
+    for (const text of [...attacks, ...benign]) assert.equal(normalizeForDetection(text), normalizeForDetectionReference(text), text);
+  });
+
+  it('equal the reference on generated texts (case, leetspeak, spacing, hyphens, Unicode)', () => {
+    const rnd = prng(99);
+    const alphabet = [
+      'a', 'b', 'e', 'i', 'o', 's', 't', 'I', 'G', 'N', '0', '1', '3', '4', '5', '7', '@', '$', '2', '9', ' ', ' ', '  ', '\n', '\t', '-', '--', '.', '_',
+      '*', '/', '|', '+', '~', '`', "'", '’', '“', 'é', 'É', 'ß', 'Σ', 'σ', 'İ', 'ﬁ', '…', '\u00a0', '\u200b', '\u00ad', 'е', 'о', 'ɑ', '\u0301', '\u1161',
+      'ｶ', '\uff9e', '好', '\u2028', 'ı', '🔒', '\u{E0041}',
+    ];
+    for (let k = 0; k < 20000; k++) {
+      let s = '';
+      for (let j = rnd(24); j >= 0; j--) s += alphabet[rnd(alphabet.length)];
+      assert.equal(normalizeForDetection(s), normalizeForDetectionReference(s), JSON.stringify(s));
+    }
+  });
+});
