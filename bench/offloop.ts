@@ -34,7 +34,7 @@ import { jsonLimitsOf, parseJsonBody } from '../src/policies/json-body.js';
 import { tokenCounter } from '../src/limits/cost.js';
 import { ALL_LAYERS, createInjectionScanner } from '../src/policies/injection.js';
 import { ScanPool } from '../src/workers/scan-pool.js';
-import { kserveJsonBody, kservePolicy } from '../src/protocols/kserve/policy.js';
+import { BINARY_HEADER, kserveJsonBody, kservePolicy } from '../src/protocols/kserve/policy.js';
 import type { RequestContext } from '../src/pipeline/context.js';
 import { generateKey, keyHashLine } from '../src/cli/keys.js';
 import { CLI_JS, BENCH_DIR, envNum, firstJsonLine, freePort, httpGetStatus, installCleanup, spawnProc, stopProc, waitUntil } from './procs.js';
@@ -148,6 +148,13 @@ routes:${ROUTES}`, {});
   const validated = kctx();
   kParse.run(validated);
   rows.push(['KServe tensor validation (602,112 values)', timeSync(() => kValidate.run(validated))]);
+  // The same tensor in the binary extension: a small JSON header, then 2.4 MB of little-endian floats.
+  const floats = Buffer.from(new Float32Array(values).buffer);
+  const bHeader = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [4, 3, 224, 224], parameters: { binary_data_size: floats.length } }] }));
+  const bBody = Buffer.concat([bHeader, floats]);
+  const bctx = (): RequestContext => ({ ...kctx(bBody), headers: { [BINARY_HEADER]: String(bHeader.length) } } as unknown as RequestContext);
+  if (kValidate.run(bctx()) !== undefined) throw new Error('the binary tensor was refused');
+  rows.push([`KServe binary tensor, header + element checks + forward body, ${(bBody.length / 1e6).toFixed(1)} MB ([4,3,224,224] FP32)`, timeSync(() => kValidate.run(bctx()))]);
   for (const kb of [16, 64, 256]) {
     const b = vecBody(kb * 1024);
     rows.push([`KServe JSON inline, parse + guards + validation, ${(b.length / 1024).toFixed(0)} KB (FP32 vector)`, timeSync(() => kInline(b, 'vec'))]);
