@@ -12,6 +12,7 @@ import { waitFor } from '../wait.js';
 import { KSERVE_LIMITS_YAML, KSERVE_MODELS_YAML, kserveCases, resnetBody } from '../kserve-bodies.js';
 import { Hold } from '../workers/hold-worker.js';
 import { CRASH_WORKER } from '../workers/crash-worker.js';
+import { gatewayPoolTasks } from '../workers/pool-telemetry.js';
 
 const ROUTES = `
   - path: /v2/models/{model}/infer
@@ -31,10 +32,8 @@ before(async () => {
 });
 after(async () => { await Promise.all([pooled.close(), inline.close()]); });
 
-async function kserveTasks(s: Stack, outcome = 'ok'): Promise<number> {
-  const text = await (await fetch(`${s.gw.adminUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`modelgate_scan_pool_tasks_total{outcome="${outcome}",task="kserve"}`));
-  return line === undefined ? 0 : Number(line.split(' ').pop());
+function kserveTasks(s: Stack, outcome = 'ok'): Promise<number> {
+  return gatewayPoolTasks(s.gw.adminUrl, 'kserve', outcome);
 }
 
 function infer(s: Stack, model: string, body: Buffer): Promise<RawResponse> {

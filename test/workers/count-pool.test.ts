@@ -10,11 +10,9 @@ import { readFileSync } from 'node:fs';
 import { ScanPool } from '../../src/workers/scan-pool.js';
 import { costFromCount, estimateTextCost, tokenCounter, type TextCostInput, type Tokenizer } from '../../src/limits/cost.js';
 import { DenialError } from '../../src/errors.js';
-import { createMetrics } from '../../src/observability/metrics.js';
-import { createTelemetry } from '../../src/observability/telemetry.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { waitFor } from '../wait.js';
 import { Hold } from './hold-worker.js';
+import { metric, telemetry } from './pool-telemetry.js';
 
 function corpus(file: string, n: number): string[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').slice(0, n).map((l) => (JSON.parse(l) as { text: string }).text);
@@ -52,15 +50,6 @@ function chatInputs(): TextCostInput[] {
     inputs.push({ texts: texts.slice(i, i + 3), items: 3, tokenIds: 0, maxTokens: 64, choices: 2 });
   }
   return inputs;
-}
-
-function telemetry(): { metrics: ReturnType<typeof createMetrics>; events: ReturnType<typeof createTelemetry> } {
-  const metrics = createMetrics({ defaultMetrics: false });
-  return { metrics, events: createTelemetry(metrics, createLogger('silent')) };
-}
-
-async function metric(m: ReturnType<typeof createMetrics>, name: string): Promise<string> {
-  return (await m.registry.metrics()).split('\n').filter((l) => l.startsWith(name)).join('\n');
 }
 
 for (const tokenizer of ['o200k_base', 'cl100k_base'] as const satisfies readonly Tokenizer[]) {

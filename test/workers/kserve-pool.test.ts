@@ -15,12 +15,10 @@ import { parseJsonBody } from '../../src/policies/json-body.js';
 import { countObjectKeys } from '../../src/protocols/json-guard.js';
 import { DEFAULT_LIMITS } from '../../src/config/defaults.js';
 import { DenialError } from '../../src/errors.js';
-import { createMetrics } from '../../src/observability/metrics.js';
-import { createTelemetry } from '../../src/observability/telemetry.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { KSERVE_LIMITS, KSERVE_MODELS, kserveCases, resnetBody } from '../kserve-bodies.js';
 import { waitFor } from '../wait.js';
 import { Hold } from './hold-worker.js';
+import { metric, telemetry } from './pool-telemetry.js';
 
 const JSON_LIMITS = {
   maxDepth: KSERVE_LIMITS.maxJsonDepth,
@@ -54,15 +52,6 @@ function codeOf(v: KserveJsonVerdict): string {
 /** Typed arrays compared by content (a transferred Uint8Array and a local one differ in nothing else). */
 function plain(v: KserveJsonVerdict): unknown {
   return { ...v, json: v.json === null ? null : Buffer.from(v.json).toString('utf8') };
-}
-
-function telemetry(): { metrics: ReturnType<typeof createMetrics>; events: ReturnType<typeof createTelemetry> } {
-  const metrics = createMetrics({ defaultMetrics: false });
-  return { metrics, events: createTelemetry(metrics, createLogger('silent')) };
-}
-
-async function metric(m: ReturnType<typeof createMetrics>, name: string): Promise<string> {
-  return (await m.registry.metrics()).split('\n').filter((l) => l.startsWith(name)).join('\n');
 }
 
 test('the check gives the inline verdict for every case (in this thread)', () => {
