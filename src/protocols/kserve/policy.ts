@@ -89,10 +89,10 @@ export function kserveJsonBody(route: RouteConfig, offload?: JsonOffload): Polic
       if (isBinaryRequest(ctx) || (!infer && (raw === null || raw.length === 0))) return undefined;
       if (offload !== undefined && raw !== null && offload.takesJson(raw.length)) return offloaded(offload, ctx, raw);
       const stats = { keys: 0 };
-      const r = parseJsonBody(ctx.rawBody, limits, stats);
+      const r = parseJsonBody(raw, limits, stats);
       if ('code' in r) return r;
       ctx.body = r.value;
-      if (countObjectKeys(ctx.body) === stats.keys) ctx.forward = { body: ctx.rawBody as Buffer, contentType: 'application/json' };
+      if (countObjectKeys(ctx.body) === stats.keys) ctx.forward = { body: raw as Buffer, contentType: 'application/json' };
       return undefined;
     },
   };
@@ -102,7 +102,6 @@ export function kserveJsonBody(route: RouteConfig, offload?: JsonOffload): Polic
 function modelOf(ctx: RequestContext, only: string | null): string {
   return ctx.params.model ?? only ?? '';
 }
-
 
 export function kservePolicy(route: RouteConfig): Policy {
   const { models, only } = routeModels(route);
