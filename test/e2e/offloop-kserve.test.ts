@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bearer, rawRequest, startStack, type RawResponse, type Stack } from '../helpers.js';
 import { waitFor } from '../wait.js';
-import { KSERVE_LIMITS_YAML, KSERVE_MODELS_YAML, kserveCases, resnetBody } from '../kserve-bodies.js';
+import { KSERVE_LIMITS_YAML, KSERVE_MODELS_YAML, kserveCases, resnetBody, type KserveCase } from '../kserve-bodies.js';
 import { Hold } from '../workers/hold-worker.js';
 import { CRASH_WORKER } from '../workers/crash-worker.js';
 import { gatewayPoolTasks } from '../workers/pool-telemetry.js';
@@ -110,7 +110,7 @@ test('pool full: 503 MG_GATEWAY_BUSY at once; a thread that dies: 500 MG_POLICY_
   });
   try {
     await s.gw.scanPool?.whenOpen();
-    const [a, b] = kserveCases(PAD) as [{ body: Buffer; model: string }, { body: Buffer; model: string }];
+    const [a, b] = kserveCases(PAD) as [KserveCase, KserveCase, ...KserveCase[]];
     const first = send(s, a.model, a.body);
     await waitFor(() => hold.started === 1, 'the first check is running (held)');
     const busy = await send(s, b.model, b.body);

@@ -15,7 +15,7 @@ import { parseJsonBody } from '../../src/policies/json-body.js';
 import { countObjectKeys } from '../../src/protocols/json-guard.js';
 import { DEFAULT_LIMITS } from '../../src/config/defaults.js';
 import { DenialError } from '../../src/errors.js';
-import { KSERVE_LIMITS, KSERVE_MODELS, kserveCases, resnetBody } from '../kserve-bodies.js';
+import { KSERVE_LIMITS, KSERVE_MODELS, kserveCases, resnetBody, type KserveCase } from '../kserve-bodies.js';
 import { waitFor } from '../wait.js';
 import { Hold } from './hold-worker.js';
 import { metric, telemetry } from './pool-telemetry.js';
@@ -76,16 +76,15 @@ test('a worker thread gives the same verdicts, leaves the caller\'s buffer whole
   await pool.open();
   try {
     const cases = kserveCases(100);
-    const signal = new AbortController().signal;
     const copies = cases.map((c) => Buffer.from(c.body));
-    const pooled = await Promise.all(cases.map((c) => pool.checkKserve(SPEC, c.model, c.body, signal)));
+    const pooled = await Promise.all(cases.map((c) => pool.checkKserve(SPEC, c.model, c.body, new AbortController().signal)));
     cases.forEach((c, i) => {
       assert.deepEqual(plain(pooled[i] as KserveJsonVerdict), plain(inline(c.body, c.model)), c.name);
       assert.equal(codeOf(pooled[i] as KserveJsonVerdict), c.code, c.name);
       assert.ok(c.body.equals(copies[i] as Buffer), `${c.name}: the body is still there to forward`);
     });
     const big = resnetBody(1);
-    const v = await pool.checkKserve(SPEC, 'resnet50', big, signal);
+    const v = await pool.checkKserve(SPEC, 'resnet50', big, new AbortController().signal);
     assert.deepEqual(v, { body: null, inspect: { elements: 150_528, batch: 1 }, model: null, json: null });
     assert.ok(big.length > 700_000 && big.equals(resnetBody(1)), 'the 0.8 MB body is intact');
     assert.match(await metric(metrics, 'modelgate_scan_pool_tasks_total'), new RegExp(`outcome="ok",task="kserve"} ${cases.length + 1}\\b`));
@@ -116,7 +115,7 @@ test('threads 1, queue 0: a check runs, the next is refused with MG_GATEWAY_BUSY
   await pool.open();
   try {
     const signal = new AbortController().signal;
-    const [first, second] = kserveCases() as [{ body: Buffer; model: string }, { body: Buffer; model: string }];
+    const [first, second] = kserveCases() as [KserveCase, KserveCase, ...KserveCase[]];
     const a = pool.checkKserve(SPEC, first.model, first.body, signal);
     await waitFor(() => hold.started === 1, 'the first check is running (held)');
     await assert.rejects(pool.checkKserve(SPEC, second.model, second.body, signal), (err: unknown) => {
