@@ -20,8 +20,9 @@
  *
  * The same threads check KServe JSON inference bodies over `workers.offloadJsonAbove` bytes
  * (a `kserve` task: guard, parse and validate, src/protocols/kserve/json-check.ts): JSON.parse
- * of a 3 MB tensor takes hundreds of ms and cannot be sliced. The loop copies the bytes once
- * and gets back a small verdict; it never parses the body and forwards the client's bytes.
+ * of a 3 MB tensor takes hundreds of ms and cannot be sliced. The bytes' memory moves to the
+ * thread and back (no copy) with a small verdict; the loop never parses the body and forwards
+ * the client's bytes.
  */
 import { Piscina } from 'piscina';
 import { deny, DenialError } from '../errors.js';
@@ -33,7 +34,7 @@ import { countTexts, tokenCounter, type Tokenizer } from '../limits/cost.js';
 import { checkKserveJson, type KserveJsonSpec, type KserveJsonVerdict } from '../protocols/kserve/json-check.js';
 import { scannerFor } from './scanners.js';
 import { DEFAULT_WORKERS } from './defaults.js';
-import type { PoolResult, PoolTask } from './scan-worker.js';
+import type { KserveResult, PoolResult, PoolTask } from './scan-worker.js';
 
 /** What the injection policy needs: which requests go to the pool, and the pool's scan. */
 export interface ScanOffload {
@@ -55,10 +56,13 @@ export interface JsonOffload {
   /** True when a JSON body of this many bytes is parsed and validated off the loop. */
   takesJson(bytes: number): boolean;
   /**
-   * The whole check of a KServe JSON body (checkKserveJson) in a thread. `raw` is copied once
-   * into memory that is then transferred, not cloned; the caller keeps `raw` to forward it.
+   * The whole check of a KServe JSON body (checkKserveJson) in a thread. The memory of `raw` is
+   * transferred to the thread, not copied, and comes back as `body` (the same bytes): from the
+   * call on, `raw` may be empty (detached) — use `body`. If the task fails (a client that left
+   * mid-check, a thread that died), the bytes are gone. A `raw` that shares its memory with other
+   * data (a slice of a larger buffer) is copied instead and left as it is.
    */
-  checkKserve(spec: KserveJsonSpec, model: string, raw: Buffer, signal: AbortSignal): Promise<KserveJsonVerdict>;
+  checkKserve(spec: KserveJsonSpec, model: string, raw: Buffer, signal: AbortSignal): Promise<{ verdict: KserveJsonVerdict; body: Buffer }>;
 }
 
 export interface ScanPoolOptions {
@@ -168,13 +172,15 @@ export class ScanPool implements ScanOffload, CountOffload, JsonOffload {
     return this.pool !== null && bytes > (this.opts.offloadJsonAbove ?? DEFAULT_WORKERS.offloadJsonAbove);
   }
 
-  async checkKserve(spec: KserveJsonSpec, model: string, raw: Buffer, signal: AbortSignal): Promise<KserveJsonVerdict> {
+  async checkKserve(spec: KserveJsonSpec, model: string, raw: Buffer, signal: AbortSignal): Promise<{ verdict: KserveJsonVerdict; body: Buffer }> {
     const pool = this.pool;
-    if (pool === null) return checkKserveJson({ spec, model, bytes: raw });
-    // One memcpy on the loop (~0.3 ms per 3 MB, docs/benchmarks.md); the copy's memory then moves
-    // to the thread with the task instead of being serialised into the message.
-    const bytes = new Uint8Array(raw);
-    return this.run(pool, { kind: 'kserve', spec, model, bytes }, signal, [bytes.buffer]) as Promise<KserveJsonVerdict>;
+    if (pool === null) return { verdict: checkKserveJson({ spec, model, bytes: raw }), body: raw };
+    // A body read whole owns its memory (Buffer.concat): it moves to the thread and back, O(1) on
+    // the loop whatever its size; a copy would cost ~5–15 ms per 3 MB here (docs/benchmarks.md).
+    const own = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;
+    const bytes = own ? raw : new Uint8Array(raw);
+    const r = await this.run(pool, { kind: 'kserve', spec, model, bytes }, signal, [bytes.buffer as ArrayBuffer]) as KserveResult;
+    return { verdict: r.verdict, body: own ? Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength) : raw };
   }
 
   /** One task in the pool, within the queue bound; its outcome reported as a scan-pool.task event. */

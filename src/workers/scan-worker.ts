@@ -7,7 +7,8 @@
  * loaded before the first request reaches the thread (the pool's warm-up). A tokenizer's tables
  * load on its first count in the thread (~100 ms, once per thread and encoding). A `kserve` task
  * is the whole check of a large KServe JSON body (checkKserveJson: the same guard, parse and
- * validator as inline); a re-serialised body in its answer is moved back, not copied.
+ * validator as inline); the body's bytes (transferred here) go back with the verdict, moved like
+ * a re-serialised body, never copied.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { ALL_LAYERS, type InjectionVerdict } from '../policies/injection.js';
@@ -35,19 +36,25 @@ export interface KserveTask extends KserveJsonTask {
   kind: 'kserve';
 }
 
-export type PoolTask = ScanTask | CountTask | KserveTask;
-export type PoolResult = InjectionVerdict | number | KserveJsonVerdict;
+/** A kserve task's answer: the verdict, and the body's bytes handed back. */
+export interface KserveResult {
+  verdict: KserveJsonVerdict;
+  bytes: Uint8Array;
+}
 
-/** The verdict, with its re-serialised body's memory transferred to the event loop's thread. */
-function moved(v: KserveJsonVerdict): KserveJsonVerdict {
-  if (v.json === null) return v;
-  return move({ [transferableSymbol]: [v.json.buffer], [valueSymbol]: v }) as unknown as KserveJsonVerdict;
+export type PoolTask = ScanTask | CountTask | KserveTask;
+export type PoolResult = InjectionVerdict | number | KserveResult;
+
+/** The answer, with the memory of the bytes (and of a re-serialised body) transferred back to the event loop's thread. */
+function moved(r: KserveResult): KserveResult {
+  const buffers = r.verdict.json === null ? [r.bytes.buffer] : [r.bytes.buffer, r.verdict.json.buffer];
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: r }) as unknown as KserveResult;
 }
 
 scannerFor(null, ALL_LAYERS);
 
 export default function run(task: PoolTask): PoolResult {
   if (task.kind === 'count') return countTexts(task.texts, tokenCounter(task.tokenizer));
-  if (task.kind === 'kserve') return moved(checkKserveJson(task));
+  if (task.kind === 'kserve') return moved({ verdict: checkKserveJson(task), bytes: task.bytes });
   return scannerFor(task.threshold, task.layers)(task.texts);
 }

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bearer, rawRequest, startStack, type RawResponse, type Stack } from '../helpers.js';
-import { waitFor } from '../wait.js';
+import { settled, waitFor } from '../wait.js';
 import { KSERVE_LIMITS_YAML, KSERVE_MODELS_YAML, kserveCases, resnetBody, type KserveCase } from '../kserve-bodies.js';
 import { Hold } from '../workers/hold-worker.js';
 import { CRASH_WORKER } from '../workers/crash-worker.js';
@@ -122,12 +122,15 @@ test('pool full: 503 MG_GATEWAY_BUSY at once; a thread that dies: 500 MG_POLICY_
     assert.ok(done.upstream?.equals(a.body));
     assert.equal(await kserveTasks(s, 'busy'), 1);
 
-    const crashed = await send(s, 'crash', a.body);
+    // A body of 0.8 MB owns its memory, which moves to the thread that dies with it.
+    const big = resnetBody(1);
+    const crashed = await send(s, 'crash', big);
     assert.equal(crashed.r.status, 500, crashed.r.body);
     assert.equal((crashed.r.json as { error: { code: string } }).error.code, 'MG_POLICY_ERROR');
     assert.doesNotMatch(crashed.r.body, /worker|exit|code: 1/i, 'nothing internal');
     assert.equal(crashed.upstream, null);
     assert.equal(await kserveTasks(s, 'error'), 1);
+    assert.equal((await settled(s, String(crashed.r.headers['x-request-id']))).bodyBytes, big.length, 'the body size is still logged');
     // The pool replaces the thread: the next large body is checked again.
     await waitFor(async () => (await send(s, a.model, a.body)).r.status === 200, 'a new thread answers');
   } finally {

@@ -3,7 +3,8 @@
 // this thread and in a worker thread — is exactly what the inline path gives (parseJsonBody in
 // the body phase, the compiled validator in the inspect phase: same code, same detail, same
 // element count); a body with a duplicate key comes back re-serialised as inline forwards it;
-// the caller's buffer is left whole (copied once, not detached); only bodies above
+// the body's memory moves to the thread and back (the same bytes come back; a slice of a larger
+// buffer is copied instead and left whole); only bodies above
 // offloadJsonAbove are taken; a full queue refuses with MG_GATEWAY_BUSY; each task is a
 // scan-pool.task event with task "kserve".
 import { test } from 'node:test';
@@ -70,7 +71,7 @@ test('the check gives the inline verdict for every case (in this thread)', () =>
   assert.equal(checkKserveJson({ spec: SPEC, model: 'tiny', bytes: (cases[0] as { body: Buffer }).body }).json, null, 'no duplicate: the client bytes');
 });
 
-test('a worker thread gives the same verdicts, leaves the caller\'s buffer whole, and counts kserve tasks', async () => {
+test('a worker thread gives the same verdicts, hands the bytes back, and counts kserve tasks', async () => {
   const { metrics, events } = telemetry();
   const pool = new ScanPool({ threads: 2, offloadAbove: 0, offloadJsonAbove: 0, queue: 1000, events });
   await pool.open();
@@ -79,15 +80,27 @@ test('a worker thread gives the same verdicts, leaves the caller\'s buffer whole
     const copies = cases.map((c) => Buffer.from(c.body));
     const pooled = await Promise.all(cases.map((c) => pool.checkKserve(SPEC, c.model, c.body, new AbortController().signal)));
     cases.forEach((c, i) => {
-      assert.deepEqual(plain(pooled[i] as KserveJsonVerdict), plain(inline(c.body, c.model)), c.name);
-      assert.equal(codeOf(pooled[i] as KserveJsonVerdict), c.code, c.name);
-      assert.ok(c.body.equals(copies[i] as Buffer), `${c.name}: the body is still there to forward`);
+      const r = pooled[i] as { verdict: KserveJsonVerdict; body: Buffer };
+      const copy = copies[i] as Buffer;
+      assert.deepEqual(plain(r.verdict), plain(inline(copy, c.model)), c.name);
+      assert.equal(codeOf(r.verdict), c.code, c.name);
+      assert.ok(r.body.equals(copy), `${c.name}: the same bytes back, to forward`);
     });
+    // A body that owns its memory (as body-read makes them) moves: the caller's Buffer is empty
+    // until the bytes come back.
     const big = resnetBody(1);
-    const v = await pool.checkKserve(SPEC, 'resnet50', big, new AbortController().signal);
-    assert.deepEqual(v, { body: null, inspect: { elements: 150_528, batch: 1 }, model: null, json: null });
-    assert.ok(big.length > 700_000 && big.equals(resnetBody(1)), 'the 0.8 MB body is intact');
-    assert.match(await metric(metrics, 'modelgate_scan_pool_tasks_total'), new RegExp(`outcome="ok",task="kserve"} ${cases.length + 1}\\b`));
+    assert.equal(big.byteLength, big.buffer.byteLength);
+    const r = await pool.checkKserve(SPEC, 'resnet50', big, new AbortController().signal);
+    assert.deepEqual(r.verdict, { body: null, inspect: { elements: 150_528, batch: 1 }, model: null, json: null });
+    assert.equal(big.length, 0, 'moved, not copied');
+    assert.ok(r.body.length > 700_000 && r.body.equals(resnetBody(1)), 'the 0.8 MB body is back');
+    // A slice of a larger buffer is copied; the caller's bytes stay.
+    const slab = Buffer.concat([Buffer.from('head'), resnetBody(1)]);
+    const slice = slab.subarray(4);
+    const s = await pool.checkKserve(SPEC, 'resnet50', slice, new AbortController().signal);
+    assert.equal(codeOf(s.verdict), 'OK');
+    assert.ok(s.body === slice && slice.equals(resnetBody(1)), 'the slice is left as it is');
+    assert.match(await metric(metrics, 'modelgate_scan_pool_tasks_total'), new RegExp(`outcome="ok",task="kserve"} ${cases.length + 2}\\b`));
   } finally {
     await pool.close();
   }
@@ -105,7 +118,9 @@ test('only bodies above offloadJsonAbove bytes are taken; none before open or af
   }
   assert.equal(pool.takesJson(5000), false, 'closed');
   const c = kserveCases()[0] as { body: Buffer; model: string };
-  assert.deepEqual(plain(await pool.checkKserve(SPEC, c.model, c.body, new AbortController().signal)), plain(inline(c.body, c.model)), 'inline after close');
+  const r = await pool.checkKserve(SPEC, c.model, c.body, new AbortController().signal);
+  assert.deepEqual(plain(r.verdict), plain(inline(c.body, c.model)), 'inline after close');
+  assert.equal(r.body, c.body);
 });
 
 test('threads 1, queue 0: a check runs, the next is refused with MG_GATEWAY_BUSY at once', async () => {
@@ -125,7 +140,7 @@ test('threads 1, queue 0: a check runs, the next is refused with MG_GATEWAY_BUSY
       return true;
     });
     hold.release();
-    assert.equal(codeOf(await a), 'OK');
+    assert.equal(codeOf((await a).verdict), 'OK');
     const tasks = await metric(metrics, 'modelgate_scan_pool_tasks_total');
     assert.match(tasks, /outcome="ok",task="kserve"} 1/);
     assert.match(tasks, /outcome="busy",task="kserve"} 1/);

@@ -71,13 +71,25 @@ export function kserveJsonBody(route: RouteConfig, offload?: JsonOffload): Polic
   const spec: KserveJsonSpec = { key: specKeyOf(models, kLimits), models, limits: kLimits, json: limits, infer };
   /** The check in a thread: what the body phase would refuse is refused here, the rest waits for inspect. */
   async function offloaded(pool: JsonOffload, ctx: RequestContext, raw: Buffer): Promise<Denial | undefined> {
-    const v = await pool.checkKserve(spec, modelOf(ctx, only), raw, ctx.clientGone);
+    const size = raw.length;
+    let checked: Awaited<ReturnType<JsonOffload['checkKserve']>>;
+    try {
+      checked = await pool.checkKserve(spec, modelOf(ctx, only), raw, ctx.clientGone);
+    } catch (err) {
+      // The bytes went with the task (the client left mid-check, or the thread died): a stand-in
+      // of the same length (zero pages, never touched) keeps the body size that settle logs and
+      // the abuse rules judge. Nothing is forwarded.
+      if (raw.length !== size) ctx.rawBody = Buffer.alloc(size);
+      throw err;
+    }
+    const { verdict: v, body } = checked;
+    ctx.rawBody = body;
     if (v.body !== null) return v.body;
     checkedOffLoop.set(ctx, v.inspect);
     // Only what a later policy reads of the body: its `model` (key-model, when the path names none).
     if (v.model !== null) ctx.body = { model: v.model };
     const json = v.json;
-    ctx.forward = { body: json === null ? raw : Buffer.from(json.buffer, json.byteOffset, json.byteLength), contentType: 'application/json' };
+    ctx.forward = { body: json === null ? body : Buffer.from(json.buffer, json.byteOffset, json.byteLength), contentType: 'application/json' };
     return undefined;
   }
   return {
