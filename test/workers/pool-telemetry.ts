@@ -1,4 +1,6 @@
-/** The scan pool's telemetry in tests: a metrics registry fed by the event bus, and its task counter. */
+/** The scan pool in tests: a metrics registry fed by the event bus, its task counter, and the busy refusal. */
+import assert from 'node:assert/strict';
+import { DenialError } from '../../src/errors.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createTelemetry } from '../../src/observability/telemetry.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -21,4 +23,21 @@ export async function gatewayPoolTasks(adminUrl: string, task: string, outcome =
   const text = await (await fetch(`${adminUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`modelgate_scan_pool_tasks_total{outcome="${outcome}",task="${task}"}`));
   return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+/** `task` refused at once because the pool is full: MG_GATEWAY_BUSY with Retry-After: 1. */
+export async function assertBusy(task: Promise<unknown>): Promise<void> {
+  await assert.rejects(task, (err: unknown) => {
+    assert.ok(err instanceof DenialError);
+    assert.equal(err.denial.code, 'MG_GATEWAY_BUSY');
+    assert.deepEqual(err.denial.headers, { 'retry-after': '1' });
+    return true;
+  });
+}
+
+/** modelgate_scan_pool_tasks_total{task} has these counts for the outcomes ok and busy. */
+export async function assertTasks(m: TestMetrics, task: string, ok: number, busy: number): Promise<void> {
+  const tasks = await metric(m, 'modelgate_scan_pool_tasks_total');
+  assert.match(tasks, new RegExp(`outcome="ok",task="${task}"} ${ok}\\b`));
+  assert.match(tasks, new RegExp(`outcome="busy",task="${task}"} ${busy}\\b`));
 }
