@@ -176,7 +176,7 @@ export class ScanPool implements ScanOffload, CountOffload, JsonOffload {
     const pool = this.pool;
     if (pool === null) return { verdict: checkKserveJson({ spec, model, bytes: raw }), body: raw };
     // A body read whole owns its memory (Buffer.concat): it moves to the thread and back, O(1) on
-    // the loop whatever its size; a copy would cost ~5–15 ms per 3 MB here (docs/benchmarks.md).
+    // the loop whatever its size; a copy cost 14 ms per 3.2 MB under load (docs/benchmarks.md).
     const own = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;
     const bytes = own ? raw : new Uint8Array(raw);
     const r = await this.run(pool, { kind: 'kserve', spec, model, bytes }, signal, [bytes.buffer as ArrayBuffer]) as KserveResult;
