@@ -461,6 +461,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
     workers: {
       threads: raw.workers?.threads ?? defaultWorkerThreads(),
       offloadAbove: raw.workers?.offloadAbove ?? DEFAULT_WORKERS.offloadAbove,
+      offloadJsonAbove: raw.workers?.offloadJsonAbove === undefined ? DEFAULT_WORKERS.offloadJsonAbove : sizeBytes(raw.workers.offloadJsonAbove),
       queue: raw.workers?.queue ?? DEFAULT_WORKERS.queue,
     },
     logging: { level: raw.logging?.level ?? 'info' },

@@ -68,7 +68,7 @@ export type TelemetryEvent =
   | (RequestRef & { type: 'injection.external-failed'; reason: ExternalFailureReason; failOpen: boolean })
   /** The injection score of a request not flagged locally, with the external verdict when asked (debug log; never the text). */
   | (RequestRef & { type: 'injection.scored'; score: number; external: { flagged: boolean; cached: boolean } | null })
-  /** A task sent to the worker pool ended (src/workers/scan-pool.ts): an injection scan or a token count. */
+  /** A task sent to the worker pool ended (src/workers/scan-pool.ts): an injection scan, a token count or a KServe JSON body check. */
   | { type: 'scan-pool.task'; task: ScanPoolTask; outcome: ScanPoolOutcome }
   /** A routed request's response is over (before its resources are released). */
   | { type: 'request.answered'; route: string; status: number; seconds: number; code: string | undefined }
@@ -81,8 +81,8 @@ export type ExternalOutcome = 'flagged' | 'clean' | 'error';
 export type ExternalFailureReason = 'timeout' | 'unreachable' | 'status' | 'bad-response';
 /** How a scan sent to the worker pool ended: ok, busy (queue full), aborted (the client left), error. */
 export type ScanPoolOutcome = 'ok' | 'busy' | 'aborted' | 'error';
-/** What a pool task did: an injection scan, or the prompt's token count for cost admission. */
-export type ScanPoolTask = 'scan' | 'count';
+/** What a pool task did: an injection scan, the prompt's token count for cost admission, or a KServe JSON body's check. */
+export type ScanPoolTask = 'scan' | 'count' | 'kserve';
 
 /** What the access log says about one request: counts and flags, never text. */
 export interface AccessRecord {

@@ -158,10 +158,10 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
   }
   const keys = createKeyService(config, logger, metrics.registry, opts.keys);
   const resources = new ResourceStats();
-  // Threads only when some route scans for injection or counts tokens with a BPE tokenizer for
-  // cost admission (they start with the listener, in start()).
+  // Threads only when some route scans for injection, counts tokens with a BPE tokenizer for
+  // cost admission, or takes KServe JSON bodies (they start with the listener, in start()).
   const scanPool = config.workers.threads > 0
-    && config.routes.some((r) => r.injection.action !== 'off' || (r.cost.tokenizer !== 'chars4' && needsAdmission(config, r)))
+    && config.routes.some((r) => r.injection.action !== 'off' || (r.cost.tokenizer !== 'chars4' && needsAdmission(config, r)) || r.protocol === 'kserve-v2')
     ? new ScanPool({ ...config.workers, events, ...(opts.scanWorker === undefined ? {} : { filename: opts.scanWorker.filename, workerData: opts.scanWorker.workerData }) })
     : null;
   const gauges = (): void => {

@@ -30,7 +30,7 @@ import type { UpstreamTargets } from '../upstream/targets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Emitter } from '../observability/events.js';
 import type { KeyLookup } from '../keys/registry.js';
-import type { CountOffload, ScanOffload } from '../workers/scan-pool.js';
+import type { CountOffload, JsonOffload, ScanOffload } from '../workers/scan-pool.js';
 import { allowedMethods, compileRoutes, routerPath, upstreamPath, type CompiledRoute, type LimitDeps } from './routes.js';
 import { settle } from './settle.js';
 import { wireOptions, type WireDeps } from './wire.js';
@@ -62,7 +62,7 @@ export interface PublicDeps {
   /** TLS on the listener (gateway.ts builds it from server.tls). */
   tls?: WireDeps['tls'];
   /** Where large injection scans run off the event loop (src/workers/scan-pool.ts). */
-  scanPool?: ScanOffload & CountOffload;
+  scanPool?: ScanOffload & CountOffload & JsonOffload;
 }
 
 /** Retry-After of MG_SHUTTING_DOWN: another replica can take the retry at once. */

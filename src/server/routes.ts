@@ -34,7 +34,7 @@ import type { Abuse } from '../abuse/abuse.js';
 import { ipBanPolicy, keyBanPolicy } from '../abuse/guard.js';
 import { keyModelPolicy } from '../policies/key-model.js';
 import type { KeyLookup } from '../keys/registry.js';
-import type { CountOffload, ScanOffload } from '../workers/scan-pool.js';
+import type { CountOffload, JsonOffload, ScanOffload } from '../workers/scan-pool.js';
 
 /**
  * A route's policies by phase, in the order they run. The admit phase is split around injection
@@ -94,10 +94,10 @@ function inspectPolicies(route: RouteConfig, events: Emitter, scanPool?: ScanOff
 }
 
 /** Request-phase content-type allowlist and body-phase readers, by protocol. */
-function bodyPolicies(route: RouteConfig, bodyTimeoutMs: number): { contentType: Policy; body: Policy[] } {
+function bodyPolicies(route: RouteConfig, bodyTimeoutMs: number, jsonPool?: JsonOffload): { contentType: Policy; body: Policy[] } {
   const l = route.limits;
   switch (route.protocol) {
-    case 'kserve-v2': return { contentType: kserveContentType(), body: [bodyRead(l, bodyTimeoutMs), kserveJsonBody(route)] };
+    case 'kserve-v2': return { contentType: kserveContentType(), body: [bodyRead(l, bodyTimeoutMs), kserveJsonBody(route, jsonPool)] };
     case 'torchserve': return { contentType: torchserveContentType(route), body: [bodyRead(l, bodyTimeoutMs)] };
     case 'image-upload': return { contentType: imageContentType(l), body: [imageUploadBody(l, bodyTimeoutMs)] };
     default: return { contentType: requireJson(), body: [bodyRead(l, bodyTimeoutMs), jsonBody(l)] };
@@ -120,7 +120,7 @@ function hasCostLimits(config: ModelgateConfig, route: RouteConfig): boolean {
 export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission>; }
 
 /** `upstreams`: the targets, for fast failure when none can take traffic (absent in unit tests of the phases). */
-export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, scanPool?: ScanOffload & CountOffload): CompiledRoute[] {
+export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, scanPool?: ScanOffload & CountOffload & JsonOffload): CompiledRoute[] {
   const auth = apiKeyAuth(keys ?? config.auth.keys, config.auth.headers);
   const keyModel = keyModelPolicy();
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
@@ -138,7 +138,7 @@ export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: 
     const targets = upstreams?.get(route.upstream);
     if (targets !== undefined && (targets.config.breaker !== null || targets.config.healthCheck !== null)) requestPhase.push(upstreamAvailablePolicy(targets));
     if (hasCostLimits(config, route)) requestPhase.push(costDebtPolicy(limits.limiter, i));
-    const { contentType, body } = bodyPolicies(route, config.server.bodyTimeoutMs);
+    const { contentType, body } = bodyPolicies(route, config.server.bodyTimeoutMs, scanPool);
     const gpu = limits.admissions.get(route.upstream) ?? null;
     // Cost admission before injection detection (a store decision is cheaper than a scan of a
     // long prompt); the GPU slot after it (no slot is held for a request about to be refused).

@@ -17,6 +17,12 @@
  * load the rules and the model as they boot; until every thread is up, and after close() at the
  * end of shutdown, scans run inline — same verdict, on the loop — so no request ever waits
  * ~0.5 s for a thread to boot.
+ *
+ * The same threads check KServe JSON inference bodies over `workers.offloadJsonAbove` bytes
+ * (a `kserve` task: guard, parse and validate, src/protocols/kserve/json-check.ts): JSON.parse
+ * of a 3 MB tensor takes hundreds of ms and cannot be sliced. The bytes' memory moves to the
+ * thread and back (no copy) with a small verdict; the loop never parses the body and forwards
+ * the client's bytes.
  */
 import { Piscina } from 'piscina';
 import { deny, DenialError } from '../errors.js';
@@ -26,8 +32,10 @@ import type { AbortLike } from '../pipeline/context.js';
 import { NO_EVENTS, type Emitter } from '../observability/events.js';
 import type { InjectionVerdict } from '../policies/injection.js';
 import { countTexts, tokenCounter, type Tokenizer } from '../limits/cost.js';
+import { checkKserveJson, type KserveJsonSpec, type KserveJsonVerdict } from '../protocols/kserve/json-check.js';
 import { scannerFor } from './scanners.js';
-import type { PoolResult, PoolTask } from './scan-worker.js';
+import { DEFAULT_WORKERS } from './defaults.js';
+import type { KserveResult, PoolResult, PoolTask } from './scan-worker.js';
 
 /** What the injection policy needs: which requests go to the pool, and the pool's scan. */
 export interface ScanOffload {
@@ -44,9 +52,25 @@ export interface CountOffload {
   countTokens(texts: readonly string[], tokenizer: Tokenizer, signal: AbortLike): Promise<number>;
 }
 
+/** What a KServe route needs: which JSON bodies are checked off the loop, and the pool's check. */
+export interface JsonOffload {
+  /** True when a JSON body of this many bytes is parsed and validated off the loop. */
+  takesJson(bytes: number): boolean;
+  /**
+   * The whole check of a KServe JSON body (checkKserveJson) in a thread. The memory of `raw` is
+   * transferred to the thread, not copied, and comes back as `body` (the same bytes): from the
+   * call on, `raw` may be empty (detached) — use `body`. If the task fails (a client that left
+   * mid-check, a thread that died), the bytes are gone. A `raw` that shares its memory with other
+   * data (a slice of a larger buffer) is copied instead and left as it is.
+   */
+  checkKserve(spec: KserveJsonSpec, model: string, raw: Buffer, signal: AbortLike): Promise<{ verdict: KserveJsonVerdict; body: Buffer }>;
+}
+
 export interface ScanPoolOptions {
   threads: number;
   offloadAbove: number;
+  /** Bytes of a JSON body above which it is parsed and validated in a thread (KServe routes); default DEFAULT_WORKERS.offloadJsonAbove. */
+  offloadJsonAbove?: number;
   queue: number;
   /** Where each task's outcome is reported (scan-pool.task); default nowhere. Pending scans: `size`. */
   events?: Emitter;
@@ -61,7 +85,7 @@ const NICE = 5;
 
 export const GATEWAY_BUSY = deny('MG_GATEWAY_BUSY', 'scan pool queue full', { 'retry-after': '1' });
 
-export class ScanPool implements ScanOffload, CountOffload {
+export class ScanPool implements ScanOffload, CountOffload, JsonOffload {
   /** The threads, once every one of them is up. */
   private pool: Piscina<PoolTask, PoolResult> | null = null;
   /** The threads while they boot. */
@@ -145,8 +169,23 @@ export class ScanPool implements ScanOffload, CountOffload {
     return this.run(pool, { kind: 'count', texts, tokenizer }, signal) as Promise<number>;
   }
 
+  takesJson(bytes: number): boolean {
+    return this.pool !== null && bytes > (this.opts.offloadJsonAbove ?? DEFAULT_WORKERS.offloadJsonAbove);
+  }
+
+  async checkKserve(spec: KserveJsonSpec, model: string, raw: Buffer, signal: AbortLike): Promise<{ verdict: KserveJsonVerdict; body: Buffer }> {
+    const pool = this.pool;
+    if (pool === null) return { verdict: checkKserveJson({ spec, model, bytes: raw }), body: raw };
+    // A body read whole owns its memory (Buffer.concat): it moves to the thread and back, O(1) on
+    // the loop whatever its size; a copy cost 14 ms per 3.2 MB under load (docs/benchmarks.md).
+    const own = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;
+    const bytes = own ? raw : new Uint8Array(raw);
+    const r = await this.run(pool, { kind: 'kserve', spec, model, bytes }, signal, [bytes.buffer as ArrayBuffer]) as KserveResult;
+    return { verdict: r.verdict, body: own ? Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength) : raw };
+  }
+
   /** One task in the pool, within the queue bound; its outcome reported as a scan-pool.task event. */
-  private async run(pool: Piscina<PoolTask, PoolResult>, task: PoolTask, signal: AbortLike): Promise<PoolResult> {
+  private async run(pool: Piscina<PoolTask, PoolResult>, task: PoolTask, signal: AbortLike, transferList?: ArrayBuffer[]): Promise<PoolResult> {
     const events = this.opts.events ?? NO_EVENTS;
     const kind = task.kind ?? 'scan';
     if (this.pending >= this.opts.threads + this.opts.queue) {
@@ -155,7 +194,7 @@ export class ScanPool implements ScanOffload, CountOffload {
     }
     this.pending++;
     try {
-      const v = await pool.run(task, { signal });
+      const v = await pool.run(task, transferList === undefined ? { signal } : { signal, transferList });
       events.emit({ type: 'scan-pool.task', task: kind, outcome: 'ok' });
       return v;
     } catch (err) {

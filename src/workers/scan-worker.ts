@@ -5,11 +5,16 @@
  * a charge — does not either. Scanners are built once per (threshold, layers) and kept; the
  * default one is built when the thread starts, so the rules are compiled and the learned model is
  * loaded before the first request reaches the thread (the pool's warm-up). A tokenizer's tables
- * load on its first count in the thread (~100 ms, once per thread and encoding).
+ * load on its first count in the thread (~100 ms, once per thread and encoding). A `kserve` task
+ * is the whole check of a large KServe JSON body (checkKserveJson: the same guard, parse and
+ * validator as inline); the body's bytes (transferred here) go back with the verdict, moved like
+ * a re-serialised body, never copied.
  */
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { ALL_LAYERS, type InjectionVerdict } from '../policies/injection.js';
 import type { InjectionLayer } from '../config/types.js';
 import { countTexts, tokenCounter, type Tokenizer } from '../limits/cost.js';
+import { checkKserveJson, type KserveJsonTask, type KserveJsonVerdict } from '../protocols/kserve/json-check.js';
 import { scannerFor } from './scanners.js';
 
 export interface ScanTask {
@@ -26,12 +31,30 @@ export interface CountTask {
   tokenizer: Tokenizer;
 }
 
-export type PoolTask = ScanTask | CountTask;
-export type PoolResult = InjectionVerdict | number;
+/** A KServe JSON body, parsed, guarded and validated (src/protocols/kserve/json-check.ts). */
+export interface KserveTask extends KserveJsonTask {
+  kind: 'kserve';
+}
+
+/** A kserve task's answer: the verdict, and the body's bytes handed back. */
+export interface KserveResult {
+  verdict: KserveJsonVerdict;
+  bytes: Uint8Array;
+}
+
+export type PoolTask = ScanTask | CountTask | KserveTask;
+export type PoolResult = InjectionVerdict | number | KserveResult;
+
+/** The answer, with the memory of the bytes (and of a re-serialised body) transferred back to the event loop's thread. */
+function moved(r: KserveResult): KserveResult {
+  const buffers = r.verdict.json === null ? [r.bytes.buffer] : [r.bytes.buffer, r.verdict.json.buffer];
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: r }) as unknown as KserveResult;
+}
 
 scannerFor(null, ALL_LAYERS);
 
 export default function run(task: PoolTask): PoolResult {
   if (task.kind === 'count') return countTexts(task.texts, tokenCounter(task.tokenizer));
+  if (task.kind === 'kserve') return moved({ verdict: checkKserveJson(task), bytes: task.bytes });
   return scannerFor(task.threshold, task.layers)(task.texts);
 }

@@ -9,12 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ScanPool } from '../../src/workers/scan-pool.js';
 import { costFromCount, estimateTextCost, tokenCounter, type TextCostInput, type Tokenizer } from '../../src/limits/cost.js';
-import { DenialError } from '../../src/errors.js';
-import { createMetrics } from '../../src/observability/metrics.js';
-import { createTelemetry } from '../../src/observability/telemetry.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { waitFor } from '../wait.js';
 import { Hold } from './hold-worker.js';
+import { assertBusy, assertTasks, metric, telemetry } from './pool-telemetry.js';
 
 function corpus(file: string, n: number): string[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').slice(0, n).map((l) => (JSON.parse(l) as { text: string }).text);
@@ -54,15 +51,6 @@ function chatInputs(): TextCostInput[] {
   return inputs;
 }
 
-function telemetry(): { metrics: ReturnType<typeof createMetrics>; events: ReturnType<typeof createTelemetry> } {
-  const metrics = createMetrics({ defaultMetrics: false });
-  return { metrics, events: createTelemetry(metrics, createLogger('silent')) };
-}
-
-async function metric(m: ReturnType<typeof createMetrics>, name: string): Promise<string> {
-  return (await m.registry.metrics()).split('\n').filter((l) => l.startsWith(name)).join('\n');
-}
-
 for (const tokenizer of ['o200k_base', 'cl100k_base'] as const satisfies readonly Tokenizer[]) {
   test(`pool and inline give identical ${tokenizer} counts and estimates on ${chatInputs().length} chat requests`, async () => {
     const { metrics, events } = telemetry();
@@ -98,18 +86,11 @@ test('threads 1, queue 1: a count runs, one waits, the third is refused with MG_
     await waitFor(() => hold.started === 1, 'the first count is running (held)');
     const b = pool.countTokens([UNICODE[1] as string], 'cl100k_base', signal);
     assert.equal(pool.size, 2);
-    await assert.rejects(pool.countTokens(['third'], 'o200k_base', signal), (err: unknown) => {
-      assert.ok(err instanceof DenialError);
-      assert.equal(err.denial.code, 'MG_GATEWAY_BUSY');
-      assert.deepEqual(err.denial.headers, { 'retry-after': '1' });
-      return true;
-    });
+    await assertBusy(pool.countTokens(['third'], 'o200k_base', signal));
     hold.release();
     assert.equal(await a, tokenCounter('o200k_base').count('first text'));
     assert.equal(await b, tokenCounter('cl100k_base').count(UNICODE[1] as string));
-    const tasks = await metric(metrics, 'modelgate_scan_pool_tasks_total');
-    assert.match(tasks, /outcome="ok",task="count"} 2/);
-    assert.match(tasks, /outcome="busy",task="count"} 1/);
+    await assertTasks(metrics, 'count', 2, 1);
   } finally {
     hold.release();
     await pool.close();

@@ -9,12 +9,10 @@ import { readFileSync } from 'node:fs';
 import { ScanPool } from '../../src/workers/scan-pool.js';
 import { ALL_LAYERS, createInjectionScanner } from '../../src/policies/injection.js';
 import { DenialError } from '../../src/errors.js';
-import { createMetrics } from '../../src/observability/metrics.js';
-import { createTelemetry } from '../../src/observability/telemetry.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { defaultWorkerThreads } from '../../src/workers/defaults.js';
 import { waitFor } from '../wait.js';
 import { Hold } from './hold-worker.js';
+import { assertBusy, assertTasks, metric, telemetry } from './pool-telemetry.js';
 
 function corpus(file: string, n: number): string[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').slice(0, n).map((l) => (JSON.parse(l) as { text: string }).text);
@@ -30,15 +28,6 @@ const large: string[][] = Array.from({ length: 20 }, (_, i) => {
 });
 
 /** Metrics behind the telemetry bus, as a gateway wires them. */
-function telemetry(): { metrics: ReturnType<typeof createMetrics>; events: ReturnType<typeof createTelemetry> } {
-  const metrics = createMetrics({ defaultMetrics: false });
-  return { metrics, events: createTelemetry(metrics, createLogger('silent')) };
-}
-
-async function metric(m: ReturnType<typeof createMetrics>, name: string): Promise<string> {
-  return (await m.registry.metrics()).split('\n').filter((l) => l.startsWith(name)).join('\n');
-}
-
 test('pool and inline give the same verdicts and scores on 420 requests', async () => {
   const pool = new ScanPool({ threads: 2, offloadAbove: 0, queue: 1000 });
   await pool.open();
@@ -93,19 +82,12 @@ test('threads 1, queue 1: one scan runs, one waits, the third is refused with MG
     await waitFor(() => hold.started === 1, 'the first scan is running (held)');
     const b = pool.scan([attacks[2] as string], null, ALL_LAYERS, signal);
     assert.equal(pool.size, 2);
-    await assert.rejects(pool.scan(['third'], null, ALL_LAYERS, signal), (err: unknown) => {
-      assert.ok(err instanceof DenialError);
-      assert.equal(err.denial.code, 'MG_GATEWAY_BUSY');
-      assert.deepEqual(err.denial.headers, { 'retry-after': '1' });
-      return true;
-    });
+    await assertBusy(pool.scan(['third'], null, ALL_LAYERS, signal));
     hold.release();
     assert.equal((await a).detected, false);
     assert.equal((await b).detected, true);
     assert.equal(pool.size, 0);
-    const tasks = await metric(metrics, 'modelgate_scan_pool_tasks_total');
-    assert.match(tasks, /outcome="ok",task="scan"} 2/);
-    assert.match(tasks, /outcome="busy",task="scan"} 1/);
+    await assertTasks(metrics, 'scan', 2, 1);
   } finally {
     hold.release();
     await pool.close();

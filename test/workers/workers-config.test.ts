@@ -1,4 +1,4 @@
-// The `workers` section: defaults (threads from the core count, offloadAbove 4096, queue 64),
+// The `workers` section: defaults (threads from the core count, offloadAbove 4096, offloadJsonAbove 64 KB, queue 64),
 // explicit values, 0 threads = off (no pool built), bad values refused with their path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,14 +24,15 @@ function problems(yaml: string): string[] {
 }
 
 test('workers: defaults, explicit values, bad values refused', () => {
-  assert.deepEqual(loadConfigText(MINIMAL, {}).workers, { threads: defaultWorkerThreads(), offloadAbove: 4096, queue: 64 });
-  assert.deepEqual(loadConfigText(`${MINIMAL}workers: { threads: 0, offloadAbove: 100000, queue: 0 }\n`, {}).workers, { threads: 0, offloadAbove: 100000, queue: 0 });
-  for (const bad of ['threads: -1', 'threads: 1.5', 'offloadAbove: -5', 'queue: -1', 'pool: 3']) {
+  assert.deepEqual(loadConfigText(MINIMAL, {}).workers, { threads: defaultWorkerThreads(), offloadAbove: 4096, offloadJsonAbove: 65536, queue: 64 });
+  assert.deepEqual(loadConfigText(`${MINIMAL}workers: { threads: 0, offloadAbove: 100000, offloadJsonAbove: 1mb, queue: 0 }\n`, {}).workers, { threads: 0, offloadAbove: 100000, offloadJsonAbove: 1048576, queue: 0 });
+  assert.equal(loadConfigText(`${MINIMAL}workers: { offloadJsonAbove: 0 }\n`, {}).workers.offloadJsonAbove, 0);
+  for (const bad of ['threads: -1', 'threads: 1.5', 'offloadAbove: -5', 'offloadJsonAbove: -5', 'offloadJsonAbove: 10 kb', 'queue: -1', 'pool: 3']) {
     assert.ok(problems(`${MINIMAL}workers: { ${bad} }\n`).some((p) => p.startsWith('workers')), bad);
   }
 });
 
-test('a pool only with threads > 0 and a route that scans for injection or counts BPE tokens for cost admission', () => {
+test('a pool only with threads > 0 and a route that scans for injection, counts BPE tokens for cost admission or takes KServe bodies', () => {
   const logger = createLogger('silent');
   const opts = { logger, defaultMetrics: false };
   assert.notEqual(createGateway(loadConfigText(`${MINIMAL}workers: { threads: 1 }\n`, {}), opts).scanPool, null);
@@ -43,4 +44,8 @@ test('a pool only with threads > 0 and a route that scans for injection or count
   assert.notEqual(createGateway(loadConfigText(`${noScan}${tiers}workers: { threads: 1 }\n`, {}), opts).scanPool, null);
   const chars4 = noScan.replace('injection: { action: off }', 'injection: { action: off }, cost: { tokenizer: chars4 }');
   assert.equal(createGateway(loadConfigText(`${chars4}${tiers}workers: { threads: 1 }\n`, {}), opts).scanPool, null);
+  // A KServe route: a pool for its large JSON bodies (no injection scan, no cost admission).
+  const kserve = noScan.replace('routes: [', 'routes: [ { path: "/v2/models/{model}/infer", protocol: kserve-v2, upstream: llm, models: { m: { inputs: [ { name: x, datatype: FP32, shape: [-1] } ] } } },');
+  assert.notEqual(createGateway(loadConfigText(`${kserve}workers: { threads: 1 }\n`, {}), opts).scanPool, null);
+  assert.equal(createGateway(loadConfigText(`${kserve}workers: { threads: 0 }\n`, {}), opts).scanPool, null);
 });

@@ -10,15 +10,22 @@
  * its declared models and checks an optional JSON body's structure.
  *
  * Cost: elements ÷ 1,000 per request, in the same unit as tokens.
+ *
+ * A JSON body over `workers.offloadJsonAbove` bytes is never parsed on the event loop: with the
+ * worker pool up, one task guards, parses and validates it in a thread (json-check.ts) and the
+ * loop keeps only the verdict — a body-phase denial is returned by the body phase, the
+ * validator's answer by the inspect phase, as inline — and forwards the client's bytes.
  */
-import { deny } from '../../errors.js';
+import { deny, type Denial } from '../../errors.js';
 import type { RouteConfig } from '../../config/types.js';
 import type { Policy } from '../../pipeline/policy.js';
 import { unitsInspection, type RequestContext } from '../../pipeline/context.js';
 import { contentTypePolicy } from '../../policies/content-type.js';
 import { countObjectKeys } from '../json-guard.js';
 import { jsonLimitsOf, parseJsonBody } from '../../policies/json-body.js';
-import { compileKserve } from './validate.js';
+import type { JsonOffload } from '../../workers/scan-pool.js';
+import { specKeyOf, type KserveJsonSpec } from './json-check.js';
+import { compileKserve, type TensorSummary } from './validate.js';
 
 export const BINARY_HEADER = 'inference-header-content-length';
 
@@ -39,27 +46,65 @@ export function kserveContentType(): Policy {
   });
 }
 
+/** The validator's answer for a body checked in the pool, from the body phase to the inspect phase. */
+const checkedOffLoop = new WeakMap<RequestContext, Denial | TensorSummary | null>();
+
+/** The route's models, or {} (a server-wide endpoint names none), and its only model if just one. */
+function routeModels(route: RouteConfig): { models: NonNullable<RouteConfig['models']>; only: string | null } {
+  const models = route.models ?? {};
+  const names = Object.keys(models);
+  return { models, only: names.length === 1 ? names[0] as string : null };
+}
+
 /**
  * The JSON body of a kserve route (body phase): like json-body, and when the text has no
  * duplicate keys the client's bytes are forwarded as they are — re-serialising a 2.4M-element
  * tensor costs more than parsing it, and without duplicate keys every JSON parser reads the same
  * values (NaN/Infinity and unsafe integers are refused by the validator). A binary request, or a
- * non-infer route's empty body, skips this.
+ * non-infer route's empty body, skips this. `offload`: the worker pool, for large bodies.
  */
-export function kserveJsonBody(route: RouteConfig): Policy {
+export function kserveJsonBody(route: RouteConfig, offload?: JsonOffload): Policy {
   const limits = jsonLimitsOf(route.limits);
   const infer = /\/infer$/.test(route.path);
+  const { models, only } = routeModels(route);
+  const kLimits = { maxTensorElements: route.limits.maxTensorElements };
+  const spec: KserveJsonSpec = { key: specKeyOf(models, kLimits), models, limits: kLimits, json: limits, infer };
+  /** The check in a thread: what the body phase would refuse is refused here, the rest waits for inspect. */
+  async function offloaded(pool: JsonOffload, ctx: RequestContext, raw: Buffer): Promise<Denial | undefined> {
+    const size = raw.length;
+    let checked: Awaited<ReturnType<JsonOffload['checkKserve']>>;
+    try {
+      checked = await pool.checkKserve(spec, modelOf(ctx, only), raw, ctx.clientGone);
+    } catch (err) {
+      // The bytes went with the task (the client left mid-check, or the thread died): a stand-in
+      // of the same length (zero pages, never touched) keeps the body size that settle logs and
+      // the abuse rules judge. Nothing is forwarded.
+      if (raw.length !== size) ctx.rawBody = Buffer.alloc(size);
+      throw err;
+    }
+    const { verdict: v, body } = checked;
+    ctx.rawBody = body;
+    if (v.body !== null) return v.body;
+    checkedOffLoop.set(ctx, v.inspect);
+    // Only what a later policy reads of the body: its `model` (key-model, when the path names none).
+    if (v.model !== null) ctx.body = { model: v.model };
+    const json = v.json;
+    ctx.forward = { body: json === null ? body : Buffer.from(json.buffer, json.byteOffset, json.byteLength), contentType: 'application/json' };
+    return undefined;
+  }
   return {
     name: 'json-body',
     phase: 'body',
     onError: 'fail-closed',
     run: function kserveJson(ctx) {
-      if (isBinaryRequest(ctx) || (!infer && (ctx.rawBody === null || ctx.rawBody.length === 0))) return undefined;
+      const raw = ctx.rawBody;
+      if (isBinaryRequest(ctx) || (!infer && (raw === null || raw.length === 0))) return undefined;
+      if (offload !== undefined && raw !== null && offload.takesJson(raw.length)) return offloaded(offload, ctx, raw);
       const stats = { keys: 0 };
-      const r = parseJsonBody(ctx.rawBody, limits, stats);
+      const r = parseJsonBody(raw, limits, stats);
       if ('code' in r) return r;
       ctx.body = r.value;
-      if (countObjectKeys(ctx.body) === stats.keys) ctx.forward = { body: ctx.rawBody as Buffer, contentType: 'application/json' };
+      if (countObjectKeys(ctx.body) === stats.keys) ctx.forward = { body: raw as Buffer, contentType: 'application/json' };
       return undefined;
     },
   };
@@ -70,11 +115,8 @@ function modelOf(ctx: RequestContext, only: string | null): string {
   return ctx.params.model ?? only ?? '';
 }
 
-
 export function kservePolicy(route: RouteConfig): Policy {
-  const models = route.models ?? {};
-  const names = Object.keys(models);
-  const only = names.length === 1 ? names[0] as string : null;
+  const { models, only } = routeModels(route);
   const infer = /\/infer$/.test(route.path);
   const validator = compileKserve(models, { maxTensorElements: route.limits.maxTensorElements });
   const jsonLimits = jsonLimitsOf(route.limits);
@@ -104,7 +146,8 @@ export function kservePolicy(route: RouteConfig): Policy {
         ctx.inspection = unitsInspection(r.elements / 1000);
         return undefined;
       }
-      const r = validator.validateJson(model, ctx.body);
+      // Checked in a worker thread during the body phase (null only off an infer route: not here).
+      const r = checkedOffLoop.get(ctx) ?? validator.validateJson(model, ctx.body);
       if ('code' in r) return r;
       ctx.inspection = unitsInspection(r.elements / 1000);
       return undefined;

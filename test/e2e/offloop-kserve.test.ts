@@ -1,0 +1,140 @@
+// Large KServe JSON bodies off the event loop, through the real gateway (issue 15): with the
+// worker pool on, a body over workers.offloadJsonAbove is guarded, parsed and validated in a
+// thread (the kserve task counter moves) and the client's bytes reach the model server as they
+// are; every valid and invalid case of test/kserve-bodies.ts gets the same status, code and
+// message as from a gateway with the pool off, and what is refused never reaches the model
+// server; a small body stays inline; a 3.2 MB [4,3,224,224] tensor is forwarded byte for byte;
+// a full pool answers 503 MG_GATEWAY_BUSY; a thread that dies fails closed (500 MG_POLICY_ERROR).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { bearer, rawRequest, startStack, type RawResponse, type Stack } from '../helpers.js';
+import { settled, waitFor } from '../wait.js';
+import { KSERVE_LIMITS_YAML, KSERVE_MODELS_YAML, kserveCases, resnetBody, type KserveCase } from '../kserve-bodies.js';
+import { Hold } from '../workers/hold-worker.js';
+import { CRASH_WORKER } from '../workers/crash-worker.js';
+import { gatewayPoolTasks } from '../workers/pool-telemetry.js';
+
+const ROUTES = `
+  - path: /v2/models/{model}/infer
+    protocol: kserve-v2
+    upstream: llm
+    limits: { ${KSERVE_LIMITS_YAML} }
+    models:${KSERVE_MODELS_YAML}
+`;
+const PAD = 2048;
+
+let pooled: Stack;
+let inline: Stack;
+before(async () => {
+  pooled = await startStack({ routes: ROUTES, extra: 'workers: { threads: 1, offloadJsonAbove: 1kb, queue: 8 }' });
+  inline = await startStack({ routes: ROUTES, extra: 'workers: { threads: 0 }' });
+  await pooled.gw.scanPool?.whenOpen();
+});
+after(async () => { await Promise.all([pooled.close(), inline.close()]); });
+
+function kserveTasks(s: Stack, outcome = 'ok'): Promise<number> {
+  return gatewayPoolTasks(s.gw.adminUrl, 'kserve', outcome);
+}
+
+function infer(s: Stack, model: string, body: Buffer): Promise<RawResponse> {
+  return rawRequest(s.url, { path: `/v2/models/${model}/infer`, headers: { 'content-type': 'application/json', 'content-length': body.length, ...bearer(s.key) }, body });
+}
+
+/** Status, error code, type and message: all a client sees of a refusal (the request id aside). */
+function seen(r: RawResponse): unknown {
+  const e = (r.json as { error?: { code?: string; type?: string; message?: string } } | undefined)?.error;
+  return { status: r.status, code: e?.code, type: e?.type, message: e?.message, retryAfter: r.headers['retry-after'] };
+}
+
+/** The request and what the model server received because of it (null: nothing). */
+async function send(s: Stack, model: string, body: Buffer): Promise<{ r: RawResponse; upstream: Buffer | null }> {
+  const before = s.sim.requests.length;
+  const r = await infer(s, model, body);
+  const after = s.sim.requests.length;
+  assert.ok(after - before <= 1);
+  return { r, upstream: after > before ? (s.sim.requests.at(-1) as { bytes: Buffer }).bytes : null };
+}
+
+test('every case: same answer from the pool as inline; valid bodies reach the model server byte-identical', async () => {
+  assert.notEqual(pooled.gw.scanPool, null);
+  assert.equal(inline.gw.scanPool, null);
+  const cases = kserveCases(PAD);
+  const tasks = await kserveTasks(pooled);
+  for (const c of cases) {
+    assert.ok(c.body.length > 1024, `${c.name}: above the threshold`);
+    const p = await send(pooled, c.model, c.body);
+    const i = await send(inline, c.model, c.body);
+    assert.deepEqual(seen(p.r), seen(i.r), c.name);
+    if (c.code === 'OK') {
+      assert.equal(p.r.status, 200, `${c.name}: ${p.r.body}`);
+      assert.ok(p.upstream !== null && i.upstream !== null, `${c.name}: forwarded`);
+      if (c.name.includes('duplicate key')) {
+        // Re-serialised, as inline does: what was checked is what is sent.
+        assert.deepEqual(p.upstream, i.upstream, c.name);
+        assert.equal(p.upstream.toString(), JSON.stringify(JSON.parse(c.body.toString())));
+      } else {
+        assert.ok(p.upstream.equals(c.body), `${c.name}: the client's bytes`);
+        assert.ok(i.upstream.equals(c.body), `${c.name}: the client's bytes (inline)`);
+      }
+    } else {
+      assert.equal((p.r.json as { error: { code: string } }).error.code, c.code, c.name);
+      assert.equal(p.upstream, null, `${c.name}: never forwarded`);
+      assert.equal(i.upstream, null, `${c.name}: never forwarded (inline)`);
+    }
+  }
+  assert.equal(await kserveTasks(pooled), tasks + cases.length, 'each body checked in a worker thread');
+});
+
+test('a small body is checked inline; a 3.2 MB tensor is checked in the pool and forwarded as sent', async () => {
+  const small = kserveCases()[0] as { body: Buffer; model: string };
+  assert.ok(small.body.length <= 1024);
+  const tasks = await kserveTasks(pooled);
+  const s = await send(pooled, small.model, small.body);
+  assert.equal(s.r.status, 200, s.r.body);
+  assert.equal(await kserveTasks(pooled), tasks, 'inline');
+
+  const big = resnetBody(4);
+  assert.ok(big.length > 3_000_000, `${big.length} bytes`);
+  const b = await send(pooled, 'resnet50', big);
+  assert.equal(b.r.status, 200, b.r.body);
+  assert.ok(b.upstream !== null && b.upstream.equals(big), 'byte-identical upstream');
+  assert.equal(await kserveTasks(pooled), tasks + 1, 'checked in a worker thread');
+});
+
+test('pool full: 503 MG_GATEWAY_BUSY at once; a thread that dies: 500 MG_POLICY_ERROR; neither is forwarded', async () => {
+  const hold = new Hold();
+  const s = await startStack({
+    routes: ROUTES,
+    extra: 'workers: { threads: 1, offloadJsonAbove: 1kb, queue: 0 }',
+    gateway: { scanWorker: { filename: CRASH_WORKER, workerData: hold.buffer } },
+  });
+  try {
+    await s.gw.scanPool?.whenOpen();
+    const [a, b] = kserveCases(PAD) as [KserveCase, KserveCase, ...KserveCase[]];
+    const first = send(s, a.model, a.body);
+    await waitFor(() => hold.started === 1, 'the first check is running (held)');
+    const busy = await send(s, b.model, b.body);
+    assert.deepEqual(seen(busy.r), { status: 503, code: 'MG_GATEWAY_BUSY', type: 'api_error', message: (busy.r.json as { error: { message: string } }).error.message, retryAfter: '1' });
+    assert.equal(busy.upstream, null);
+    hold.release();
+    const done = await first;
+    assert.equal(done.r.status, 200, done.r.body);
+    assert.ok(done.upstream?.equals(a.body));
+    assert.equal(await kserveTasks(s, 'busy'), 1);
+
+    // A body of 0.8 MB owns its memory, which moves to the thread that dies with it.
+    const big = resnetBody(1);
+    const crashed = await send(s, 'crash', big);
+    assert.equal(crashed.r.status, 500, crashed.r.body);
+    assert.equal((crashed.r.json as { error: { code: string } }).error.code, 'MG_POLICY_ERROR');
+    assert.doesNotMatch(crashed.r.body, /worker|exit|code: 1/i, 'nothing internal');
+    assert.equal(crashed.upstream, null);
+    assert.equal(await kserveTasks(s, 'error'), 1);
+    assert.equal((await settled(s, String(crashed.r.headers['x-request-id']))).bodyBytes, big.length, 'the body size is still logged');
+    // The pool replaces the thread: the next large body is checked again.
+    await waitFor(async () => (await send(s, a.model, a.body)).r.status === 200, 'a new thread answers');
+  } finally {
+    hold.release();
+    await s.close();
+  }
+});
