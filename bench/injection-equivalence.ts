@@ -14,10 +14,10 @@
 //
 // Prints the counts and every difference (at most 20); exits 1 on any.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import { filesUnder, testStringLiterals } from './source-texts.js';
 import { createInjectionDetector, normalizeForDetection } from '../src/detectors/injection/index.js';
 import { decodedViews } from '../src/detectors/injection/decode.js';
 
@@ -34,19 +34,10 @@ if (oldDist === undefined) {
 const corpora = resolve(process.argv[3] ?? '/work/shared/corpora');
 const old = (await import(pathToFileURL(join(resolve(oldDist), 'src/detectors/injection/index.js')).href)) as DetectorModule;
 
-function walk(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else out.push(p);
-  }
-  return out;
-}
-
 // 1. Corpus records.
 const corpusTexts: string[] = [];
 const attackTexts: string[] = [];
-for (const file of [...walk(corpora), ...walk(resolve('test/fixtures/corpora'))]) {
+for (const file of [...filesUnder(corpora), ...filesUnder(resolve('test/fixtures/corpora'))]) {
   const take = (rec: unknown): void => {
     if (rec === null || typeof rec !== 'object') return;
     const r = rec as Record<string, unknown>;
@@ -67,19 +58,7 @@ for (const file of [...walk(corpora), ...walk(resolve('test/fixtures/corpora'))]
 }
 
 // 2. String literals of the tests (the TypeScript parser unescapes them).
-const testTexts: string[] = [];
-for (const file of walk(resolve('test')).filter((f) => f.endsWith('.ts'))) {
-  const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false);
-  const visit = (node: ts.Node): void => {
-    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) testTexts.push(node.text);
-    else if (ts.isTemplateExpression(node)) {
-      testTexts.push(node.head.text);
-      for (const span of node.templateSpans) testTexts.push(span.literal.text);
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(src);
-}
+const testTexts = testStringLiterals(resolve('test'));
 
 // 3. Long texts: attack records joined (dense matches; the context budget runs out).
 const longTexts: string[] = [];

@@ -8,18 +8,8 @@
 // Targets: recall ≥ 99 % per family, ≤ 1 % of look-alikes touched.
 
 import type { PiiScanner, PiiType } from '../src/detectors/pii/index.js';
+import { mulberry32 as rng } from '../src/util/prng.js';
 
-/** mulberry32: a small seeded PRNG (reproducible runs; Math.random is not seedable). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type R = () => number;
 const int = (r: R, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));

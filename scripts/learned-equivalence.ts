@@ -15,39 +15,14 @@
  * the one-/two-/many-block paths at every length, each corpus text joined with the next one and
  * padded with whitespace. Exit code 1 when anything differs.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import ts from 'typescript';
+import { filesUnder, testStringLiterals } from '../bench/source-texts.js';
 import { BEFORE_LEARNED_CUTS, loadOldLearned } from '../bench/learned-old.js';
 import { FeatureBag, normalizeForModel, windows, type Block } from '../src/detectors/injection/features.js';
 import { defaultModelPath, loadLearnedScorer } from '../src/detectors/injection/learned.js';
 
 const REPO = resolve(process.cwd());
-
-function files(dir: string, suffix: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) files(p, suffix, out);
-    else if (name.endsWith(suffix)) out.push(p);
-  }
-  return out;
-}
-
-/** Every string literal (and template without substitutions) in a TypeScript file. */
-function literals(path: string): string[] {
-  const sf = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
-  const out: string[] = [];
-  const visit = (n: ts.Node): void => {
-    if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) out.push(n.text);
-    else if (ts.isTemplateExpression(n)) {
-      out.push(n.head.text);
-      for (const span of n.templateSpans) out.push(span.literal.text);
-    }
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
-  return out;
-}
 
 function sameBlocks(a: Block[], b: Block[]): boolean {
   if (a.length !== b.length) return false;
@@ -77,15 +52,14 @@ async function main(): Promise<void> {
   const old = await loadOldLearned(ref, REPO);
   try {
     const corpus: string[] = [];
-    for (const f of files(corpora, '.jsonl').sort()) {
+    for (const f of filesUnder(corpora, '.jsonl')) {
       for (const line of readFileSync(f, 'utf8').split('\n')) {
         if (line.trim() === '') continue;
         const t = (JSON.parse(line) as { text?: unknown }).text;
         if (typeof t === 'string') corpus.push(t);
       }
     }
-    const lits: string[] = [];
-    for (const f of files(join(REPO, 'test'), '.ts').sort()) lits.push(...literals(f));
+    const lits = testStringLiterals(join(REPO, 'test'));
     const derived: string[] = [];
     for (let k = 0; k < corpus.length; k++) {
       const t = corpus[k] as string;

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FeatureBag, normalizeForModel, windows, DIM } from '../../src/detectors/injection/features.js';
+import { mulberry32 } from '../../src/util/prng.js';
 
 export interface CorpusRecord {
   text: string;
@@ -63,17 +64,6 @@ export function repos(r: CorpusRecord): string[] {
 /** A stable number in [0, 1) from a string (for splits that do not depend on order). */
 export function unitHash(s: string): number {
   return createHash('sha256').update(s).digest().readUInt32BE(0) / 2 ** 32;
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface Sparse {

@@ -9,6 +9,7 @@
  * only the head and tail of each text, and SSE chunks are built by string concatenation around a
  * per-request prefix instead of JSON.stringify per event.
  */
+import { mulberry32 } from '../util/prng.js';
 
 export const SIM_MODEL_ID = 'sim-llm';
 /** Generation never exceeds this many tokens per choice, whatever max_tokens says. */
@@ -111,19 +112,8 @@ function hashNumbers(h: number, ids: readonly number[]): number {
 
 const FNV_OFFSET = 0x811c9dc5;
 
-/** mulberry32: tiny seeded PRNG returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pseudoPieces(seed: number, count: number): string[] {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const out = new Array<string>(count);
   for (let i = 0; i < count; i++) {
     const k = Math.floor(rand() * WORDS.length);
@@ -405,7 +395,7 @@ export function* streamEvents(plan: GenerationPlan): Generator<StreamEvent, void
 // ---------------------------------------------------------------- embeddings and models
 
 function embeddingVector(seed: number, dims: number): Float32Array {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const v = new Float32Array(dims);
   let norm = 0;
   for (let i = 0; i < dims; i++) {

@@ -14,6 +14,7 @@ import { ManualClock } from '../manual-clock.js';
 import { Writable } from 'node:stream';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { mulberry32 } from '../../src/util/prng.js';
 
 test('addresses: one canonical spelling, IPv4-mapped IPv6 is IPv4, prefixes /24 and /64', () => {
   assert.equal(canonicalIp('203.0.113.9'), '203.0.113.9');
@@ -140,20 +141,9 @@ test('a flag is counted and logged once per verdict, not on every request', asyn
   assert.equal(r.logs.filter((l) => l.includes('abuse: flagged')).length, 1);
 });
 
-/** A deterministic PRNG (mulberry32), so the replay is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('false positives: 10 simulated minutes of mixed legitimate traffic give no ban and no flag', async () => {
   const r = rig();
-  const rand = prng(42);
+  const rand = mulberry32(42); // deterministic: the replay is the same on every run
   // 200 keys; each from 1–3 addresses (office NAT, laptop, phone) of its own; arrivals with
   // exponential gaps (mean 2–20 s); prompt sizes varied (chat turns, embeddings batches); 3 % of
   // requests refused by validation; a few mistyped keys per address.
