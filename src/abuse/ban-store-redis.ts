@@ -11,7 +11,8 @@
  * ban made on one replica is enforced by the others within milliseconds). Polling the version
  * key every `pollIntervalMs` is the fallback: a message missed while the subscriber reconnected,
  * or arriving out of order, shows as a version this replica has not seen, and the whole set is
- * read again. A message older than what was last read is ignored (it may undo a later lift).
+ * read again. A message older than what was last read is ignored (it may undo a later lift), and
+ * so is a full read older than a message applied while it was in flight (see `reload`).
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -61,38 +62,64 @@ export function createRedisBanStore(opts: RedisBanStoreOptions): RedisBanStore {
   cmd.on('error', onError);
   sub?.on('error', onError);
   let known = -1;
+  /** Messages applied so far: a read that saw fewer than were applied meanwhile may be stale. */
+  let applied = 0;
   let closed = false;
   let reading: Promise<void> | null = null;
+  /** A read was asked for while one was in flight: read again when it ends (never join it). */
+  let again = false;
   let ready: () => void = () => undefined;
   const firstRead = new Promise<void>((resolve) => { ready = resolve; });
 
-  /** The whole set and its version, read together (MULTI). */
+  /**
+   * The whole set and its version, read together (MULTI). Two orderings make a read stale: its
+   * MULTI ran in Redis before a change whose message (on the other connection) is handled here
+   * before the read's reply; and a read asked for (a gap, a poll) while an older one is in flight.
+   * Either would put the local set back behind a change already applied — a fresh ban dropped,
+   * a lifted one back — until the next poll. So a read asked for during another runs after it,
+   * and a reply older than a message applied while it was in flight is dropped and read again.
+   * A read that raced with no message is taken whatever its version: after Redis restarted
+   * empty the version starts again from 0, and that must be accepted.
+   */
   function reload(): Promise<void> {
-    reading ??= (async () => {
+    if (reading !== null) { again = true; return reading; }
+    reading = (async () => {
       try {
-        const res = await cmd.multi().hgetall(BANS).get(VERSION).exec();
-        if (res === null) return;
-        const [[e1, all], [e2, v]] = res as [[Error | null, Record<string, string>], [Error | null, string | null]];
-        if (e1 !== null || e2 !== null) return;
-        const now = opts.clock.now();
-        const bans: Ban[] = [];
-        const expired: string[] = [];
-        for (const [id, text] of Object.entries(all)) {
-          const b = parseBan(text);
-          if (b === null || b.expiresAt <= now) expired.push(id);
-          else bans.push(b);
-        }
-        known = v === null ? 0 : Number(v);
-        emit({ op: 'reload', bans });
-        ready();
-        if (expired.length > 0) void cmd.hdel(BANS, ...expired).catch(() => undefined);
-      } catch {
-        // Redis down: the next poll tries again; the local set stays as it was.
+        do {
+          again = false;
+          await readAll();
+        } while (again && !closed);
       } finally {
         reading = null;
       }
     })();
     return reading;
+  }
+
+  async function readAll(): Promise<void> {
+    const seen = applied;
+    try {
+      const res = await cmd.multi().hgetall(BANS).get(VERSION).exec();
+      if (res === null) return;
+      const [[e1, all], [e2, v]] = res as [[Error | null, Record<string, string>], [Error | null, string | null]];
+      if (e1 !== null || e2 !== null) return;
+      const version = v === null ? 0 : Number(v);
+      if (applied !== seen && version < known) { again = true; return; }
+      const now = opts.clock.now();
+      const bans: Ban[] = [];
+      const expired: string[] = [];
+      for (const [id, text] of Object.entries(all)) {
+        const b = parseBan(text);
+        if (b === null || b.expiresAt <= now) expired.push(id);
+        else bans.push(b);
+      }
+      known = version;
+      emit({ op: 'reload', bans });
+      ready();
+      if (expired.length > 0) void cmd.hdel(BANS, ...expired).catch(() => undefined);
+    } catch {
+      // Redis down: the next poll tries again; the local set stays as it was.
+    }
   }
 
   sub?.on('message', (_channel: string, text: string) => {
@@ -101,6 +128,7 @@ export function createRedisBanStore(opts: RedisBanStoreOptions): RedisBanStore {
     if (typeof m.v !== 'number' || m.v <= known) return;
     if (m.v !== known + 1) { void reload(); return; } // a gap: read everything
     known = m.v;
+    applied++;
     if (m.op === 'add' && m.ban !== undefined) {
       const b = parseBan(JSON.stringify(m.ban));
       if (b !== null) emit({ op: 'add', ban: b });

@@ -40,7 +40,7 @@ async function run(t: TestContext, pubsub: boolean, spread: boolean): Promise<vo
   const gws = await replicas(redis.url, prefix, pubsub);
   try {
     const ip = spread ? '127.0.1.2' : '127.0.1.3';
-    const everywhere = Promise.all(gws.map((s) => nextBan(abuseOf(s), (b) => b.value === ip)));
+    const everywhere = Promise.all(gws.map((s, i) => nextBan(abuseOf(s), (b) => b.value === ip, `ban of ${ip} applied on replica ${i}`)));
     for (let i = 0; i < 20; i++) {
       const s = gws[spread ? i % 3 : 0] as Stack;
       assert.equal((await from(ip, s.url, '/v1/chat/completions', WRONG, chat('hi'))).status, 401);
@@ -54,7 +54,7 @@ async function run(t: TestContext, pubsub: boolean, spread: boolean): Promise<vo
     }
     // Lift through the admin API of another replica: every replica hears of it.
     const id = (ban as { id: string }).id;
-    const lifted = Promise.all(gws.map((s) => nextLift(abuseOf(s), id)));
+    const lifted = Promise.all(gws.map((s, i) => nextLift(abuseOf(s), id, `ban ${id} lifted on replica ${i}`)));
     const res = await fetch(`${(gws[2] as Stack).gw.adminUrl}/admin/bans/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } });
     assert.equal(res.status, 200);
     await lifted;
