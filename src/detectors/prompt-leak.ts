@@ -15,9 +15,13 @@ import { LRUCache } from 'lru-cache';
 
 const WORD = /[\p{L}\p{N}]/u;
 
+function isAsciiWordCode(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
 function isWordChar(ch: string): boolean {
   const c = ch.charCodeAt(0);
-  if (c < 128) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  if (c < 128) return isAsciiWordCode(c);
   return WORD.test(ch);
 }
 
@@ -34,7 +38,10 @@ export class PromptFingerprint {
   /** The grams that contain the canary placeholder word (a cached base only), and the request's own. */
   private markerGrams: string[] = [];
   private markerPrefixes: string[] = [];
-  private extra: Set<string> | null = null;
+  /** The request's own grams, prefixes and gram starts around its canary marker (a cached base only). */
+  private extraGrams: Set<string> | null = null;
+  private extraPrefixes: Set<string> | null = null;
+  private extraStarts: Set<string> | null = null;
 
   /** `maxWords` bounds the work for huge system prompts (the first ones are kept). */
   constructor(text: string, readonly n: number, maxWords = 20000) {
@@ -76,27 +83,36 @@ export class PromptFingerprint {
     }
     if (hex === null || (base.markerGrams.length === 0 && base.markerPrefixes.length === 0)) return base;
     const fp = Object.create(PromptFingerprint.prototype) as PromptFingerprint;
-    Object.assign(fp, { n, grams: base.grams, prefixes: base.prefixes, starts: base.starts, markerGrams: [], markerPrefixes: [], extra: null });
-    fp.extra = new Set();
+    const extraGrams = new Set<string>();
+    const extraStarts = new Set<string>();
     for (const g of base.markerGrams) {
       const real = g.split(PLACEHOLDER_WORD).join(hex);
-      fp.extra.add(`g ${real}`);
-      fp.extra.add(`s ${real.slice(0, real.indexOf(' '))}`);
+      extraGrams.add(real);
+      extraStarts.add(real.slice(0, real.indexOf(' ')));
     }
-    for (const g of base.markerPrefixes) fp.extra.add(`p ${g.split(PLACEHOLDER_WORD).join(hex)}`);
+    const extraPrefixes = new Set(base.markerPrefixes.map((g) => g.split(PLACEHOLDER_WORD).join(hex)));
+    Object.assign(fp, { n, grams: base.grams, prefixes: base.prefixes, starts: base.starts, markerGrams: [], markerPrefixes: [], extraGrams, extraPrefixes, extraStarts });
     return fp;
   }
 
   get empty(): boolean {
-    return this.grams.size === 0 && (this.extra === null || this.extra.size === 0);
+    return this.grams.size === 0 && (this.extraGrams === null || this.extraGrams.size === 0);
   }
 
   hasGram(g: string): boolean {
-    return this.grams.has(g) || (this.extra !== null && this.extra.has(`g ${g}`));
+    return this.grams.has(g) || (this.extraGrams !== null && this.extraGrams.has(g));
   }
 
   hasPrefix(g: string): boolean {
-    return this.prefixes.has(g) || (this.extra !== null && this.extra.has(`p ${g}`));
+    return this.prefixes.has(g) || (this.extraPrefixes !== null && this.extraPrefixes.has(g));
+  }
+
+  /**
+   * Can a gram (or a prefix: the first n-1 words of one) start with `word`? Every gram's and
+   * prefix's first word is here, so a false answer skips building the joined string.
+   */
+  startsWith(word: string): boolean {
+    return this.starts.has(word) || (this.extraStarts !== null && this.extraStarts.has(word));
   }
 
   /** Does a whole text repeat n consecutive words of the prompt? */
@@ -104,8 +120,7 @@ export class PromptFingerprint {
     if (this.empty) return false;
     const w = words(text);
     for (let i = 0; i + this.n <= w.length; i++) {
-      const first = w[i] as string;
-      if (!this.starts.has(first) && (this.extra === null || !this.extra.has(`s ${first}`))) continue;
+      if (!this.startsWith(w[i] as string)) continue;
       if (this.hasGram(w.slice(i, i + this.n).join(' '))) return true;
     }
     return false;
@@ -135,48 +150,98 @@ export class PromptLeakWatch {
 
   constructor(private readonly fp: PromptFingerprint) {}
 
+  /** A high surrogate that ended the last chunk: its letter is whole only with the next one. */
+  private carry = '';
+
   /** Feed raw text; returns what can be released now, or null once the prompt was repeated. */
   push(chunk: string): string | null {
     if (this.leaked) return null;
+    let text = this.carry + chunk;
+    this.carry = '';
+    const last = text.charCodeAt(text.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      // An astral letter (𝒳) cut between two chunks: scan it when its second half comes, so
+      // that a copy written in such letters is not split into two non-letters and missed.
+      this.carry = text.slice(-1);
+      text = text.slice(0, -1);
+    }
+    return this.scan(text);
+  }
+
+  private scan(chunk: string): string | null {
     const buf = this.pending + chunk;
     let safe = 0;
     // Characters of buf before `from` were already scanned (they are the held word).
     let i = this.pending.length;
     if (!this.holding) safe = i;
-    for (const ch of chunk) {
-      if (isWordChar(ch)) {
-        if (this.word === '') this.holding = this.recent.length === this.fp.n - 1 && this.fp.hasPrefix(this.recent.join(' '));
-        this.word += ch.toLowerCase();
-      } else if (this.word !== '' && this.complete()) {
-        return null;
+    const end = chunk.length;
+    let k = 0;
+    while (k < end) {
+      const c = chunk.charCodeAt(k);
+      if (c < 128 && isAsciiWordCode(c)) {
+        // A run of ASCII word characters at once (lower-casing ASCII is the same per character
+        // or per run); `holding` is decided at a word's first character and stays until it ends.
+        if (this.word === '') this.holding = this.holds();
+        let e = k + 1;
+        while (e < end) { const d = chunk.charCodeAt(e); if (d >= 128 || !isAsciiWordCode(d)) break; e++; }
+        this.word += chunk.slice(k, e).toLowerCase();
+        i += e - k;
+        k = e;
+      } else {
+        // One code point (a lone surrogate is one, as in for…of).
+        const len = c >= 0xd800 && c <= 0xdbff && k + 1 < end && (chunk.charCodeAt(k + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+        const ch = len === 1 ? chunk.charAt(k) : chunk.slice(k, k + 2);
+        if (c >= 128 && isWordChar(ch)) {
+          if (this.word === '') this.holding = this.holds();
+          this.word += ch.toLowerCase();
+        } else if (this.word !== '' && this.complete()) {
+          return null;
+        }
+        i += len;
+        k += len;
       }
-      i += ch.length;
       if (!this.holding) safe = i;
     }
     this.pending = buf.slice(safe);
     return buf.slice(0, safe);
   }
 
+  /** Is the word starting now the n-th of a possible copy (the last n-1 words a prompt prefix)? */
+  private holds(): boolean {
+    const r = this.recent;
+    return r.length === this.fp.n - 1 && this.fp.startsWith(r[0] as string) && this.fp.hasPrefix(r.join(' '));
+  }
+
   /** End of text: a held word is complete now. */
   end(): string | null {
     if (this.leaked) return null;
+    let head = '';
+    if (this.carry !== '') {
+      const r = this.scan(this.carry); // a lone high surrogate at the very end
+      this.carry = '';
+      if (r === null) return null;
+      head = r;
+    }
     if (this.word !== '' && this.complete()) return null;
     const out = this.pending;
     this.pending = '';
-    return out;
+    return head + out;
   }
 
   /** The current word is complete: check the n-gram it ends; true on a leak. */
   private complete(): boolean {
-    const gram = [...this.recent, this.word];
+    const word = this.word;
+    const recent = this.recent;
     this.word = '';
     this.holding = false;
-    if (gram.length === this.fp.n && this.fp.hasGram(gram.join(' '))) {
+    // The gram is the last n-1 words and this one; its first word is recent[0] (n >= 2).
+    if (recent.length === this.fp.n - 1 && this.fp.startsWith(recent[0] as string) && this.fp.hasGram(`${recent.join(' ')} ${word}`)) {
       this.leaked = true;
       this.pending = '';
       return true;
     }
-    this.recent = gram.slice(Math.max(0, gram.length - (this.fp.n - 1)));
+    recent.push(word);
+    if (recent.length > this.fp.n - 1) recent.shift();
     return false;
   }
 }

@@ -4,6 +4,7 @@
 // goes first), in the middle and at the end of the prompt. Ordinary text streams unheld.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { PromptFingerprint, PromptLeakWatch } from '../../src/detectors/prompt-leak.js';
 import { newCanary } from '../../src/detectors/canary.js';
 import { compileOutput, OutputFilter } from '../../src/protocols/openai/output.js';
@@ -118,4 +119,48 @@ test('the cached fingerprint (PromptFingerprint.of) catches exactly what a fresh
     const cached = PromptFingerprint.of(text, 6, null);
     for (const p of [text, 'Answer questions about routers, firmware and warranty', 'nothing to see here at all today']) assert.equal(cached.leaks(p), fresh.leaks(p), p);
   }
+});
+
+test('streamed, split anywhere, the watch withholds exactly the texts the whole-text check calls leaks, and releases every other text unchanged, in order', () => {
+  // Words with ASCII, accented, non-Latin and astral letters, digits; separators with
+  // punctuation, markdown, spacing and a lone surrogate. (No letter whose lower case depends on
+  // its neighbours, such as Greek capital sigma: the whole-text check lower-cases in context.)
+  const word = fc.constantFrom('you', 'are', 'Acme', 'ROUTERS', 'firmware', 'never', 'straße', 'éclair', 'данные', '日本語', '𝒳yz', 'v2', '42', 'a');
+  const sep = fc.constantFrom(' ', '  ', ', ', '. ', '\n', '**', '-', '\u00a0', '\ud800', '');
+  const textOf = (ws: string[], ss: string[]): string => ws.map((w, i) => w + (ss[i % Math.max(1, ss.length)] ?? ' ')).join('');
+  let leaks = 0;
+  fc.assert(fc.property(
+    fc.array(word, { minLength: 0, maxLength: 40 }), fc.array(sep, { minLength: 1, maxLength: 5 }),
+    fc.array(word, { minLength: 0, maxLength: 30 }), fc.array(sep, { minLength: 1, maxLength: 5 }),
+    fc.integer({ min: 2, max: 7 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 8 }),
+    fc.nat(8), fc.nat(12), fc.nat(30),
+    (pw, ps, rw, rs, n, cuts, from, len, at) => {
+      const fp = new PromptFingerprint(textOf(pw, ps), n);
+      // Often part of the prompt copied into the answer (a leak when n or more words).
+      const copied = [...rw.slice(0, at), ...pw.slice(from, from + len), ...rw.slice(at)];
+      const text = textOf(copied, rs);
+      const w = new PromptLeakWatch(fp);
+      let out = '';
+      let blocked = false;
+      for (let i = 0, c = 0; i < text.length && !blocked; c++) {
+        const size = cuts[c % cuts.length] as number;
+        const r = w.push(text.slice(i, i + size));
+        i += size;
+        if (r === null) blocked = true;
+        else {
+          out += r;
+          assert.ok(text.startsWith(out), 'what is released is a prefix of the text');
+        }
+      }
+      if (!blocked) {
+        const r = w.end();
+        if (r === null) blocked = true;
+        else out += r;
+      }
+      assert.equal(blocked, fp.leaks(text));
+      if (!blocked) assert.equal(out, text);
+      leaks += blocked ? 1 : 0;
+    },
+  ), { numRuns: 3000 });
+  assert.ok(leaks > 300, `both verdicts are exercised (${leaks} leaks of 3000)`);
 });
