@@ -34,6 +34,29 @@ const LEET_MAP: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e
 const ASKS_ROT13 = /\brot[\s-]?13\b|caesar/i;
 const ASKS_REVERSE = /backwards|reversed?\b|right[\s-]to[\s-]left/i;
 
+/** Characters of BASE64_RUN's class: A–Z a–z 0–9 + / _ -. */
+const B64_CLASS = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-') B64_CLASS[c.charCodeAt(0)] = 1;
+
+/**
+ * Does `text` hold 24 or more BASE64_RUN characters in a row — i.e. can BASE64_RUN (or HEX_RUN,
+ * whose 32+ hex digits are all of that class) match at all? One pass over the text, where the
+ * regex tries a match at every position of every word; most prompts have no such run, and their
+ * two blob scans are skipped (the profile showed the base64 regex at ≈ 2% of a request).
+ */
+export function hasBlobRun(text: string): boolean {
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && B64_CLASS[c] === 1) {
+      if (++run >= 24) return true;
+    } else {
+      run = 0;
+    }
+  }
+  return false;
+}
+
 /** Readable text: valid UTF-8 decoded without replacement characters, mostly printable, some letters. */
 function readable(s: string): boolean {
   if (s.length < 8 || s.includes('\uFFFD')) return false;
@@ -115,8 +138,10 @@ function oneLevel(text: string, budget: Budget): string[] {
       return d.includes('\uFFFD') ? r : d;
     }));
   }
-  push(blobs(text, BASE64_RUN, (r) => Buffer.from(r, r.includes('-') || r.includes('_') ? 'base64url' : 'base64').toString('utf8'), budget));
-  push(blobs(text, HEX_RUN, (r) => Buffer.from(r, 'hex').toString('utf8'), budget));
+  if (hasBlobRun(text)) {
+    push(blobs(text, BASE64_RUN, (r) => Buffer.from(r, r.includes('-') || r.includes('_') ? 'base64url' : 'base64').toString('utf8'), budget));
+    push(blobs(text, HEX_RUN, (r) => Buffer.from(r, 'hex').toString('utf8'), budget));
+  }
   if (LEET_CHARS.test(text)) {
     push(rewrite(text, LEET_TOKEN, (m) => (LETTER.test(m) && LEET_CHARS.test(m) ? [...m].map((c) => LEET_MAP[c] ?? c).join('') : m)));
   }
