@@ -19,12 +19,6 @@ function isAsciiWordCode(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-function isWordChar(ch: string): boolean {
-  const c = ch.charCodeAt(0);
-  if (c < 128) return isAsciiWordCode(c);
-  return WORD.test(ch);
-}
-
 function words(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
@@ -191,7 +185,7 @@ export class PromptLeakWatch {
         // One code point (a lone surrogate is one, as in for…of).
         const len = c >= 0xd800 && c <= 0xdbff && k + 1 < end && (chunk.charCodeAt(k + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
         const ch = len === 1 ? chunk.charAt(k) : chunk.slice(k, k + 2);
-        if (c >= 128 && isWordChar(ch)) {
+        if (c >= 128 && WORD.test(ch)) {
           if (this.word === '') this.holding = this.holds();
           this.word += ch.toLowerCase();
         } else if (this.word !== '' && this.complete()) {
