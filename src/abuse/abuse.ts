@@ -5,7 +5,8 @@
  *
  * What is counted where:
  *   authFailures      per IP, in the store: shared by every replica (key scanning spread over
- *                     replicas by a load balancer is still caught)
+ *                     replicas by a load balancer is still caught); while the store fails, per
+ *                     replica in memory
  *   errorRate, payloadEscalation, regularIntervals, keySpread
  *                     per replica, in memory (src/abuse/rules.ts): N replicas behind a balancer
  *                     each see about 1/N of a caller's requests (see docs/configuration.md)
@@ -22,7 +23,7 @@ import type { Clock } from '../util/clock.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { canonicalIp } from './address.js';
 import { BanSet, makeBan, type Ban, type BanKind } from './bans.js';
-import type { BanChange, BanStore } from './ban-store.js';
+import { createMemoryBanStore, type BanChange, type BanStore } from './ban-store.js';
 import type { AbuseMetrics } from './metrics.js';
 import { Rules, type Detection, type Observation } from './rules.js';
 
@@ -64,11 +65,18 @@ export class Abuse extends EventEmitter<{ applied: [Ban]; lifted: [string] }> {
   private readonly verdicts: LRUCache<string, number>;
   /** Bans made here that the store has not taken yet: kept in force and written again. */
   private readonly pending = new Map<string, Ban>();
+  /**
+   * Failures counted here while the store cannot count them (Redis down, slow, not yet connected):
+   * a replica still bans an address that reaches the threshold on it alone, instead of dropping
+   * the failure (which let key scanning run unchecked for as long as Redis was away).
+   */
+  private readonly localCounts: BanStore;
 
   constructor(private readonly deps: AbuseDeps) {
     super();
     this.rules = new Rules(deps.config);
     this.verdicts = new LRUCache({ max: deps.config.maxTracked });
+    this.localCounts = createMemoryBanStore({ maxCounters: deps.config.maxTracked });
     deps.store.watch((c) => this.apply(c));
   }
 
@@ -182,7 +190,7 @@ export class Abuse extends EventEmitter<{ applied: [Ban]; lifted: [string] }> {
         n = await this.deps.store.hit(`auth:${ip}`, c.authFailures.windowMs, now);
       } catch {
         this.deps.metrics.storeFailures.inc({ op: 'hit' });
-        return;
+        n = await this.localCounts.hit(`auth:${ip}`, c.authFailures.windowMs, now);
       }
       if (n >= c.authFailures.threshold) {
         await this.detected({ rule: 'authFailures', action: c.authFailures.action, subject: { kind: 'ip', value: ip }, banForMs: c.authFailures.banForMs, detail: { failures: Math.round(n) } });

@@ -4,7 +4,8 @@
  *
  *   {mg:abuse}:bans          hash   ban id → ban (JSON); an expired ban is dropped when read
  *   {mg:abuse}:bans:version  string bumped by every add and remove (in the same MULTI)
- *   {mg:abuse}:c:<counter>:<window>  fixed-window counters of `hit` (expire after two windows)
+ *   {mg:abuse}:c:<counter>:<bucket ms>:<bucket>  counters of `hit`, a tenth of a window each
+ *                            (ban-store.ts `hitBuckets`; each expires two buckets after the window)
  *   channel {mg:abuse}:bans:events   every change, with the version it made
  *
  * Every replica subscribes to the channel and applies a change the moment it is published (a
@@ -17,7 +18,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { parseBan, type Ban } from './bans.js';
-import { slidingCount, windowIndex, type BanChange, type BanStore } from './ban-store.js';
+import { hitBuckets, type BanChange, type BanStore } from './ban-store.js';
 
 export interface RedisBanStoreOptions {
   url: string;
@@ -28,6 +29,11 @@ export interface RedisBanStoreOptions {
   pollIntervalMs: number;
   /** Subscribe to changes (default true); false leaves only polling (benchmarks, tests). */
   pubsub?: boolean;
+  /**
+   * A command without a reply by then fails (default 2000 ms): against a frozen Redis, a counter
+   * `hit` fails over to the replica's own count instead of waiting forever (and piling up).
+   */
+  commandTimeoutMs?: number;
   /** Connection-level errors (counted, never thrown). */
   onError?: (err: Error) => void;
 }
@@ -52,7 +58,7 @@ export function createRedisBanStore(opts: RedisBanStoreOptions): RedisBanStore {
     connectTimeout: 1000,
     retryStrategy: (times) => Math.min(times * 50, 1000),
   };
-  const cmd = new Redis(opts.url, common);
+  const cmd = new Redis(opts.url, { ...common, commandTimeout: opts.commandTimeoutMs ?? 2000 });
   // A subscriber connection must queue its SUBSCRIBE until connected (and ioredis re-subscribes
   // on reconnect by itself).
   const sub = opts.pubsub === false ? null : new Redis(opts.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
@@ -190,12 +196,18 @@ export function createRedisBanStore(opts: RedisBanStoreOptions): RedisBanStore {
       return v === null ? 0 : Number(v);
     },
     async hit(counter, windowMs, now) {
-      const win = windowIndex(windowMs, now);
-      const key = `${tag}:c:${counter}`;
-      const res = await cmd.multi().incr(`${key}:${win}`).pexpire(`${key}:${win}`, windowMs * 2).get(`${key}:${win - 1}`).exec();
+      const { ms, n } = hitBuckets(windowMs);
+      const b = Math.floor(now / ms);
+      const key = `${tag}:c:${counter}:${ms}`;
+      const before: string[] = [];
+      for (let i = b - n; i < b; i++) before.push(`${key}:${i}`);
+      // Kept one bucket longer than read, so that a replica whose clock is a little behind still sees it.
+      const res = await cmd.multi().incr(`${key}:${b}`).pexpire(`${key}:${b}`, (n + 2) * ms).mget(...before).exec();
       if (res === null) throw new Error('counter write aborted');
       for (const [err] of res) if (err !== null) throw err;
-      return slidingCount(Number(res[0]?.[1]), Number(res[2]?.[1] ?? 0), windowMs, now);
+      let sum = Number(res[0]?.[1]);
+      for (const v of (res[2]?.[1] ?? []) as (string | null)[]) if (v !== null) sum += Number(v);
+      return sum;
     },
     watch(listener) { listeners.push(listener); },
     async waitReady(ms) {

@@ -27,9 +27,10 @@ export interface BanStore {
   /** Bumped by every add and remove. */
   version(): Promise<number>;
   /**
-   * Counts one event of `counter` and returns the count over the last `windowMs` (a sliding
-   * window estimated from two fixed windows, as Cloudflare's rate limiting does), shared by every
-   * replica of the store.
+   * Counts one event of `counter` and returns the events of the last `windowMs`, shared by every
+   * replica of the store. Never fewer: every event younger than `windowMs` is in the count (a
+   * burst that straddles a window edge is counted whole). At most a little more: events up to
+   * `windowMs + windowMs / HIT_BUCKETS` old may still be in it (see `hitBuckets`).
    */
   hit(counter: string, windowMs: number, now: number): Promise<number>;
   /** Receives every change, from any replica, in the order this replica learns of them. */
@@ -47,10 +48,29 @@ export function windowIndex(windowMs: number, now: number): number {
   return Math.floor(now / windowMs);
 }
 
+/** Buckets per window of `hit`: the count may include events up to one bucket older than the window. */
+export const HIT_BUCKETS = 10;
+
+/**
+ * How `hit` cuts a window: `n` buckets of `ms` (n × ms ≥ windowMs), the count being the sum of
+ * the current bucket and the n before it. Why not the two-window estimate of the limits
+ * (`slidingCount`): it weights the previous window by its overlap as if its events were spread
+ * evenly, so 20 failures in 2 s that straddle a window edge count as 19.9 — a threshold of 20
+ * is then never reached. A ban rule must not miss a burst; counting up to a tenth of a window
+ * too long is the safe side. (Bounded memory: n + 1 counters per subject, unlike a log of times.)
+ */
+export function hitBuckets(windowMs: number): { ms: number; n: number } {
+  const ms = Math.max(1, Math.ceil(windowMs / HIT_BUCKETS));
+  return { ms, n: Math.ceil(windowMs / ms) };
+}
+
+/** One counter's last n + 1 buckets, as a ring (slot = bucket index mod n + 1). */
+interface Ring { last: number; counts: number[] }
+
 /** One replica's bans and counters (store.kind memory). Counters are bounded by an LRU. */
 export function createMemoryBanStore(opts: { maxCounters?: number } = {}): BanStore {
   const bans = new Map<string, Ban>();
-  const counters = new LRUCache<string, { win: number; current: number; previous: number }>({ max: opts.maxCounters ?? 100_000 });
+  const counters = new LRUCache<string, Ring>({ max: opts.maxCounters ?? 100_000 });
   const listeners: ((c: BanChange) => void)[] = [];
   let version = 0;
   const emit = (c: BanChange): void => { for (const l of listeners) l(c); };
@@ -75,16 +95,18 @@ export function createMemoryBanStore(opts: { maxCounters?: number } = {}): BanSt
     },
     async version() { return version; },
     async hit(counter, windowMs, now) {
-      const win = windowIndex(windowMs, now);
-      let c = counters.get(counter);
-      if (c === undefined) { c = { win, current: 0, previous: 0 }; counters.set(counter, c); }
-      if (c.win !== win) {
-        c.previous = c.win === win - 1 ? c.current : 0;
-        c.current = 0;
-        c.win = win;
-      }
-      c.current++;
-      return slidingCount(c.current, c.previous, windowMs, now);
+      const { ms, n } = hitBuckets(windowMs);
+      const b = Math.floor(now / ms);
+      const key = `${counter}:${ms}`;
+      let r = counters.get(key);
+      if (r === undefined) { r = { last: b, counts: new Array<number>(n + 1).fill(0) }; counters.set(key, r); }
+      // Buckets passed since the last event start empty (a clock that went back counts in the last).
+      for (let i = r.last + 1; i <= b && i <= r.last + n + 1; i++) r.counts[i % (n + 1)] = 0;
+      if (b > r.last) r.last = b;
+      r.counts[r.last % (n + 1)]! += 1;
+      let sum = 0;
+      for (const c of r.counts) sum += c;
+      return sum;
     },
     watch(listener) { listeners.push(listener); },
     async close() { listeners.length = 0; },

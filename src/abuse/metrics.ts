@@ -27,6 +27,6 @@ export function createAbuseMetrics(registry: Registry, active: () => Record<BanK
     detected: new Counter({ name: 'modelgate_abuse_detected_total', help: 'Abuse rules triggered on this replica, by rule and action (ban, suspend, flag)', labelNames: ['rule', 'action'], registers }),
     bans: new Counter({ name: 'modelgate_bans_total', help: 'Bans made on this replica, by kind and rule (manual: through the admin API)', labelNames: ['kind', 'rule'], registers }),
     refused: new Counter({ name: 'modelgate_ban_refusals_total', help: 'Requests refused because their address or key is banned, by ban kind', labelNames: ['kind'], registers }),
-    storeFailures: new Counter({ name: 'modelgate_abuse_store_failures_total', help: 'Ban store calls that failed (the ban stays in force on this replica and is written again later)', labelNames: ['op'], registers }),
+    storeFailures: new Counter({ name: 'modelgate_abuse_store_failures_total', help: 'Ban store calls that failed (a ban stays in force on this replica and is written again later; a failure is counted by this replica alone)', labelNames: ['op'], registers }),
   };
 }

@@ -1,7 +1,8 @@
 // Bans shared by 3 replicas through a real Redis: 20 wrong keys from one address — sent to one
 // replica, or spread over all three — ban it on every replica (pub/sub; and by polling the
 // version key when pub/sub is off); other addresses unaffected; a lift through the admin API of
-// any replica reaches all. Waits are events (a replica applying a ban), never sleeps.
+// any replica reaches all; with Redis frozen, a replica still bans on its own count. Waits are
+// events (a replica applying a ban), never sleeps.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedisServer, REDIS_MISSING, type RedisServer } from '../redis-server.js';
@@ -67,3 +68,25 @@ async function run(t: TestContext, pubsub: boolean, spread: boolean): Promise<vo
 test('20 wrong keys to one replica: the address is refused on all 3 (pub/sub)', (t) => run(t, true, false));
 test('20 wrong keys spread over 3 replicas: counted together, refused on all 3 (pub/sub)', (t) => run(t, true, true));
 test('pub/sub off: the version poll carries the ban and the lift to every replica', (t) => run(t, false, false));
+
+test('Redis frozen: a replica counts the failures it cannot write, and 20 to it still ban the address there', async (t) => {
+  if (redis === null) return t.skip(REDIS_MISSING);
+  const r = redis;
+  const gws = await replicas(r.url, `t${Date.now()}f`, true);
+  const s = gws[0] as Stack;
+  try {
+    const ip = '127.0.1.4';
+    const banned = nextBan(abuseOf(s), (b) => b.value === ip, `ban of ${ip} applied on replica 0 while Redis is frozen`);
+    r.pause(); // connections stay open, nothing answers: every counter write times out
+    for (let i = 0; i < 20; i++) assert.equal((await from(ip, s.url, '/v1/chat/completions', WRONG, chat('hi'))).status, 401);
+    await banned;
+    const refused = await from(ip, s.url, '/v1/chat/completions', bearer(s.key), chat('hi'));
+    assert.equal(refused.status, 403);
+    assert.equal(refused.code, 'MG_TEMPORARILY_BLOCKED');
+    const metrics = await (await fetch(`${s.gw.adminUrl}/metrics`)).text();
+    assert.match(metrics, /modelgate_abuse_store_failures_total\{op="hit"\} 20\b/);
+  } finally {
+    r.resume();
+    await Promise.all(gws.map((g) => g.close()));
+  }
+});

@@ -87,6 +87,35 @@ test('authFailures: failures spread thinly over time never ban', async () => {
   assert.equal(r.abuse.ipBan('192.0.2.1'), null);
 });
 
+test('authFailures: 20 failures in 2 s across a window edge ban (the burst is counted whole)', async () => {
+  const r = rig();
+  r.clock.advance(Math.ceil(r.clock.now() / 60_000) * 60_000 - 1000 - r.clock.now()); // 1 s before a minute edge
+  for (let i = 0; i < 20; i++) {
+    assert.equal(r.abuse.ipBan('192.0.2.1'), null, `not banned before failure ${i + 1}`);
+    await r.abuse.observe(req({ ip: '192.0.2.1', keyId: null, code: 'MG_AUTH_INVALID' }));
+    r.clock.advance(100);
+  }
+  assert.ok(r.abuse.ipBan('192.0.2.1') !== null);
+});
+
+test('authFailures: a store that cannot count (Redis down) leaves the count to the replica: 20 failures still ban', async () => {
+  const config = resolveAbuse({} as never, []) as AbuseConfig;
+  const clock = new ManualClock(1_700_000_000_000);
+  const registry = new Registry();
+  const store = createMemoryBanStore();
+  let calls = 0;
+  store.hit = async () => { calls++; throw new Error('redis not ready (connecting)'); };
+  const logger = createLogger('info', new Writable({ write(_c, _e, cb) { cb(); } }));
+  const a = new Abuse({ config, store, clock, logger, metrics: createAbuseMetrics(registry, () => ({ ip: 0, cidr: 0, key: 0 })) });
+  for (let i = 0; i < 19; i++) await a.observe(req({ ip: '192.0.2.1', keyId: null, code: 'MG_AUTH_INVALID' }));
+  assert.equal(a.ipBan('192.0.2.1'), null);
+  await a.observe(req({ ip: '192.0.2.1', keyId: null, code: 'MG_AUTH_INVALID' }));
+  assert.ok(a.ipBan('192.0.2.1') !== null, 'banned by the local count');
+  assert.equal(calls, 20, 'the store was asked every time');
+  const failures = await registry.getSingleMetric('modelgate_abuse_store_failures_total')?.get();
+  assert.equal(failures?.values.find((v) => v.labels.op === 'hit')?.value, 20);
+});
+
 test('errorRate: a key mostly refused by validation is banned; an IP too', async () => {
   const r = rig();
   for (let i = 0; i < 25; i++) {
