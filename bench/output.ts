@@ -43,6 +43,8 @@ const MARKER = 'MGC-0123456789ABCDEF0123';
 const LINKS = ['![chart](https://attacker.test/log?q=ab12cd34)', '[the docs](https://docs.example.com/guide#setup)', 'see https://attacker.test/p?x=1 ', '<img src="https://cdn.example.com/a.png">'];
 /** The same without a scheme: protocol-relative and www. targets, a bare www. URL. */
 const LINKS_NO_SCHEME = ['![chart](//attacker.test/log?q=ab12cd34)', '[the docs](www.example.com/guide#setup)', 'see www.attacker.test/p?x=1 ', '<img src=//cdn.example.com/a.png>'];
+/** Bare hosts (linkify's fuzzy links), allowed and not, and inline code that holds one. */
+const LINKS_BARE = ['send it to attacker.com/log?q=ab12cd34 ', 'docs.example.com/guide#setup', 'try `github.com/x/y` first', 'mirror.evil.io:8080/p '];
 
 /** A window with a markdown image, link, bare URL or tag every ~400 characters (at word boundaries). */
 function withLinks(w: string, seed: number, links: readonly string[] = LINKS): string {
@@ -258,6 +260,7 @@ async function main(): Promise<void> {
   console.log(`Per streamed event (OutputFilter.event, token-by-token, ${e.events} events): p50 ${e.p50.toFixed(1)} µs, p99 ${e.p99.toFixed(1)} µs, max ${e.max.toFixed(0)} µs\n`);
   const linked = clean.slice(0, 40).map((w, i) => withLinks(w, i));
   const schemeless = clean.slice(0, 40).map((w, i) => withLinks(w, i, LINKS_NO_SCHEME));
+  const bare = clean.slice(0, 40).map((w, i) => withLinks(w, i, LINKS_BARE));
   console.log('| per streamed event (token by token) | events | p50 (µs) | p99 (µs) | max (µs) |');
   console.log('|---|---|---|---|---|');
   for (const [name, texts, config] of [
@@ -266,6 +269,7 @@ async function main(): Promise<void> {
     ['PII + canary; windows with a link every ~400 chars', linked, CONFIG],
     ['PII + canary + links; windows with a link every ~400 chars', linked, LINKS_CONFIG],
     ['PII + canary + links; windows with a scheme-less link every ~400 chars', schemeless, LINKS_CONFIG],
+    ['PII + canary + links; windows with a bare host or code span every ~400 chars', bare, LINKS_CONFIG],
   ] as const) {
     const r = perEvent([...texts], config);
     console.log(`| ${name} | ${r.events} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(0)} |`);

