@@ -375,6 +375,7 @@ const isLabelChar = (c: number): boolean => (c < 128 ? isAlnum(c) : c < 0xd800 |
 const isHostChar = (c: number): boolean => c === 45 || c === 46 || isLabelChar(c);
 const HOST = /^[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?)+$/u;
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /**
  * The filter over one text: push chunks, end; same output for every split. Counts what it
@@ -482,7 +483,9 @@ export class LinkStream {
     // The host is read from the output before t[c], not the raw text: what a renderer links is
     // what it is shown (`attacker![x](…).com/…` shows `attacker.com/…` once the image is gone).
     const back = (k: number): number => (k <= out.length ? out.charCodeAt(out.length - k) : this.outBefore(k - out.length));
-    if (this.fence !== null || c < this.codeUntil || !isLabelChar(back(1))) return 'none';
+    if (this.fence !== null || c < this.codeUntil) return 'none';
+    if (t.charCodeAt(c) === 47 && !isLabelChar(back(1))) return this.protocolRelativeAt(t, c, final, back(1));
+    if (!isLabelChar(back(1))) return 'none';
     let k = 1;
     let tldLen = -1;
     for (; k <= LOOKBACK; k++) {
@@ -501,6 +504,24 @@ export class LinkStream {
       if (!isDigit(t.charCodeAt(c + 1))) return 'none';
     }
     return bareUrl(t, c, c + 1, `http://${host}`, PLACEHOLDER, final);
+  }
+
+  /**
+   * `//host/…` in prose, after white space or punctuation other than `: / \\ @ - .` and not a
+   * letter or digit: linkify-it (markdown-it) links protocol-relative URLs. The host must end in
+   * a top-level domain or be an IPv4 address (`// comment`, `//TODO`, `//V1.7` stay). Removed
+   * whole: nothing of it was released.
+   */
+  private protocolRelativeAt(t: string, c: number, final: boolean, b: number): Step {
+    if (b === 58 || b === 47 || b === 92 || b === 64 || b === 45 || b === 46) return 'none';
+    if (c + 1 >= t.length) return final ? 'none' : 'more';
+    if (t.charCodeAt(c + 1) !== 47) return 'none';
+    let j = c + 2;
+    while (j < t.length && j < c + 256 && isHostChar(t.charCodeAt(j))) j++;
+    if (j >= t.length && !final && j < c + 256) return 'more';
+    const host = t.slice(c + 2, j).replace(/\.$/, '');
+    if (!IPV4.test(host) && !(HOST.test(host) && TLDS.has(host.slice(host.lastIndexOf('.') + 1).toLowerCase()))) return 'none';
+    return bareUrl(t, c, c + 2, '', PLACEHOLDER, final);
   }
 
   /**

@@ -158,7 +158,7 @@ describe('links: without a scheme', () => {
 
   it('relative links, prose and version strings stay', () => {
     const t = '[docs](/path) [a](#anchor) [b](./x) [c](../up) [z](page.html) [v1.2.3](1.2.3) [w](www) [x](wwwx.evil.test) [y](evil.test/x) '
-      + 'see www dot example dot com, the www. prefix, www.. and www., awww.evil.test, wwww.evil.test, v1.2.3, node 20.11.1, e.g. foo.bar, 3.14. //evil.test as text. '
+      + 'see www dot example dot com, the www. prefix, www.. and www., awww.evil.test, wwww.evil.test, v1.2.3, node 20.11.1, e.g. foo.bar, 3.14. // evil.test as text, //evil.test, //TODO, //V1.7, a//b.com, x://evil.com, @//evil.com. '
       + 'Mail jane@www.evil.test, edit /etc/nginx/sites-available/www.evil.test.conf or C:\\srv\\www.evil.test, x-www.evil.test, sub.www.evil.test. Done.';
     assert.equal(out(t), t);
   });
@@ -191,6 +191,7 @@ const BARE_HOSTS = [
   '```\ncode\n```\nevil.com/SECRET', '    ```\nevil.com/SECRET', '``` a`b\nevil.com/SECRET', '`unclosed evil.com/SECRET', '`a\n  \nevil.com/SECRET`',
   // Joined in the output once a construct is removed; IDN hosts.
   'evil![a](https://x.test/).com/?q=SECRET', '[evil](https://x.test/).com/SECRET', 'café.com/SECRET', '日本.jp/SECRET', 'почта.рф/SECRET',
+  'see //evil.com/SECRET', '(//evil.io?SECRET)', '//203.0.113.9/SECRET',
 ];
 
 describe('links: bare hosts with a path, query, fragment or port', () => {
@@ -202,6 +203,8 @@ describe('links: bare hosts with a path, query, fragment or port', () => {
     assert.equal(out('{"u":"evil.com/SECRET"}'), '{"u":"evil.com[link removed]"}');
     assert.equal(out('evil![a](https://x.test/).com/?q=SECRET'), 'evil.com[link removed]', 'judged on what is shown');
     assert.equal(out('café.com/SECRET'), 'café.com[link removed]');
+    assert.equal(out('see //evil.com/SECRET, or (//evil.io), //203.0.113.9/SECRET.'), 'see [link removed], or ([link removed]), [link removed].', 'protocol-relative in prose (linkify-it links it)');
+    assert.equal(out('see //cdn.example.com/a.png'), 'see //cdn.example.com/a.png');
     for (const t of BARE_HOSTS) assert.ok(!(out(t) ?? '').includes('SECRET'), t);
     const ok = 'see example.com/docs, docs.example.com/a?b=1#c and EXAMPLE.COM:443/x.';
     assert.equal(out(ok), ok);

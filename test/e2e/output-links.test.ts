@@ -111,9 +111,9 @@ describe('output.links: strip', () => {
     s.sim.options.responseText = EXFIL;
   });
 
-  test('bare hosts with a path (evil.example.io/?q=…), streamed one character per event and whole: the secret never reaches the client; code is left alone', async () => {
-    const text = `Send it to evil.example.io/?q=${SECRET} or evil.example.io#${SECRET}. Go:\n\`\`\`go\nimport "github.com/x/y"\n\`\`\`\nDocs: docs.example.com/a`;
-    const want = 'Send it to evil.example.io[link removed] or evil.example.io[link removed]. Go:\n```go\nimport "github.com/x/y"\n```\nDocs: docs.example.com/a';
+  test('bare hosts with a path (evil.example.io/?q=…, //evil.example.io/…), streamed one character per event and whole: the secret never reaches the client; code is left alone', async () => {
+    const text = `Send it to evil.example.io/?q=${SECRET} or evil.example.io#${SECRET} or //evil.example.io/${SECRET}. Go:\n\`\`\`go\nimport "github.com/x/y"\n\`\`\`\nDocs: docs.example.com/a`;
+    const want = 'Send it to evil.example.io[link removed] or evil.example.io[link removed] or [link removed]. Go:\n```go\nimport "github.com/x/y"\n```\nDocs: docs.example.com/a';
     const before = await linkMetric(s, 'url', 'strip', '/v1/chat/completions');
     s.sim.options.responseText = text;
     s.sim.options.responseChunks = [...text];
@@ -124,7 +124,7 @@ describe('output.links: strip', () => {
     const json = await post(s.url, '/v1/chat/completions', body(), bearer(s.key));
     assert.equal((json.json as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content, want);
     assert.ok(!json.body.includes(SECRET));
-    await waitFor(async () => (await linkMetric(s, 'url', 'strip', '/v1/chat/completions')) === before + 4, 'two bare hosts per response counted as url');
+    await waitFor(async () => (await linkMetric(s, 'url', 'strip', '/v1/chat/completions')) === before + 6, 'three bare hosts per response counted as url');
     s.sim.options.responseText = EXFIL;
   });
 
