@@ -46,7 +46,7 @@ const SMALL_CONC = envNum('OFFLOOP_SMALL_CONC', 4, true);
 const BIG_CONC = envNum('OFFLOOP_BIG_CONC', 2, true);
 const LOAD_S = envNum('OFFLOOP_LOAD_S', 25, true);
 /** Which loaded-phase tables to run: chat (100 KB prompts), kserve (3.2 MB tensors), or both. */
-const BIG: Big[] = (process.env.OFFLOOP_BIG ?? 'chat,kserve').split(',').filter((x): x is Big => x === 'chat' || x === 'kserve');
+const BIG: Big[] = (process.env.OFFLOOP_BIG ?? 'chat,kserve,kserve-binary').split(',').filter((x): x is Big => x === 'chat' || x === 'kserve' || x === 'kserve-binary');
 /** Whether to run the 100-connection event-loop-delay table (OFFLOOP_DELAY=0: skip). */
 const DELAY = process.env.OFFLOOP_DELAY !== '0';
 
@@ -110,6 +110,13 @@ function kserveValues(): number[] {
 function kserveBody(): Buffer {
   tensorBody ??= Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [4, 3, 224, 224], data: kserveValues() }] }));
   return tensorBody;
+}
+
+/** The same tensor in the binary extension: its body and its Inference-Header-Content-Length. */
+function binaryBody(): { body: Buffer; headerLength: number } {
+  const floats = Buffer.from(new Float32Array(kserveValues()).buffer);
+  const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [4, 3, 224, 224], parameters: { binary_data_size: floats.length } }] }));
+  return { body: Buffer.concat([header, floats]), headerLength: header.length };
 }
 
 async function onTheLoop(): Promise<void> {
@@ -236,6 +243,33 @@ routes:${ROUTES}`, {});
       kGc.push(gc);
     }
   }
+  // The binary tensor through the pool (workers.offloadTensorAbove): posted in the body phase,
+  // the verdict and the body to forward taken in the inspect phase.
+  const bPosts: number[] = [];
+  const bTakes: number[] = [];
+  const bStalls: number[] = [];
+  for (let i = 0; i < N + 3; i++) {
+    const ctx = bctx();
+    ctx.rawBody = Buffer.from(bBody); // a body of its own (its memory moves to the thread and back)
+    h.reset();
+    h.enable();
+    const t = performance.now();
+    const p = kPooled.run(ctx);
+    const posted = performance.now() - t;
+    if (!(p instanceof Promise) || (await p) !== undefined) throw new Error('the binary tensor was not checked in the pool');
+    const t2 = performance.now();
+    if (kValidate.run(ctx) !== undefined) throw new Error('the binary tensor was refused');
+    const took = performance.now() - t2;
+    await new Promise((r) => setTimeout(r, 2));
+    h.disable();
+    const fwd = ctx.forward?.body;
+    if (!Buffer.isBuffer(fwd) || !fwd.equals(bBody)) throw new Error('the binary tensor was not forwarded as sent');
+    if (i >= 3) {
+      bPosts.push(posted);
+      bTakes.push(took);
+      bStalls.push(Math.max(0, h.max / 1e6 - 1));
+    }
+  }
   gcs.disconnect();
   await pool.close();
   // The machine's own share of those stalls: the same histogram over an idle window as long as a
@@ -256,6 +290,10 @@ routes:${ROUTES}`, {});
   rows.push([`KServe ${mb} MB via the pool: loop busy over the whole check (event-loop utilisation × time)`, kBusy]);
   rows.push([`KServe ${mb} MB via the pool: longest garbage-collection pause of the loop's thread during the check`, kGc]);
   rows.push([`KServe ${mb} MB via the pool: wall time of the check (not on the loop)`, kWall]);
+  const bmb = (bBody.length / 1e6).toFixed(1);
+  rows.push([`KServe binary ${bmb} MB via the pool: posting the task (body phase)`, bPosts]);
+  rows.push([`KServe binary ${bmb} MB via the pool: taking the verdict and the body to forward (inspect phase)`, bTakes]);
+  rows.push([`KServe binary ${bmb} MB via the pool: longest loop stall while it runs`, bStalls]);
   rows.push([`no work: longest loop stall over an idle ${window.toFixed(0)} ms window (the machine's noise)`, idle]);
 
   console.log(`\n### Time on the event loop, one call (ms; ${N} runs after 3 warm-up)\n`);
@@ -287,8 +325,8 @@ async function smallLatencies(t: Target, pool: Pool, n: number, conc: number): P
   return { ms, errors };
 }
 
-/** The large requests of the loaded phase: 100 KB chat prompts, or 3.2 MB KServe JSON tensors. */
-type Big = 'chat' | 'kserve';
+/** The large requests of the loaded phase: 100 KB chat prompts, 3.2 MB KServe JSON tensors, or the same tensors binary (2.4 MB). */
+type Big = 'chat' | 'kserve' | 'kserve-binary';
 
 /** Sends large requests back to back on `conc` connections until `stop` resolves. */
 async function bigLoad(t: Target, conc: number, stop: Promise<void>, big: Big): Promise<{ sent: number; errors: number }> {
@@ -297,10 +335,13 @@ async function bigLoad(t: Target, conc: number, stop: Promise<void>, big: Big): 
   void stop.then(() => { done = true; });
   let sent = 0;
   let errors = 0;
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${t.key}` };
+  const bin = big === 'kserve-binary' ? binaryBody() : null;
+  const headers: Record<string, string> = bin === null
+    ? { 'content-type': 'application/json', authorization: `Bearer ${t.key}` }
+    : { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(bin.headerLength), authorization: `Bearer ${t.key}` };
   const path = big === 'chat' ? '/v1/chat/completions' : '/v2/models/resnet50/infer';
   await Promise.all(Array.from({ length: conc }, async (_, i) => {
-    const body = big === 'chat' ? chatBody(prose(100_000, 11 + i)) : kserveBody();
+    const body = big === 'chat' ? chatBody(prose(100_000, 11 + i)) : bin?.body ?? kserveBody();
     while (!done) {
       const r = await pool.request({ path, method: 'POST', headers, body });
       await r.body.text();
@@ -344,7 +385,7 @@ async function scrapeLoop(admin: string): Promise<{ p99: number; max: number; el
 
 /** Small requests' latency, alone and while large requests of kind `big` arrive, with the pool off and on. */
 async function loadedTable(dir: string, sim: string, big: Big): Promise<void> {
-  const what = big === 'chat' ? '100 KB prompts' : `${(kserveBody().length / 1e6).toFixed(1)} MB KServe JSON tensors`;
+  const what = big === 'chat' ? '100 KB prompts' : big === 'kserve' ? `${(kserveBody().length / 1e6).toFixed(1)} MB KServe JSON tensors` : `${(binaryBody().body.length / 1e6).toFixed(1)} MB KServe binary tensors`;
   console.log(`\n### Small requests while ${what} are checked (${SMALL_N} small requests at ${SMALL_CONC} connections; ${BIG_CONC} connections of ${what} back to back; ms)\n`);
   console.log(`| workers.threads | small p50 unloaded | small p99 unloaded | small p50 loaded | small p99 loaded | p99 loaded / unloaded | large requests done | errors |`);
   console.log('|---|---|---|---|---|---|---|---|');

@@ -462,6 +462,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
       threads: raw.workers?.threads ?? defaultWorkerThreads(),
       offloadAbove: raw.workers?.offloadAbove ?? DEFAULT_WORKERS.offloadAbove,
       offloadJsonAbove: raw.workers?.offloadJsonAbove === undefined ? DEFAULT_WORKERS.offloadJsonAbove : sizeBytes(raw.workers.offloadJsonAbove),
+      offloadTensorAbove: raw.workers?.offloadTensorAbove === undefined ? DEFAULT_WORKERS.offloadTensorAbove : sizeBytes(raw.workers.offloadTensorAbove),
       queue: raw.workers?.queue ?? DEFAULT_WORKERS.queue,
     },
     logging: { level: raw.logging?.level ?? 'info' },

@@ -82,7 +82,7 @@ export type ExternalFailureReason = 'timeout' | 'unreachable' | 'status' | 'bad-
 /** How a scan sent to the worker pool ended: ok, busy (queue full), aborted (the client left), error. */
 export type ScanPoolOutcome = 'ok' | 'busy' | 'aborted' | 'error';
 /** What a pool task did: an injection scan, the prompt's token count for cost admission, or a KServe JSON body's check. */
-export type ScanPoolTask = 'scan' | 'count' | 'kserve';
+export type ScanPoolTask = 'scan' | 'count' | 'kserve' | 'kserve-binary';
 
 /** What the access log says about one request: counts and flags, never text. */
 export interface AccessRecord {

@@ -22,7 +22,8 @@
  * (a `kserve` task: guard, parse and validate, src/protocols/kserve/json-check.ts): JSON.parse
  * of a 3 MB tensor takes hundreds of ms and cannot be sliced. The bytes' memory moves to the
  * thread and back (no copy) with a small verdict; the loop never parses the body and forwards
- * the client's bytes.
+ * the client's bytes. Binary tensor requests over `workers.offloadTensorAbove` bytes go the same
+ * way (a `kserve-binary` task): header, element checks and the forwarded body, all in the thread.
  */
 import { Piscina } from 'piscina';
 import { deny, DenialError } from '../errors.js';
@@ -32,10 +33,10 @@ import type { AbortLike } from '../pipeline/context.js';
 import { NO_EVENTS, type Emitter } from '../observability/events.js';
 import type { InjectionVerdict } from '../policies/injection.js';
 import { countTexts, tokenCounter, type Tokenizer } from '../limits/cost.js';
-import { checkKserveJson, type KserveJsonSpec, type KserveJsonVerdict } from '../protocols/kserve/json-check.js';
+import { checkKserveBinary, checkKserveJson, type KserveBinaryVerdict, type KserveJsonSpec, type KserveJsonVerdict } from '../protocols/kserve/json-check.js';
 import { scannerFor } from './scanners.js';
 import { DEFAULT_WORKERS } from './defaults.js';
-import type { KserveResult, PoolResult, PoolTask } from './scan-worker.js';
+import type { KserveBinaryResult, KserveResult, PoolResult, PoolTask } from './scan-worker.js';
 
 /** What the injection policy needs: which requests go to the pool, and the pool's scan. */
 export interface ScanOffload {
@@ -64,6 +65,10 @@ export interface JsonOffload {
    * data (a slice of a larger buffer) is copied instead and left as it is.
    */
   checkKserve(spec: KserveJsonSpec, model: string, raw: Buffer, signal: AbortLike): Promise<{ verdict: KserveJsonVerdict; body: Buffer }>;
+  /** True when a binary tensor request of this many bytes is checked off the loop. */
+  takesTensor(bytes: number): boolean;
+  /** The whole check of a binary tensor request (checkKserveBinary) in a thread; `raw` as for checkKserve. */
+  checkKserveBinary(spec: KserveJsonSpec, model: string, raw: Buffer, headerLength: number, signal: AbortLike): Promise<{ verdict: KserveBinaryVerdict; body: Buffer }>;
 }
 
 export interface ScanPoolOptions {
@@ -71,6 +76,8 @@ export interface ScanPoolOptions {
   offloadAbove: number;
   /** Bytes of a JSON body above which it is parsed and validated in a thread (KServe routes); default DEFAULT_WORKERS.offloadJsonAbove. */
   offloadJsonAbove?: number;
+  /** Bytes of a binary tensor request above which it is checked in a thread; default DEFAULT_WORKERS.offloadTensorAbove. */
+  offloadTensorAbove?: number;
   queue: number;
   /** Where each task's outcome is reported (scan-pool.task); default nowhere. Pending scans: `size`. */
   events?: Emitter;
@@ -176,11 +183,26 @@ export class ScanPool implements ScanOffload, CountOffload, JsonOffload {
   async checkKserve(spec: KserveJsonSpec, model: string, raw: Buffer, signal: AbortLike): Promise<{ verdict: KserveJsonVerdict; body: Buffer }> {
     const pool = this.pool;
     if (pool === null) return { verdict: checkKserveJson({ spec, model, bytes: raw }), body: raw };
+    return this.moveRun<KserveResult>(pool, raw, signal, (bytes) => ({ kind: 'kserve', spec, model, bytes }));
+  }
+
+  takesTensor(bytes: number): boolean {
+    return this.pool !== null && bytes > (this.opts.offloadTensorAbove ?? DEFAULT_WORKERS.offloadTensorAbove);
+  }
+
+  async checkKserveBinary(spec: KserveJsonSpec, model: string, raw: Buffer, headerLength: number, signal: AbortLike): Promise<{ verdict: KserveBinaryVerdict; body: Buffer }> {
+    const pool = this.pool;
+    if (pool === null) return { verdict: checkKserveBinary({ spec, model, bytes: raw, headerLength }), body: raw };
+    return this.moveRun<KserveBinaryResult>(pool, raw, signal, (bytes) => ({ kind: 'kserve-binary', spec, model, bytes, headerLength }));
+  }
+
+  /** A task that takes a body's bytes to the thread and back (see checkKserve). */
+  private async moveRun<R extends KserveResult | KserveBinaryResult>(pool: Piscina<PoolTask, PoolResult>, raw: Buffer, signal: AbortLike, task: (bytes: Uint8Array) => PoolTask): Promise<{ verdict: R['verdict']; body: Buffer }> {
     // A body read whole owns its memory (Buffer.concat): it moves to the thread and back, O(1) on
     // the loop whatever its size; a copy cost 14 ms per 3.2 MB under load (docs/benchmarks.md).
     const own = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer;
     const bytes = own ? raw : new Uint8Array(raw);
-    const r = await this.run(pool, { kind: 'kserve', spec, model, bytes }, signal, [bytes.buffer as ArrayBuffer]) as KserveResult;
+    const r = await this.run(pool, task(bytes), signal, [bytes.buffer as ArrayBuffer]) as R;
     return { verdict: r.verdict, body: own ? Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength) : raw };
   }
 

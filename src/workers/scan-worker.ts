@@ -8,13 +8,14 @@
  * load on its first count in the thread (~100 ms, once per thread and encoding). A `kserve` task
  * is the whole check of a large KServe JSON body (checkKserveJson: the same guard, parse and
  * validator as inline); the body's bytes (transferred here) go back with the verdict, moved like
- * a re-serialised body, never copied.
+ * a re-serialised body, never copied. A `kserve-binary` task is the same for a binary tensor
+ * request (checkKserveBinary), whose forwarded body is built here too.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { ALL_LAYERS, type InjectionVerdict } from '../policies/injection.js';
 import type { InjectionLayer } from '../config/types.js';
 import { countTexts, tokenCounter, type Tokenizer } from '../limits/cost.js';
-import { checkKserveJson, type KserveJsonTask, type KserveJsonVerdict } from '../protocols/kserve/json-check.js';
+import { checkKserveBinary, checkKserveJson, type KserveBinaryTask, type KserveBinaryVerdict, type KserveJsonTask, type KserveJsonVerdict } from '../protocols/kserve/json-check.js';
 import { scannerFor } from './scanners.js';
 
 export interface ScanTask {
@@ -36,25 +37,42 @@ export interface KserveTask extends KserveJsonTask {
   kind: 'kserve';
 }
 
+/** A KServe binary tensor request, checked whole (src/protocols/kserve/json-check.ts). */
+export interface KserveBinaryPoolTask extends KserveBinaryTask {
+  kind: 'kserve-binary';
+}
+
 /** A kserve task's answer: the verdict, and the body's bytes handed back. */
 export interface KserveResult {
   verdict: KserveJsonVerdict;
   bytes: Uint8Array;
 }
 
-export type PoolTask = ScanTask | CountTask | KserveTask;
-export type PoolResult = InjectionVerdict | number | KserveResult;
+export interface KserveBinaryResult {
+  verdict: KserveBinaryVerdict;
+  bytes: Uint8Array;
+}
 
-/** The answer, with the memory of the bytes (and of a re-serialised body) transferred back to the event loop's thread. */
-function moved(r: KserveResult): KserveResult {
-  const buffers = r.verdict.json === null ? [r.bytes.buffer] : [r.bytes.buffer, r.verdict.json.buffer];
-  return move({ [transferableSymbol]: buffers, [valueSymbol]: r }) as unknown as KserveResult;
+export type PoolTask = ScanTask | CountTask | KserveTask | KserveBinaryPoolTask;
+export type PoolResult = InjectionVerdict | number | KserveResult | KserveBinaryResult;
+
+/** The answer, with the memory of the bytes (and of a body built here) transferred back to the event loop's thread. */
+function moved<R extends { bytes: Uint8Array }>(r: R, built: Uint8Array | null): R {
+  const buffers = built === null ? [r.bytes.buffer] : [r.bytes.buffer, built.buffer];
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: r }) as unknown as R;
 }
 
 scannerFor(null, ALL_LAYERS);
 
 export default function run(task: PoolTask): PoolResult {
   if (task.kind === 'count') return countTexts(task.texts, tokenCounter(task.tokenizer));
-  if (task.kind === 'kserve') return moved({ verdict: checkKserveJson(task), bytes: task.bytes });
+  if (task.kind === 'kserve') {
+    const verdict = checkKserveJson(task);
+    return moved({ verdict, bytes: task.bytes }, verdict.json);
+  }
+  if (task.kind === 'kserve-binary') {
+    const verdict = checkKserveBinary(task);
+    return moved({ verdict, bytes: task.bytes }, verdict.forward);
+  }
   return scannerFor(task.threshold, task.layers)(task.texts);
 }

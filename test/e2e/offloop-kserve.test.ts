@@ -8,11 +8,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bearer, rawRequest, startStack, type RawResponse, type Stack } from '../helpers.js';
-import { settled, waitFor } from '../wait.js';
+import { settled } from '../wait.js';
 import { KSERVE_LIMITS_YAML, KSERVE_MODELS_YAML, kserveCases, resnetBody, type KserveCase } from '../kserve-bodies.js';
-import { Hold } from '../workers/hold-worker.js';
-import { CRASH_WORKER } from '../workers/crash-worker.js';
 import { gatewayPoolTasks } from '../workers/pool-telemetry.js';
+import { busyThenCrash, seen, withHeldPool } from '../workers/busy-crash.js';
 
 const ROUTES = `
   - path: /v2/models/{model}/infer
@@ -38,12 +37,6 @@ function kserveTasks(s: Stack, outcome = 'ok'): Promise<number> {
 
 function infer(s: Stack, model: string, body: Buffer): Promise<RawResponse> {
   return rawRequest(s.url, { path: `/v2/models/${model}/infer`, headers: { 'content-type': 'application/json', 'content-length': body.length, ...bearer(s.key) }, body });
-}
-
-/** Status, error code, type and message: all a client sees of a refusal (the request id aside). */
-function seen(r: RawResponse): unknown {
-  const e = (r.json as { error?: { code?: string; type?: string; message?: string } } | undefined)?.error;
-  return { status: r.status, code: e?.code, type: e?.type, message: e?.message, retryAfter: r.headers['retry-after'] };
 }
 
 /** The request and what the model server received because of it (null: nothing). */
@@ -101,40 +94,11 @@ test('a small body is checked inline; a 3.2 MB tensor is checked in the pool and
   assert.equal(await kserveTasks(pooled), tasks + 1, 'checked in a worker thread');
 });
 
-test('pool full: 503 MG_GATEWAY_BUSY at once; a thread that dies: 500 MG_POLICY_ERROR; neither is forwarded', async () => {
-  const hold = new Hold();
-  const s = await startStack({
-    routes: ROUTES,
-    extra: 'workers: { threads: 1, offloadJsonAbove: 1kb, queue: 0 }',
-    gateway: { scanWorker: { filename: CRASH_WORKER, workerData: hold.buffer } },
-  });
-  try {
-    await s.gw.scanPool?.whenOpen();
-    const [a, b] = kserveCases(PAD) as [KserveCase, KserveCase, ...KserveCase[]];
-    const first = send(s, a.model, a.body);
-    await waitFor(() => hold.started === 1, 'the first check is running (held)');
-    const busy = await send(s, b.model, b.body);
-    assert.deepEqual(seen(busy.r), { status: 503, code: 'MG_GATEWAY_BUSY', type: 'api_error', message: (busy.r.json as { error: { message: string } }).error.message, retryAfter: '1' });
-    assert.equal(busy.upstream, null);
-    hold.release();
-    const done = await first;
-    assert.equal(done.r.status, 200, done.r.body);
-    assert.ok(done.upstream?.equals(a.body));
-    assert.equal(await kserveTasks(s, 'busy'), 1);
-
-    // A body of 0.8 MB owns its memory, which moves to the thread that dies with it.
-    const big = resnetBody(1);
-    const crashed = await send(s, 'crash', big);
-    assert.equal(crashed.r.status, 500, crashed.r.body);
-    assert.equal((crashed.r.json as { error: { code: string } }).error.code, 'MG_POLICY_ERROR');
-    assert.doesNotMatch(crashed.r.body, /worker|exit|code: 1/i, 'nothing internal');
-    assert.equal(crashed.upstream, null);
-    assert.equal(await kserveTasks(s, 'error'), 1);
-    assert.equal((await settled(s, String(crashed.r.headers['x-request-id']))).bodyBytes, big.length, 'the body size is still logged');
-    // The pool replaces the thread: the next large body is checked again.
-    await waitFor(async () => (await send(s, a.model, a.body)).r.status === 200, 'a new thread answers');
-  } finally {
-    hold.release();
-    await s.close();
-  }
-});
+test('pool full: 503 MG_GATEWAY_BUSY at once; a thread that dies: 500 MG_POLICY_ERROR; neither is forwarded', () => withHeldPool(ROUTES, 'offloadJsonAbove: 1kb', async (s, hold) => {
+  const [a, b] = kserveCases(PAD) as [KserveCase, KserveCase, ...KserveCase[]];
+  // A body of 0.8 MB owns its memory, which moves to the thread that dies with it.
+  const big = resnetBody(1);
+  const { done, crashed } = await busyThenCrash(s, hold, 'kserve', (which) => (which === 'first' ? send(s, a.model, a.body) : which === 'second' ? send(s, b.model, b.body) : send(s, 'crash', big)));
+  assert.ok(done.upstream?.equals(a.body));
+  assert.equal((await settled(s, String(crashed.r.headers['x-request-id']))).bodyBytes, big.length, 'the body size is still logged');
+}));

@@ -7,7 +7,7 @@ import held from './hold-worker.js';
 import type { PoolResult, PoolTask } from '../../src/workers/scan-worker.js';
 
 export default function crashing(task: PoolTask): PoolResult {
-  if (task.kind === 'kserve' && task.model === 'crash') process.exit(1);
+  if ((task.kind === 'kserve' || task.kind === 'kserve-binary') && task.model === 'crash') process.exit(1);
   return held(task);
 }
 

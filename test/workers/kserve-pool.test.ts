@@ -10,25 +10,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScanPool } from '../../src/workers/scan-pool.js';
-import { checkKserveJson, specKeyOf, type KserveJsonSpec, type KserveJsonVerdict } from '../../src/protocols/kserve/json-check.js';
+import { checkKserveJson, type KserveJsonVerdict } from '../../src/protocols/kserve/json-check.js';
 import { compileKserve } from '../../src/protocols/kserve/index.js';
 import { parseJsonBody } from '../../src/policies/json-body.js';
 import { countObjectKeys } from '../../src/protocols/json-guard.js';
-import { DEFAULT_LIMITS } from '../../src/config/defaults.js';
-import { KSERVE_LIMITS, KSERVE_MODELS, kserveCases, resnetBody, type KserveCase } from '../kserve-bodies.js';
+import { KSERVE_JSON_LIMITS, KSERVE_LIMITS, KSERVE_MODELS, KSERVE_SPEC, kserveCases, resnetBody, type KserveCase } from '../kserve-bodies.js';
 import { waitFor } from '../wait.js';
 import { Hold } from './hold-worker.js';
 import { assertBusy, assertTasks, metric, telemetry } from './pool-telemetry.js';
 
-const JSON_LIMITS = {
-  maxDepth: KSERVE_LIMITS.maxJsonDepth,
-  maxArrayLength: 4_194_304,
-  maxStringChars: KSERVE_LIMITS.maxJsonStringChars,
-  maxKeys: DEFAULT_LIMITS.maxJsonKeys,
-};
-const T_LIMITS = { maxTensorElements: KSERVE_LIMITS.maxTensorElements };
-const SPEC: KserveJsonSpec = { key: specKeyOf(KSERVE_MODELS, T_LIMITS), models: KSERVE_MODELS, limits: T_LIMITS, json: JSON_LIMITS, infer: true };
-const validator = compileKserve(KSERVE_MODELS, T_LIMITS);
+const JSON_LIMITS = KSERVE_JSON_LIMITS;
+const SPEC = KSERVE_SPEC;
+const validator = compileKserve(KSERVE_MODELS, { maxTensorElements: KSERVE_LIMITS.maxTensorElements });
 
 /** What the inline path decides, in the verdict's terms. */
 function inline(body: Buffer, model: string): KserveJsonVerdict {

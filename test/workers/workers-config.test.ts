@@ -1,4 +1,4 @@
-// The `workers` section: defaults (threads from the core count, offloadAbove 4096, offloadJsonAbove 64 KB, queue 64),
+// The `workers` section: defaults (threads from the core count, offloadAbove 4096, offloadJsonAbove 64 KB, offloadTensorAbove 256 KB, queue 64),
 // explicit values, 0 threads = off (no pool built), bad values refused with their path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,10 +24,11 @@ function problems(yaml: string): string[] {
 }
 
 test('workers: defaults, explicit values, bad values refused', () => {
-  assert.deepEqual(loadConfigText(MINIMAL, {}).workers, { threads: defaultWorkerThreads(), offloadAbove: 4096, offloadJsonAbove: 65536, queue: 64 });
-  assert.deepEqual(loadConfigText(`${MINIMAL}workers: { threads: 0, offloadAbove: 100000, offloadJsonAbove: 1mb, queue: 0 }\n`, {}).workers, { threads: 0, offloadAbove: 100000, offloadJsonAbove: 1048576, queue: 0 });
+  assert.deepEqual(loadConfigText(MINIMAL, {}).workers, { threads: defaultWorkerThreads(), offloadAbove: 4096, offloadJsonAbove: 65536, offloadTensorAbove: 262144, queue: 64 });
+  assert.deepEqual(loadConfigText(`${MINIMAL}workers: { threads: 0, offloadAbove: 100000, offloadJsonAbove: 1mb, offloadTensorAbove: 2mb, queue: 0 }\n`, {}).workers, { threads: 0, offloadAbove: 100000, offloadJsonAbove: 1048576, offloadTensorAbove: 2097152, queue: 0 });
   assert.equal(loadConfigText(`${MINIMAL}workers: { offloadJsonAbove: 0 }\n`, {}).workers.offloadJsonAbove, 0);
-  for (const bad of ['threads: -1', 'threads: 1.5', 'offloadAbove: -5', 'offloadJsonAbove: -5', 'offloadJsonAbove: 10 kb', 'queue: -1', 'pool: 3']) {
+  assert.equal(loadConfigText(`${MINIMAL}workers: { offloadTensorAbove: 512b }\n`, {}).workers.offloadTensorAbove, 512);
+  for (const bad of ['threads: -1', 'threads: 1.5', 'offloadAbove: -5', 'offloadJsonAbove: -5', 'offloadJsonAbove: 10 kb', 'offloadTensorAbove: -1', 'offloadTensorAbove: big', 'queue: -1', 'pool: 3']) {
     assert.ok(problems(`${MINIMAL}workers: { ${bad} }\n`).some((p) => p.startsWith('workers')), bad);
   }
 });

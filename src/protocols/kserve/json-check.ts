@@ -85,3 +85,42 @@ export function checkKserveJson(task: KserveJsonTask): KserveJsonVerdict {
     json,
   };
 }
+
+export interface KserveBinaryTask {
+  spec: KserveJsonSpec;
+  model: string;
+  /** The whole body: JSON header, then the tensors' bytes. */
+  bytes: Uint8Array;
+  /** The Inference-Header-Content-Length value, as a number (NaN when it is not one). */
+  headerLength: number;
+}
+
+export interface KserveBinaryVerdict {
+  /** The validator's answer (the inspect phase gives it, as inline). */
+  inspect: Denial | TensorSummary;
+  /** What is forwarded when valid: the checked header re-serialised, then the checked bytes. */
+  forward: Uint8Array | null;
+  /** The forwarded header's length (the new Inference-Header-Content-Length). */
+  headerLength: number;
+}
+
+/**
+ * What a valid binary request forwards: its header as parsed (re-serialised: what was checked is
+ * what is sent), then the tensor bytes as they came. In memory of its own (never Buffer's shared
+ * pool), so a worker thread can hand it over.
+ */
+export function binaryForward(header: unknown, raw: Buffer, headerLength: number): { body: Buffer; headerLength: number } {
+  const head = Buffer.from(JSON.stringify(header), 'utf8');
+  const body = Buffer.allocUnsafeSlow(head.length + raw.length - headerLength);
+  head.copy(body, 0);
+  raw.copy(body, head.length, headerLength);
+  return { body, headerLength: head.length };
+}
+
+export function checkKserveBinary(task: KserveBinaryTask): KserveBinaryVerdict {
+  const raw = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
+  const r = validatorOf(task.spec).validateBinary(task.model, raw, task.headerLength, task.spec.json);
+  if ('code' in r) return { inspect: r, forward: null, headerLength: 0 };
+  const f = binaryForward(r.header, raw, task.headerLength);
+  return { inspect: { elements: r.elements, batch: r.batch }, forward: f.body, headerLength: f.headerLength };
+}

@@ -14,7 +14,9 @@
  * A JSON body over `workers.offloadJsonAbove` bytes is never parsed on the event loop: with the
  * worker pool up, one task guards, parses and validates it in a thread (json-check.ts) and the
  * loop keeps only the verdict — a body-phase denial is returned by the body phase, the
- * validator's answer by the inspect phase, as inline — and forwards the client's bytes.
+ * validator's answer by the inspect phase, as inline — and forwards the client's bytes. A binary
+ * tensor request over `workers.offloadTensorAbove` bytes is checked whole in a thread the same way
+ * (header, element checks, the body to forward), its answer given by the inspect phase.
  */
 import { deny, type Denial } from '../../errors.js';
 import type { RouteConfig } from '../../config/types.js';
@@ -24,7 +26,7 @@ import { contentTypePolicy } from '../../policies/content-type.js';
 import { countObjectKeys } from '../json-guard.js';
 import { jsonLimitsOf, parseJsonBody } from '../../policies/json-body.js';
 import type { JsonOffload } from '../../workers/scan-pool.js';
-import { specKeyOf, type KserveJsonSpec } from './json-check.js';
+import { binaryForward, specKeyOf, type KserveBinaryVerdict, type KserveJsonSpec } from './json-check.js';
 import { compileKserve, type TensorSummary } from './validate.js';
 
 export const BINARY_HEADER = 'inference-header-content-length';
@@ -48,6 +50,8 @@ export function kserveContentType(): Policy {
 
 /** The validator's answer for a body checked in the pool, from the body phase to the inspect phase. */
 const checkedOffLoop = new WeakMap<RequestContext, Denial | TensorSummary | null>();
+/** The same for a binary tensor request, with the body to forward. */
+const binaryOffLoop = new WeakMap<RequestContext, KserveBinaryVerdict>();
 
 /** The route's models, or {} (a server-wide endpoint names none), and its only model if just one. */
 function routeModels(route: RouteConfig): { models: NonNullable<RouteConfig['models']>; only: string | null } {
@@ -69,20 +73,23 @@ export function kserveJsonBody(route: RouteConfig, offload?: JsonOffload): Polic
   const { models, only } = routeModels(route);
   const kLimits = { maxTensorElements: route.limits.maxTensorElements };
   const spec: KserveJsonSpec = { key: specKeyOf(models, kLimits), models, limits: kLimits, json: limits, infer };
-  /** The check in a thread: what the body phase would refuse is refused here, the rest waits for inspect. */
-  async function offloaded(pool: JsonOffload, ctx: RequestContext, raw: Buffer): Promise<Denial | undefined> {
+  /**
+   * A pool task that takes the body's bytes: if it fails (the client left mid-check, the thread
+   * died), a stand-in of the same length (zero pages, never touched) keeps the body size that
+   * settle logs and the abuse rules judge. Nothing is forwarded.
+   */
+  async function moving<T>(ctx: RequestContext, raw: Buffer, check: () => Promise<T>): Promise<T> {
     const size = raw.length;
-    let checked: Awaited<ReturnType<JsonOffload['checkKserve']>>;
     try {
-      checked = await pool.checkKserve(spec, modelOf(ctx, only), raw, ctx.clientGone);
+      return await check();
     } catch (err) {
-      // The bytes went with the task (the client left mid-check, or the thread died): a stand-in
-      // of the same length (zero pages, never touched) keeps the body size that settle logs and
-      // the abuse rules judge. Nothing is forwarded.
       if (raw.length !== size) ctx.rawBody = Buffer.alloc(size);
       throw err;
     }
-    const { verdict: v, body } = checked;
+  }
+  /** The check in a thread: what the body phase would refuse is refused here, the rest waits for inspect. */
+  async function offloaded(pool: JsonOffload, ctx: RequestContext, raw: Buffer): Promise<Denial | undefined> {
+    const { verdict: v, body } = await moving(ctx, raw, () => pool.checkKserve(spec, modelOf(ctx, only), raw, ctx.clientGone));
     ctx.rawBody = body;
     if (v.body !== null) return v.body;
     checkedOffLoop.set(ctx, v.inspect);
@@ -92,13 +99,26 @@ export function kserveJsonBody(route: RouteConfig, offload?: JsonOffload): Polic
     ctx.forward = { body: json === null ? body : Buffer.from(json.buffer, json.byteOffset, json.byteLength), contentType: 'application/json' };
     return undefined;
   }
+  /** A binary tensor request checked whole in a thread; its answer waits for the inspect phase (as inline). */
+  async function offloadedBinary(pool: JsonOffload, ctx: RequestContext, raw: Buffer): Promise<undefined> {
+    const headerLength = Number(ctx.headers[BINARY_HEADER]);
+    const { verdict, body } = await moving(ctx, raw, () => pool.checkKserveBinary(spec, modelOf(ctx, only), raw, headerLength, ctx.clientGone));
+    ctx.rawBody = body;
+    binaryOffLoop.set(ctx, verdict);
+    return undefined;
+  }
   return {
     name: 'json-body',
     phase: 'body',
     onError: 'fail-closed',
     run: function kserveJson(ctx) {
       const raw = ctx.rawBody;
-      if (isBinaryRequest(ctx) || (!infer && (raw === null || raw.length === 0))) return undefined;
+      if (isBinaryRequest(ctx)) {
+        // Only a request the inspect phase would walk: an infer POST for a declared model.
+        const walks = infer && ctx.method !== 'GET' && raw !== null && Object.hasOwn(models, modelOf(ctx, only));
+        return offload !== undefined && walks && offload.takesTensor(raw.length) ? offloadedBinary(offload, ctx, raw) : undefined;
+      }
+      if (!infer && (raw === null || raw.length === 0)) return undefined;
       if (offload !== undefined && raw !== null && offload.takesJson(raw.length)) return offloaded(offload, ctx, raw);
       const stats = { keys: 0 };
       const r = parseJsonBody(raw, limits, stats);
@@ -133,17 +153,28 @@ export function kservePolicy(route: RouteConfig): Policy {
         return undefined;
       }
       if (isBinaryRequest(ctx)) {
-        const raw = ctx.rawBody ?? Buffer.alloc(0);
-        const headerLength = Number(ctx.headers[BINARY_HEADER]);
-        const r = validator.validateBinary(model, raw, headerLength, jsonLimits);
-        if ('code' in r) return r;
-        const header = Buffer.from(JSON.stringify(r.header), 'utf8');
+        let summary: TensorSummary;
+        let forward: { body: Buffer; headerLength: number };
+        const off = binaryOffLoop.get(ctx); // checked in a worker thread during the body phase
+        if (off !== undefined) {
+          if ('code' in off.inspect) return off.inspect;
+          const f = off.forward as Uint8Array;
+          summary = off.inspect;
+          forward = { body: Buffer.from(f.buffer, f.byteOffset, f.byteLength), headerLength: off.headerLength };
+        } else {
+          const raw = ctx.rawBody ?? Buffer.alloc(0);
+          const headerLength = Number(ctx.headers[BINARY_HEADER]);
+          const r = validator.validateBinary(model, raw, headerLength, jsonLimits);
+          if ('code' in r) return r;
+          summary = r;
+          forward = binaryForward(r.header, raw, headerLength);
+        }
         ctx.forward = {
-          body: Buffer.concat([header, raw.subarray(headerLength)]),
+          body: forward.body,
           contentType: 'application/octet-stream',
-          headers: { [BINARY_HEADER]: String(header.length) },
+          headers: { [BINARY_HEADER]: String(forward.headerLength) },
         };
-        ctx.inspection = unitsInspection(r.elements / 1000);
+        ctx.inspection = unitsInspection(summary.elements / 1000);
         return undefined;
       }
       // Checked in a worker thread during the body phase (null only off an infer route: not here).

@@ -1,0 +1,57 @@
+/**
+ * The pool's two failure answers through a real gateway, for any kind of pooled request: with one
+ * thread held and no queue, a second request is refused at once (503 MG_GATEWAY_BUSY,
+ * Retry-After: 1), and a thread that dies mid-check fails closed (500 MG_POLICY_ERROR, nothing
+ * internal said); neither reaches the model server, both are counted, and a new thread answers
+ * the next request.
+ */
+import assert from 'node:assert/strict';
+import { startStack, type RawResponse, type Stack } from '../helpers.js';
+import { waitFor } from '../wait.js';
+import { Hold } from './hold-worker.js';
+import { CRASH_WORKER } from './crash-worker.js';
+import { gatewayPoolTasks } from './pool-telemetry.js';
+
+/** Status, error code, type and message: all a client sees of a refusal (the request id aside). */
+export function seen(r: RawResponse): unknown {
+  const e = (r.json as { error?: { code?: string; type?: string; message?: string } } | undefined)?.error;
+  return { status: r.status, code: e?.code, type: e?.type, message: e?.message, retryAfter: r.headers['retry-after'] };
+}
+
+export interface Sent<U> { r: RawResponse; upstream: U | null }
+
+/** Runs both; returns the held request's answer and the crashed one's, for the caller's own checks. */
+export async function busyThenCrash<U>(s: Stack, hold: Hold, task: string, send: (which: 'first' | 'second' | 'crash') => Promise<Sent<U>>): Promise<{ done: Sent<U>; crashed: Sent<U> }> {
+  const first = send('first');
+  await waitFor(() => hold.started === 1, 'the first check is running (held)');
+  const busy = await send('second');
+  assert.deepEqual(seen(busy.r), { status: 503, code: 'MG_GATEWAY_BUSY', type: 'api_error', message: (busy.r.json as { error: { message: string } }).error.message, retryAfter: '1' });
+  assert.equal(busy.upstream, null);
+  hold.release();
+  const done = await first;
+  assert.equal(done.r.status, 200, done.r.body);
+  assert.equal(await gatewayPoolTasks(s.gw.adminUrl, task, 'busy'), 1);
+
+  const crashed = await send('crash');
+  assert.equal(crashed.r.status, 500, crashed.r.body);
+  assert.equal((crashed.r.json as { error: { code: string } }).error.code, 'MG_POLICY_ERROR');
+  assert.doesNotMatch(crashed.r.body, /worker|exit|code: 1/i, 'nothing internal');
+  assert.equal(crashed.upstream, null);
+  assert.equal(await gatewayPoolTasks(s.gw.adminUrl, task, 'error'), 1);
+  // The pool replaces the thread: the next large request is checked again.
+  await waitFor(async () => (await send('first')).r.status === 200, 'a new thread answers');
+  return { done, crashed };
+}
+
+/** A gateway whose pool has one thread that a test holds (and that dies on the model "crash"), and no queue. */
+export async function withHeldPool(routes: string, workers: string, fn: (s: Stack, hold: Hold) => Promise<void>): Promise<void> {
+  const hold = new Hold();
+  const s = await startStack({ routes, extra: `workers: { threads: 1, ${workers}, queue: 0 }`, gateway: { scanWorker: { filename: CRASH_WORKER, workerData: hold.buffer } } });
+  try {
+    await s.gw.scanPool?.whenOpen();
+    await fn(s, hold);
+  } finally {
+    hold.release();
+    await s.close();
+  }
+}
