@@ -19,7 +19,7 @@ import { EventEmitter } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import type { AbuseConfig } from '../config/abuse.js';
 import type { Logger } from '../observability/logger.js';
-import type { Clock } from '../util/clock.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { canonicalIp } from './address.js';
 import { BanSet, makeBan, type Ban, type BanKind } from './bans.js';
@@ -63,8 +63,17 @@ export class Abuse extends EventEmitter<{ applied: [Ban]; lifted: [string] }> {
   readonly bans = new BanSet();
   readonly rules: Rules;
   private readonly verdicts: LRUCache<string, number>;
-  /** Bans made here that the store has not taken yet: kept in force and written again. */
+  /**
+   * Bans made here that the store has not taken yet: kept in force and written again — on every
+   * full read of the set, and every `pollInterval` until the store takes them (a store that
+   * refused a write and stayed connected — Redis over maxmemory, a replica turned read-only —
+   * gives no full read to wait for).
+   */
   private readonly pending = new Map<string, Ban>();
+  private retryTimer: TimerHandle | null = null;
+  /** A round of writes of the pending bans is in flight (one at a time). */
+  private retrying = false;
+  private closed = false;
   /**
    * Failures counted here while the store cannot count them (Redis down, slow, not yet connected):
    * a replica still bans an address that reaches the threshold on it alone, instead of dropping
@@ -106,9 +115,27 @@ export class Abuse extends EventEmitter<{ applied: [Ban]; lifted: [string] }> {
   }
 
   private retryPending(): void {
+    if (this.retrying || this.closed) return;
+    const now = this.deps.clock.now();
+    const writes: Promise<void>[] = [];
     for (const ban of this.pending.values()) {
-      this.deps.store.addBan(ban).then(() => this.pending.delete(ban.id), () => undefined);
+      if (ban.expiresAt <= now) { this.pending.delete(ban.id); continue; } // nothing left to share
+      writes.push(this.deps.store.addBan(ban).then(() => { this.pending.delete(ban.id); }));
     }
+    if (writes.length === 0) return;
+    this.retrying = true;
+    void Promise.allSettled(writes).then(() => {
+      this.retrying = false;
+      if (this.pending.size > 0) this.scheduleRetry();
+    });
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== null || this.closed) return;
+    this.retryTimer = this.deps.clock.setTimeout(() => {
+      this.retryTimer = null;
+      this.retryPending();
+    }, this.deps.config.pollIntervalMs);
   }
 
   /** The ban on this client address, if any (the address is canonicalised first). */
@@ -142,6 +169,7 @@ export class Abuse extends EventEmitter<{ applied: [Ban]; lifted: [string] }> {
       await this.deps.store.addBan(ban);
     } catch (err) {
       this.pending.set(ban.id, ban);
+      this.scheduleRetry();
       this.deps.metrics.storeFailures.inc({ op: 'add' });
       this.deps.logger.warn({ banId: ban.id, err: (err as Error).message }, 'abuse: ban store unavailable; ban in force on this replica only until it is written');
     }
@@ -223,6 +251,8 @@ export class Abuse extends EventEmitter<{ applied: [Ban]; lifted: [string] }> {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer !== null) this.deps.clock.clearTimeout(this.retryTimer);
     this.removeAllListeners();
     await this.deps.store.close();
   }

@@ -1,8 +1,9 @@
 // Bans shared by 3 replicas through a real Redis: 20 wrong keys from one address — sent to one
 // replica, or spread over all three — ban it on every replica (pub/sub; and by polling the
 // version key when pub/sub is off); other addresses unaffected; a lift through the admin API of
-// any replica reaches all; with Redis frozen, a replica still bans on its own count. Waits are
-// events (a replica applying a ban), never sleeps.
+// any replica reaches all; with Redis frozen, a replica still bans on its own count; a ban
+// Redis refused to write reaches the others once it takes writes again. Waits are events (a
+// replica applying a ban), never sleeps.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedisServer, REDIS_MISSING, type RedisServer } from '../redis-server.js';
@@ -11,6 +12,7 @@ import { from, nextBan, nextLift, WRONG } from './client.js';
 import type { Abuse } from '../../src/abuse/abuse.js';
 import { createRedisBanStore } from '../../src/abuse/ban-store-redis.js';
 import { realClock } from '../../src/util/clock.js';
+import { Redis } from 'ioredis';
 
 let redis: RedisServer | null = null;
 before(async () => { redis = await startRedisServer(); if (redis === null) console.warn(`SKIPPED: ${REDIS_MISSING}`); });
@@ -87,6 +89,29 @@ test('Redis frozen: a replica counts the failures it cannot write, and 20 to it 
     assert.match(metrics, /modelgate_abuse_store_failures_total\{op="hit"\} 20\b/);
   } finally {
     r.resume();
+    await Promise.all(gws.map((g) => g.close()));
+  }
+});
+
+test('Redis refusing writes (over maxmemory) while a replica bans: the ban reaches every replica once Redis takes writes again', async (t) => {
+  if (redis === null) return t.skip(REDIS_MISSING);
+  const r = redis;
+  const gws = await replicas(r.url, `t${Date.now()}m`, true);
+  const admin = new Redis(r.url, { maxRetriesPerRequest: 1 });
+  try {
+    const ip = '127.0.1.5';
+    const here = nextBan(abuseOf(gws[0] as Stack), (b) => b.value === ip, `ban of ${ip} applied on replica 0`);
+    // Every write now fails with an OOM error; the connections stay up (no reconnect, no full read).
+    await admin.config('SET', 'maxmemory', '1');
+    for (let i = 0; i < 20; i++) assert.equal((await from(ip, (gws[0] as Stack).url, '/v1/chat/completions', WRONG, chat('hi'))).status, 401);
+    await here;
+    const elsewhere = Promise.all(gws.slice(1).map((s, i) => nextBan(abuseOf(s), (b) => b.value === ip, `ban of ${ip} applied on replica ${i + 1}`)));
+    await admin.config('SET', 'maxmemory', '0');
+    await elsewhere;
+    for (const s of gws) assert.equal((await from(ip, s.url, '/v1/chat/completions', bearer(s.key), chat('hi'))).status, 403);
+  } finally {
+    await admin.config('SET', 'maxmemory', '0').catch(() => undefined);
+    admin.disconnect();
     await Promise.all(gws.map((g) => g.close()));
   }
 });

@@ -116,6 +116,38 @@ test('authFailures: a store that cannot count (Redis down) leaves the count to t
   assert.equal(failures?.values.find((v) => v.labels.op === 'hit')?.value, 20);
 });
 
+test('a ban the store refused is written again every pollInterval until it is taken (no full read needed), then no more', async () => {
+  const config = resolveAbuse({} as never, []) as AbuseConfig;
+  const clock = new ManualClock(1_700_000_000_000);
+  const store = createMemoryBanStore();
+  const add = store.addBan.bind(store);
+  let refusals = 2;
+  let calls = 0;
+  store.addBan = async (b) => { calls++; if (refusals-- > 0) throw new Error('OOM command not allowed'); return add(b); };
+  const logger = createLogger('info', new Writable({ write(_c, _e, cb) { cb(); } }));
+  const a = new Abuse({ config, store, clock, logger, metrics: createAbuseMetrics(new Registry(), () => ({ ip: 0, cidr: 0, key: 0 })) });
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 20; i++) await a.observe(req({ ip: '192.0.2.1', keyId: null, code: 'MG_AUTH_INVALID' }));
+  assert.ok(a.ipBan('192.0.2.1') !== null, 'in force here at once');
+  assert.equal(calls, 1);
+  assert.deepEqual(await store.listBans(clock.now()), [], 'the store refused it');
+  clock.advance(config.pollIntervalMs - 1);
+  await turn();
+  assert.equal(calls, 1, 'not before pollInterval');
+  clock.advance(1);
+  await turn();
+  assert.equal(calls, 2, 'written again');
+  assert.deepEqual(await store.listBans(clock.now()), []);
+  clock.advance(config.pollIntervalMs);
+  await turn();
+  assert.equal(calls, 3);
+  assert.equal((await store.listBans(clock.now())).length, 1, 'taken on the third write');
+  clock.advance(10 * config.pollIntervalMs);
+  await turn();
+  assert.equal(calls, 3, 'nothing written once it was taken');
+  await a.close();
+});
+
 test('errorRate: a key mostly refused by validation is banned; an IP too', async () => {
   const r = rig();
   for (let i = 0; i < 25; i++) {
