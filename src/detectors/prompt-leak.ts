@@ -112,6 +112,8 @@ export class PromptFingerprint {
   /** Does a whole text repeat n consecutive words of the prompt? */
   leaks(text: string): boolean {
     if (this.empty) return false;
+    const fast = this.leaksAscii(text);
+    if (fast !== null) return fast;
     const w = words(text);
     for (let i = 0; i + this.n <= w.length; i++) {
       if (!this.startsWith(w[i] as string)) continue;
@@ -119,7 +121,92 @@ export class PromptFingerprint {
     }
     return false;
   }
+
+  /**
+   * The same for an all-ASCII text (null for any other): word runs are found and hashed as they
+   * are read, each run of n word hashes is folded into one and looked up among the grams'
+   * hashes, and words are sliced only on a hit (to compare the words themselves) — instead of
+   * lower-casing the text, matching a Unicode regex into an array of every word, and joining n
+   * words at every position whose first word starts a gram. Property-tested against the
+   * general path.
+   */
+  private leaksAscii(text: string): boolean | null {
+    const len = text.length;
+    if (wordFrom.length < len + 1) { wordFrom = new Int32Array(len + 64); wordTo = new Int32Array(len + 64); wordHash = new Int32Array(len + 64); }
+    let count = 0;
+    let from = -1;
+    let h = 0;
+    for (let i = 0; i <= len; i++) {
+      const c = i < len ? text.charCodeAt(i) : 32;
+      if (c >= 128) return null;
+      if (isAsciiWordCode(c)) {
+        if (from < 0) { from = i; h = FNV_SEED; }
+        h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), FNV_PRIME);
+        continue;
+      }
+      if (from < 0) continue;
+      wordFrom[count] = from;
+      wordTo[count] = i;
+      wordHash[count] = h & SMI;
+      count++;
+      from = -1;
+    }
+    const n = this.n;
+    const hashes = gramHashesOf(this.grams, n);
+    const extra = this.extraGrams === null || this.extraGrams.size === 0 ? null : gramHashes(this.extraGrams, n);
+    for (let i = 0; i + n <= count; i++) {
+      let g = GRAM_SEED;
+      for (let k = i; k < i + n; k++) g = Math.imul(g ^ (wordHash[k] as number), GRAM_PRIME);
+      g &= SMI;
+      if (!hashes.has(g) && (extra === null || !extra.has(g))) continue;
+      // A hash of a gram: compare the words themselves.
+      let gram = text.slice(wordFrom[i] as number, wordTo[i] as number).toLowerCase();
+      for (let k = i + 1; k < i + n; k++) gram += ` ${text.slice(wordFrom[k] as number, wordTo[k] as number).toLowerCase()}`;
+      if (this.hasGram(gram)) return true;
+    }
+    return false;
+  }
 }
+
+const GRAM_SEED = 0x3b9aca07 | 0;
+const GRAM_PRIME = 0x5bd1e995 | 0;
+/** The hash leaksAscii computes for n words: its words' FNV-1a hashes folded in order. */
+function gramHashes(grams: Set<string>, n: number): Set<number> {
+  const out = new Set<number>();
+  for (const gram of grams) {
+    const ws = gram.split(' ');
+    if (ws.length !== n) continue;
+    let g = GRAM_SEED;
+    for (const w of ws) g = Math.imul(g ^ hashWord(w), GRAM_PRIME);
+    out.add(g & SMI);
+  }
+  return out;
+}
+/** The base grams' hashes, cached with the (cached, shared) set they come from. */
+function gramHashesOf(grams: Set<string>, n: number): Set<number> {
+  let h = gramHashCache.get(grams);
+  if (h === undefined) {
+    h = gramHashes(grams, n);
+    gramHashCache.set(grams, h);
+  }
+  return h;
+}
+const gramHashCache = new WeakMap<Set<string>, Set<number>>();
+
+const FNV_SEED = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+/** FNV-1a over a (lower-cased) word's code units: what leaksAscii computes while reading. */
+function hashWord(w: string): number {
+  let h = FNV_SEED;
+  for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), FNV_PRIME);
+  return h & SMI;
+}
+/** Hashes are cut to 30 bits: small integers, which V8 keeps unboxed (in the Set and the arithmetic). */
+const SMI = 0x3fffffff;
+/** Scratch of leaksAscii (synchronous, so one set serves every call). */
+let wordFrom = new Int32Array(256);
+let wordTo = new Int32Array(256);
+let wordHash = new Int32Array(256);
 
 /** The marker's random word, as words() sees it ('MGC-3F…' → '3f…'), or null if it is not one word. */
 function markerWord(marker: string): string | null {

@@ -164,3 +164,33 @@ test('streamed, split anywhere, the watch withholds exactly the texts the whole-
   ), { numRuns: 3000 });
   assert.ok(leaks > 300, `both verdicts are exercised (${leaks} leaks of 3000)`);
 });
+
+test('the whole-text check of an ASCII answer (hashed word runs) decides exactly as the general path (words, then grams), fast-check', () => {
+  const slow = (fp: PromptFingerprint, text: string): boolean => {
+    const w = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+    for (let i = 0; i + fp.n <= w.length; i++) if (fp.hasGram(w.slice(i, i + fp.n).join(' '))) return true;
+    return false;
+  };
+  const word = fc.constantFrom('you', 'are', 'Acme', 'ROUTERS', 'firmware', 'never', 'reveal', 'v2', '42', 'a', 'MGC', 'x9', 'the', 'The', 'THE');
+  const sep = fc.constantFrom(' ', '  ', ', ', '. ', '\n', '**', '-', '_', '\t', '');
+  const seen = { leak: 0, clean: 0 };
+  fc.assert(fc.property(
+    fc.array(word, { minLength: 0, maxLength: 30 }), fc.array(word, { minLength: 0, maxLength: 40 }), fc.array(sep, { minLength: 1, maxLength: 4 }),
+    fc.integer({ min: 2, max: 7 }), fc.boolean(), fc.boolean(), fc.nat(30), fc.nat(9),
+    (promptWords, noise, seps, n, withMarker, nonAscii, at, copied) => {
+      const marker = newCanary();
+      const prompt = `${withMarker ? `${marker} ` : ''}${promptWords.join(' ')}`;
+      const fp = PromptFingerprint.of(prompt, n, withMarker ? marker : null);
+      // Noise around a copied run of the prompt's words (of any length, n or not).
+      const cut = at % (noise.length + 1);
+      const answerWords = [...noise.slice(0, cut), ...promptWords.slice(at % Math.max(1, promptWords.length), (at % Math.max(1, promptWords.length)) + copied), ...noise.slice(cut)];
+      let answer = answerWords.map((w, i) => `${w}${seps[i % seps.length] as string}`).join('');
+      if (withMarker && answerWords.length % 3 === 0) answer = `${marker} ${answer}`;
+      if (nonAscii) answer += ' é'; // the general path
+      const want = slow(fp, answer);
+      assert.equal(fp.leaks(answer), want, JSON.stringify({ prompt, answer, n }));
+      seen[want ? 'leak' : 'clean']++;
+    },
+  ), { numRuns: 3000 });
+  assert.ok(seen.leak > 300 && seen.clean > 300, `both outcomes exercised: ${JSON.stringify(seen)}`);
+});
