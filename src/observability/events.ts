@@ -66,8 +66,12 @@ export type TelemetryEvent =
   | { type: 'injection.external-cached' }
   /** The external injection detector gave no verdict; `failOpen`: the request went on unchecked by it. */
   | (RequestRef & { type: 'injection.external-failed'; reason: ExternalFailureReason; failOpen: boolean })
-  /** The injection score of a request not flagged locally, with the external verdict when asked (debug log; never the text). */
-  | (RequestRef & { type: 'injection.scored'; score: number; external: { flagged: boolean; cached: boolean } | null })
+  /**
+   * The injection score of a request not flagged locally, with the external verdict when asked
+   * (debug log and the score histogram; never the text). `score` is undefined when the route's
+   * learned layer is off (no score to speak of).
+   */
+  | (RequestRef & { type: 'injection.scored'; score: number | undefined; external: { flagged: boolean; cached: boolean } | null })
   /** A task sent to the worker pool ended (src/workers/scan-pool.ts): an injection scan, a token count or a KServe JSON body check. */
   | { type: 'scan-pool.task'; task: ScanPoolTask; outcome: ScanPoolOutcome }
   /** A routed request's response is over (before its resources are released). */

@@ -25,6 +25,10 @@ export interface Metrics {
   duration: Histogram<'route' | 'outcome'>;
   rejections: Counter<'route' | 'code'>;
   injections: Counter<'route' | 'action'>;
+  /** Detections by the layer that fired (a request two layers caught counts under both). */
+  injectionLayers: Counter<'route' | 'layer'>;
+  /** The injection score of every scanned request of a route whose learned layer is on. */
+  injectionScore: Histogram<'route'>;
   policyFailures: Counter<'policy' | 'outcome'>;
   upstreamErrors: Counter<'upstream' | 'kind'>;
   /** Label with `keys.label(keyId)`, never a raw id. */
@@ -93,6 +97,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: n
     }),
     rejections: new Counter({ name: 'modelgate_rejections_total', help: 'Requests refused by modelgate, by route and error code', labelNames: ['route', 'code'], registers }),
     injections: new Counter({ name: 'modelgate_injection_detected_total', help: 'Prompt-injection detections, by route and configured action', labelNames: ['route', 'action'], registers }),
+    injectionLayers: new Counter({ name: 'modelgate_injection_layer_detections_total', help: 'Prompt-injection detections by the layer that fired (patterns, learned, external); a request caught by two layers counts under both', labelNames: ['route', 'layer'], registers }),
+    injectionScore: new Histogram({
+      name: 'modelgate_injection_score',
+      help: 'The injection score of each scanned request (the learned layer\'s highest, or the external detector\'s when higher), on routes whose learned layer is on: where injection.threshold cuts',
+      labelNames: ['route'],
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
+      registers,
+    }),
     policyFailures: new Counter({ name: 'modelgate_policy_failures_total', help: 'Policies that threw or timed out; outcome=fail-open means the request went on', labelNames: ['policy', 'outcome'], registers }),
     upstreamErrors: new Counter({ name: 'modelgate_upstream_errors_total', help: 'Upstream failures, by upstream and kind', labelNames: ['upstream', 'kind'], registers }),
     cost: new Counter({ name: 'modelgate_cost_units_total', help: 'Cost units charged after reconciliation (tokens, pixels/1000, tensor elements/1000), by key id (capped, beyond the cap "(other)") and route', labelNames: ['key', 'route'], registers }),

@@ -77,7 +77,7 @@ export interface InjectionExtras {
   external?: ExternalInspection | null;
   debugHeader?: boolean;
   /** The score of a request the sink does not report (not flagged locally), with the external verdict if asked (debug log). */
-  scored?: (ctx: RequestContext, score: number, external: { flagged: boolean; cached: boolean } | null) => void;
+  scored?: (ctx: RequestContext, score: number | undefined, external: { flagged: boolean; cached: boolean } | null) => void;
   /** Where large requests are scanned off the event loop (src/workers/scan-pool.ts). */
   offload?: ScanOffload;
 }
@@ -94,8 +94,10 @@ export function injectionPolicy(
 ): Policy {
   const scan = createInjectionScanner(threshold, layers);
   const external = extras.external ?? null;
-  function verdict(ctx: RequestContext, detected: boolean, families: string[], score: number): PolicyResult {
-    if (extras.debugHeader === true) ctx.responseHeaders[INJECTION_SCORE_HEADER] = score.toFixed(3);
+  /** A score exists when the learned layer ran or the external detector answered. */
+  const learnedOn = layers.includes('learned');
+  function verdict(ctx: RequestContext, detected: boolean, families: string[], score: number | undefined): PolicyResult {
+    if (extras.debugHeader === true) ctx.responseHeaders[INJECTION_SCORE_HEADER] = (score ?? 0).toFixed(3);
     if (!detected) return undefined;
     events.emit({ type: 'injection.detected', ...requestRef(ctx), families, action, score });
     if (action === 'block') return deny('MG_INPUT_REJECTED', `injection: ${families.join(',')}`);
@@ -118,14 +120,15 @@ export function injectionPolicy(
 
   /** The local verdict, then (when it is clean) the external detector's. */
   function judge(ctx: RequestContext, v: InjectionVerdict): PolicyResult | Promise<PolicyResult> {
-    if (v.detected) return verdict(ctx, true, v.families, v.score);
+    const local = learnedOn ? v.score : undefined;
+    if (v.detected) return verdict(ctx, true, v.families, local);
     if (external === null) {
-      extras.scored?.(ctx, v.score, null);
-      return verdict(ctx, false, v.families, v.score);
+      extras.scored?.(ctx, local, null);
+      return verdict(ctx, false, v.families, local);
     }
     return external(ctx).then((x) => {
       if (isDenial(x)) return x;
-      const score = Math.max(v.score, x.score);
+      const score = Math.max(local ?? 0, x.score);
       extras.scored?.(ctx, score, { flagged: x.flagged, cached: x.cached });
       return verdict(ctx, x.flagged, ['external'], score);
     });

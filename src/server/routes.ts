@@ -86,7 +86,7 @@ function inspectPolicies(route: RouteConfig, events: Emitter, scanPool?: ScanOff
   const extras = {
     external: ext === null || detector === null ? null : externalInspection(detector, ext.onError, events),
     debugHeader: inj.debugHeader ?? false,
-    scored: (ctx: RequestContext, score: number, x: { flagged: boolean; cached: boolean } | null) => events.emit({ type: 'injection.scored', ...requestRef(ctx), score, external: x }),
+    scored: (ctx: RequestContext, score: number | undefined, x: { flagged: boolean; cached: boolean } | null) => events.emit({ type: 'injection.scored', ...requestRef(ctx), score, external: x }),
     ...(scanPool === undefined ? {} : { offload: scanPool }),
   };
   const injection = inj.action === 'off' ? [] : [injectionPolicy(inj.action, inj.threshold, events, inj.onError, inj.layers, extras)];

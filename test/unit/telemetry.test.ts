@@ -48,7 +48,14 @@ const SAMPLES: { [K in EventType]: EventOf<K> } = {
 /** What each event must do: the series it moves (name → label subset and value) and its log / audit line. */
 const EXPECT: { [K in EventType]: { series?: [string, Record<string, string>, number][]; log?: string; audit?: string } } = {
   'policy.failed': { series: [['modelgate_policy_failures_total', { policy: 'admit', outcome: 'fail-open' }, 1]], log: 'policy failed; passing (fail-open)' },
-  'injection.detected': { series: [['modelgate_injection_detected_total', { route: ref.route, action: 'block' }, 1]], audit: 'prompt injection detected' },
+  'injection.detected': {
+    series: [
+      ['modelgate_injection_detected_total', { route: ref.route, action: 'block' }, 1],
+      ['modelgate_injection_layer_detections_total', { route: ref.route, layer: 'patterns' }, 1],
+      ['modelgate_injection_score_count', { route: ref.route }, 1],
+    ],
+    audit: 'prompt injection detected',
+  },
   'upstream.failed': { series: [['modelgate_upstream_errors_total', { upstream: 'llm', kind: 'unreachable' }, 1]], log: 'upstream failure' },
   'output.failed': { series: [['modelgate_output_filter_failures_total', { route: ref.route, outcome: 'fail-closed' }, 1]], log: 'output filter failed; response withheld (fail-closed)' },
   'output.redacted': { series: [['modelgate_output_redacted_total', { pii_type: 'email', route: ref.route }, 2], ['modelgate_output_redacted_total', { pii_type: 'aws-key' }, 1]], audit: 'sensitive output found' },
@@ -68,7 +75,7 @@ const EXPECT: { [K in EventType]: { series?: [string, Record<string, string>, nu
     log: 'external injection detector failed; passing (fail-open)',
     audit: 'request passed unchecked by the external injection detector (fail-open)',
   },
-  'injection.scored': { log: 'injection score' },
+  'injection.scored': { series: [['modelgate_injection_score_count', { route: ref.route }, 1]], log: 'injection score' },
   'scan-pool.task': { series: [['modelgate_scan_pool_tasks_total', { outcome: 'busy', task: 'count' }, 1]] },
   'request.settled': { series: [['modelgate_cost_units_total', { key: 'acme', route: ref.route }, 120], ['modelgate_tokens_total', { key: 'acme', type: 'prompt' }, 100], ['modelgate_tokens_total', { key: 'acme', type: 'completion' }, 20]], log: 'request' },
 };

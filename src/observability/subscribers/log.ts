@@ -78,7 +78,7 @@ export function logSubscriber(logger: Logger): (e: TelemetryEvent) => void {
       }
       case 'injection.scored':
         if (!logger.isLevelEnabled('debug')) return;
-        logger.debug({ reqId: e.reqId, route: e.route, score: Math.round(e.score * 1000) / 1000, ...(e.external === null ? {} : { external: e.external }) }, 'injection score');
+        logger.debug({ reqId: e.reqId, route: e.route, ...(e.score === undefined ? {} : { score: Math.round(e.score * 1000) / 1000 }), ...(e.external === null ? {} : { external: e.external }) }, 'injection score');
         return;
       case 'injection.external-called':
       case 'injection.external-cached':

@@ -12,9 +12,18 @@ export function metricsSubscriber(metrics: Metrics): (e: TelemetryEvent) => void
       case 'policy.failed':
         metrics.policyFailures.inc({ policy: e.policy, outcome: e.failOpen ? 'fail-open' : 'fail-closed' });
         return;
-      case 'injection.detected':
+      case 'injection.detected': {
         metrics.injections.inc({ route: e.route, action: e.action });
+        // The families say which layer fired: 'learned', 'external', or a pattern family.
+        let patterns = false;
+        for (const f of e.families) {
+          if (f === 'learned' || f === 'external') metrics.injectionLayers.inc({ route: e.route, layer: f });
+          else patterns = true;
+        }
+        if (patterns) metrics.injectionLayers.inc({ route: e.route, layer: 'patterns' });
+        if (e.score !== undefined) metrics.injectionScore.observe({ route: e.route }, e.score);
         return;
+      }
       case 'upstream.failed':
         metrics.upstreamErrors.inc({ upstream: e.upstream, kind: e.kind });
         return;
@@ -77,7 +86,8 @@ export function metricsSubscriber(metrics: Metrics): (e: TelemetryEvent) => void
         metrics.externalFailures.inc({ reason: e.reason });
         return;
       case 'injection.scored':
-        return; // debug log only
+        if (e.score !== undefined) metrics.injectionScore.observe({ route: e.route }, e.score);
+        return;
       case 'scan-pool.task':
         metrics.scanPoolTasks.inc({ outcome: e.outcome, task: e.task });
         return;
