@@ -10,6 +10,11 @@ const rows = [
     ['Requests by status', `sum by (status) (rate(modelgate_requests_total[${R}]))`, '{{status}}', 'reqps'],
     ['Rejections by code', `sum by (code) (rate(modelgate_rejections_total[${R}]))`, '{{code}}', 'reqps'],
     ['Injection detections by route', `sum by (route, action) (rate(modelgate_injection_detected_total[${R}]))`, '{{route}} {{action}}', 'reqps'],
+    ['Injection detections by layer', `sum by (layer) (rate(modelgate_injection_layer_detections_total[${R}]))`, '{{layer}}', 'reqps'],
+    ['Injection score p50 / p99 by route (where the threshold cuts)', [
+      [`histogram_quantile(0.5, sum by (le, route) (rate(modelgate_injection_score_bucket[${R}])))`, '{{route}} p50'],
+      [`histogram_quantile(0.99, sum by (le, route) (rate(modelgate_injection_score_bucket[${R}])))`, '{{route}} p99'],
+    ], null, 'short'],
     ['Requests in flight', 'sum(modelgate_requests_in_flight)', 'in flight', 'short'],
   ]],
   ['Cost', [
