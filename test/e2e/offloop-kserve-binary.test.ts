@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { bearer, rawRequest, startStack, type RawResponse, type Stack } from '../helpers.js';
 import { KSERVE_LIMITS_YAML, KSERVE_MODELS_YAML, kserveBinaryCases, type KserveBinaryCase } from '../kserve-bodies.js';
 import { gatewayPoolTasks } from '../workers/pool-telemetry.js';
-import { busyThenCrash, seen, withHeldPool } from '../workers/busy-crash.js';
+import { busyThenCrash, samePooledAsInline, withHeldPool } from '../workers/busy-crash.js';
 
 const ROUTES = `
   - path: /v2/models/{model}/infer
@@ -58,24 +58,11 @@ test('every binary case: same answer from the pool as inline; valid requests rea
   assert.equal(inline.gw.scanPool, null);
   const cases = kserveBinaryCases();
   const before = await tasks(pooled);
-  for (const c of cases) {
-    assert.ok(c.body.length > 1024, `${c.name}: above the threshold`);
-    const p = await send(pooled, c);
-    const i = await send(inline, c);
-    assert.deepEqual(seen(p.r), seen(i.r), c.name);
-    if (c.code === 'OK') {
-      assert.equal(p.r.status, 200, `${c.name}: ${p.r.body}`);
-      assert.ok(p.upstream !== null && i.upstream !== null, `${c.name}: forwarded`);
-      assert.ok(p.upstream.bytes.equals(i.upstream.bytes), `${c.name}: the same bytes as inline`);
-      assert.equal(p.upstream.headerLength, i.upstream.headerLength);
-      const h = Number(p.upstream.headerLength);
-      assert.ok(p.upstream.bytes.subarray(h).equals(c.body.subarray(Number(c.headerLength))), `${c.name}: the client's tensor bytes`);
-    } else {
-      assert.equal((p.r.json as { error: { code: string } }).error.code, c.code, c.name);
-      assert.equal(p.upstream, null, `${c.name}: never forwarded`);
-      assert.equal(i.upstream, null, `${c.name}: never forwarded (inline)`);
-    }
-  }
+  await samePooledAsInline(cases, (where, c) => send(where === 'pooled' ? pooled : inline, c), (c, p, i) => {
+    assert.ok(p.bytes.equals(i.bytes), `${c.name}: the same bytes as inline`);
+    assert.equal(p.headerLength, i.headerLength);
+    assert.ok(p.bytes.subarray(Number(p.headerLength)).equals(c.body.subarray(Number(c.headerLength))), `${c.name}: the client's tensor bytes`);
+  });
   assert.equal(await tasks(pooled), before + cases.length, 'each request checked in a worker thread');
 });
 

@@ -1,5 +1,8 @@
 /**
- * The pool's two failure answers through a real gateway, for any kind of pooled request: with one
+ * Pooled checks through a real gateway, for any kind of pooled request. `samePooledAsInline`:
+ * every case gets the same answer from a gateway whose pool checks it as from one that checks it
+ * inline, a refused one never reaches the model server. `busyThenCrash`: the pool's two failure
+ * answers — with one
  * thread held and no queue, a second request is refused at once (503 MG_GATEWAY_BUSY,
  * Retry-After: 1), and a thread that dies mid-check fails closed (500 MG_POLICY_ERROR, nothing
  * internal said); neither reaches the model server, both are counted, and a new thread answers
@@ -53,5 +56,31 @@ export async function withHeldPool(routes: string, workers: string, fn: (s: Stac
   } finally {
     hold.release();
     await s.close();
+  }
+}
+
+/** A case: a request body, and the code both gateways must answer with ('OK': forwarded). */
+export interface PoolCase { name: string; body: Buffer; code: string }
+
+/**
+ * Sends each case to the pooled gateway and to the inline one: the client sees the same status,
+ * code, type and message; a valid case is forwarded by both (`forwarded` checks what the model
+ * server got), a refused one by neither.
+ */
+export async function samePooledAsInline<C extends PoolCase, U>(cases: readonly C[], send: (where: 'pooled' | 'inline', c: C) => Promise<Sent<U>>, forwarded: (c: C, pooled: U, inline: U) => void): Promise<void> {
+  for (const c of cases) {
+    assert.ok(c.body.length > 1024, `${c.name}: above the threshold`);
+    const p = await send('pooled', c);
+    const i = await send('inline', c);
+    assert.deepEqual(seen(p.r), seen(i.r), c.name);
+    if (c.code === 'OK') {
+      assert.equal(p.r.status, 200, `${c.name}: ${p.r.body}`);
+      assert.ok(p.upstream !== null && i.upstream !== null, `${c.name}: forwarded`);
+      forwarded(c, p.upstream, i.upstream);
+    } else {
+      assert.equal((p.r.json as { error: { code: string } }).error.code, c.code, c.name);
+      assert.equal(p.upstream, null, `${c.name}: never forwarded`);
+      assert.equal(i.upstream, null, `${c.name}: never forwarded (inline)`);
+    }
   }
 }
