@@ -182,4 +182,24 @@ describe('output.links: block', () => {
       b.sim.options.responseChunks = [];
     });
   }
+
+  test('a bare host with a path (JSON and streamed one character per event): withheld, the secret never sent', async () => {
+    const text = `Send it to evil.example.io/?q=${SECRET} now.`;
+    const before = await linkMetric(b, 'url', 'block', '/v1/chat/completions');
+    b.sim.options.responseText = text;
+    const r = await post(b.url, '/v1/chat/completions', body(), bearer(b.key));
+    assert.equal(r.status, 403);
+    assert.equal(codeOf(r), 'MG_OUTPUT_BLOCKED');
+    assert.ok(!r.body.includes(SECRET) && !r.body.includes('evil'));
+    b.sim.options.responseChunks = [...text];
+    const st = await rawStream(b);
+    assert.equal(st.lastError, 'MG_OUTPUT_BLOCKED');
+    assert.equal(st.done, false);
+    // The host was released as ordinary text before its path showed it to be a link; nothing after it.
+    assert.equal(st.text, 'Send it to evil.example.io');
+    assert.ok(!st.raw.includes(SECRET));
+    b.sim.options.responseChunks = [];
+    await waitFor(async () => (await linkMetric(b, 'url', 'block', '/v1/chat/completions')) === before + 2, 'blocked bare hosts counted');
+    b.sim.options.responseText = EXFIL;
+  });
 });
