@@ -2,7 +2,7 @@
 // of the detector (a dist/ directory built from the old source) and this build
 // in one process and compares, text by text: the normalised text, and the
 // score and findings with and without context checks, of every text and each
-// of its decoded views (what the gateway scans). Texts: every record of every
+// of its decoded views (what the gateway scans), and the decoded views themselves. Texts: every record of every
 // corpus under corporaDir and test/fixtures/corpora (*.jsonl "text", *.json
 // "full_text"/"text"), every
 // string literal of the tests, long texts made of attack records joined up to
@@ -33,6 +33,7 @@ if (oldDist === undefined) {
 }
 const corpora = resolve(process.argv[3] ?? '/work/shared/corpora');
 const old = (await import(pathToFileURL(join(resolve(oldDist), 'src/detectors/injection/index.js')).href)) as DetectorModule;
+const oldDecode = (await import(pathToFileURL(join(resolve(oldDist), 'src/detectors/injection/decode.js')).href)) as { decodedViews: typeof decodedViews };
 
 // 1. Corpus records.
 const corpusTexts: string[] = [];
@@ -126,7 +127,10 @@ for (const [name, list] of groups) {
   let groupDiffs = differences;
   for (const text of list) {
     texts++;
-    for (const v of [text, ...decodedViews(text)]) {
+    const views = decodedViews(text);
+    const viewsBefore = oldDecode.decodedViews(text);
+    if (JSON.stringify(views) !== JSON.stringify(viewsBefore)) report('decoded views', text, viewsBefore, views);
+    for (const v of [text, ...views]) {
       const na = old.normalizeForDetection(v);
       const nb = normalizeForDetection(v);
       if (na !== nb) report('normalised text', v, na, nb);
@@ -141,5 +145,5 @@ for (const [name, list] of groups) {
   groupDiffs = differences - groupDiffs;
   console.log(`${name}: ${list.length} texts, ${groupDiffs} differences`);
 }
-console.log(`total: ${texts} texts, ${scans} scans compared (each text and its decoded views, context checks on and off), ${differences} differences`);
+console.log(`total: ${texts} texts, their decoded views and ${scans} scans compared (each text and its decoded views, context checks on and off), ${differences} differences`);
 process.exit(differences === 0 ? 0 : 1);

@@ -86,6 +86,7 @@ export interface Pausable { pause(): unknown; resume(): unknown; }
 export class ClientSink {
   private readonly watchdog: SendWatchdog;
   private cut = false;
+  private corked = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -113,8 +114,36 @@ export class ClientSink {
     return this.cut;
   }
 
+  /**
+   * Sends the status line and headers now (a streamed answer's client sees them before the first
+   * event), in the same write as whatever follows in this turn of the event loop.
+   */
+  flushHeaders(): void {
+    this.coalesce();
+    this.res.flushHeaders();
+  }
+
+  /**
+   * What is written in one turn of the event loop goes out in one system call: the socket is
+   * corked at the first write of a turn and uncorked when the turn's I/O is done (setImmediate).
+   * An answer whose events came in one read (most short streams, and the headers with the first
+   * events of longer ones) then costs one write instead of three — headers, events, the last
+   * chunk — and on loopback each write is a trip through the kernel's network stack. Nothing waits
+   * past the current turn, so streaming latency does not change. res.end() flushes at once anyway.
+   */
+  private coalesce(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.res.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.res.uncork();
+    });
+  }
+
   write(chunk: string | Buffer): void {
     if (this.res.destroyed) return;
+    this.coalesce();
     if (!this.res.write(chunk)) {
       this.source.pause();
       this.watchdog.arm();

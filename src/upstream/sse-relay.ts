@@ -42,7 +42,6 @@ function filterEvent(filter: OutputFilter, ev: SseEvent, parsed: unknown): strin
 
 export function relayStream(ctx: RequestContext, res: ServerResponse, data: Dispatcher.ResponseData, hooks: ForwardHooks, sendTimeoutMs: number): Promise<void> {
   res.writeHead(data.statusCode, { ...hooks.baseHeaders(ctx), ...clientHeaders(data.headers), 'cache-control': 'no-cache' });
-  res.flushHeaders();
   const sse = new SseSplitter();
   let filter = ctx.output;
   const body = data.body;
@@ -52,6 +51,7 @@ export function relayStream(ctx: RequestContext, res: ServerResponse, data: Disp
       clientCut(hooks, ctx);
       stop(undefined);
     });
+    sink.flushHeaders();
     /** The end of the relay: `last` is written and the stream ended (undefined: nothing more can be sent). */
     const stop = (last: string | undefined): void => {
       releaseGpu(ctx);

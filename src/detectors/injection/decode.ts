@@ -27,12 +27,33 @@ const PERCENT_RUN = /(?:%[0-9a-f]{2})+/gi;
 const BASE64_RUN = /[A-Za-z0-9+/_-]{24,}={0,2}/g;
 const HEX_RUN = /\b(?:[0-9a-fA-F]{2}){16,}\b/g;
 const LEET_CHARS = /[0134578@$]/;
+const LEET_CHARS_G = /[0134578@$]/g;
+const isLetterCode = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+/**
+ * Does a leet character stand right beside an ASCII letter? LEET_TOKEN's matches are runs of
+ * letters and leet characters, and the rewrite changes a match only when it holds both, so
+ * somewhere in it a leet character touches a letter. Without such a pair the leetspeak view
+ * equals the text, and neither the rewrite nor the view is needed. Most prose has digits, but
+ * few of them touch a letter; before this check every 3–20-letter word of such a text went
+ * through the rewrite's callback. The regex finds the (rare) leet characters; test() with 'g'
+ * allocates nothing and leaves lastIndex just past the one found.
+ */
+export function leetBesideLetter(text: string): boolean {
+  LEET_CHARS_G.lastIndex = 0;
+  while (LEET_CHARS_G.test(text)) {
+    const i = LEET_CHARS_G.lastIndex - 1;
+    if (isLetterCode(text.charCodeAt(i - 1)) || isLetterCode(text.charCodeAt(i + 1))) return true;
+  }
+  return false;
+}
 /** Short tokens mixing letters and leet characters (long runs are left to the blob decoders). */
 const LEET_TOKEN = /(?<![A-Za-z0-9+/=%])[a-z0134578@$]{3,20}(?![A-Za-z0-9+/=])/gi;
 const LETTER = /[a-z]/i;
 const LEET_MAP: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's' };
 const ASKS_ROT13 = /\brot[\s-]?13\b|caesar/i;
 const ASKS_REVERSE = /backwards|reversed?\b|right[\s-]to[\s-]left/i;
+/** Either of the two above, in one pass (most texts ask for neither). */
+const ASKS_EITHER = new RegExp(`${ASKS_ROT13.source}|${ASKS_REVERSE.source}`, 'i');
 
 /** Characters of BASE64_RUN's class: A–Z a–z 0–9 + / _ -. */
 const B64_CLASS = new Uint8Array(128);
@@ -142,11 +163,13 @@ function oneLevel(text: string, budget: Budget): string[] {
     push(blobs(text, BASE64_RUN, (r) => Buffer.from(r, r.includes('-') || r.includes('_') ? 'base64url' : 'base64').toString('utf8'), budget));
     push(blobs(text, HEX_RUN, (r) => Buffer.from(r, 'hex').toString('utf8'), budget));
   }
-  if (LEET_CHARS.test(text)) {
+  if (leetBesideLetter(text)) {
     push(rewrite(text, LEET_TOKEN, (m) => (LETTER.test(m) && LEET_CHARS.test(m) ? [...m].map((c) => LEET_MAP[c] ?? c).join('') : m)));
   }
-  if (text.length <= WHOLE_VIEW_MAX && ASKS_ROT13.test(text)) push(rot13(text));
-  if (text.length <= WHOLE_VIEW_MAX && ASKS_REVERSE.test(text)) push([...text].reverse().join(''));
+  if (text.length <= WHOLE_VIEW_MAX && ASKS_EITHER.test(text)) {
+    if (ASKS_ROT13.test(text)) push(rot13(text));
+    if (ASKS_REVERSE.test(text)) push([...text].reverse().join(''));
+  }
   return out;
 }
 

@@ -125,10 +125,6 @@ interface CompiledTables {
   readonly compactStarts: LetterAutomaton | null;
 }
 
-function isTokenChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57); // a-z 0-9
-}
-
 /** Number of capturing groups in a regex source: '(' not escaped, not in a class, not followed by '?'. */
 function capturingGroups(source: string): number {
   let n = 0;
@@ -334,6 +330,77 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     return true;
   };
 
+  // Ids first seen in the current scan, in order (for the lexicon counts).
+  let firstSeen = new Int32Array(64);
+  const keyed = Uint8Array.from(t.infos, (info) => (info.entries.length > 0 ? 1 : 0));
+  const passResult = { hits: 0, ac: 0, firstSeenCount: 0 };
+  /**
+   * Pass 1 over the tokens ([a-z0-9]+ runs) of normalised text: look each one
+   * up (hashed as it is read, never sliced), mark the rule words present
+   * (seen), list those first seen (firstSeen), note where keys occur (hitAt,
+   * hitId, hitPrev) and feed the letters to the compact-view start-string
+   * automaton. Its own function with only numbers and typed arrays in the
+   * loop, so the optimiser keeps everything in registers.
+   */
+  function tokenPass(normalized: string, gen: number): typeof passResult {
+    const table = t.table;
+    const n = normalized.length;
+    let hits = 0;
+    let seenCount = 0;
+    let start = -1;
+    let hash = HASH_SEED;
+    // Id of the token before the current one (-1: none, or not a rule word).
+    let lastId = -1;
+    // State of the compact-view start-string automaton (letters only, digits skipped like the view does).
+    let ac = 0;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? normalized.charCodeAt(i) : 32;
+      if (c >= 97 && c <= 122) {
+        if (start < 0) {
+          start = i;
+          hash = HASH_SEED;
+        }
+        hash = tokenHash(hash, c);
+        ac = acNext[ac * 26 + c - 97] as number;
+        continue;
+      }
+      if (c >= 48 && c <= 57) {
+        if (start < 0) {
+          start = i;
+          hash = HASH_SEED;
+        }
+        hash = tokenHash(hash, c);
+        continue;
+      }
+      if (start < 0) continue;
+      const id = table.lookup(normalized, start, i, hash);
+      const prevId = lastId;
+      lastId = id;
+      const at = start;
+      start = -1;
+      if (id < 0) continue;
+      if (seen[id] !== gen) {
+        seen[id] = gen;
+        if (seenCount === firstSeen.length) {
+          const grown = new Int32Array(firstSeen.length * 2);
+          grown.set(firstSeen);
+          firstSeen = grown;
+        }
+        firstSeen[seenCount++] = id;
+      }
+      if (keyed[id] === 0) continue;
+      if (hits === hitAt.length) growHits();
+      hitAt[hits] = at;
+      hitId[hits] = id;
+      hitPrev[hits] = prevId;
+      hits++;
+    }
+    passResult.hits = hits;
+    passResult.ac = ac;
+    passResult.firstSeenCount = seenCount;
+    return passResult;
+  }
+
   function scan(text: string): InjectionResult {
     const normalized = normalizeForDetection(text);
     // Best context factor seen per signal (0 = no counting match yet). A
@@ -351,48 +418,15 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     const weigh = (checks: readonly ContextCheck[], start: number, end: number): number =>
       !useContext || checks.length === 0 || budget-- <= 0 ? 1 : contextFactor(normalized, start, end, checks, memo);
 
-    // Pass 1 over the tokens ([a-z0-9]+ runs): look each one up (hashed as it
-    // is read, never sliced), mark the rule words present in the text, count
-    // lexicon words, and note where keys occur.
+    // Pass 1 over the tokens (tokenPass): mark the rule words present in the
+    // text, count lexicon words, and note where keys occur.
     const gen = nextGeneration();
     const lexCount = new Int32Array(t.lexicons.length);
-    const n = normalized.length;
-    let hits = 0;
-    let start = -1;
-    let hash = HASH_SEED;
-    // Id of the token before the current one (-1: none, or not a rule word).
-    let lastId = -1;
-    // State of the compact-view start-string automaton (letters only, digits skipped like the view does).
-    let ac = 0;
-    for (let i = 0; i <= n; i++) {
-      const c = i < n ? normalized.charCodeAt(i) : 32;
-      if (isTokenChar(c)) {
-        if (start < 0) {
-          start = i;
-          hash = HASH_SEED;
-        }
-        hash = tokenHash(hash, c);
-        if (c >= 97) ac = acNext[ac * 26 + c - 97] as number;
-        continue;
-      }
-      if (start < 0) continue;
-      const id = t.table.lookup(normalized, start, i, hash);
-      const prevId = lastId;
-      lastId = id;
-      const at = start;
-      start = -1;
-      if (id < 0) continue;
-      const info = t.infos[id] as TokenInfo;
-      if (seen[id] !== gen) {
-        seen[id] = gen;
-        for (const li of info.lexicons) lexCount[li] = (lexCount[li] ?? 0) + 1;
-      }
-      if (info.entries.length === 0) continue;
-      if (hits === hitAt.length) growHits();
-      hitAt[hits] = at;
-      hitId[hits] = id;
-      hitPrev[hits] = prevId;
-      hits++;
+    const passEnd = tokenPass(normalized, gen);
+    const hits = passEnd.hits;
+    const ac = passEnd.ac;
+    for (let k = 0; k < passEnd.firstSeenCount; k++) {
+      for (const li of (t.infos[firstSeen[k] as number] as TokenInfo).lexicons) lexCount[li] = (lexCount[li] ?? 0) + 1;
     }
 
     // Pass 2, in text order: at each key, try the anchored rules keyed on it
