@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { compactView, normalizeForDetection, normalizeForDetectionReference } from '../../src/detectors/injection/normalize.js';
-import { HASH_SEED, LetterAutomaton, requiredTokens, tokenHash, TokenTable } from '../../src/detectors/injection/prefilter.js';
+import { HASH_SEED, LetterAutomaton, requiredTokens, sentenceBound, tokenHash, TokenTable } from '../../src/detectors/injection/prefilter.js';
 import { PATTERN_RULES } from '../../src/detectors/injection/rules.js';
 
 const SEP = '[^\\w.!?]+';
@@ -73,6 +73,78 @@ describe('injection prefilter: required words', () => {
       }
     }
     assert.ok(matches > 500, `only ${matches} matches checked`);
+  });
+});
+
+describe('injection prefilter: sentence-bound rules', () => {
+  it('tells which regex sources can match a sentence end', () => {
+    for (const src of [`ignore${SEP}previous\\b`, '(?<=(\\bnever[^\\w.!?]+))sorry(?![a-z0-9])', 'a[^.!?\\w]b', '(?:x|y)?z{1,3}', '[a-z0-9_ ]+', 'q\\u0041']) {
+      assert.equal(sentenceBound(src), true, src);
+    }
+    for (const src of ['a.b', 'a\\.i\\.', 'hey!', 'why\\?', '[^\\w.!]+', '[^a-z]', '[ -~]', '[\\W]', '\\S+', 'x\\u002e', '[\\p{P}]', '[!]']) {
+      assert.equal(sentenceBound(src), false, src);
+    }
+    let bounded = 0;
+    for (const r of PATTERN_RULES) if (r.mode === 'anchored') for (const e of r.entries) if (sentenceBound(e.source)) bounded++;
+    assert.ok(bounded > 300, `${bounded} sentence-bound entries`);
+  });
+
+  it('no match of a sentence-bound rule holds a sentence end, and its clauses hold in the key\'s sentence (fixtures, and fixtures with sentence ends put into matches)', () => {
+    const entries: { id: string; re: RegExp; keys: readonly string[]; clauses: string[][] }[] = [];
+    for (const r of PATTERN_RULES) {
+      if (r.mode !== 'anchored') continue;
+      for (const e of r.entries) {
+        if (sentenceBound(e.source)) entries.push({ id: r.id, re: new RegExp(e.source, 'uy'), keys: e.tokens, clauses: requiredTokens(e.source, e.tokens, 'sentence') });
+      }
+    }
+    const byKey = new Map<string, typeof entries>();
+    for (const e of entries) for (const k of e.keys) byKey.set(k, [...(byKey.get(k) ?? []), e]);
+    const sentenceOf = (n: string, at: number): [number, number] => {
+      let from = at;
+      while (from > 0 && !'.!?'.includes(n[from - 1] as string)) from--;
+      let to = at;
+      while (to < n.length && !'.!?'.includes(n[to] as string)) to++;
+      return [from, to];
+    };
+    /** Every match of a sentence-bound entry in normalised text n: checked, and returned as spans. */
+    const check = (n: string): [number, number][] => {
+      const spans: [number, number][] = [];
+      for (const m of n.matchAll(/[a-z0-9]+/g)) {
+        for (const { id, re, clauses } of byKey.get(m[0]) ?? []) {
+          re.lastIndex = m.index;
+          const x = re.exec(n);
+          if (x === null) continue;
+          const lead = x.slice(1).find((g) => g !== undefined)?.length ?? 0;
+          const [from, to] = [m.index - lead, re.lastIndex];
+          assert.ok(!/[.!?]/.test(n.slice(from, to)), `${id}: a match holds a sentence end: ${JSON.stringify(n.slice(from, to))}`);
+          const [sFrom, sTo] = sentenceOf(n, m.index);
+          const present = tokensOf(n.slice(sFrom, sTo));
+          for (const c of clauses) assert.ok(c.some((w) => present.has(w)), `${id}: clause ${c.join('|')} fails in the sentence of a match: ${JSON.stringify(n.slice(sFrom, sTo))}`);
+          spans.push([from, to]);
+        }
+      }
+      return spans;
+    };
+    const rnd = prng(5);
+    let matches = 0;
+    let mutated = 0;
+    for (const text of [...attacks, ...benign]) {
+      const n = normalizeForDetection(text);
+      const spans = check(n);
+      matches += spans.length;
+      // Put a sentence end into each match (replacing a separator, or between words): a rule
+      // that could match across it would show a match holding it.
+      for (const [from, to] of spans.slice(0, 3)) {
+        const gaps = [...n.slice(from, to).matchAll(/[^a-z0-9]+/g)].map((g) => from + g.index);
+        if (gaps.length === 0) continue;
+        const at = gaps[rnd(gaps.length)] as number;
+        const end = ['.', '!', '?', '. ', ' . ', '?!'][rnd(6)] as string;
+        check(n.slice(0, at) + end + n.slice(at + (rnd(2) === 0 ? 1 : 0)));
+        mutated++;
+      }
+    }
+    assert.ok(matches > 500, `only ${matches} matches checked`);
+    assert.ok(mutated > 500, `only ${mutated} texts with a sentence end put into a match`);
   });
 });
 

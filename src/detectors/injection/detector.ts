@@ -32,7 +32,7 @@
 
 import { contextFactor, type ContextCheck, type ContextMemo } from './context.js';
 import { compactView, normalizeForDetection } from './normalize.js';
-import { HASH_SEED, LetterAutomaton, requiredTokens, tokenHash, TokenTable } from './prefilter.js';
+import { HASH_SEED, LetterAutomaton, requiredTokens, sentenceBound, tokenHash, TokenTable } from './prefilter.js';
 import { LEXICON_RULES, PATTERN_RULES, type PatternRule, type RuleView } from './rules.js';
 import { scanScripts } from './multilingual.js';
 
@@ -92,8 +92,13 @@ interface StickyEntry {
   readonly re: RegExp;
   /** Token ids: the token right before the key must be one of these (see AnchoredEntry.prevTokens). */
   readonly prev: ReadonlySet<number> | null;
-  /** Token ids: each clause needs one of its tokens somewhere in the text (prefilter.ts). */
+  /** Token ids: each clause needs one of its tokens in the text, or in the key's sentence when bounded (prefilter.ts). */
   readonly clauses: readonly Int32Array[];
+  /**
+   * No match of the regex (look-arounds included) can hold '.', '!' or '?' (sentenceBound): its
+   * clauses must then hold in the key's own sentence, not just somewhere in the text.
+   */
+  readonly bounded: boolean;
 }
 
 interface CompiledLexiconRule {
@@ -191,8 +196,9 @@ function compileTables(): CompiledTables {
         if (capturingGroups(e.source) !== e.source.split('(?<=(').length - 1) {
           throw new Error(`injection rule ${r.id}: unexpected capturing group`);
         }
-        const clauses = requiredTokens(e.source, e.tokens).map((words) => Int32Array.from(words, tokenId));
-        const entry = { signal, re, prev: e.prevTokens ? new Set(e.prevTokens.map(tokenId)) : null, clauses };
+        const bounded = sentenceBound(e.source);
+        const clauses = requiredTokens(e.source, e.tokens, bounded ? 'sentence' : 'text').map((words) => Int32Array.from(words, tokenId));
+        const entry = { signal, re, prev: e.prevTokens ? new Set(e.prevTokens.map(tokenId)) : null, clauses, bounded };
         for (const tok of e.tokens) tokenInfo(tok).entries.push(entry);
       }
     } else {
@@ -274,6 +280,13 @@ function compactPositions(normalized: string): Int32Array {
   return map;
 }
 
+/** A copy of `a` with twice the room. */
+function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 function lexiconWeight(tiers: readonly (readonly [number, number])[], distinct: number): number {
   let weight = 0;
   for (const [count, w] of tiers) if (distinct >= count) weight = w;
@@ -307,20 +320,17 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
   let hitId = new Int32Array(256);
   let hitPrev = new Int32Array(256);
   const growHits = (): void => {
-    const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    hitAt = grow(hitAt);
-    hitId = grow(hitId);
-    hitPrev = grow(hitPrev);
+    hitAt = grown(hitAt);
+    hitId = grown(hitId);
+    hitPrev = grown(hitPrev);
+    hitSeg = grown(hitSeg);
   };
-  const clausesHold = (clauses: readonly Int32Array[], gen: number): boolean => {
+  /** Each clause has a token id marked with `stamp` in `marks` (seen: the text; inSentence: the key's sentence). */
+  const clausesHold = (clauses: readonly Int32Array[], marks: Int32Array, stamp: number): boolean => {
     for (const clause of clauses) {
       let ok = false;
       for (let k = 0; k < clause.length; k++) {
-        if (seen[clause[k] as number] === gen) {
+        if (marks[clause[k] as number] === stamp) {
           ok = true;
           break;
         }
@@ -330,16 +340,32 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     return true;
   };
 
+  // Sentences ('.', '!' and '?' end one) of the current scan: the sentence of each key occurrence
+  // (hitSeg), and every rule-word occurrence with its sentence (occId, occSeg), in text order.
+  let hitSeg = new Int32Array(256);
+  let occId = new Int32Array(1024);
+  let occSeg = new Int32Array(1024);
+  // inSentence[id] === sentenceStamp: token id occurs in the sentence being tried (pass 2).
+  const inSentence = new Int32Array(t.infos.length);
+  let sentenceStamp = 0;
+  const nextSentenceStamp = (): number => {
+    if (sentenceStamp === 0x7fffffff) {
+      inSentence.fill(0);
+      sentenceStamp = 0;
+    }
+    return ++sentenceStamp;
+  };
   // Ids first seen in the current scan, in order (for the lexicon counts).
   let firstSeen = new Int32Array(64);
   const keyed = Uint8Array.from(t.infos, (info) => (info.entries.length > 0 ? 1 : 0));
-  const passResult = { hits: 0, ac: 0, firstSeenCount: 0 };
+  const passResult = { hits: 0, ac: 0, firstSeenCount: 0, occurrences: 0 };
   /**
    * Pass 1 over the tokens ([a-z0-9]+ runs) of normalised text: look each one
    * up (hashed as it is read, never sliced), mark the rule words present
    * (seen), list those first seen (firstSeen), note where keys occur (hitAt,
-   * hitId, hitPrev) and feed the letters to the compact-view start-string
-   * automaton. Its own function with only numbers and typed arrays in the
+   * hitId, hitPrev, hitSeg), list every rule-word occurrence with its
+   * sentence (occId, occSeg) and feed the letters to the compact-view
+   * start-string automaton. Its own function with only numbers and typed arrays in the
    * loop, so the optimiser keeps everything in registers.
    */
   function tokenPass(normalized: string, gen: number): typeof passResult {
@@ -347,6 +373,8 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     const n = normalized.length;
     let hits = 0;
     let seenCount = 0;
+    let occurrences = 0;
+    let sentence = 0;
     let start = -1;
     let hash = HASH_SEED;
     // Id of the token before the current one (-1: none, or not a rule word).
@@ -372,32 +400,41 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
         hash = tokenHash(hash, c);
         continue;
       }
-      if (start < 0) continue;
-      const id = table.lookup(normalized, start, i, hash);
-      const prevId = lastId;
-      lastId = id;
-      const at = start;
-      start = -1;
-      if (id < 0) continue;
-      if (seen[id] !== gen) {
-        seen[id] = gen;
-        if (seenCount === firstSeen.length) {
-          const grown = new Int32Array(firstSeen.length * 2);
-          grown.set(firstSeen);
-          firstSeen = grown;
+      if (start >= 0) {
+        const id = table.lookup(normalized, start, i, hash);
+        const prevId = lastId;
+        lastId = id;
+        const at = start;
+        start = -1;
+        if (id >= 0) {
+          if (seen[id] !== gen) {
+            seen[id] = gen;
+            if (seenCount === firstSeen.length) firstSeen = grown(firstSeen);
+            firstSeen[seenCount++] = id;
+          }
+          if (occurrences === occId.length) {
+            occId = grown(occId);
+            occSeg = grown(occSeg);
+          }
+          occId[occurrences] = id;
+          occSeg[occurrences] = sentence;
+          occurrences++;
+          if (keyed[id] === 1) {
+            if (hits === hitAt.length) growHits();
+            hitAt[hits] = at;
+            hitId[hits] = id;
+            hitPrev[hits] = prevId;
+            hitSeg[hits] = sentence;
+            hits++;
+          }
         }
-        firstSeen[seenCount++] = id;
       }
-      if (keyed[id] === 0) continue;
-      if (hits === hitAt.length) growHits();
-      hitAt[hits] = at;
-      hitId[hits] = id;
-      hitPrev[hits] = prevId;
-      hits++;
+      if (c === 46 || c === 33 || c === 63) sentence++; // . ! ?
     }
     passResult.hits = hits;
     passResult.ac = ac;
     passResult.firstSeenCount = seenCount;
+    passResult.occurrences = occurrences;
     return passResult;
   }
 
@@ -425,20 +462,32 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     const passEnd = tokenPass(normalized, gen);
     const hits = passEnd.hits;
     const ac = passEnd.ac;
+    const occurrences = passEnd.occurrences;
     for (let k = 0; k < passEnd.firstSeenCount; k++) {
       for (const li of (t.infos[firstSeen[k] as number] as TokenInfo).lexicons) lexCount[li] = (lexCount[li] ?? 0) + 1;
     }
 
     // Pass 2, in text order: at each key, try the anchored rules keyed on it
     // whose previous token and required words are there.
+    // The rule words of the key's sentence are stamped when its first key is reached (keys come
+    // in text order, so sentences do too); a sentence-bound entry's clauses must hold there.
+    let sentence = -1;
+    let stamp = 0;
+    let occ = 0;
     for (let k = 0; k < hits; k++) {
       const at = hitAt[k] as number;
       const prevId = hitPrev[k] as number;
+      if (hitSeg[k] !== sentence) {
+        sentence = hitSeg[k] as number;
+        stamp = nextSentenceStamp();
+        while (occ < occurrences && (occSeg[occ] as number) < sentence) occ++;
+        for (; occ < occurrences && occSeg[occ] === sentence; occ++) inSentence[occId[occ] as number] = stamp;
+      }
       for (const e of (t.infos[hitId[k] as number] as TokenInfo).entries) {
         if (factor[e.signal] === 1) continue;
         // Entries keyed on a later word of their phrase need the word before it ("never" before "refuse").
         if (e.prev !== null && !e.prev.has(prevId)) continue;
-        if (!clausesHold(e.clauses, gen)) continue;
+        if (!(e.bounded ? clausesHold(e.clauses, inSentence, stamp) : clausesHold(e.clauses, seen, gen))) continue;
         // test() first: most tries fail, and a failed test() allocates nothing.
         e.re.lastIndex = at;
         if (!e.re.test(normalized)) continue;

@@ -540,13 +540,16 @@ class Parser {
  * clause a whole token from it. Tokens in `known` (the entry's own keys, present
  * wherever it is tried) are left out.
  */
-export function requiredTokens(source: string, known: readonly string[]): string[][] {
-  const cacheKey = `${known.join(' ')}\n${source}`;
+export function requiredTokens(source: string, known: readonly string[], scope: 'text' | 'sentence' = 'text'): string[][] {
+  const cacheKey = `${scope}\n${known.join(' ')}\n${source}`;
   const cached = requiredCache.get(cacheKey);
   if (cached) return cached;
   const info = new Parser(source).parse();
+  // Checked in one sentence (sentenceBound), even a common word filters: "the" is in nearly
+  // every prompt, not in every sentence.
+  const useful = scope === 'sentence' ? 1 : USEFUL_CLAUSE;
   const clauses = [...allClauses(info)]
-    .filter((c) => c.size > 0 && clauseCost(c) < USEFUL_CLAUSE && ![...c].some((t) => known.includes(t)))
+    .filter((c) => c.size > 0 && clauseCost(c) < useful && ![...c].some((t) => known.includes(t)))
     .sort((x, y) => clauseCost(x) - clauseCost(y));
   const seen = new Set<string>();
   const out: string[][] = [];
@@ -563,6 +566,97 @@ export function requiredTokens(source: string, known: readonly string[]): string
 }
 /** The rule tables are static: every detector of the process shares the analysis. */
 const requiredCache = new Map<string, string[][]>();
+
+/** The sentence ends of the positional filter: '.', '!' and '?' (code units). */
+export const SENTENCE_ENDS: readonly number[] = [0x2e, 0x21, 0x3f];
+
+/**
+ * Does a character class (the text between '[' and ']', without a leading '^') name code unit
+ * `t` for sure (as a literal, an escape, in a range, or through \W \S \D, which hold every
+ * punctuation mark)? `unknown` is set when it holds something this does not model (\p{…}).
+ */
+function classNames(body: string, t: number): { named: boolean; unknown: boolean } {
+  let named = false;
+  let unknown = false;
+  let prev = -1; // code unit of the previous single character, for ranges
+  for (let i = 0; i < body.length; i++) {
+    let c = body.charCodeAt(i);
+    if (c === 0x5c) { // backslash
+      const e = body[i + 1] ?? '';
+      i++;
+      if ('WSD'.includes(e)) { named = true; prev = -1; continue; }
+      if ('wsdbB'.includes(e)) { prev = -1; continue; }
+      if (e === 'p' || e === 'P') { unknown = true; i = body.indexOf('}', i); prev = -1; continue; }
+      const m = /^(?:u\{([0-9a-fA-F]+)\}|u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))/.exec(body.slice(i));
+      if (m) {
+        c = parseInt((m[1] ?? m[2] ?? m[3]) as string, 16);
+        i += m[0].length - 1;
+      } else c = 'ntrfv0'.includes(e) ? 0x0a : e.charCodeAt(0);
+    } else if (c === 0x2d && prev >= 0 && i + 1 < body.length) { // a range prev-hi
+      let hi = body.charCodeAt(i + 1);
+      i++;
+      if (hi === 0x5c) {
+        const m = /^\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|(.))/.exec(body.slice(i));
+        if (m === null) { unknown = true; continue; }
+        hi = m[3] !== undefined ? m[3].charCodeAt(0) : parseInt((m[1] ?? m[2]) as string, 16);
+        i += m[0].length - 1;
+      }
+      if (prev <= t && t <= hi) named = true;
+      prev = -1;
+      continue;
+    }
+    if (c === t) named = true;
+    prev = c;
+  }
+  return { named, unknown };
+}
+
+/**
+ * Can no match of this regex source contain '.', '!' or '?' — neither the match itself nor what
+ * its look-arounds read? Then a match, and every token the prefilter requires of it, lies
+ * between two sentence ends, and the detector checks the required words there instead of in the
+ * whole text (most rules separate words by [^\w.!?]+ and so stay inside one sentence).
+ * Conservative: anything not modelled (\p{…}, '.', a class that does not exclude all three)
+ * counts as "can", which only keeps the whole-text check.
+ */
+export function sentenceBound(source: string): boolean {
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i] as string;
+    if (c === '\\') {
+      const e = source[i + 1] ?? '';
+      if ('.!?WSDpP'.includes(e)) return false;
+      const m = /^\\(?:u\{([0-9a-fA-F]+)\}|u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))/.exec(source.slice(i));
+      if (m) {
+        if (SENTENCE_ENDS.includes(parseInt((m[1] ?? m[2] ?? m[3]) as string, 16))) return false;
+        i += m[0].length - 1;
+      } else i++;
+      continue;
+    }
+    if (c === '[') {
+      let j = i + 1;
+      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+      const negated = source[i + 1] === '^';
+      const body = source.slice(negated ? i + 2 : i + 1, j);
+      for (const t of SENTENCE_ENDS) {
+        const { named, unknown } = classNames(body, t);
+        if (negated ? !named : named || unknown) return false;
+      }
+      i = j;
+      continue;
+    }
+    if (c === '.') return false;
+    if (c === '(' && source[i + 1] === '?') {
+      // Group syntax: (?: (?= (?! (?<= (?<! (?<name>
+      i += source[i + 2] === '<' ? (source[i + 3] === '=' || source[i + 3] === '!' ? 3 : source.indexOf('>', i) - i) : 2;
+      continue;
+    }
+    if (c === '!' || c === '?') {
+      // '?' after an atom is a quantifier; a literal '?' is always escaped. A bare '!' is literal.
+      if (c === '!') return false;
+    }
+  }
+  return true;
+}
 
 /**
  * Token → id lookup without slicing the token out of the text: the caller
