@@ -128,6 +128,12 @@ interface CompiledTables {
    * text; null when some compact rule has none (then the view is always built).
    */
   readonly compactStarts: LetterAutomaton | null;
+  /**
+   * One regex for the substrings of every text-view scan rule: most texts hold none of them, and
+   * one pass answers for all (about 2.4 µs per 4 KB, against 6–7 µs for an includes() per
+   * substring); the rules' own substrings are looked at only when it matches. Null: no such rule.
+   */
+  readonly scanGate: RegExp | null;
 }
 
 /** Number of capturing groups in a regex source: '(' not escaped, not in a class, not followed by '?'. */
@@ -150,6 +156,13 @@ function compileRegex(id: string, source: string, flags: string): RegExp {
   } catch (err) {
     throw new Error(`injection rule ${id}: invalid pattern: ${(err as Error).message}`);
   }
+}
+
+/** A regex that matches where any of `subs` occurs, or null for none. */
+function gateOf(subs: readonly string[]): RegExp | null {
+  if (subs.length === 0) return null;
+  // Syntax characters escaped ('u' allows no other escapes).
+  return new RegExp(subs.map((x) => x.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('|'), 'u');
 }
 
 function compileTables(): CompiledTables {
@@ -224,6 +237,7 @@ function compileTables(): CompiledTables {
     signals, scanRules, lexicons, table: new TokenTable([...ids.keys()]), infos,
     needsCompact: compactRules.length > 0,
     compactStarts: gated && compactRules.length > 0 ? new LetterAutomaton(starts) : null,
+    scanGate: gateOf(scanRules.filter((r) => r.mode === 'scan' && r.view === 'text').flatMap((r) => r.substrings)),
   };
 }
 
@@ -508,6 +522,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     const compactMatters = t.needsCompact && (t.compactStarts === null || t.compactStarts.accepts[ac] === 1);
     const compact = compactMatters ? compactView(normalized) : '';
     let positions: Int32Array | undefined;
+    let gateOpen: boolean | undefined;
     for (const rule of t.scanRules) {
       if (factor[rule.signal] === 1) continue;
       if (rule.view === 'compact' && !compactMatters) continue;
@@ -522,7 +537,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
           const to = end > 0 ? (positions[end - 1] ?? normalized.length - 1) + 1 : from;
           return weigh(s.context, from, to);
         }));
-      } else if (rule.substrings.length === 0 || rule.substrings.some((sub) => subject.includes(sub))) {
+      } else if (rule.substrings.length === 0 || ((rule.view !== 'text' || (gateOpen ??= t.scanGate === null || t.scanGate.test(normalized))) && rule.substrings.some((sub) => subject.includes(sub)))) {
         // Scan rules are weighed at their first match only (they are weak, rare signals).
         const m = rule.re.exec(subject);
         if (m) credit(rule.signal, weigh(s.context, m.index, m.index + m[0].length));
