@@ -70,3 +70,26 @@ test('ASCII normalisation: the fast path gives what lower-casing, collapsing whi
   fc.assert(fc.property(ascii, (t) => { assert.equal(normalizeForModel(t), reference(t)); }), { numRuns: 2000, seed: 15 });
   for (const t of ['', ' ', 'a', ' a', 'a ', 'a  b', 'a\tb', 'a\nb', 'A B C', 'x \n y', '\u000bz', 'ok.'] ) assert.equal(normalizeForModel(t), reference(t), JSON.stringify(t));
 });
+
+test('Unicode normalisation: folding look-alikes only in texts with Cyrillic or Greek changes nothing (against the per-word fold on every text)', () => {
+  const CONFUSABLE: Record<string, string> = {
+    а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
+    і: 'i', ї: 'i', ј: 'j', ѕ: 's', һ: 'h', ԁ: 'd', ԛ: 'q', ԝ: 'w', ɡ: 'g',
+    α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w',
+  };
+  const confusable = new RegExp(`[${Object.keys(CONFUSABLE).join('')}]`, 'g');
+  const reference = (t: string): string => t
+    .replace(/[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu, '')
+    .normalize('NFKC').toLowerCase()
+    .replace(/[\p{L}\p{M}]+/gu, (w) => (/[a-z]/.test(w) && /[\u0370-\u03FF\u0400-\u04FF]/.test(w) ? w.replace(confusable, (c) => CONFUSABLE[c] ?? c) : w))
+    .replace(/\s+/g, ' ').trim();
+  const text = fc.string({ unit: fc.constantFrom(...'aBo zé’日', 'о', 'е', 'Ж', 'ο', 'Ω', '\u200b', '\u0301', 'ﬁ', '\n'), maxLength: 40 });
+  let folded = 0;
+  fc.assert(fc.property(text, (t) => {
+    const got = normalizeForModel(t);
+    assert.equal(got, reference(t), JSON.stringify(t));
+    if (got !== reference(t.replace(/[оеοЖΩ]/g, ''))) folded++;
+  }), { numRuns: 3000, seed: 16 });
+  assert.ok(folded > 300, `texts with Cyrillic or Greek letters: ${folded}`);
+  assert.equal(normalizeForModel('Déjà vu, \u0456gn\u043Ere всё'), 'déjà vu, ignore всё');
+});

@@ -63,7 +63,11 @@ export function normalizeForModel(text: string): string {
   const ascii = normalizeAscii(text);
   if (ascii !== null) return ascii;
   let s = text.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
-  s = s.replace(LETTER_RUN, (w) => (HAS_LATIN.test(w) && HAS_CYRILLIC_GREEK.test(w) ? w.replace(CONFUSABLE_CHARS, (c) => CONFUSABLE[c] ?? c) : w));
+  // Only a word that mixes Latin with Cyrillic or Greek is folded, so a text without either
+  // script has nothing to fold: skip the per-word callback (one per word of the text).
+  if (HAS_CYRILLIC_GREEK.test(s)) {
+    s = s.replace(LETTER_RUN, (w) => (HAS_LATIN.test(w) && HAS_CYRILLIC_GREEK.test(w) ? w.replace(CONFUSABLE_CHARS, (c) => CONFUSABLE[c] ?? c) : w));
+  }
   return s.replace(SPACES, ' ').trim();
 }
 
