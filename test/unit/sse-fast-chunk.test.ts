@@ -82,6 +82,20 @@ test('property: on the common shape, written any way JSON allows, the fast path 
   }), { numRuns: 3000 });
 });
 
+test('property: events of interleaved streams, rewritten one after another, each come out as the full path writes them', () => {
+  // withContent remembers what it wrote around the content for the last event; events that share
+  // all but their content and finish_reason, and events of another stream between them, must not
+  // mix (a field that differs, down to null against a missing key, writes the parts afresh).
+  const event = fc.tuple(fc.nat(2), text, fc.option(text), fc.boolean(), text);
+  fc.assert(fc.property(fc.array(common, { minLength: 1, maxLength: 3 }), fc.array(event, { maxLength: 12 }), (streams, events) => {
+    for (const [which, content, finish, logprobs, other] of events) {
+      const c = { ...(streams[which % streams.length] as Common), content, finish, logprobs };
+      const data = build(c);
+      assert.equal(fastChunk(data)?.withContent(other), rewritten(data, other));
+    }
+  }), { numRuns: 1500 });
+});
+
 test('property: JSON.stringify of the common shape is always taken by the fast path', () => {
   fc.assert(fc.property(text, text, fc.option(text), fc.nat(), (content, model, finish, created) => {
     const data = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { content }, logprobs: null, finish_reason: finish }] });

@@ -51,12 +51,33 @@ export class FastChunk {
    */
   withContent(content: string): string {
     const q = JSON.stringify;
-    const fp = this.fingerprint === undefined ? '' : `,"system_fingerprint":${q(this.fingerprint)}`;
-    const role = this.role === undefined ? '' : `"role":${q(this.role)},`;
-    return `{"id":${q(this.id)},"object":${q(this.object)},"created":${q(this.created)},"model":${q(this.model)}${fp},` +
-      `"choices":[{"index":${q(this.index)},"delta":{${role}"content":${q(content)}}${this.logprobs ? ',"logprobs":null' : ''},"finish_reason":${q(this.finishReason)}}]}`;
+    let h = lastHead;
+    if (h === null || h.id !== this.id || h.object !== this.object || h.created !== this.created || h.model !== this.model ||
+      h.fingerprint !== this.fingerprint || h.index !== this.index || h.role !== this.role) {
+      const fp = this.fingerprint === undefined ? '' : `,"system_fingerprint":${q(this.fingerprint)}`;
+      const role = this.role === undefined ? '' : `"role":${q(this.role)},`;
+      const text = `{"id":${q(this.id)},"object":${q(this.object)},"created":${q(this.created)},"model":${q(this.model)}${fp},` +
+        `"choices":[{"index":${q(this.index)},"delta":{${role}"content":`;
+      h = { id: this.id, object: this.object, created: this.created, model: this.model, fingerprint: this.fingerprint, index: this.index, role: this.role, text };
+      lastHead = h;
+    }
+    let t = lastTail;
+    if (t === null || t.logprobs !== this.logprobs || t.finishReason !== this.finishReason) {
+      t = { logprobs: this.logprobs, finishReason: this.finishReason, text: `}${this.logprobs ? ',"logprobs":null' : ''},"finish_reason":${q(this.finishReason)}}]}` };
+      lastTail = t;
+    }
+    return h.text + q(content) + t.text;
   }
 }
+
+/**
+ * What withContent wrote before and after the content last time, with the fields it wrote them
+ * from: the events of a stream share everything but the content (and the last one's
+ * finish_reason), so re-serialising an event is one JSON.stringify of its text, not eight. Any
+ * field that differs (another stream's event) writes them afresh.
+ */
+let lastHead: { id: string; object: string; created: number; model: string; fingerprint: string | null | undefined; index: number; role: string | undefined; text: string } | null = null;
+let lastTail: { logprobs: boolean; finishReason: string | null; text: string } | null = null;
 
 /** The body of a matched JSON string: itself when it has no escape, else decoded by JSON.parse. */
 function str(s: string): string {
