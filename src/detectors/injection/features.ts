@@ -59,13 +59,40 @@ const CONFUSABLE: Readonly<Record<string, string>> = {
 };
 const CONFUSABLE_CHARS = new RegExp(`[${Object.keys(CONFUSABLE).join('')}]`, 'g');
 
+/**
+ * Could a word (LETTER_RUN) of the lower-cased `s` mix Latin with Cyrillic or Greek? A word never
+ * holds an ASCII character other than a-z, so it lies inside a stretch without one; true when
+ * some such stretch holds both a Latin letter and a character of HAS_CYRILLIC_GREEK's blocks
+ * (a necessary condition, in one pass without allocating).
+ */
+function mayMixScripts(s: string): boolean {
+  let latin = false;
+  let other = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128) {
+      if (c >= 97 && c <= 122) {
+        if (other) return true;
+        latin = true;
+      } else {
+        latin = false;
+        other = false;
+      }
+    } else if (c >= 0x370 && c <= 0x4ff) {
+      if (latin) return true;
+      other = true;
+    }
+  }
+  return false;
+}
+
 export function normalizeForModel(text: string): string {
   const ascii = normalizeAscii(text);
   if (ascii !== null) return ascii;
   let s = text.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
-  // Only a word that mixes Latin with Cyrillic or Greek is folded, so a text without either
-  // script has nothing to fold: skip the per-word callback (one per word of the text).
-  if (HAS_CYRILLIC_GREEK.test(s)) {
+  // Only a word that mixes Latin with Cyrillic or Greek is folded: without such a word, skip the
+  // per-word callback (one per word of the text; most of the cost for Russian or Greek text).
+  if (mayMixScripts(s)) {
     s = s.replace(LETTER_RUN, (w) => (HAS_LATIN.test(w) && HAS_CYRILLIC_GREEK.test(w) ? w.replace(CONFUSABLE_CHARS, (c) => CONFUSABLE[c] ?? c) : w));
   }
   return s.replace(SPACES, ' ').trim();
