@@ -6,7 +6,8 @@
 // pool exists for counting alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { bearer, chat, codeOf, post, startStack, type Stack } from '../helpers.js';
+import { bearer, chat, codeOf, post, type Stack } from '../helpers.js';
+import { startPooledAndInline } from '../workers/busy-crash.js';
 import { settled } from '../wait.js';
 
 const ROUTES = `
@@ -25,13 +26,12 @@ const CLEAN = 'The quarterly report shows that revenue grew in every region, led
 
 let pooled: Stack;
 let inline: Stack;
+let close: () => Promise<void>;
 before(async () => {
   const opts = { routes: ROUTES, tier: 'metered', extraKeys: { small: 'tiny' }, limits: LIMITS, sim: { responseText: 'ok' } };
-  pooled = await startStack({ ...opts, extra: 'workers: { threads: 1, offloadAbove: 4096, queue: 8 }' });
-  inline = await startStack({ ...opts, extra: 'workers: { threads: 0 }' });
-  await pooled.gw.scanPool?.whenOpen();
+  ({ pooled, inline, close } = await startPooledAndInline(opts, 'offloadAbove: 4096, queue: 8'));
 });
-after(async () => { await Promise.all([pooled.close(), inline.close()]); });
+after(async () => { await close(); });
 
 async function countTasks(s: Stack): Promise<number> {
   const text = await (await fetch(`${s.gw.adminUrl}/metrics`)).text();

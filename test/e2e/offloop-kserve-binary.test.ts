@@ -7,10 +7,10 @@
 // MG_GATEWAY_BUSY; a thread that dies fails closed (500 MG_POLICY_ERROR).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { bearer, rawRequest, startStack, type RawResponse, type Stack } from '../helpers.js';
+import { bearer, rawRequest, type RawResponse, type Stack } from '../helpers.js';
 import { KSERVE_LIMITS_YAML, KSERVE_MODELS_YAML, kserveBinaryCases, type KserveBinaryCase } from '../kserve-bodies.js';
 import { gatewayPoolTasks } from '../workers/pool-telemetry.js';
-import { busyThenCrash, samePooledAsInline, withHeldPool } from '../workers/busy-crash.js';
+import { busyThenCrash, samePooledAsInline, startPooledAndInline, withHeldPool } from '../workers/busy-crash.js';
 
 const ROUTES = `
   - path: /v2/models/{model}/infer
@@ -25,12 +25,9 @@ const ROUTES = `
 
 let pooled: Stack;
 let inline: Stack;
-before(async () => {
-  pooled = await startStack({ routes: ROUTES, extra: 'workers: { threads: 1, offloadTensorAbove: 1kb, queue: 8 }' });
-  inline = await startStack({ routes: ROUTES, extra: 'workers: { threads: 0 }' });
-  await pooled.gw.scanPool?.whenOpen();
-});
-after(async () => { await Promise.all([pooled.close(), inline.close()]); });
+let close: () => Promise<void>;
+before(async () => { ({ pooled, inline, close } = await startPooledAndInline({ routes: ROUTES }, 'offloadTensorAbove: 1kb, queue: 8')); });
+after(async () => { await close(); });
 
 const tasks = (s: Stack, outcome = 'ok'): Promise<number> => gatewayPoolTasks(s.gw.adminUrl, 'kserve-binary', outcome);
 

@@ -7,11 +7,11 @@
 // a full pool answers 503 MG_GATEWAY_BUSY; a thread that dies fails closed (500 MG_POLICY_ERROR).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { bearer, rawRequest, startStack, type RawResponse, type Stack } from '../helpers.js';
+import { bearer, rawRequest, type RawResponse, type Stack } from '../helpers.js';
 import { settled } from '../wait.js';
 import { KSERVE_LIMITS_YAML, KSERVE_MODELS_YAML, kserveCases, resnetBody, type KserveCase } from '../kserve-bodies.js';
 import { gatewayPoolTasks } from '../workers/pool-telemetry.js';
-import { busyThenCrash, samePooledAsInline, withHeldPool } from '../workers/busy-crash.js';
+import { busyThenCrash, samePooledAsInline, startPooledAndInline, withHeldPool } from '../workers/busy-crash.js';
 
 const ROUTES = `
   - path: /v2/models/{model}/infer
@@ -24,12 +24,9 @@ const PAD = 2048;
 
 let pooled: Stack;
 let inline: Stack;
-before(async () => {
-  pooled = await startStack({ routes: ROUTES, extra: 'workers: { threads: 1, offloadJsonAbove: 1kb, queue: 8 }' });
-  inline = await startStack({ routes: ROUTES, extra: 'workers: { threads: 0 }' });
-  await pooled.gw.scanPool?.whenOpen();
-});
-after(async () => { await Promise.all([pooled.close(), inline.close()]); });
+let close: () => Promise<void>;
+before(async () => { ({ pooled, inline, close } = await startPooledAndInline({ routes: ROUTES }, 'offloadJsonAbove: 1kb, queue: 8')); });
+after(async () => { await close(); });
 
 function kserveTasks(s: Stack, outcome = 'ok'): Promise<number> {
   return gatewayPoolTasks(s.gw.adminUrl, 'kserve', outcome);

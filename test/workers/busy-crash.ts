@@ -9,11 +9,22 @@
  * the next request.
  */
 import assert from 'node:assert/strict';
-import { startStack, type RawResponse, type Stack } from '../helpers.js';
+import { startStack, type RawResponse, type Stack, type StackOptions } from '../helpers.js';
 import { waitFor } from '../wait.js';
 import { Hold } from './hold-worker.js';
 import { CRASH_WORKER } from './crash-worker.js';
 import { gatewayPoolTasks } from './pool-telemetry.js';
+
+/**
+ * Two gateways with the same options: one whose pool checks what `pooledWorkers` sends to it (a
+ * `workers:` mapping's inner keys, threads 1), one with no pool (threads 0), the pool open.
+ */
+export async function startPooledAndInline(opts: StackOptions, pooledWorkers: string): Promise<{ pooled: Stack; inline: Stack; close(): Promise<void> }> {
+  const pooled = await startStack({ ...opts, extra: `workers: { threads: 1, ${pooledWorkers} }` });
+  const inline = await startStack({ ...opts, extra: 'workers: { threads: 0 }' });
+  await pooled.gw.scanPool?.whenOpen();
+  return { pooled, inline, close: async () => { await Promise.all([pooled.close(), inline.close()]); } };
+}
 
 /** Status, error code, type and message: all a client sees of a refusal (the request id aside). */
 export function seen(r: RawResponse): unknown {

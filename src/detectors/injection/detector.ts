@@ -294,6 +294,26 @@ function compactPositions(normalized: string): Int32Array {
   return map;
 }
 
+/**
+ * Marks on token ids, cleared in O(1): `at[id] === stamp` marks id for the current stamp, and
+ * next() starts a new stamp (a full clear only when the counter wraps).
+ */
+class Marks {
+  readonly at: Int32Array;
+  private stamp = 0;
+  constructor(size: number) {
+    this.at = new Int32Array(size);
+  }
+
+  next(): number {
+    if (this.stamp === 0x7fffffff) {
+      this.at.fill(0);
+      this.stamp = 0;
+    }
+    return ++this.stamp;
+  }
+}
+
 /** A copy of `a` with twice the room. */
 function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   const b = new Int32Array(a.length * 2);
@@ -319,16 +339,8 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
   const acNext = t.compactStarts?.next ?? new Int32Array(26);
 
   // Per-detector scratch state, reused by every scan (scan is synchronous).
-  // seen[id] === gen: token id occurs in the text being scanned.
-  const seen = new Int32Array(t.infos.length);
-  let generation = 0;
-  const nextGeneration = (): number => {
-    if (generation === 0x7fffffff) {
-      seen.fill(0);
-      generation = 0;
-    }
-    return ++generation;
-  };
+  // seen.at[id] === gen: token id occurs in the text being scanned.
+  const seen = new Marks(t.infos.length);
   // Key occurrences of the current scan: position, token id, previous token id.
   let hitAt = new Int32Array(256);
   let hitId = new Int32Array(256);
@@ -359,16 +371,8 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
   let hitSeg = new Int32Array(256);
   let occId = new Int32Array(1024);
   let occSeg = new Int32Array(1024);
-  // inSentence[id] === sentenceStamp: token id occurs in the sentence being tried (pass 2).
-  const inSentence = new Int32Array(t.infos.length);
-  let sentenceStamp = 0;
-  const nextSentenceStamp = (): number => {
-    if (sentenceStamp === 0x7fffffff) {
-      inSentence.fill(0);
-      sentenceStamp = 0;
-    }
-    return ++sentenceStamp;
-  };
+  // inSentence.at[id] === stamp: token id occurs in the sentence being tried (pass 2).
+  const inSentence = new Marks(t.infos.length);
   // Ids first seen in the current scan, in order (for the lexicon counts).
   let firstSeen = new Int32Array(64);
   const keyed = Uint8Array.from(t.infos, (info) => (info.entries.length > 0 ? 1 : 0));
@@ -384,6 +388,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
    */
   function tokenPass(normalized: string, gen: number): typeof passResult {
     const table = t.table;
+    const seenAt = seen.at;
     const n = normalized.length;
     let hits = 0;
     let seenCount = 0;
@@ -421,8 +426,8 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
         const at = start;
         start = -1;
         if (id >= 0) {
-          if (seen[id] !== gen) {
-            seen[id] = gen;
+          if (seenAt[id] !== gen) {
+            seenAt[id] = gen;
             if (seenCount === firstSeen.length) firstSeen = grown(firstSeen);
             firstSeen[seenCount++] = id;
           }
@@ -471,7 +476,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
 
     // Pass 1 over the tokens (tokenPass): mark the rule words present in the
     // text, count lexicon words, and note where keys occur.
-    const gen = nextGeneration();
+    const gen = seen.next();
     const lexCount = new Int32Array(t.lexicons.length);
     const passEnd = tokenPass(normalized, gen);
     const hits = passEnd.hits;
@@ -493,15 +498,15 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
       const prevId = hitPrev[k] as number;
       if (hitSeg[k] !== sentence) {
         sentence = hitSeg[k] as number;
-        stamp = nextSentenceStamp();
+        stamp = inSentence.next();
         while (occ < occurrences && (occSeg[occ] as number) < sentence) occ++;
-        for (; occ < occurrences && occSeg[occ] === sentence; occ++) inSentence[occId[occ] as number] = stamp;
+        for (; occ < occurrences && occSeg[occ] === sentence; occ++) inSentence.at[occId[occ] as number] = stamp;
       }
       for (const e of (t.infos[hitId[k] as number] as TokenInfo).entries) {
         if (factor[e.signal] === 1) continue;
         // Entries keyed on a later word of their phrase need the word before it ("never" before "refuse").
         if (e.prev !== null && !e.prev.has(prevId)) continue;
-        if (!(e.bounded ? clausesHold(e.clauses, inSentence, stamp) : clausesHold(e.clauses, seen, gen))) continue;
+        if (!(e.bounded ? clausesHold(e.clauses, inSentence.at, stamp) : clausesHold(e.clauses, seen.at, gen))) continue;
         // test() first: most tries fail, and a failed test() allocates nothing.
         e.re.lastIndex = at;
         if (!e.re.test(normalized)) continue;

@@ -197,7 +197,8 @@ function codeUnitTable(map: Iterable<readonly [string, string]>): Uint16Array {
 }
 // Only what ACCENTED_LATIN matches: the table also holds letters outside its ranges (ɨ), which
 // this step never mapped.
-const ACCENT_CODES = codeUnitTable([...ACCENT_TABLE].filter(([k]) => new RegExp(ACCENTED_LATIN.source).test(k)));
+const ACCENTED_LATIN_ONE = new RegExp(ACCENTED_LATIN.source);
+const ACCENT_CODES = codeUnitTable([...ACCENT_TABLE].filter(([k]) => ACCENTED_LATIN_ONE.test(k)));
 const HOMOGLYPH_CODES = codeUnitTable(Object.entries(HOMOGLYPHS));
 /** Scratch of mapCodeUnits, reused up to this many code units. */
 let mapOut = new Uint16Array(4096);
