@@ -1,0 +1,47 @@
+// The scanner on the blind sets (test/fixtures/injection/blind, see its README):
+// a guard that the pooled recall and false-positive rate do not slide back.
+// The floors sit a little below the figures measured when the sets were
+// added (docs/detection.md, "Blind sets"), so a change that loses a family of
+// attacks, or starts flagging a family of ordinary text, fails here.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createInjectionScanner } from '../../src/policies/injection.js';
+import { loadBlindSets } from '../../bench/injection-blind.js';
+
+const scan = createInjectionScanner(null);
+const sets = loadBlindSets();
+
+describe('injection scanner: blind sets', () => {
+  it('five sets, 930 attacks and 930 benign texts', () => {
+    assert.equal(sets.length, 5);
+    assert.equal(sets.reduce((n, s) => n + s.attacks.length, 0), 930);
+    assert.equal(sets.reduce((n, s) => n + s.benign.length, 0), 930);
+  });
+
+  it('pooled: recall >= 50%, false positives <= 6%', (t) => {
+    let hits = 0;
+    let attacks = 0;
+    let fps = 0;
+    let benign = 0;
+    for (const s of sets) {
+      hits += s.attacks.filter((i) => scan([i.text]).detected).length;
+      attacks += s.attacks.length;
+      fps += s.benign.filter((i) => scan([i.text]).detected).length;
+      benign += s.benign.length;
+    }
+    t.diagnostic(`recall ${hits}/${attacks}, false positives ${fps}/${benign}`);
+    assert.ok(hits / attacks >= 0.5, `recall ${hits}/${attacks}`);
+    assert.ok(fps / benign <= 0.06, `false positives ${fps}/${benign}`);
+  });
+
+  it('exfiltration links and planted notes to the AI are caught in every set that has them', (t) => {
+    const families = /exfil|tool|agent|indirect/;
+    for (const s of sets) {
+      const items = s.attacks.filter((i) => families.test(i.family));
+      const hits = items.filter((i) => scan([i.text]).detected).length;
+      t.diagnostic(`${s.name}: ${hits}/${items.length}`);
+      assert.ok(hits / items.length >= 0.25, `${s.name}: ${hits}/${items.length}`);
+    }
+  });
+});
