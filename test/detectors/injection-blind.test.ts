@@ -13,13 +13,13 @@ const scan = createInjectionScanner(null);
 const sets = loadBlindSets();
 
 describe('injection scanner: blind sets', () => {
-  it('five sets, 930 attacks and 930 benign texts', () => {
-    assert.equal(sets.length, 5);
-    assert.equal(sets.reduce((n, s) => n + s.attacks.length, 0), 930);
-    assert.equal(sets.reduce((n, s) => n + s.benign.length, 0), 930);
+  it('seven sets, 1,410 attacks and 1,410 benign texts', () => {
+    assert.equal(sets.length, 7);
+    assert.equal(sets.reduce((n, s) => n + s.attacks.length, 0), 1410);
+    assert.equal(sets.reduce((n, s) => n + s.benign.length, 0), 1410);
   });
 
-  it('pooled: recall >= 50%, false positives <= 6%', (t) => {
+  it('pooled: recall >= 45%, false positives <= 5%', (t) => {
     let hits = 0;
     let attacks = 0;
     let fps = 0;
@@ -31,8 +31,8 @@ describe('injection scanner: blind sets', () => {
       benign += s.benign.length;
     }
     t.diagnostic(`recall ${hits}/${attacks}, false positives ${fps}/${benign}`);
-    assert.ok(hits / attacks >= 0.5, `recall ${hits}/${attacks}`);
-    assert.ok(fps / benign <= 0.06, `false positives ${fps}/${benign}`);
+    assert.ok(hits / attacks >= 0.45, `recall ${hits}/${attacks}`);
+    assert.ok(fps / benign <= 0.05, `false positives ${fps}/${benign}`);
   });
 
   it('exfiltration links and planted notes to the AI are caught in every set that has them', (t) => {

@@ -421,24 +421,42 @@ for (const lang of Object.keys(OVERRIDE3) as (keyof typeof LANGS)[]) {
  * de IA: …", "Instrução para o agente: …". Not within the first 20 characters,
  * where an operator's system prompt has its own header.
  */
-const AI_NOTE: Readonly<Record<keyof typeof LANGS, { note: readonly string[]; to: readonly string[]; who: readonly string[] }>> = {
-  de: { note: ['hinweis', 'nachricht', 'anweisung', 'anweisungen', 'notiz', 'achtung', 'mitteilung', 'auftrag', 'info'], to: ['an', 'fur'],
+const AI_NOTE: Readonly<Record<string, { note: readonly string[]; to: readonly string[]; who: readonly string[] }>> = {
+  de: { note: ['hinweis', 'nachricht', 'anweisung', 'anweisungen', 'notiz', 'achtung', 'mitteilung', 'auftrag', 'info', 'wichtig', 'ps'], to: ['an', 'fur'],
     // (the normaliser joins "KI-Assistenten" into one word)
-    who: ['ki', 'kiassistenten', 'kiassistent', 'kiagenten', 'kiagent', 'ki assistenten', 'ki assistent', 'assistenten', 'assistent', 'agenten', 'ki agenten', 'sprachmodell', 'bot', 'chatbot', 'llm', 'modell'] },
-  fr: { note: ['note', 'instruction', 'instructions', 'message', 'consigne', 'consignes', 'attention', 'remarque', 'avis', 'directive'], to: ['a', 'pour', 'aux', 'au'],
-    who: ['ia', 'assistant', 'assistants', 'agent', 'agents', 'modele', 'bot', 'llm', 'assistant ia', 'agent ia'] },
-  es: { note: ['nota', 'instruccion', 'instrucciones', 'mensaje', 'atencion', 'aviso', 'indicacion'], to: ['para', 'a', 'al'],
-    who: ['asistente', 'agente', 'ia', 'modelo', 'bot', 'llm', 'asistente de ia', 'agente de ia'] },
-  it: { note: ['nota', 'istruzione', 'istruzioni', 'messaggio', 'attenzione', 'avviso'], to: ['per', 'a', 'al', "all'", 'allo', 'agli'],
-    who: ['assistente', 'agente', 'ia', 'modello', 'bot', 'llm', 'assistente ia', 'agente ia'] },
-  pt: { note: ['nota', 'instrucao', 'instrucoes', 'mensagem', 'atencao', 'aviso'], to: ['para', 'ao', 'a', 'aos'],
-    who: ['assistente', 'agente', 'ia', 'modelo', 'bot', 'llm', 'assistente de ia', 'agente de ia'] },
+    who: ['ki', 'kiassistenten', 'kiassistent', 'kiagenten', 'kiagent', 'ki assistenten', 'ki assistent', 'assistenten', 'assistent', 'agenten', 'ki agenten', 'sprachmodell', 'bot', 'chatbot', 'llm', 'modell', 'ki system', 'kisystem'] },
+  fr: { note: ['note', 'instruction', 'instructions', 'message', 'consigne', 'consignes', 'attention', 'remarque', 'avis', 'directive', 'important', 'ps'], to: ['a', 'pour', 'aux', 'au'],
+    who: ['ia', 'assistant', 'assistants', 'agent', 'agents', 'modele', 'modeles', 'bot', 'llm', 'assistant ia', 'agent ia', "systeme d'ia", 'systeme ia'] },
+  es: { note: ['nota', 'instruccion', 'instrucciones', 'mensaje', 'atencion', 'aviso', 'indicacion', 'importante', 'ps'], to: ['para', 'a', 'al'],
+    who: ['asistente', 'agente', 'ia', 'modelo', 'modelos', 'bot', 'llm', 'asistente de ia', 'agente de ia', 'sistema de ia'] },
+  it: { note: ['nota', 'istruzione', 'istruzioni', 'messaggio', 'attenzione', 'avviso', 'importante', 'ps'], to: ['per', 'a', 'al', "all'", 'allo', 'agli', 'ai'],
+    who: ['assistente', 'agente', 'ia', 'modello', 'modelli', 'modelli linguistici', 'bot', 'llm', 'assistente ia', 'agente ia'] },
+  pt: { note: ['nota', 'instrucao', 'instrucoes', 'mensagem', 'atencao', 'aviso', 'observacao', 'importante', 'ps'], to: ['para', 'ao', 'a', 'aos'],
+    who: ['assistente', 'agente', 'ia', 'modelo', 'bot', 'llm', 'assistente de ia', 'agente de ia', 'assistente virtual'] },
+  nl: { note: ['opmerking', 'notitie', 'bericht', 'instructie', 'instructies', 'let op', 'belangrijk', 'ps'], to: ['voor', 'aan'],
+    who: ['ai', 'assistent', 'ai assistent', 'aiassistent', 'agent', 'model', 'taalmodel', 'bot', 'chatbot'] },
+  pl: { note: ['uwaga', 'notatka', 'wiadomosc', 'instrukcja', 'instrukcje', 'polecenie', 'wazne', 'ps'], to: ['dla', 'do'],
+    who: ['ai', 'si', 'asystenta', 'asystent', 'agenta', 'agent', 'modelu', 'model', 'bota', 'czatbota'] },
+  tr: { note: ['not', 'mesaj', 'talimat', 'uyari', 'onemli', 'dikkat'], to: [],
+    who: ['yapay zeka', 'asistan', 'asistana', 'ajan', 'ajana', 'model', 'modele', 'bot'] },
+  id: { note: ['catatan', 'pesan', 'instruksi', 'perhatian', 'penting', 'ps'], to: ['untuk', 'kepada', 'bagi'],
+    who: ['ai', 'asisten', 'asisten ai', 'agen', 'agen ai', 'model', 'bot', 'chatbot'] },
+  vi: { note: ['ghi chu', 'luu y', 'tin nhan', 'huong dan', 'chu y', 'quan trong'], to: ['cho', 'gui', 'danh cho'],
+    who: ['ai', 'tro ly', 'tro ly ai', 'tac tu', 'mo hinh', 'bot', 'chatbot'] },
+  sw: { note: ['ujumbe', 'maelekezo', 'tahadhari', 'kumbuka', 'muhimu', 'agizo'], to: ['kwa'],
+    who: ['ai', 'msaidizi', 'msaidizi wa ai', 'wakala', 'modeli', 'bot'] },
+  cs: { note: ['poznamka', 'zprava', 'pokyn', 'pokyny', 'upozorneni', 'dulezite', 'ps'], to: ['pro', 'pro'],
+    who: ['ai', 'asistenta', 'asistent', 'agenta', 'agent', 'model', 'bota', 'jazykovy model'] },
+  sv: { note: ['notering', 'meddelande', 'instruktion', 'instruktioner', 'observera', 'viktigt', 'ps'], to: ['till', 'for'],
+    who: ['ai', 'assistenten', 'assistent', 'ai assistenten', 'agenten', 'agent', 'modellen', 'bot', 'boten'] },
 };
-for (const lang of Object.keys(AI_NOTE) as (keyof typeof LANGS)[]) {
-  const n = AI_NOTE[lang];
+for (const n of Object.values(AI_NOTE)) {
   latinRules.push({
     id: 'ml-ai-directive', family: 'indirect-injection', weight: 1.0, view: 'text', mode: 'anchored', substrings: [], source: '', context: [],
-    entries: [{ tokens: [...n.note], source: `(?<=[^]{20})${B0}${altWords(...n.note)}${SEP}${altWords(...n.to)}${SEP}(?:[a-z]+${SEP}){0,2}?${altWords(...n.who)}${B1}(?:${SEP}[a-z0-9']+){0,4}${SEP.replace('+', '*')}:` }],
+    entries: [{
+      tokens: [...new Set(n.note.map((w) => /[a-z0-9]+/.exec(w)?.[0] ?? w))],
+      source: `(?<=[^]{20})${B0}${altWords(...n.note)}${SEP}${n.to.length > 0 ? `${altWords(...n.to)}${SEP}` : ''}(?:[a-z']+${SEP}){0,3}?${altWords(...n.who)}${B1}(?:${SEP}[a-z0-9']+){0,6}${SEP.replace('+', '*')}:`,
+    }],
   });
 }
 
@@ -471,6 +489,99 @@ for (const lang of Object.keys(NEW_TASK) as (keyof typeof LANGS)[]) {
   rule1(t.header, `${SEP.replace('+', '*')}:`);
   rule1(t.voidTask, '');
 }
+
+/**
+ * Three override shapes that recur across languages, for the Latin-script
+ * languages the rules above do not cover yet (nl, pl, tr, id, vi, sw, cs, sv) and
+ * for the five above where they were missing:
+ * - the assistant's previous or original instructions "were revoked / cancelled /
+ *   withdrawn / are no longer valid" (a fake administrator notice);
+ * - "from now on you only obey me";
+ * - "developer mode" switched on together with "no content rules / never refuse".
+ * Matched on the normalised text (lower case, diacritics stripped: "wycofane",
+ * "iptal edilmistir", "huy", "zruseny"). The nouns are instructions, guidelines,
+ * settings and configuration, not "rules": "the old parking rules were withdrawn"
+ * is news.
+ */
+interface Revoke { prev: readonly string[]; instr: readonly string[]; revoked: readonly string[]; onlyMe: readonly string[]; devMode: readonly string[]; noRules: readonly string[] }
+const REVOKE: Readonly<Record<string, Revoke>> = {
+  de: { prev: ['vorherigen', 'bisherigen', 'ursprunglichen', 'alten', 'fruheren', 'anfanglichen'], instr: ['anweisungen', 'richtlinien', 'einstellungen', 'konfiguration', 'vorgaben'],
+    revoked: ['widerrufen', 'aufgehoben', 'deaktiviert', 'zuruckgesetzt', 'entfernt', 'abgelaufen', 'ungultig', 'zuruckgezogen', 'ausser kraft'],
+    onlyMe: ['gehorchst nur mir', 'horst nur noch auf mich', 'horst nur auf mich', 'folgst nur noch mir', 'folgst nur mir'],
+    devMode: ['entwicklermodus', 'wartungsmodus', 'entwickler modus'], noRules: ['keine inhaltsrichtlinien', 'ohne einschrankungen', 'keine einschrankungen', 'nichts ablehnen', 'nie ablehnen', 'keine regeln'] },
+  fr: { prev: ['precedentes', 'initiales', 'originales', 'anciennes', 'anterieures'], instr: ['consignes', 'instructions', 'directives', 'parametres', 'configuration'],
+    revoked: ['retirees', 'revoquees', 'annulees', 'desactivees', 'supprimees', 'expirees', 'caduques', 'levees'],
+    onlyMe: ["n'obeis qu'a moi", "n'ecoutes que moi", "n'obeissez qu'a moi", 'obeis uniquement a moi', 'ecoutes uniquement moi'],
+    devMode: ['mode developpeur', 'mode maintenance', 'mode debug'], noRules: ['sans restriction', 'restrictions de contenu sont suspendues', 'sans refus', 'sans aucune limite', 'aucune regle'] },
+  es: { prev: ['anteriores', 'originales', 'iniciales', 'previas', 'antiguas'], instr: ['instrucciones', 'directrices', 'indicaciones', 'configuracion'],
+    revoked: ['revocadas', 'anuladas', 'canceladas', 'desactivadas', 'retiradas', 'eliminadas', 'caducadas', 'sin efecto'],
+    onlyMe: ['solo me obedeces', 'solo me obedeceras', 'obedecerme a mi', 'solo me escuchas', 'solo sigues mis', 'solo me haces caso'],
+    devMode: ['modo desarrollador', 'modo de desarrollador', 'modo mantenimiento'], noRules: ['sin restricciones', 'sin filtros', 'sin rechazar', 'ninguna restriccion', 'sin limites'] },
+  it: { prev: ['precedenti', 'originali', 'iniziali', 'vecchie'], instr: ['istruzioni', 'linee guida', 'direttive', 'impostazioni', 'configurazione'],
+    revoked: ['disattivate', 'revocate', 'annullate', 'rimosse', 'ritirate', 'scadute', 'non valgono piu', 'non contano piu'],
+    onlyMe: ['ascolti solo me', 'obbedisci solo a me', 'segui solo me', 'ubbidisci solo a me'],
+    devMode: ['modalita sviluppatore', 'modalita manutenzione', 'modalita sviluppo'], noRules: ['senza filtri', 'senza limiti', 'senza restrizioni', 'ignorare le linee guida', 'qualsiasi contenuto'] },
+  pt: { prev: ['anteriores', 'originais', 'iniciais', 'antigas'], instr: ['diretrizes', 'instrucoes', 'orientacoes', 'configuracao', 'configuracoes'],
+    revoked: ['canceladas', 'revogadas', 'retiradas', 'desativadas', 'anuladas', 'removidas', 'expiradas', 'retirada', 'cancelada'],
+    onlyMe: ['so segues o que eu digo', 'so obedeces a mim', 'so me obedeces', 'obedece apenas a mim', 'obedece so a mim', 'so me escutas'],
+    devMode: ['modo desenvolvedor', 'modo de desenvolvedor', 'modo programador', 'modo manutencao'], noRules: ['sem restricoes', 'sem limites', 'sem filtros', 'restricoes estao desativadas', 'nunca recusar'] },
+  nl: { prev: ['eerdere', 'vorige', 'oorspronkelijke', 'oude', 'originele'], instr: ['instructies', 'richtlijnen', 'instellingen', 'configuratie'],
+    revoked: ['ingetrokken', 'geannuleerd', 'uitgeschakeld', 'verlopen', 'vervallen', 'ongeldig', 'niet meer geldig', 'gelden niet meer', 'bestaan niet meer'],
+    onlyMe: ['luistert alleen naar mij', 'luister alleen naar mij', 'gehoorzaamt alleen mij', 'volg je alleen mijn', 'volgt alleen mijn'],
+    devMode: ['ontwikkelaarsmodus', 'ontwikkelaarmodus', 'onderhoudsmodus'], noRules: ['zonder beperkingen', 'geen beperkingen', 'geen regels', 'nooit weigeren'] },
+  pl: { prev: ['dotychczasowe', 'poprzednie', 'wczesniejsze', 'pierwotne', 'stare'], instr: ['instrukcje', 'polecenia', 'wytyczne', 'ustawienia', 'konfiguracja'],
+    revoked: ['wycofane', 'anulowane', 'uniewaznione', 'wylaczone', 'nieaktualne', 'przestaja obowiazywac', 'nie obowiazuja', 'zniesione', 'wygasly'],
+    onlyMe: ['sluchasz tylko mnie', 'sluchaj tylko mnie', 'wykonujesz wylacznie polecenia', 'wykonujesz tylko moje', 'jestes posluszny tylko mnie'],
+    devMode: ['tryb dewelopera', 'tryb programisty', 'tryb serwisowy'], noRules: ['bez ograniczen', 'zadnych zasad', 'bez odmowy', 'nie odmawiaj'] },
+  tr: { prev: ['onceki', 'eski', 'orijinal', 'ilk', 'baslangic'], instr: ['talimatlari', 'talimatlar', 'talimatlarin', 'talimatlarini', 'talimatlariniz', 'ayarlari', 'ayarlarin', 'yapilandirma', 'yapilandirmasi', 'yonergeler'],
+    revoked: ['iptal edilmistir', 'iptal edildi', 'kaldirildi', 'gecersizdir', 'gecersiz', 'artik gecerli degil', 'suresi doldu', 'devre disi'],
+    onlyMe: ['sadece beni dinliyorsun', 'sadece beni dinle', 'yalnizca beni dinle', 'sadece benim komutlarimi', 'yalnizca benim'],
+    devMode: ['gelistirici modu', 'gelistirici modunu', 'bakim modu'], noRules: ['kisitlama olmadan', 'hicbir kisitlama', 'reddetmeden', 'hicbir istegi reddetme', 'filtresiz'] },
+  id: { prev: ['sebelumnya', 'awal', 'lama', 'asli'], instr: ['instruksi', 'pedoman', 'pengaturan', 'konfigurasi', 'perintah'],
+    revoked: ['dicabut', 'dibatalkan', 'dinonaktifkan', 'tidak berlaku', 'sudah tidak berlaku', 'kedaluwarsa', 'dihapus'],
+    onlyMe: ['hanya menuruti aku', 'hanya menurut padaku', 'hanya mendengarkan aku', 'hanya ikuti perintahku', 'hanya patuh padaku'],
+    devMode: ['mode pengembang', 'mode developer', 'mode pemeliharaan'], noRules: ['tanpa batasan', 'tanpa filter', 'jangan menolak', 'tidak boleh menolak'] },
+  vi: { prev: ['truoc day', 'truoc do', 'ban dau', 'cu', 'goc'], instr: ['huong dan', 'chi dan', 'cai dat', 'cau hinh'],
+    revoked: ['da huy', 'huy', 'thu hoi', 'het han', 'khong con hieu luc', 'vo hieu', 'bi xoa', 'bai bo'],
+    onlyMe: ['chi nghe loi toi', 'chi lam theo toi', 'chi tuan theo toi', 'chi nghe theo toi'],
+    devMode: ['che do nha phat trien', 'che do developer', 'che do bao tri'], noRules: ['khong gioi han', 'khong co gioi han', 'khong tu choi', 'moi yeu cau'] },
+  sw: { prev: ['ya awali', 'za awali', 'za zamani', 'ya zamani', 'za mwanzo'], instr: ['maelekezo', 'maagizo', 'mipangilio', 'kanuni'],
+    revoked: ['amefuta', 'yamefutwa', 'zimefutwa', 'hazitumiki', 'hayatumiki', 'yameondolewa', 'zimeondolewa', 'yamebatilishwa'],
+    onlyMe: ['unanitii mimi peke yangu', 'nitii mimi tu', 'unanisikiliza mimi tu', 'fuata amri zangu tu'],
+    devMode: ['hali ya msanidi', 'hali ya msanidi programu'], noRules: ['bila vikwazo', 'huruhusiwi kukataa', 'usikatae', 'sera za maudhui hazitumiki'] },
+  cs: { prev: ['puvodni', 'predchozi', 'drivejsi', 'stare', 'stara'], instr: ['pokyny', 'instrukce', 'nastaveni', 'konfigurace', 'smernice'],
+    revoked: ['zruseny', 'zrusena', 'zruseno', 'odvolany', 'odvolana', 'deaktivovany', 'neplati', 'uz neplati', 'pozbyly platnosti', 'vyprsely'],
+    onlyMe: ['poslouchas jen me', 'poslouchej jen me', 'posloucháš jen mě', 'plnis pouze prikazy', 'posloucháš pouze mě', 'poslouchas pouze me'],
+    devMode: ['vyvojarsky rezim', 'rezim vyvojare', 'servisni rezim'], noRules: ['bez omezeni', 'zadna omezeni', 'neodmitej', 'nikdy neodmitej'] },
+  sv: { prev: ['tidigare', 'ursprungliga', 'gamla', 'forra'], instr: ['instruktioner', 'riktlinjer', 'installningar', 'konfiguration'],
+    revoked: ['aterkallat', 'aterkallade', 'aterkallats', 'upphavda', 'upphavts', 'dragits tillbaka', 'ogiltiga', 'inaktiverade', 'galler inte langre', 'har gatt ut'],
+    onlyMe: ['lyssnar bara pa mig', 'lyd bara mig', 'foljer bara mina', 'bara mina instruktioner raknas', 'jag ar din enda uppdragsgivare'],
+    devMode: ['utvecklarlage', 'utvecklarlaget', 'underhallslage'], noRules: ['inga innehallsregler', 'utan begransningar', 'inga begransningar', 'far inte vagra', 'aldrig vagra'] },
+};
+const firstToken = (p: string): string => /[a-z0-9]+/.exec(p)?.[0] ?? p;
+const plain = (id: string, family: string, keys: readonly string[], source: string): void => {
+  latinRules.push({ id, family, weight: 1.0, view: 'text', mode: 'anchored', substrings: [], source: '', context: [], entries: [{ tokens: [...new Set(keys.map(firstToken))], source }] });
+};
+for (const r of Object.values(REVOKE)) {
+  const instr = `${altWords(...r.instr)}${B1}`;
+  const revoked = `${altWords(...r.revoked)}${B1}`;
+  // "(the) previous instructions (of this assistant) were revoked" / "… revoked all previous instructions"
+  plain('ml-prior-void', 'ignore-previous', r.prev, `${B0}${altWords(...r.prev)}${B1}(?:${SEP}[a-z0-9']+){0,2}?${SEP}${instr}(?:${SEP}[a-z0-9']+){0,5}?${SEP}${revoked}`);
+  // (the adjective after the noun: "instruksi sebelumnya sudah dicabut", "huong dan truoc day … het han")
+  plain('ml-prior-void', 'ignore-previous', r.instr, `${B0}${instr}(?:${SEP}[a-z0-9']+){0,2}?${SEP}${altWords(...r.prev)}${B1}(?:${SEP}[a-z0-9']+){0,5}?${SEP}${revoked}`);
+  plain('ml-prior-void', 'ignore-previous', r.revoked, `${B0}${revoked}(?:${SEP}[a-z0-9']+){0,4}?${SEP}(?:${altWords(...r.prev)}${B1}${SEP}(?:[a-z0-9']+${SEP}){0,2}?${instr}|${instr}(?:${SEP}[a-z0-9']+){0,2}?${SEP}${altWords(...r.prev)}${B1})`);
+  plain('ml-only-me', 'authority-claim', r.onlyMe, `${B0}${altWords(...r.onlyMe)}${B1}`);
+  plain('ml-devmode', 'unrestricted-mode', r.devMode, `${B0}${altWords(...r.devMode)}${B1}[^]{0,160}?${B0}${altWords(...r.noRules)}${B1}`);
+}
+
+/** The bare label: "KI-Assistent:", "Assistant IA :", "AI-assistent:", "Para el asistente de IA que lea esto:" (never a bare "IA" / "KI": the leet view reads "1A" as "ia"). */
+latinRules.push({
+  id: 'ml-ai-directive', family: 'indirect-injection', weight: 1.0, view: 'text', mode: 'anchored', substrings: [], source: '', context: [],
+  entries: [{
+    tokens: ['kiassistent', 'kiassistenten', 'aiassistent', 'asistente', 'assistente', 'asystent', 'asisten', 'msaidizi', 'assistant'],
+    source: `(?<=[^]{20}(?:^|[.!?:;>\\[(\\n-]${SEP.replace('+', '*')}|${altWords('an den', 'an die', 'para el', 'para la', 'para o', 'para a', 'per il', "per l'", 'al', 'pour le', "pour l'", 'voor de', 'dla')}${SEP}(?:[a-z']+${SEP}){0,2}?))${B0}${altWords('kiassistent', 'kiassistenten', 'aiassistent', 'asistente de ia', 'asistente virtual', 'assistente virtuale', 'assistente ia', 'asystent ai', 'asisten ai', 'msaidizi wa ai', 'assistant ia')}${B1}(?:${SEP}[a-z0-9']+){0,8}${SEP.replace('+', '*')}:`,
+  }],
+});
 
 export const LATIN_MULTILINGUAL_RULES: readonly PatternRule[] = latinRules;
 
