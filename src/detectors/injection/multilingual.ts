@@ -633,12 +633,14 @@ const RU_FREE = alt(`без (?:каких-либо |всяких |любых |к
 const RU_PLACE = alt(`вышеприведённ${RU_W}`, `вышеприведенн${RU_W}`, `приведённ${RU_W} выше`, `приведенн${RU_W} выше`, `предыдущ${RU_W}`, 'выше', `вышеуказанн${RU_W}`,
   `вышеизложенн${RU_W}`, `вышеупомянут${RU_W}`, `прошл${RU_W}`, `прежн${RU_W}`);
 const RU_ASKED = alt(`вопрос${RU_W}`, `запрос${RU_W}`, `задани${RU_W}`, `задач${RU_W}`, `приглашени${RU_W}`, `просьб${RU_W}`, `проблем${RU_W}`);
+/** After the rules noun: the answer's form ("правила оформления") or the user's own ("которые я дал"). */
+const RU_OWN_AFTER = /^[^.!?]{0,40}?(?:оформлени|формат|стил|которые я |что я |я дал|я писал)/;
 const RU: ScriptLang = {
   lang: 'ru',
   script: /[\u0400-\u04FF]/,
   rules: [
     // (not the user's own formatting rules: "…предыдущие правила оформления, которые я дал")
-    { id: 'ml-ru-ignore', family: 'ignore-previous', weight: 1.0, re: g(RU_IGNORE, within(RU_STOP, 30), RU_QUAL, within(RU_STOP, 30), RU_RULES), negated: (v, s0, e) => endsWith(RU_NEG)(v, s0) || /^[^.!?]{0,40}?(?:оформлени|формат|стил|которые я |что я |я дал|я писал)/.test(v.slice(e, e + 60)) },
+    { id: 'ml-ru-ignore', family: 'ignore-previous', weight: 1.0, re: g(RU_IGNORE, within(RU_STOP, 30), RU_QUAL, within(RU_STOP, 30), RU_RULES), negated: (v, s0, e) => endsWith(RU_NEG)(v, s0) || RU_OWN_AFTER.test(v.slice(e, e + 60)) },
     { id: 'ml-ru-void', family: 'ignore-previous', weight: 1.0, re: g(RU_QUAL, ' ', within(RU_STOP, 20), RU_RULES, within(RU_STOP, 20), `(?:недействительн${RU_W}|отмен(?:ены|яются)|больше не действу${RU_W}|аннулирован${RU_W})`), negated: never },
     { id: 'ml-ru-reveal', family: 'system-prompt-extraction', weight: 1.0, re: g(RU_REVEAL, within(RU_STOP, 40), RU_SECRET), negated: endsWith(RU_NEG) },
     { id: 'ml-ru-ask', family: 'system-prompt-extraction', weight: 1.0, re: g(alt('какие', 'какой', 'каков', 'каковы', 'что'), ' (?:у (?:тебя|вас) )?', alt('твои', 'ваши', 'твой', 'ваш', 'тебе', 'вам'), ' ', within(RU_STOP, 20), alt(`инструкци${RU_W}`, `системн${RU_W} промпт${RU_W}`, `промпт${RU_W}`, 'пароль', `указани${RU_W}`, `(?:сказали|велели|приказали)`)), negated: never },
@@ -660,6 +662,8 @@ const RU: ScriptLang = {
 const ZH_STOP = '。！？!?；;';
 const ZH_NEG = /(?:不要|不能|不可以?|不得|不会|不會|不准|别|別|勿|切勿|请勿|請勿|绝不|絕不|决不|決不|永远不要|永遠不要|禁止|千万别|千萬別|不)(?:去|再|要)?$/;
 /** "我老是忘记…" (I keep forgetting): a first-person subject right before the verb. */
+/** Words for the answer's form: "忽略之前的格式要求" takes back a formatting request. */
+const ZH_FORMAT = /(?:格式|排版|字数|字數|样式|樣式)/;
 const ZH_FIRST = /(?:我|我们|我們)(?:老是|总是|總是|经常|經常|常常|又|都|还|還|已经|已經|常)?$/;
 const zhNegated = (v: string, s0: number): boolean => endsWith(ZH_NEG)(v, s0) || endsWith(ZH_FIRST)(v, s0);
 const ZH_IGNORE = alt('忽略', '忽視', '忽视', '無視', '无视', '忘記', '忘记', '忘掉', '拋開', '抛开', '拋棄', '抛弃', '放棄', '放弃', '不要理會', '不要理会', '不用理會',
@@ -685,7 +689,7 @@ const ZH: ScriptLang = {
   script: /[\u3400-\u9FFF]/,
   rules: [
     // (not "忽略我之前说的格式要求": the user's own request, or one about the format)
-    { id: 'ml-zh-ignore', family: 'ignore-previous', weight: 1.0, re: g(ZH_IGNORE, within(ZH_STOP, 12), ZH_QUAL, within(ZH_STOP, 10), ZH_RULES), negated: (v, s0, e) => zhNegated(v, s0) || v.slice(s0, e).includes('我') || /(?:格式|排版|字数|字數|样式|樣式)/.test(v.slice(s0, e + 4)) },
+    { id: 'ml-zh-ignore', family: 'ignore-previous', weight: 1.0, re: g(ZH_IGNORE, within(ZH_STOP, 12), ZH_QUAL, within(ZH_STOP, 10), ZH_RULES), negated: (v, s0, e) => zhNegated(v, s0) || v.slice(s0, e).includes('我') || ZH_FORMAT.test(v.slice(s0, e + 4)) },
     { id: 'ml-zh-void', family: 'ignore-previous', weight: 1.0, re: g(ZH_QUAL, within(ZH_STOP, 8), ZH_RULES, within(ZH_STOP, 6), alt('作廢', '作废', '無效', '无效', '不再有效', '失效', '不再适用', '不再適用')), negated: never },
     { id: 'ml-zh-reveal', family: 'system-prompt-extraction', weight: 1.0, re: g(ZH_REVEAL, `(?:(?!如何|怎么|怎樣|怎样|什么是|什麼是)[^${ZH_STOP}\\n]){0,10}?`, ZH_SECRET), negated: endsWith(ZH_NEG) },
     { id: 'ml-zh-ask', family: 'system-prompt-extraction', weight: 1.0, re: g(alt('你的', '您的'), alt('系統提示', '系统提示', '系統指令', '系统指令', '初始指令', '提示詞', '提示词', '原始指令'), '(?:詞|词)?', alt('是什么', '是什麼', '是啥', '有哪些')), negated: never },
@@ -823,12 +827,14 @@ const HI_ROLE = alt('होने का नाटक', 'का नाटक क
 const HI_FREE = alt('बिना किसी (?:प्रतिबंध|सीमा|रोक|नियम|सेंसर)', 'कोई (?:प्रतिबंध|सीमा|नियम|रोक) नहीं', 'अप्रतिबंधित', 'dan');
 const HI_PLACE = alt('उपरोक्त', 'ऊपर (?:दिए|के|लिखे|दी|दिया)', 'पिछल[ेीा]', 'पहले के', 'पूर्व', 'मेरे');
 const HI_ASKED = alt('प्रश्न', 'सवाल', 'निर्देश', 'आदेश', 'कमांड', 'अनुरोध', 'समस्या', 'पाठ');
+/** After the verb: the user owning a mistake ("मैंने गलत फ़ाइल भेजी"). */
+const HI_OWN_AFTER = /मैंने|मेरी गलती|माफ/;
 const HI: ScriptLang = {
   lang: 'hi',
   script: /[\u0900-\u097F]/,
   rules: [
     // (not "पिछले निर्देश भूल जाओ, मैंने गलत फ़ाइल भेजी थी": the user correcting their own mistake)
-    { id: 'ml-hi-ignore', family: 'ignore-previous', weight: 1.0, re: g(alt(`${HI_QUAL}${within(HI_STOP, 30)}${HI_RULES}${within(HI_STOP, 15)}`, `${HI_RULES}(?:ों|ो)? को `), HI_VERB), negated: (v, s, e) => startsWith(HI_NEG_AFTER)(v, s, e) || HI_NEG_BEFORE.test(v.slice(Math.max(0, e - 40), e).replace(/[\u0900-\u097F]+$/, '')) || /मैंने|मेरी गलती|माफ/.test(v.slice(e, e + 40)) },
+    { id: 'ml-hi-ignore', family: 'ignore-previous', weight: 1.0, re: g(alt(`${HI_QUAL}${within(HI_STOP, 30)}${HI_RULES}${within(HI_STOP, 15)}`, `${HI_RULES}(?:ों|ो)? को `), HI_VERB), negated: (v, s, e) => startsWith(HI_NEG_AFTER)(v, s, e) || HI_NEG_BEFORE.test(v.slice(Math.max(0, e - 40), e).replace(/[\u0900-\u097F]+$/, '')) || HI_OWN_AFTER.test(v.slice(e, e + 40)) },
     { id: 'ml-hi-reveal', family: 'system-prompt-extraction', weight: 1.0, re: g(HI_SECRET, within(HI_STOP, 20), alt('दिखा', 'बता', 'प्रिंट', 'दोहरा', 'लिख', 'प्रकट', 'साझा', 'खुलासा')), negated: startsWith(HI_NEG_AFTER) },
     { id: 'ml-hi-ask', family: 'system-prompt-extraction', weight: 1.0, re: g(alt('आपके निर्देश', 'तुम्हारे निर्देश', 'आपका सिस्टम प्रॉम्प्ट', 'तुम्हारा सिस्टम प्रॉम्प्ट', 'सिस्टम प्रॉम्प्ट', '(?:आपका|तुम्हारा|गुप्त) पासवर्ड', 'आपके नियम', 'तुम्हारे नियम'), within(HI_STOP, 8), alt('क्या है', 'क्या हैं', 'क्या थे', 'क्या था')), negated: never },
     { id: 'ml-hi-role', family: 'unrestricted-mode', weight: 1.0, re: g(HI_ROLE, within(HI_STOP, 60), HI_FREE), negated: never },

@@ -503,9 +503,6 @@ rule('prior-text-delegitimised', 'ignore-previous', 1.0,
     'written by', 'an impostor', 'an attacker', 'outdated', 'wrong', 'malicious', 'compromised', 'injected', 'a mistake',
     'an error', 'a joke', 'not meant', 'not from', 'obsolete', 'irrelevant', 'cancelled', 'canceled', 'no longer valid', 'superseded'),
   (a) => `\\b${alt('everything', 'all', 'the text', 'the message', 'the messages', 'the instructions', 'the rules', 'the prompt', 'whatever', 'anything').split(' ').join(SP)}${SP}${alt('above', 'before this', 'before', 'so far', 'up to here', 'up to this point', 'you were told', 'you have been told', 'you were given', 'before this line', 'above this line', 'before this point', 'prior to this').split(' ').join(SP)}${SP}(?:${alt('was', 'were', 'is', 'are', 'has been', 'have been')})${SP}(?:${alt('all', 'just', 'only', 'actually', 'merely', 'completely')}${SP}){0,2}${a}`);
-// letters-only view: "ig nore previ ous prompt", "i g n o r e a l l p r e v i o u s"
-compactRule('ignore-prior-instructions', 'ignore-previous', 1.0, ['ignor', 'disregard', 'forget', 'overrid'],
-  `${alt('ignore', 'disregard', 'forget', 'override')}(?:all|any|the|of|your){0,3}${alt('previous', 'prior', 'above', 'earlier', 'preceding', 'original', 'initial')}${alt('instruction', 'rule', 'prompt', 'direction', 'guideline', 'command', 'directive', 'guidance', 'programming', 'text')}${COMPACT_NOT_OWN}`);
 // weaker: "the earlier prompt was a mistake" is also how users correct themselves
 rule('prior-prompt-disowned', 'ignore-previous', 0.7,
   anchor('fake', 'false', 'a test', 'a trick', 'a lie', 'lies', 'not real', 'not genuine', 'not valid', 'invalid', 'void',
