@@ -67,12 +67,13 @@ export const USER_TEXT =
  * The benchmark request (~580 bytes). max_tokens 120 makes the simulator's JSON answer about
  * 1 KB; a stream of 17 tokens is 20 events (role, 17 deltas, finish, [DONE]).
  */
-export function chatBody(stream: boolean): string {
+/** `vary`: a marker put before the user message, for the load generator to replace per request (bench/wrk.ts). */
+export function chatBody(stream: boolean, vary?: string): string {
   const req: Record<string, unknown> = {
     model: 'sim-llm',
     messages: [
       { role: 'system', content: 'You are a helpful assistant.' },
-      { role: 'user', content: USER_TEXT },
+      { role: 'user', content: vary === undefined ? USER_TEXT : `Request ${vary}. ${USER_TEXT}` },
     ],
     max_tokens: stream ? 17 : 120,
   };

@@ -29,6 +29,10 @@
  *   BENCH_CONNECTIONS   comma list (default "32")
  *   BENCH_TARGETS       comma list of direct,modelgate,nginx,portkey (default all)
  *   BENCH_STREAM        0 = skip the streamed variant (default on)
+ *   BENCH_VARY          1 = every wrk request's user message carries a number of its own, so no
+ *                       request is one the gateway's per-key caches (token counts, injection views)
+ *                       have seen; default off: wrk sends one body again and again, the caches'
+ *                       best case (the system prompt is known either way)
  *   BENCH_SEQ_REQUESTS  sequential requests per target for the µs latency (default 3000; 0 = skip)
  *   BENCH_WRK           the wrk binary (default /usr/bin/wrk)
  *   BENCH_NGINX         the nginx binary (default /usr/sbin/nginx, else PATH), or "none" to leave nginx out
@@ -83,6 +87,7 @@ const SEQ_REQUESTS = envNum('BENCH_SEQ_REQUESTS', 3000);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '32').split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
 const WANTED = new Set((process.env.BENCH_TARGETS ?? 'direct,modelgate,nginx,portkey').split(',').map((s) => s.trim()));
 const STREAM = process.env.BENCH_STREAM !== '0';
+const VARY = process.env.BENCH_VARY === '1' ? '@@MG_VARY@@' : undefined;
 const NGINX_ACCESS_LOG = process.env.BENCH_NGINX_ACCESS_LOG !== '0';
 const GATEWAY_LOG_LEVEL = process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'info';
 const GATEWAY_INJECTION = process.env.BENCH_GATEWAY_INJECTION ?? 'block';
@@ -251,6 +256,9 @@ async function main(): Promise<void> {
   say(`- load average at the start: ${loadAvg()}`);
   say(`- wrk: ${DURATION} s measured per row in ${ROUNDS} rounds, ${WARMUP} s warm-up before each round; connections ${CONNECTIONS.join(', ')}; sequential latency: ${SEQ_REQUESTS} requests per target`);
   say(`- request: POST ${CHAT_PATH}, ${chatBody(false).length}-byte body, max_tokens 120 (≈ 1 KB JSON answer)${STREAM ? '; streamed variant: stream: true, max_tokens 17 (20 events)' : ''}`);
+  say(VARY === undefined
+    ? '- wrk sends the same body every time: after the first, the gateway knows its token counts and injection verdicts (BENCH_VARY=1: every request new)'
+    : '- BENCH_VARY: every wrk request\'s user message carries a number of its own (new to the gateway\'s caches); the one-connection client sends one body');
   if (GATEWAY_LOG_LEVEL !== 'info' || GATEWAY_INJECTION !== 'block' || GATEWAY_NODE_ARGS.length > 0) {
     say(`- NOTICE: modelgate is NOT in the benchmark configuration: logging.level ${GATEWAY_LOG_LEVEL}, injection.action ${GATEWAY_INJECTION}${GATEWAY_NODE_ARGS.length > 0 ? `, node ${GATEWAY_NODE_ARGS.join(' ')}` : ''}`);
   }
@@ -372,7 +380,7 @@ async function main(): Promise<void> {
           const t = vt[(j + k) % vt.length];
           if (t === undefined || wrk === null) continue;
           process.stderr.write(`wrk ${v.name} c=${c} round ${k + 1}/${ROUNDS} ${t.name}...\n`);
-          const base = { url: t.origin + CHAT_PATH, connections: c, seconds: roundSeconds, headers: t.headers, body: chatBody(v.stream), dir, name: `${t.name}-${v.name}` };
+          const base = { url: t.origin + CHAT_PATH, connections: c, seconds: roundSeconds, headers: t.headers, body: chatBody(v.stream, VARY), dir, name: `${t.name}-${v.name}`, ...(VARY === undefined ? {} : { vary: VARY }) };
           waitedMs += await waitForQuiet(groups);
           if (WARMUP > 0) await runWrk(wrk, { ...base, seconds: WARMUP });
           const before = snapshot(groups);

@@ -280,7 +280,7 @@ export const ConfigSchema = Type.Object({
   }, strict)),
   workers: Type.Optional(Type.Object({
     threads: Type.Optional(Type.Integer({ minimum: 0, maximum: 64, description: 'Worker threads that scan large requests off the event loop (default: cores - 1, at least 1, at most 2); 0: every scan runs on the event loop' })),
-    offloadAbove: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'A request whose texts hold more characters than this is scanned in a worker thread (default 4096)' })),
+    offloadAbove: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'When the texts of a request that its API key did not send before hold more characters than this, they are scanned (and their tokens counted) in a worker thread (default 4096)' })),
     offloadJsonAbove: Type.Optional(Size),
     offloadTensorAbove: Type.Optional(Size),
     queue: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'Scans that may wait for a free worker thread; beyond it 503 MG_GATEWAY_BUSY (default 64)' })),

@@ -10,9 +10,8 @@
  * pieces before counting (cutLongRuns) (at most a few tokens more than the exact count: an over-estimate,
  * which is the safe side for a reservation).
  */
-import * as crypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import { LRUCache } from 'lru-cache';
+import { ScopedTextCache } from '../util/scoped-cache.js';
 
 export type Tokenizer = 'o200k_base' | 'cl100k_base' | 'chars4';
 
@@ -118,53 +117,60 @@ export function tokenCounter(kind: Tokenizer): TokenCounter {
   return counter;
 }
 
-/** SHA-256, base64: crypto.hash (one call, Node >= 20.12) where there is one, else a Hash object. */
-const sha256: (s: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
-  ? (s) => crypto.hash('sha256', s, 'base64')
-  : (s) => crypto.createHash('sha256').update(s).digest('base64');
-
 /** Texts shorter than this (a few tokens) are counted every time: hashing them costs about as much. */
 const CACHE_MIN_CHARS = 16;
 /** Remembered counts per tokenizer (a 44-character digest and a number each: ~10 MB at most). */
 const CACHE_ENTRIES = 50_000;
 
 /**
- * Token counts of recently seen texts, remembered per scope (the API key): a chat client resends
- * the system prompt and the whole conversation with every turn, and BPE costs ~1.5 µs per token,
- * so admission counts only what is new. The count is the counter's own for that exact text, so
- * estimates, limits and charges are the same as without the cache.
- *   - The key is the SHA-256 of the scope and the text: no prompt text is kept in memory, and no
- *     text can be made to stand for another's count (a weaker hash could be collided on purpose
- *     to have a long prompt charged as a short one). Texts that are not well-formed UTF-16 are
- *     never cached (UTF-8 would merge a lone surrogate with U+FFFD).
- *   - Per scope: whether a text is cached (a faster admission) tells a client only about texts
- *     its own key sent.
- *   - Bounded: CACHE_ENTRIES, least recently used forgotten first.
+ * Token counts of recently seen texts, remembered per scope (the API key; ScopedTextCache): a chat
+ * client resends the system prompt and the whole conversation with every turn, and BPE costs
+ * ~1.5 µs per token, so admission counts only what is new. The count is the counter's own for
+ * that exact text, so estimates, limits and charges are the same as without the cache. (Keyed by
+ * SHA-256: a weaker hash could be collided on purpose to have a long prompt charged as a short one.)
  */
 export class TokenCountCache {
-  private readonly counts = new LRUCache<string, number>({ max: CACHE_ENTRIES });
+  private readonly counts = new ScopedTextCache<number>(CACHE_ENTRIES, CACHE_MIN_CHARS);
+  private readonly countOne: (text: string) => number;
 
-  constructor(private readonly counter: TokenCounter) {}
+  constructor(counter: TokenCounter) {
+    this.countOne = (text) => counter.count(text);
+  }
 
   /** `counter.count(text)`, remembered for `scope`. */
   count(scope: string, text: string): number {
-    if (text.length < CACHE_MIN_CHARS) return this.counter.count(text);
-    const id = `${scope.length}:${scope}\n${text}`;
-    // SHA-256 reads the string as UTF-8, which turns a lone surrogate into U+FFFD: such texts
-    // would share a key with their U+FFFD twin, so they are counted every time.
-    if (!(id as unknown as { isWellFormed(): boolean }).isWellFormed()) return this.counter.count(text);
-    const key = sha256(id);
-    const hit = this.counts.get(key);
-    if (hit !== undefined) return hit;
-    const n = this.counter.count(text);
-    this.counts.set(key, n);
-    return n;
+    return this.counts.get(scope, text, this.countOne);
   }
 
   /** The sum of the texts' counts (as countTexts with the counter). */
   countTexts(scope: string, texts: readonly string[]): number {
     let n = 0;
     for (const t of texts) n += this.count(scope, t);
+    return n;
+  }
+
+  /**
+   * The sum of the texts' counts, where the texts this scope did not send before are counted by
+   * `countNew` (the worker pool, when `offload(newTexts)` says they are large), else inline.
+   */
+  async countTextsWith(scope: string, texts: readonly string[], offload: (newTexts: string[]) => Promise<number[]> | null): Promise<number> {
+    const keys = texts.map((t) => this.counts.keyOf(scope, t));
+    let n = 0;
+    const fresh: number[] = [];
+    keys.forEach((k, i) => {
+      const hit = k === null ? undefined : this.counts.peek(k);
+      if (hit === undefined) fresh.push(i);
+      else n += hit;
+    });
+    const newTexts = fresh.map((i) => texts[i] as string);
+    const counted = offload(newTexts);
+    const got = counted === null ? newTexts.map(this.countOne) : await counted;
+    fresh.forEach((i, j) => {
+      const c = got[j] as number;
+      const k = keys[i];
+      if (k !== null && k !== undefined) this.counts.set(k, c);
+      n += c;
+    });
     return n;
   }
 }

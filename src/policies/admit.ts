@@ -51,7 +51,8 @@ function adjustBody(ctx: RequestContext, route: RouteConfig): void {
  * lease. It runs before prompt-injection detection (a store decision costs microseconds, a scan
  * of a 100 KB prompt milliseconds), so a key over its limit is refused before that work.
  *
- * `offload`: the worker pool. A prompt above `workers.offloadAbove` characters is tokenized there
+ * `offload`: the worker pool. When the texts this key did not send before (the token-count cache
+ * knows the rest) hold more than `workers.offloadAbove` characters, they are tokenized there
  * (same tokenizer, same count, so the same charge) instead of on the event loop, after the
  * lower-bound check (a request refused anyway never pays for tokenizing); pool full: 503
  * MG_GATEWAY_BUSY. chars4 counts by length and always runs inline.
@@ -89,9 +90,11 @@ export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Lim
         }
       }
       let estimate: CostEstimate;
-      if (pool?.takes(insp.texts) === true) {
+      if (cache !== null && pool !== null) {
+        // Only what this key did not send before is counted, in the pool when it is large.
         try {
-          estimate = costFromCount(insp, await pool.countTokens(insp.texts, tokenizer, ctx.clientGone), route.cost.defaultMaxTokens);
+          const n = await cache.countTextsWith(id.keyId, insp.texts, (fresh) => (pool.takes(fresh) ? pool.countEach(fresh, tokenizer, ctx.clientGone) : null));
+          estimate = costFromCount(insp, n, route.cost.defaultMaxTokens);
         } catch (err) {
           if (err instanceof DenialError) return err.denial; // busy, or the client left
           throw err;

@@ -27,6 +27,7 @@ import type { ScanOffload } from '../workers/scan-pool.js';
 import { createInjectionDetector } from '../detectors/injection/index.js';
 import { decodedViews } from '../detectors/injection/decode.js';
 import { sharedLearnedScorer } from '../detectors/injection/learned.js';
+import { ScopedTextCache } from '../util/scoped-cache.js';
 
 export const DEFAULT_LEARNED_THRESHOLD = 0.5;
 export const ALL_LAYERS: readonly InjectionLayer[] = ['patterns', 'learned'];
@@ -34,6 +35,11 @@ export const ALL_LAYERS: readonly InjectionLayer[] = ['patterns', 'learned'];
 const JOIN_MAX_TEXT = 2048;
 /** The joined view is at most this long. */
 const JOIN_MAX_TOTAL = 32 * 1024;
+/** A longer joined view is scanned in windows of this many characters … */
+export const JOIN_WINDOW = 4096;
+/** … each overlapping the next by this many, so that every stretch this long lies whole in one window. */
+export const JOIN_OVERLAP = 1024;
+const JOIN_STRIDE = JOIN_WINDOW - JOIN_OVERLAP;
 
 export interface InjectionVerdict {
   detected: boolean;
@@ -42,35 +48,119 @@ export interface InjectionVerdict {
   families: string[];
 }
 
-/** The scanning itself, without the pipeline: used by the policy, tests and benchmarks. */
-export function createInjectionScanner(threshold: number | null, layers: readonly InjectionLayer[] = ALL_LAYERS): (texts: readonly string[]) => InjectionVerdict {
-  const t = threshold ?? DEFAULT_LEARNED_THRESHOLD;
-  if (!(t > 0 && t < 1)) throw new RangeError(`injection threshold must be in (0, 1), got ${t}`);
+/** What one view of a text scores: the pattern families that fired, and the learned score. */
+export interface ViewResult {
+  readonly families: readonly string[];
+  /** The learned layer's score (0 when that layer is off). */
+  readonly score: number;
+}
+
+/** Views remembered per policy (a 44-character digest and a small result each: about 1 MB). */
+export const SCAN_CACHE_ENTRIES = 4096;
+
+/**
+ * The policy's memory of views already scanned (src/util/scoped-cache.ts), per API key: a chat
+ * client resends its system prompt and the conversation so far with every turn, and each of
+ * those texts (and each settled window of the joined view) is scanned once, not once per turn.
+ */
+export const createScanCache = (): ScopedTextCache<ViewResult> => new ScopedTextCache<ViewResult>(SCAN_CACHE_ENTRIES);
+
+export interface ScannerOptions {
+  /** Remember view results (the policy's scanner; tests and benchmarks scan uncached). */
+  cache?: ScopedTextCache<ViewResult>;
+}
+
+export type InjectionScanner = (texts: readonly string[], scope?: string) => InjectionVerdict;
+export type ViewScanner = (view: string) => ViewResult;
+
+/** The views of a request's texts that are scanned: each text, its decoded views, and the joined short texts. */
+export function injectionViews(texts: readonly string[]): string[] {
+  const views: string[] = [];
+  for (const text of texts) views.push(text, ...decodedViews(text));
+  if (texts.length > 1) {
+    const short = texts.filter((x) => x.length <= JOIN_MAX_TEXT);
+    // One short text joined with nothing is that text again, already a view.
+    if (short.length > 1) for (const w of joinedWindows(short)) views.push(w, ...decodedViews(w));
+  }
+  return views;
+}
+
+const NO_FAMILIES: readonly string[] = [];
+
+/** Both layers (those in `layers`) over one view; the threshold is applied later (verdictOf). */
+export function createViewScanner(layers: readonly InjectionLayer[] = ALL_LAYERS): ViewScanner {
   const patterns = layers.includes('patterns') ? createInjectionDetector() : null;
   const learned = layers.includes('learned') ? sharedLearnedScorer() : null;
-  return function scanTexts(texts) {
-    const views: string[] = [];
-    for (const text of texts) views.push(text, ...decodedViews(text));
-    if (texts.length > 1) {
-      const short = texts.filter((x) => x.length <= JOIN_MAX_TEXT).join('\n').slice(0, JOIN_MAX_TOTAL);
-      if (short.length > 0) views.push(short, ...decodedViews(short));
+  return function scanView(v) {
+    let families = NO_FAMILIES;
+    if (patterns !== null) {
+      const r = patterns.scan(v);
+      if (r.detected) families = r.findings.map((f) => f.family);
     }
-    let score = 0;
-    const families = new Set<string>();
-    for (const v of views) {
-      if (patterns !== null) {
-        const r = patterns.scan(v);
-        if (r.detected) for (const f of r.findings) families.add(f.family);
-      }
-      if (learned !== null) {
-        const s = learned.score(v);
-        if (s > score) score = s;
-        if (s >= t) families.add('learned');
-      }
-      if (families.size > 0 && learned === null) break;
-    }
-    return { detected: families.size > 0, score, families: [...families] };
+    return { families, score: learned === null ? 0 : learned.score(v) };
   };
+}
+
+function checkedThreshold(threshold: number | null): number {
+  const t = threshold ?? DEFAULT_LEARNED_THRESHOLD;
+  if (!(t > 0 && t < 1)) throw new RangeError(`injection threshold must be in (0, 1), got ${t}`);
+  return t;
+}
+
+/**
+ * The verdict over `n` views in order, `resultAt(i)` asked for each as it is reached: flagged by
+ * a pattern family or a learned score at or above `t`. Without the learned layer, views after the
+ * first flagged one are not looked at (their scan is skipped).
+ */
+function verdictOf(n: number, resultAt: (i: number) => ViewResult, t: number, learnedOn: boolean): InjectionVerdict {
+  let score = 0;
+  const families = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const r = resultAt(i);
+    for (const f of r.families) families.add(f);
+    if (learnedOn) {
+      if (r.score > score) score = r.score;
+      if (r.score >= t) families.add('learned');
+    } else if (families.size > 0) {
+      break;
+    }
+  }
+  return { detected: families.size > 0, score, families: [...families] };
+}
+
+/** The verdict over every view's result (views in injectionViews order), as the scanner gives it. */
+export function combineViews(results: readonly ViewResult[], threshold: number | null, layers: readonly InjectionLayer[] = ALL_LAYERS): InjectionVerdict {
+  return verdictOf(results.length, (i) => results[i] as ViewResult, checkedThreshold(threshold), layers.includes('learned'));
+}
+
+/** The scanning itself, without the pipeline: used by the policy, tests and benchmarks. */
+export function createInjectionScanner(threshold: number | null, layers: readonly InjectionLayer[] = ALL_LAYERS, opts: ScannerOptions = {}): InjectionScanner {
+  const t = checkedThreshold(threshold);
+  const scanView = createViewScanner(layers);
+  const learnedOn = layers.includes('learned');
+  const cache = opts.cache ?? null;
+  return function scanTexts(texts, scope = '') {
+    const views = injectionViews(texts);
+    return verdictOf(views.length, (i) => (cache === null ? scanView(views[i] as string) : cache.get(scope, views[i] as string, scanView)), t, learnedOn);
+  };
+}
+
+/**
+ * The joined view of the short texts (a payload split across messages is read whole), at most
+ * JOIN_MAX_TOTAL characters: whole up to JOIN_WINDOW, beyond that in windows of JOIN_WINDOW
+ * overlapping by JOIN_OVERLAP, so every stretch of up to JOIN_OVERLAP characters (a payload split
+ * across messages) lies whole in one window; the overlap makes the windows 4/3 of the joined text. The windows sit at fixed offsets from the start: a conversation only grows
+ * at its end, so on the next turn every window but the last ones is the same text again (a
+ * cache hit), where one joined string would be new, and scanned whole, on every turn.
+ */
+export function joinedWindows(short: readonly string[]): string[] {
+  const joined = short.join('\n').slice(0, JOIN_MAX_TOTAL);
+  if (joined.length <= JOIN_WINDOW) return [joined];
+  const out: string[] = [];
+  for (let at = 0; ; at += JOIN_STRIDE) {
+    out.push(joined.slice(at, at + JOIN_WINDOW));
+    if (at + JOIN_WINDOW >= joined.length) return out;
+  }
 }
 
 export interface InjectionExtras {
@@ -92,7 +182,9 @@ export function injectionPolicy(
   layers: readonly InjectionLayer[] = ALL_LAYERS,
   extras: InjectionExtras = {},
 ): Policy {
-  const scan = createInjectionScanner(threshold, layers);
+  const t = checkedThreshold(threshold);
+  const scanView = createViewScanner(layers);
+  const cache = createScanCache();
   const external = extras.external ?? null;
   /** A score exists when the learned layer ran or the external detector answered. */
   const learnedOn = layers.includes('learned');
@@ -111,10 +203,31 @@ export function injectionPolicy(
     run: function injection(ctx) {
       const texts = ctx.inspection?.texts ?? [];
       if (texts.length === 0) return undefined;
-      // Large requests are scanned in a worker thread (src/workers/scan-pool.ts), the rest here.
+      const scope = ctx.identity === null ? `ip:${ctx.ip}` : `key:${ctx.identity.keyId}`;
+      const views = injectionViews(texts);
+      // What this caller sent before (the system prompt, the earlier turns) is known already.
+      const keys = views.map((v) => cache.keyOf(scope, v));
+      const results = keys.map((k) => (k === null ? undefined : cache.peek(k)));
+      const learnt = (i: number, r: ViewResult): ViewResult => {
+        const k = keys[i];
+        if (k !== null && k !== undefined) cache.set(k, r);
+        results[i] = r;
+        return r;
+      };
+      // Large new text is scanned in a worker thread (src/workers/scan-pool.ts), the rest here.
       const offload = extras.offload;
-      if (offload?.takes(texts) === true) return offload.scan(texts, threshold, layers, ctx.clientGone).then((v) => judge(ctx, v));
-      return judge(ctx, scan(texts));
+      if (offload !== undefined) {
+        const missing: number[] = [];
+        results.forEach((r, i) => { if (r === undefined) missing.push(i); });
+        const missed = missing.map((i) => views[i] as string);
+        if (offload.takes(missed)) {
+          return offload.scanViews(missed, layers, ctx.clientGone).then((found) => {
+            found.forEach((r, j) => learnt(missing[j] as number, r));
+            return judge(ctx, verdictOf(views.length, (i) => results[i] as ViewResult, t, learnedOn));
+          });
+        }
+      }
+      return judge(ctx, verdictOf(views.length, (i) => results[i] ?? learnt(i, scanView(views[i] as string)), t, learnedOn));
     },
   };
 

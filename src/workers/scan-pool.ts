@@ -4,9 +4,11 @@
  * a maintained pool with a bounded queue, abort signals and thread priority; hand-written
  * worker management would redo all three).
  *
- * A request whose texts hold more than `workers.offloadAbove` characters is scanned in a thread,
- * and its prompt's tokens are counted there for cost admission (countTokens: BPE costs ~10 ms per
- * 100 KB); smaller ones inline (posting a task costs more than scanning a short prompt). Scans and
+ * A request whose new texts (those its caller's scan and count caches do not know yet: not the
+ * system prompt and earlier turns it sent before) hold more than `workers.offloadAbove`
+ * characters is scanned in a thread, and those texts' tokens are counted there for cost
+ * admission (countEach: BPE costs ~10 ms per 100 KB); smaller ones inline (posting a task costs
+ * more than scanning a short prompt). Scans and
  * counts share the threads and the queue bound. At most
  * `threads` scans run at once and `queue` more wait; a scan beyond that is refused at once with
  * 503 MG_GATEWAY_BUSY (Retry-After: 1) rather than queued without bound. A client that leaves
@@ -31,26 +33,27 @@ import { CLIENT_GONE } from '../pipeline/policy.js';
 import type { InjectionLayer } from '../config/types.js';
 import type { AbortLike } from '../pipeline/context.js';
 import { NO_EVENTS, type Emitter } from '../observability/events.js';
-import type { InjectionVerdict } from '../policies/injection.js';
-import { countTexts, tokenCounter, type Tokenizer } from '../limits/cost.js';
+import type { ViewResult } from '../policies/injection.js';
+import { tokenCounter, type Tokenizer } from '../limits/cost.js';
 import { checkKserveBinary, checkKserveJson, type KserveBinaryVerdict, type KserveJsonSpec, type KserveJsonVerdict } from '../protocols/kserve/json-check.js';
-import { scannerFor } from './scanners.js';
+import { viewScannerFor } from './scanners.js';
 import { DEFAULT_WORKERS } from './defaults.js';
 import type { KserveBinaryResult, KserveResult, PoolResult, PoolTask } from './scan-worker.js';
 
-/** What the injection policy needs: which requests go to the pool, and the pool's scan. */
+/** What the injection policy needs: which new views go to the pool, and the pool's scan. */
 export interface ScanOffload {
   /** True when these texts are large enough to be scanned off the loop. */
   takes(texts: readonly string[]): boolean;
-  scan(texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortLike): Promise<InjectionVerdict>;
+  /** Each view's layer results (as createViewScanner(layers) scans it inline). */
+  scanViews(views: readonly string[], layers: readonly InjectionLayer[], signal: AbortLike): Promise<ViewResult[]>;
 }
 
-/** What cost admission needs: which prompts are counted in the pool, and the pool's count. */
+/** What cost admission needs: which new prompt texts are counted in the pool, and the pool's count. */
 export interface CountOffload {
   /** True when these texts are large enough to be counted off the loop. */
   takes(texts: readonly string[]): boolean;
-  /** The sum of the texts' token counts with `tokenizer` (as tokenCounter(tokenizer) counts them inline). */
-  countTokens(texts: readonly string[], tokenizer: Tokenizer, signal: AbortLike): Promise<number>;
+  /** Each text's token count with `tokenizer` (as tokenCounter(tokenizer) counts it inline). */
+  countEach(texts: readonly string[], tokenizer: Tokenizer, signal: AbortLike): Promise<number[]>;
 }
 
 /** What a KServe route needs: which JSON bodies are checked off the loop, and the pool's check. */
@@ -142,7 +145,7 @@ export class ScanPool implements ScanOffload, CountOffload, JsonOffload {
     });
     this.booting = pool;
     try {
-      await Promise.all(Array.from({ length: this.opts.threads }, () => pool.run({ texts: [], threshold: null, layers: [] })));
+      await Promise.all(Array.from({ length: this.opts.threads }, () => pool.run({ views: [], layers: [] })));
     } catch (err) {
       if (this.closed) return; // closed while booting: nothing failed
       await pool.close({ force: true }).catch(() => undefined);
@@ -164,16 +167,19 @@ export class ScanPool implements ScanOffload, CountOffload, JsonOffload {
     return false;
   }
 
-  async scan(texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortLike): Promise<InjectionVerdict> {
+  async scanViews(views: readonly string[], layers: readonly InjectionLayer[], signal: AbortLike): Promise<ViewResult[]> {
     const pool = this.pool;
-    if (pool === null) return scannerFor(threshold, layers)(texts);
-    return this.run(pool, { texts, threshold, layers }, signal) as Promise<InjectionVerdict>;
+    if (pool === null) return views.map(viewScannerFor(layers));
+    return this.run(pool, { views, layers }, signal) as Promise<ViewResult[]>;
   }
 
-  async countTokens(texts: readonly string[], tokenizer: Tokenizer, signal: AbortLike): Promise<number> {
+  async countEach(texts: readonly string[], tokenizer: Tokenizer, signal: AbortLike): Promise<number[]> {
     const pool = this.pool;
-    if (pool === null) return countTexts(texts, tokenCounter(tokenizer));
-    return this.run(pool, { kind: 'count', texts, tokenizer }, signal) as Promise<number>;
+    if (pool === null) {
+      const counter = tokenCounter(tokenizer);
+      return texts.map((t) => counter.count(t));
+    }
+    return this.run(pool, { kind: 'count', texts, tokenizer }, signal) as Promise<number[]>;
   }
 
   takesJson(bytes: number): boolean {

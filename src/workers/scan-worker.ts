@@ -1,8 +1,9 @@
 /**
- * The tasks a scan-pool thread runs (src/workers/scan-pool.ts): the same injection scanner the
- * event loop runs inline (createInjectionScanner), so a verdict does not depend on where it was
- * computed, and the same token counter admission runs inline (tokenCounter), so a count — and so
- * a charge — does not either. Scanners are built once per (threshold, layers) and kept; the
+ * The tasks a scan-pool thread runs (src/workers/scan-pool.ts): the same injection view scanner
+ * the event loop runs inline (createViewScanner: both layers over each view the policy could not
+ * answer from its cache), so a verdict does not depend on where it was computed, and the same
+ * token counter admission runs inline (tokenCounter), so a count — and so a charge — does not
+ * either. Scanners are built once per set of layers and kept; the
  * default one is built when the thread starts, so the rules are compiled and the learned model is
  * loaded before the first request reaches the thread (the pool's warm-up). A tokenizer's tables
  * load on its first count in the thread (~100 ms, once per thread and encoding). A `kserve` task
@@ -12,20 +13,20 @@
  * request (checkKserveBinary), whose forwarded body is built here too.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { ALL_LAYERS, type InjectionVerdict } from '../policies/injection.js';
+import { ALL_LAYERS, type ViewResult } from '../policies/injection.js';
 import type { InjectionLayer } from '../config/types.js';
-import { countTexts, tokenCounter, type Tokenizer } from '../limits/cost.js';
+import { tokenCounter, type Tokenizer } from '../limits/cost.js';
 import { checkKserveBinary, checkKserveJson, type KserveBinaryTask, type KserveBinaryVerdict, type KserveJsonTask, type KserveJsonVerdict } from '../protocols/kserve/json-check.js';
-import { scannerFor } from './scanners.js';
+import { viewScannerFor } from './scanners.js';
 
+/** The injection layers over each view (the policy applies the threshold and combines). */
 export interface ScanTask {
   kind?: 'scan';
-  texts: readonly string[];
-  threshold: number | null;
+  views: readonly string[];
   layers: readonly InjectionLayer[];
 }
 
-/** The sum of the texts' token counts (without message framing: the caller adds it). */
+/** Each text's token count (without message framing: the caller adds it). */
 export interface CountTask {
   kind: 'count';
   texts: readonly string[];
@@ -54,7 +55,7 @@ export interface KserveBinaryResult {
 }
 
 export type PoolTask = ScanTask | CountTask | KserveTask | KserveBinaryPoolTask;
-export type PoolResult = InjectionVerdict | number | KserveResult | KserveBinaryResult;
+export type PoolResult = ViewResult[] | number[] | KserveResult | KserveBinaryResult;
 
 /** The answer, with the memory of the bytes (and of a body built here) transferred back to the event loop's thread. */
 function moved<R extends { bytes: Uint8Array }>(r: R, built: Uint8Array | null): R {
@@ -62,10 +63,13 @@ function moved<R extends { bytes: Uint8Array }>(r: R, built: Uint8Array | null):
   return move({ [transferableSymbol]: buffers, [valueSymbol]: r }) as unknown as R;
 }
 
-scannerFor(null, ALL_LAYERS);
+viewScannerFor(ALL_LAYERS);
 
 export default function run(task: PoolTask): PoolResult {
-  if (task.kind === 'count') return countTexts(task.texts, tokenCounter(task.tokenizer));
+  if (task.kind === 'count') {
+    const counter = tokenCounter(task.tokenizer);
+    return task.texts.map((t) => counter.count(t));
+  }
   if (task.kind === 'kserve') {
     const verdict = checkKserveJson(task);
     return moved({ verdict, bytes: task.bytes }, verdict.json);
@@ -74,5 +78,6 @@ export default function run(task: PoolTask): PoolResult {
     const verdict = checkKserveBinary(task);
     return moved({ verdict, bytes: task.bytes }, verdict.forward);
   }
-  return scannerFor(task.threshold, task.layers)(task.texts);
+  const scan = viewScannerFor(task.layers);
+  return task.views.map((v) => scan(v));
 }

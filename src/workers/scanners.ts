@@ -1,15 +1,14 @@
-/** Injection scanners by (threshold, layers), built once and kept: one per thread that scans. */
-import { createInjectionScanner, type InjectionVerdict } from '../policies/injection.js';
+/** Injection view scanners by layers, built once and kept: one per thread that scans. */
+import { createViewScanner, type ViewScanner } from '../policies/injection.js';
 import type { InjectionLayer } from '../config/types.js';
 
-export type Scanner = (texts: readonly string[]) => InjectionVerdict;
-const scanners = new Map<string, Scanner>();
+const scanners = new Map<string, ViewScanner>();
 
-export function scannerFor(threshold: number | null, layers: readonly InjectionLayer[]): Scanner {
-  const key = `${threshold ?? ''}|${layers.join(',')}`;
+export function viewScannerFor(layers: readonly InjectionLayer[]): ViewScanner {
+  const key = layers.join(',');
   let s = scanners.get(key);
   if (s === undefined) {
-    s = createInjectionScanner(threshold, layers);
+    s = createViewScanner(layers);
     scanners.set(key, s);
   }
   return s;

@@ -2,8 +2,9 @@
 // the worker pool on, a 100 KB prompt's tokens are counted in a thread (the count-task counter
 // moves) and its cost estimate equals the one the same request gets with the pool off (counted
 // inline); a small prompt is counted inline; a request that certainly cannot fit is refused by
-// the lower bound before any tokenizing (no count task). Injection detection is off here, so the
-// pool exists for counting alone.
+// the lower bound before any tokenizing (no count task); in a conversation resent turn by turn
+// only the texts the key did not send before are counted (in the pool when they are large), with
+// the same estimate. Injection detection is off here, so the pool exists for counting alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bearer, chat, codeOf, post, type Stack } from '../helpers.js';
@@ -89,4 +90,29 @@ test('a prompt that mentions a special token (<|endoftext|>) is counted as plain
   const c = await estimateOf(pooled, big);
   assert.equal(await countTasks(pooled), before + 1, 'counted in a worker thread');
   assert.equal(c, await estimateOf(inline, big));
+});
+
+test('a conversation resent turn by turn: only the texts this key did not send before are counted, the estimate unchanged', async () => {
+  const system = CLEAN.slice(0, 8000);
+  const messages = (...rest: string[]) => [{ role: 'system', content: system }, ...rest.map((content, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content }))];
+  async function estimate(s: Stack, msgs: unknown[]): Promise<number> {
+    const r = await post(s.url, '/v1/chat/completions', { model: 'sim-llm', messages: msgs, max_tokens: 4 }, bearer(s.key));
+    assert.equal(r.status, 200, r.body);
+    return ((await settled(s, String(r.headers['x-request-id']))).cost as { estimate: number }).estimate;
+  }
+  const before = await countTasks(pooled);
+  const turn1 = messages('What changed this quarter?');
+  const first = await estimate(pooled, turn1);
+  assert.equal(await countTasks(pooled), before + 1, 'the new 8 KB system prompt is counted in the pool');
+  assert.equal(await estimate(pooled, turn1), first, 'the same request again: the same estimate');
+  assert.equal(await countTasks(pooled), before + 1, '… from the counts the key sent before, without a count task');
+  const turn2 = messages('What changed this quarter?', 'Revenue grew in every region.', 'And what about costs?');
+  const second = await estimate(pooled, turn2);
+  assert.equal(await countTasks(pooled), before + 1, 'the next turn: only its new words, counted inline');
+  assert.equal(second, await estimate(inline, turn2), 'the same estimate as counted whole, inline');
+  assert.ok(second > first);
+  // New text above offloadAbove still goes to the pool.
+  const turn3 = messages('What changed this quarter?', 'Revenue grew in every region.', CLEAN.slice(0, 6000));
+  assert.equal(await estimate(pooled, turn3), await estimate(inline, turn3));
+  assert.equal(await countTasks(pooled), before + 2);
 });

@@ -1,4 +1,4 @@
-// Token counts in the worker pool (src/workers/scan-pool.ts, countTokens): a thread counts with the
+// Token counts in the worker pool (src/workers/scan-pool.ts, countEach): a thread counts with the
 // same tokenizer as admission does inline, so the counts — and with the chat framing added on the
 // loop, the cost estimates — are identical, on several hundred corpus texts, unicode, long runs of
 // one character (cut by cutLongRuns) and large concatenations, for both BPE encodings. A full
@@ -12,6 +12,9 @@ import { costFromCount, estimateTextCost, tokenCounter, type TextCostInput, type
 import { waitFor } from '../wait.js';
 import { Hold } from './hold-worker.js';
 import { assertBusy, assertTasks, metric, telemetry } from './pool-telemetry.js';
+
+/** A request's text tokens: the pool counts each text, admission adds them up. */
+const sum = (counts: number[]): number => counts.reduce((n, c) => n + c, 0);
 
 function corpus(file: string, n: number): string[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').slice(0, n).map((l) => (JSON.parse(l) as { text: string }).text);
@@ -60,7 +63,7 @@ for (const tokenizer of ['o200k_base', 'cl100k_base'] as const satisfies readonl
       const counter = tokenCounter(tokenizer);
       const inputs = chatInputs();
       assert.ok(inputs.length >= 400, `${inputs.length} requests`);
-      const pooled = await Promise.all(inputs.map((x) => pool.countTokens(x.texts, tokenizer, new AbortController().signal)));
+      const pooled = await Promise.all(inputs.map((x) => pool.countEach(x.texts, tokenizer, new AbortController().signal).then(sum)));
       inputs.forEach((x, i) => {
         const inline = estimateTextCost(x, counter, 256);
         assert.equal(pooled[i], x.texts.reduce((n, t) => n + counter.count(t), 0), `request ${i}: text tokens`);
@@ -82,11 +85,11 @@ test('threads 1, queue 1: a count runs, one waits, the third is refused with MG_
   await pool.open();
   try {
     const signal = new AbortController().signal;
-    const a = pool.countTokens(['first text'], 'o200k_base', signal);
+    const a = pool.countEach(['first text'], 'o200k_base', signal).then(sum);
     await waitFor(() => hold.started === 1, 'the first count is running (held)');
-    const b = pool.countTokens([UNICODE[1] as string], 'cl100k_base', signal);
+    const b = pool.countEach([UNICODE[1] as string], 'cl100k_base', signal).then(sum);
     assert.equal(pool.size, 2);
-    await assertBusy(pool.countTokens(['third'], 'o200k_base', signal));
+    await assertBusy(pool.countEach(['third'], 'o200k_base', signal).then(sum));
     hold.release();
     assert.equal(await a, tokenCounter('o200k_base').count('first text'));
     assert.equal(await b, tokenCounter('cl100k_base').count(UNICODE[1] as string));
@@ -97,5 +100,5 @@ test('threads 1, queue 1: a count runs, one waits, the third is refused with MG_
   }
   const t = LONG[3] as string;
   assert.equal(pool.takes([t]), false, 'closed');
-  assert.equal(await pool.countTokens([t], 'o200k_base', new AbortController().signal), tokenCounter('o200k_base').count(t), 'counted inline after close');
+  assert.equal(await pool.countEach([t], 'o200k_base', new AbortController().signal).then(sum), tokenCounter('o200k_base').count(t), 'counted inline after close');
 });

@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ScanPool } from '../../src/workers/scan-pool.js';
-import { ALL_LAYERS, createInjectionScanner } from '../../src/policies/injection.js';
+import { ALL_LAYERS, combineViews, createInjectionScanner, injectionViews, type InjectionVerdict } from '../../src/policies/injection.js';
+import type { InjectionLayer } from '../../src/config/types.js';
+import type { AbortLike } from '../../src/pipeline/context.js';
 import { DenialError } from '../../src/errors.js';
 import { defaultWorkerThreads } from '../../src/workers/defaults.js';
 import { waitFor } from '../wait.js';
@@ -16,6 +18,11 @@ import { assertBusy, assertTasks, metric, telemetry } from './pool-telemetry.js'
 
 function corpus(file: string, n: number): string[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').slice(0, n).map((l) => (JSON.parse(l) as { text: string }).text);
+}
+
+/** A request's verdict from the pool: its views scanned there, combined as the policy does. */
+async function pooledScan(pool: ScanPool, texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortLike): Promise<InjectionVerdict> {
+  return combineViews(await pool.scanViews(injectionViews(texts), layers, signal), threshold, layers);
 }
 
 const attacks = corpus('test/fixtures/corpora/injection/attacks.jsonl', 200);
@@ -35,7 +42,7 @@ test('pool and inline give the same verdicts and scores on 420 requests', async 
     const requests = [...attacks.map((t) => [t]), ...benign.map((t) => [t]), ...large];
     const inline = createInjectionScanner(null, ALL_LAYERS);
     const signal = new AbortController().signal;
-    const pooled = await Promise.all(requests.map((texts) => pool.scan(texts, null, ALL_LAYERS, new AbortController().signal)));
+    const pooled = await Promise.all(requests.map((texts) => pooledScan(pool, texts, null, ALL_LAYERS, new AbortController().signal)));
     let detected = 0;
     requests.forEach((texts, i) => {
       const want = inline(texts);
@@ -45,7 +52,7 @@ test('pool and inline give the same verdicts and scores on 420 requests', async 
     // Both outcomes are exercised (the comparison is not all-clean or all-flagged).
     assert.ok(detected > 20 && detected < requests.length - 20, `${detected} detected`);
     // Another threshold and layer set reach the worker too.
-    const patternsOnly = await pool.scan([attacks[0] as string], 0.9, ['patterns'], signal);
+    const patternsOnly = await pooledScan(pool, [attacks[0] as string], 0.9, ['patterns'], signal);
     assert.deepEqual(patternsOnly, createInjectionScanner(0.9, ['patterns'])([attacks[0] as string]));
   } finally {
     await pool.close();
@@ -68,7 +75,7 @@ test('only requests above offloadAbove characters (all texts together) are taken
   assert.equal(pool.takes(['x'.repeat(500)]), false, 'closed');
   // A scan that raced the close runs inline, same verdict.
   const t = attacks[1] as string;
-  assert.deepEqual(await pool.scan([t], null, ALL_LAYERS, new AbortController().signal), createInjectionScanner(null)([t]));
+  assert.deepEqual(await pooledScan(pool, [t], null, ALL_LAYERS, new AbortController().signal), createInjectionScanner(null)([t]));
 });
 
 test('threads 1, queue 1: one scan runs, one waits, the third is refused with MG_GATEWAY_BUSY at once', async () => {
@@ -78,11 +85,11 @@ test('threads 1, queue 1: one scan runs, one waits, the third is refused with MG
   await pool.open();
   try {
     const signal = new AbortController().signal;
-    const a = pool.scan(['first'], null, ALL_LAYERS, signal);
+    const a = pooledScan(pool, ['first'], null, ALL_LAYERS, signal);
     await waitFor(() => hold.started === 1, 'the first scan is running (held)');
-    const b = pool.scan([attacks[2] as string], null, ALL_LAYERS, signal);
+    const b = pooledScan(pool, [attacks[2] as string], null, ALL_LAYERS, signal);
     assert.equal(pool.size, 2);
-    await assertBusy(pool.scan(['third'], null, ALL_LAYERS, signal));
+    await assertBusy(pooledScan(pool, ['third'], null, ALL_LAYERS, signal));
     hold.release();
     assert.equal((await a).detected, false);
     assert.equal((await b).detected, true);
@@ -100,10 +107,10 @@ test('a client that leaves while its scan waits: the scan is dropped (MG_CLIENT_
   const pool = new ScanPool({ threads: 1, offloadAbove: 0, queue: 4, events, filename: Hold.filename, workerData: hold.buffer });
   await pool.open();
   try {
-    const a = pool.scan(['first'], null, ALL_LAYERS, new AbortController().signal);
+    const a = pooledScan(pool, ['first'], null, ALL_LAYERS, new AbortController().signal);
     await waitFor(() => hold.started === 1, 'the first scan is running (held)');
     const gone = new AbortController();
-    const b = pool.scan(['second'], null, ALL_LAYERS, gone.signal);
+    const b = pooledScan(pool, ['second'], null, ALL_LAYERS, gone.signal);
     gone.abort();
     await assert.rejects(b, (err: unknown) => err instanceof DenialError && err.denial.code === 'MG_CLIENT_GONE');
     hold.release();

@@ -1,0 +1,75 @@
+/**
+ * Results of a pure function of a text, remembered per scope (the caller's API key or address):
+ * a chat client resends the system prompt and the whole conversation with every turn, so work
+ * per text (token counting, injection scanning) is done once per text instead of once per turn.
+ * The result is the function's own for that exact text, so callers decide as without the cache.
+ *   - The key is the SHA-256 of the scope and the text: no text is kept in memory, and no text can
+ *     be made to stand for another's result (a weaker hash could be collided on purpose, e.g. to
+ *     have an attack take a benign text's verdict). Texts that are not well-formed UTF-16 are
+ *     never cached (SHA-256 reads UTF-8, which turns a lone surrogate into U+FFFD, so such a text
+ *     would share its key with its U+FFFD twin). The scope is length-prefixed: no (scope, text)
+ *     pair spells another.
+ *   - Per scope: whether a text is cached (a faster answer) tells a client only about texts it
+ *     sent itself.
+ *   - Bounded: `max` entries (a 44-character digest and the result each), least recently used
+ *     forgotten first.
+ */
+import * as crypto from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+
+/** SHA-256, base64: crypto.hash (one call, Node >= 20.12) where there is one, else a Hash object. */
+const sha256: (s: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
+  ? (s) => crypto.hash('sha256', s, 'base64')
+  : (s) => crypto.createHash('sha256').update(s).digest('base64');
+
+export class ScopedTextCache<V extends NonNullable<unknown>> {
+  private readonly entries: LRUCache<string, V>;
+  hits = 0;
+  misses = 0;
+
+  /** `minChars`: shorter texts are computed every time (hashing them would cost about as much). */
+  constructor(max: number, private readonly minChars = 0) {
+    this.entries = new LRUCache<string, V>({ max });
+  }
+
+  /** `compute(text)`, remembered for `scope`. */
+  get(scope: string, text: string, compute: (text: string) => V): V {
+    const key = this.keyOf(scope, text);
+    if (key === null) return compute(text);
+    const hit = this.peek(key);
+    if (hit !== undefined) return hit;
+    const v = compute(text);
+    this.entries.set(key, v);
+    return v;
+  }
+
+  /**
+   * The key of (scope, text), or null when the text is not cached (shorter than `minChars`, or
+   * not well-formed). With peek and set, for callers that compute the misses elsewhere (a thread).
+   */
+  keyOf(scope: string, text: string): string | null {
+    if (text.length < this.minChars) return null;
+    const id = `${scope.length}:${scope}\n${text}`;
+    return (id as unknown as { isWellFormed(): boolean }).isWellFormed() ? sha256(id) : null;
+  }
+
+  /** The remembered result of a key (counted as a hit or a miss). */
+  peek(key: string): V | undefined {
+    const hit = this.entries.get(key);
+    if (hit === undefined) this.misses++;
+    else this.hits++;
+    return hit;
+  }
+
+  set(key: string, v: V): void {
+    this.entries.set(key, v);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
