@@ -32,7 +32,7 @@ import { Pool } from 'undici';
 import { loadConfigText } from '../src/config/load.js';
 import { jsonLimitsOf, parseJsonBody } from '../src/policies/json-body.js';
 import { tokenCounter } from '../src/limits/cost.js';
-import { ALL_LAYERS, createInjectionScanner, injectionViews } from '../src/policies/injection.js';
+import { ALL_LAYERS, createInjectionScanner, injectionSources } from '../src/policies/injection.js';
 import { ScanPool } from '../src/workers/scan-pool.js';
 import { BINARY_HEADER, kserveJsonBody, kservePolicy } from '../src/protocols/kserve/policy.js';
 import type { RequestContext } from '../src/pipeline/context.js';
@@ -184,7 +184,7 @@ routes:${ROUTES}`, {});
     h.reset();
     h.enable();
     const t = performance.now();
-    const p = pool.scanViews(injectionViews([TEXT_100K]), ALL_LAYERS, signal);
+    const p = pool.scanSources(injectionSources([TEXT_100K]), ALL_LAYERS, signal);
     const posted = performance.now() - t;
     await p;
     // One more turn so the histogram sees the answer's callback.

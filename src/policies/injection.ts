@@ -55,43 +55,55 @@ export interface ViewResult {
   readonly score: number;
 }
 
-/** Views remembered per policy (a 44-character digest and a small result each: about 1 MB). */
+/** Sources remembered per policy (a 44-character digest and a few small results each: about 2 MB). */
 export const SCAN_CACHE_ENTRIES = 4096;
 
+/** The results of a source's views (sourceViews order): what the cache keeps and a thread returns. */
+export type SourceResult = readonly ViewResult[];
+
 /**
- * The policy's memory of views already scanned (src/util/scoped-cache.ts), per API key: a chat
+ * The policy's memory of sources already scanned (src/util/scoped-cache.ts), per API key: a chat
  * client resends its system prompt and the conversation so far with every turn, and each of
  * those texts (and each settled window of the joined view) is scanned once, not once per turn.
  */
-export const createScanCache = (): ScopedTextCache<ViewResult> => new ScopedTextCache<ViewResult>(SCAN_CACHE_ENTRIES);
+export const createScanCache = (): ScopedTextCache<SourceResult> => new ScopedTextCache<SourceResult>(SCAN_CACHE_ENTRIES);
 
 export interface ScannerOptions {
-  /** Remember view results (the policy's scanner; tests and benchmarks scan uncached). */
-  cache?: ScopedTextCache<ViewResult>;
+  /** Remember source results (the policy's scanner; tests and benchmarks scan uncached). */
+  cache?: ScopedTextCache<SourceResult>;
 }
 
 export type InjectionScanner = (texts: readonly string[], scope?: string) => InjectionVerdict;
-export type ViewScanner = (view: string) => ViewResult;
+export type SourceScanner = (source: string) => SourceResult;
 
-/** The views of a request's texts that are scanned: each text, its decoded views, and the joined short texts. */
-export function injectionViews(texts: readonly string[]): string[] {
-  const views: string[] = [];
-  for (const text of texts) views.push(text, ...decodedViews(text));
+/**
+ * What is scanned of a request, before decoding: each text, and the windows of the joined short
+ * texts. Cheap (a join and slices): the event loop builds and hashes these; decoding (each
+ * source's views) is part of the scan, in a thread when the new sources are large.
+ */
+export function injectionSources(texts: readonly string[]): string[] {
+  const sources = [...texts];
   if (texts.length > 1) {
     const short = texts.filter((x) => x.length <= JOIN_MAX_TEXT);
-    // One short text joined with nothing is that text again, already a view.
-    if (short.length > 1) for (const w of joinedWindows(short)) views.push(w, ...decodedViews(w));
+    // One short text joined with nothing is that text again, already a source.
+    if (short.length > 1) sources.push(...joinedWindows(short));
   }
-  return views;
+  return sources;
 }
+
+/** A source and its decoded views (decode.ts), in the order they are scanned. */
+export const sourceViews = (source: string): string[] => [source, ...decodedViews(source)];
+
+/** Every view of a request, in scan order. */
+export const injectionViews = (texts: readonly string[]): string[] => injectionSources(texts).flatMap(sourceViews);
 
 const NO_FAMILIES: readonly string[] = [];
 
-/** Both layers (those in `layers`) over one view; the threshold is applied later (verdictOf). */
-export function createViewScanner(layers: readonly InjectionLayer[] = ALL_LAYERS): ViewScanner {
+/** Both layers (those in `layers`) over each view of a source; the threshold is applied later (verdictOf). */
+export function createSourceScanner(layers: readonly InjectionLayer[] = ALL_LAYERS): SourceScanner {
   const patterns = layers.includes('patterns') ? createInjectionDetector() : null;
   const learned = layers.includes('learned') ? sharedLearnedScorer() : null;
-  return function scanView(v) {
+  const scanView = (v: string): ViewResult => {
     let families = NO_FAMILIES;
     if (patterns !== null) {
       const r = patterns.scan(v);
@@ -99,6 +111,7 @@ export function createViewScanner(layers: readonly InjectionLayer[] = ALL_LAYERS
     }
     return { families, score: learned === null ? 0 : learned.score(v) };
   };
+  return (source) => sourceViews(source).map(scanView);
 }
 
 function checkedThreshold(threshold: number | null): number {
@@ -108,40 +121,41 @@ function checkedThreshold(threshold: number | null): number {
 }
 
 /**
- * The verdict over `n` views in order, `resultAt(i)` asked for each as it is reached: flagged by
- * a pattern family or a learned score at or above `t`. Without the learned layer, views after the
- * first flagged one are not looked at (their scan is skipped).
+ * The verdict over `n` sources in order, `resultAt(i)` asked for each as it is reached: flagged by
+ * a pattern family or a learned score at or above `t`, view by view. Without the learned layer,
+ * views after the first flagged one do not count, and later sources are not asked for.
  */
-function verdictOf(n: number, resultAt: (i: number) => ViewResult, t: number, learnedOn: boolean): InjectionVerdict {
+function verdictOf(n: number, resultAt: (i: number) => SourceResult, t: number, learnedOn: boolean): InjectionVerdict {
   let score = 0;
   const families = new Set<string>();
   for (let i = 0; i < n; i++) {
-    const r = resultAt(i);
-    for (const f of r.families) families.add(f);
-    if (learnedOn) {
-      if (r.score > score) score = r.score;
-      if (r.score >= t) families.add('learned');
-    } else if (families.size > 0) {
-      break;
+    for (const r of resultAt(i)) {
+      for (const f of r.families) families.add(f);
+      if (learnedOn) {
+        if (r.score > score) score = r.score;
+        if (r.score >= t) families.add('learned');
+      } else if (families.size > 0) {
+        return { detected: true, score, families: [...families] };
+      }
     }
   }
   return { detected: families.size > 0, score, families: [...families] };
 }
 
-/** The verdict over every view's result (views in injectionViews order), as the scanner gives it. */
-export function combineViews(results: readonly ViewResult[], threshold: number | null, layers: readonly InjectionLayer[] = ALL_LAYERS): InjectionVerdict {
-  return verdictOf(results.length, (i) => results[i] as ViewResult, checkedThreshold(threshold), layers.includes('learned'));
+/** The verdict over every source's results (sources in injectionSources order), as the scanner gives it. */
+export function combineSources(results: readonly SourceResult[], threshold: number | null, layers: readonly InjectionLayer[] = ALL_LAYERS): InjectionVerdict {
+  return verdictOf(results.length, (i) => results[i] as SourceResult, checkedThreshold(threshold), layers.includes('learned'));
 }
 
 /** The scanning itself, without the pipeline: used by the policy, tests and benchmarks. */
 export function createInjectionScanner(threshold: number | null, layers: readonly InjectionLayer[] = ALL_LAYERS, opts: ScannerOptions = {}): InjectionScanner {
   const t = checkedThreshold(threshold);
-  const scanView = createViewScanner(layers);
+  const scan = createSourceScanner(layers);
   const learnedOn = layers.includes('learned');
   const cache = opts.cache ?? null;
   return function scanTexts(texts, scope = '') {
-    const views = injectionViews(texts);
-    return verdictOf(views.length, (i) => (cache === null ? scanView(views[i] as string) : cache.get(scope, views[i] as string, scanView)), t, learnedOn);
+    const sources = injectionSources(texts);
+    return verdictOf(sources.length, (i) => (cache === null ? scan(sources[i] as string) : cache.get(scope, sources[i] as string, scan)), t, learnedOn);
   };
 }
 
@@ -183,7 +197,7 @@ export function injectionPolicy(
   extras: InjectionExtras = {},
 ): Policy {
   const t = checkedThreshold(threshold);
-  const scanView = createViewScanner(layers);
+  const scan = createSourceScanner(layers);
   const cache = createScanCache();
   const external = extras.external ?? null;
   /** A score exists when the learned layer ran or the external detector answered. */
@@ -204,30 +218,30 @@ export function injectionPolicy(
       const texts = ctx.inspection?.texts ?? [];
       if (texts.length === 0) return undefined;
       const scope = ctx.identity === null ? `ip:${ctx.ip}` : `key:${ctx.identity.keyId}`;
-      const views = injectionViews(texts);
+      const sources = injectionSources(texts);
       // What this caller sent before (the system prompt, the earlier turns) is known already.
-      const keys = views.map((v) => cache.keyOf(scope, v));
+      const keys = sources.map((src) => cache.keyOf(scope, src));
       const results = keys.map((k) => (k === null ? undefined : cache.peek(k)));
-      const learnt = (i: number, r: ViewResult): ViewResult => {
+      const learnt = (i: number, r: SourceResult): SourceResult => {
         const k = keys[i];
         if (k !== null && k !== undefined) cache.set(k, r);
         results[i] = r;
         return r;
       };
-      // Large new text is scanned in a worker thread (src/workers/scan-pool.ts), the rest here.
+      // Large new text is decoded and scanned in a worker thread (src/workers/scan-pool.ts), the rest here.
       const offload = extras.offload;
       if (offload !== undefined) {
         const missing: number[] = [];
         results.forEach((r, i) => { if (r === undefined) missing.push(i); });
-        const missed = missing.map((i) => views[i] as string);
+        const missed = missing.map((i) => sources[i] as string);
         if (offload.takes(missed)) {
-          return offload.scanViews(missed, layers, ctx.clientGone).then((found) => {
+          return offload.scanSources(missed, layers, ctx.clientGone).then((found) => {
             found.forEach((r, j) => learnt(missing[j] as number, r));
-            return judge(ctx, verdictOf(views.length, (i) => results[i] as ViewResult, t, learnedOn));
+            return judge(ctx, verdictOf(sources.length, (i) => results[i] as SourceResult, t, learnedOn));
           });
         }
       }
-      return judge(ctx, verdictOf(views.length, (i) => results[i] ?? learnt(i, scanView(views[i] as string)), t, learnedOn));
+      return judge(ctx, verdictOf(sources.length, (i) => results[i] ?? learnt(i, scan(sources[i] as string)), t, learnedOn));
     },
   };
 

@@ -33,19 +33,19 @@ import { CLIENT_GONE } from '../pipeline/policy.js';
 import type { InjectionLayer } from '../config/types.js';
 import type { AbortLike } from '../pipeline/context.js';
 import { NO_EVENTS, type Emitter } from '../observability/events.js';
-import type { ViewResult } from '../policies/injection.js';
+import type { SourceResult } from '../policies/injection.js';
 import { tokenCounter, type Tokenizer } from '../limits/cost.js';
 import { checkKserveBinary, checkKserveJson, type KserveBinaryVerdict, type KserveJsonSpec, type KserveJsonVerdict } from '../protocols/kserve/json-check.js';
-import { viewScannerFor } from './scanners.js';
+import { sourceScannerFor } from './scanners.js';
 import { DEFAULT_WORKERS } from './defaults.js';
 import type { KserveBinaryResult, KserveResult, PoolResult, PoolTask } from './scan-worker.js';
 
-/** What the injection policy needs: which new views go to the pool, and the pool's scan. */
+/** What the injection policy needs: which new sources go to the pool, and the pool's scan. */
 export interface ScanOffload {
   /** True when these texts are large enough to be scanned off the loop. */
   takes(texts: readonly string[]): boolean;
-  /** Each view's layer results (as createViewScanner(layers) scans it inline). */
-  scanViews(views: readonly string[], layers: readonly InjectionLayer[], signal: AbortLike): Promise<ViewResult[]>;
+  /** Each source's results, one per view (as createSourceScanner(layers) scans it inline). */
+  scanSources(sources: readonly string[], layers: readonly InjectionLayer[], signal: AbortLike): Promise<SourceResult[]>;
 }
 
 /** What cost admission needs: which new prompt texts are counted in the pool, and the pool's count. */
@@ -145,7 +145,7 @@ export class ScanPool implements ScanOffload, CountOffload, JsonOffload {
     });
     this.booting = pool;
     try {
-      await Promise.all(Array.from({ length: this.opts.threads }, () => pool.run({ views: [], layers: [] })));
+      await Promise.all(Array.from({ length: this.opts.threads }, () => pool.run({ sources: [], layers: [] })));
     } catch (err) {
       if (this.closed) return; // closed while booting: nothing failed
       await pool.close({ force: true }).catch(() => undefined);
@@ -167,10 +167,10 @@ export class ScanPool implements ScanOffload, CountOffload, JsonOffload {
     return false;
   }
 
-  async scanViews(views: readonly string[], layers: readonly InjectionLayer[], signal: AbortLike): Promise<ViewResult[]> {
+  async scanSources(sources: readonly string[], layers: readonly InjectionLayer[], signal: AbortLike): Promise<SourceResult[]> {
     const pool = this.pool;
-    if (pool === null) return views.map(viewScannerFor(layers));
-    return this.run(pool, { views, layers }, signal) as Promise<ViewResult[]>;
+    if (pool === null) return sources.map(sourceScannerFor(layers));
+    return this.run(pool, { sources, layers }, signal) as Promise<SourceResult[]>;
   }
 
   async countEach(texts: readonly string[], tokenizer: Tokenizer, signal: AbortLike): Promise<number[]> {

@@ -1,7 +1,8 @@
 /**
- * The tasks a scan-pool thread runs (src/workers/scan-pool.ts): the same injection view scanner
- * the event loop runs inline (createViewScanner: both layers over each view the policy could not
- * answer from its cache), so a verdict does not depend on where it was computed, and the same
+ * The tasks a scan-pool thread runs (src/workers/scan-pool.ts): the same injection source scanner
+ * the event loop runs inline (createSourceScanner: the decoded views of each source the policy
+ * could not answer from its cache, and both layers over each view), so a verdict does not depend
+ * on where it was computed, and the same
  * token counter admission runs inline (tokenCounter), so a count — and so a charge — does not
  * either. Scanners are built once per set of layers and kept; the
  * default one is built when the thread starts, so the rules are compiled and the learned model is
@@ -13,16 +14,16 @@
  * request (checkKserveBinary), whose forwarded body is built here too.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { ALL_LAYERS, type ViewResult } from '../policies/injection.js';
+import { ALL_LAYERS, type SourceResult } from '../policies/injection.js';
 import type { InjectionLayer } from '../config/types.js';
 import { tokenCounter, type Tokenizer } from '../limits/cost.js';
 import { checkKserveBinary, checkKserveJson, type KserveBinaryTask, type KserveBinaryVerdict, type KserveJsonTask, type KserveJsonVerdict } from '../protocols/kserve/json-check.js';
-import { viewScannerFor } from './scanners.js';
+import { sourceScannerFor } from './scanners.js';
 
-/** The injection layers over each view (the policy applies the threshold and combines). */
+/** Each source decoded, and the injection layers over its views (the policy applies the threshold and combines). */
 export interface ScanTask {
   kind?: 'scan';
-  views: readonly string[];
+  sources: readonly string[];
   layers: readonly InjectionLayer[];
 }
 
@@ -55,7 +56,7 @@ export interface KserveBinaryResult {
 }
 
 export type PoolTask = ScanTask | CountTask | KserveTask | KserveBinaryPoolTask;
-export type PoolResult = ViewResult[] | number[] | KserveResult | KserveBinaryResult;
+export type PoolResult = SourceResult[] | number[] | KserveResult | KserveBinaryResult;
 
 /** The answer, with the memory of the bytes (and of a body built here) transferred back to the event loop's thread. */
 function moved<R extends { bytes: Uint8Array }>(r: R, built: Uint8Array | null): R {
@@ -63,7 +64,7 @@ function moved<R extends { bytes: Uint8Array }>(r: R, built: Uint8Array | null):
   return move({ [transferableSymbol]: buffers, [valueSymbol]: r }) as unknown as R;
 }
 
-viewScannerFor(ALL_LAYERS);
+sourceScannerFor(ALL_LAYERS);
 
 export default function run(task: PoolTask): PoolResult {
   if (task.kind === 'count') {
@@ -78,6 +79,6 @@ export default function run(task: PoolTask): PoolResult {
     const verdict = checkKserveBinary(task);
     return moved({ verdict, bytes: task.bytes }, verdict.forward);
   }
-  const scan = viewScannerFor(task.layers);
-  return task.views.map((v) => scan(v));
+  const scan = sourceScannerFor(task.layers);
+  return task.sources.map((src) => scan(src));
 }

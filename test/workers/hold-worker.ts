@@ -1,7 +1,7 @@
 /**
  * A scan-pool worker a test can hold: a task (scan, token count or KServe body check, JSON or binary) of a non-empty request counts itself in slot 1 of
  * the shared Int32Array (piscina's workerData), then blocks until slot 0 is set to 1, then runs
- * like the real worker. The pool's warm-up task (no views) is never held.
+ * like the real worker. The pool's warm-up task (no sources) is never held.
  */
 import { workerData } from 'piscina';
 import run, { type PoolResult, type PoolTask } from '../../src/workers/scan-worker.js';
@@ -9,7 +9,7 @@ import run, { type PoolResult, type PoolTask } from '../../src/workers/scan-work
 const state = new Int32Array(workerData as SharedArrayBuffer);
 
 export default function held(task: PoolTask): PoolResult {
-  if (task.kind === 'kserve' || task.kind === 'kserve-binary' || (task.kind === 'count' ? task.texts : task.views).length > 0) {
+  if (task.kind === 'kserve' || task.kind === 'kserve-binary' || (task.kind === 'count' ? task.texts : task.sources).length > 0) {
     Atomics.add(state, 1, 1);
     Atomics.wait(state, 0, 0);
   }

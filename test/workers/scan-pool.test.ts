@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ScanPool } from '../../src/workers/scan-pool.js';
-import { ALL_LAYERS, combineViews, createInjectionScanner, injectionViews, type InjectionVerdict } from '../../src/policies/injection.js';
+import { ALL_LAYERS, combineSources, createInjectionScanner, injectionSources, type InjectionVerdict } from '../../src/policies/injection.js';
 import type { InjectionLayer } from '../../src/config/types.js';
 import type { AbortLike } from '../../src/pipeline/context.js';
 import { DenialError } from '../../src/errors.js';
@@ -20,9 +20,9 @@ function corpus(file: string, n: number): string[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').slice(0, n).map((l) => (JSON.parse(l) as { text: string }).text);
 }
 
-/** A request's verdict from the pool: its views scanned there, combined as the policy does. */
+/** A request's verdict from the pool: its sources decoded and scanned there, combined as the policy does. */
 async function pooledScan(pool: ScanPool, texts: readonly string[], threshold: number | null, layers: readonly InjectionLayer[], signal: AbortLike): Promise<InjectionVerdict> {
-  return combineViews(await pool.scanViews(injectionViews(texts), layers, signal), threshold, layers);
+  return combineSources(await pool.scanSources(injectionSources(texts), layers, signal), threshold, layers);
 }
 
 const attacks = corpus('test/fixtures/corpora/injection/attacks.jsonl', 200);
