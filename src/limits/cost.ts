@@ -150,8 +150,9 @@ export class TokenCountCache {
   }
 
   /**
-   * The sum of the texts' counts, where the texts this scope did not send before are counted by
-   * `countNew` (the worker pool, when `offload(newTexts)` says they are large), else inline.
+   * The sum of the texts' counts. The texts this scope did not send before are handed to
+   * `offload`, which counts them elsewhere (the worker pool, when they are large) or answers null
+   * (then they are counted here); either way their counts are remembered.
    */
   async countTextsWith(scope: string, texts: readonly string[], offload: (newTexts: string[]) => Promise<number[]> | null): Promise<number> {
     const keys = texts.map((t) => this.counts.keyOf(scope, t));

@@ -8,7 +8,10 @@
  *     (default 0.5, its calibrated 2%-false-positive point on held-out sources) applies to its score.
  * Each text is scanned as sent and in its decoded views (decode.ts: URL, base64/hex blobs,
  * HTML entities, leetspeak, ROT13/reversed on request), and the short texts of a request are
- * also scanned joined together, so a payload split across messages is read whole.
+ * also scanned joined together (in windows when long: joinedWindows), so a payload split across
+ * messages is read whole. What the same API key sent before is answered from the policy's cache
+ * (createScanCache) and only new text is decoded and scanned — on the loop, or in the worker pool
+ * when it is large.
  * `block` refuses with the same body as any other invalid input (MG_INPUT_REJECTED, "Invalid
  * input"), so a client learns nothing about which layer fired; `flag` lets the request through,
  * counted and logged (the injection.detected event). Scores go to the debug log, never the text.
@@ -92,10 +95,7 @@ export function injectionSources(texts: readonly string[]): string[] {
 }
 
 /** A source and its decoded views (decode.ts), in the order they are scanned. */
-export const sourceViews = (source: string): string[] => [source, ...decodedViews(source)];
-
-/** Every view of a request, in scan order. */
-export const injectionViews = (texts: readonly string[]): string[] => injectionSources(texts).flatMap(sourceViews);
+const sourceViews = (source: string): string[] => [source, ...decodedViews(source)];
 
 const NO_FAMILIES: readonly string[] = [];
 
@@ -162,10 +162,11 @@ export function createInjectionScanner(threshold: number | null, layers: readonl
 /**
  * The joined view of the short texts (a payload split across messages is read whole), at most
  * JOIN_MAX_TOTAL characters: whole up to JOIN_WINDOW, beyond that in windows of JOIN_WINDOW
- * overlapping by JOIN_OVERLAP, so every stretch of up to JOIN_OVERLAP characters (a payload split
- * across messages) lies whole in one window; the overlap makes the windows 4/3 of the joined text. The windows sit at fixed offsets from the start: a conversation only grows
- * at its end, so on the next turn every window but the last ones is the same text again (a
- * cache hit), where one joined string would be new, and scanned whole, on every turn.
+ * overlapping by JOIN_OVERLAP, so every stretch of up to JOIN_OVERLAP characters lies whole in
+ * one window (the windows add up to 4/3 of the joined text). They sit at fixed offsets from the
+ * start: a conversation only grows at its end, so on the next turn every window but the last ones
+ * is the same text again (a cache hit), where one joined string would be new, and scanned whole,
+ * on every turn.
  */
 export function joinedWindows(short: readonly string[]): string[] {
   const joined = short.join('\n').slice(0, JOIN_MAX_TOTAL);
