@@ -144,8 +144,9 @@ export class TokenCountCache {
 
   /** The sum of the texts' counts (as countTexts with the counter). */
   countTexts(scope: string, texts: readonly string[]): number {
+    const known = this.counts.lookupAll(scope, texts);
     let n = 0;
-    for (const t of texts) n += this.count(scope, t);
+    texts.forEach((t, i) => { n += known.results[i] ?? known.remember(i, this.countOne(t)); });
     return n;
   }
 
@@ -155,23 +156,13 @@ export class TokenCountCache {
    * (then they are counted here); either way their counts are remembered.
    */
   async countTextsWith(scope: string, texts: readonly string[], offload: (newTexts: string[]) => Promise<number[]> | null): Promise<number> {
-    const keys = texts.map((t) => this.counts.keyOf(scope, t));
-    let n = 0;
+    const known = this.counts.lookupAll(scope, texts);
     const fresh: number[] = [];
-    keys.forEach((k, i) => {
-      const hit = k === null ? undefined : this.counts.peek(k);
-      if (hit === undefined) fresh.push(i);
-      else n += hit;
-    });
-    const newTexts = fresh.map((i) => texts[i] as string);
-    const counted = offload(newTexts);
-    const got = counted === null ? newTexts.map(this.countOne) : await counted;
-    fresh.forEach((i, j) => {
-      const c = got[j] as number;
-      const k = keys[i];
-      if (k !== null && k !== undefined) this.counts.set(k, c);
-      n += c;
-    });
+    known.results.forEach((c, i) => { if (c === undefined) fresh.push(i); });
+    const counted = offload(fresh.map((i) => texts[i] as string));
+    if (counted !== null) (await counted).forEach((c, j) => known.remember(fresh[j] as number, c));
+    let n = 0;
+    texts.forEach((t, i) => { n += known.results[i] ?? known.remember(i, this.countOne(t)); });
     return n;
   }
 }

@@ -30,7 +30,7 @@ import type { ScanOffload } from '../workers/scan-pool.js';
 import { createInjectionDetector } from '../detectors/injection/index.js';
 import { decodedViews } from '../detectors/injection/decode.js';
 import { sharedLearnedScorer } from '../detectors/injection/learned.js';
-import { ScopedTextCache } from '../util/scoped-cache.js';
+import { ScopedTextCache, type Known } from '../util/scoped-cache.js';
 
 export const DEFAULT_LEARNED_THRESHOLD = 0.5;
 export const ALL_LAYERS: readonly InjectionLayer[] = ['patterns', 'learned'];
@@ -142,6 +142,15 @@ function verdictOf(n: number, resultAt: (i: number) => SourceResult, t: number, 
   return { detected: families.size > 0, score, families: [...families] };
 }
 
+/**
+ * The verdict over a request's sources, each scanned only when the verdict reaches it and the
+ * cache (`known`: what this scope sent before) has no result for it; a new result is remembered.
+ */
+function scanVerdict(sources: readonly string[], known: Known<SourceResult> | null, scan: SourceScanner, t: number, learnedOn: boolean): InjectionVerdict {
+  const fresh = (i: number): SourceResult => scan(sources[i] as string);
+  return verdictOf(sources.length, known === null ? fresh : (i) => known.results[i] ?? known.remember(i, fresh(i)), t, learnedOn);
+}
+
 /** The verdict over every source's results (sources in injectionSources order), as the scanner gives it. */
 export function combineSources(results: readonly SourceResult[], threshold: number | null, layers: readonly InjectionLayer[] = ALL_LAYERS): InjectionVerdict {
   return verdictOf(results.length, (i) => results[i] as SourceResult, checkedThreshold(threshold), layers.includes('learned'));
@@ -155,7 +164,7 @@ export function createInjectionScanner(threshold: number | null, layers: readonl
   const cache = opts.cache ?? null;
   return function scanTexts(texts, scope = '') {
     const sources = injectionSources(texts);
-    return verdictOf(sources.length, (i) => (cache === null ? scan(sources[i] as string) : cache.get(scope, sources[i] as string, scan)), t, learnedOn);
+    return scanVerdict(sources, cache === null ? null : cache.lookupAll(scope, sources), scan, t, learnedOn);
   };
 }
 
@@ -221,28 +230,21 @@ export function injectionPolicy(
       const scope = ctx.identity === null ? `ip:${ctx.ip}` : `key:${ctx.identity.keyId}`;
       const sources = injectionSources(texts);
       // What this caller sent before (the system prompt, the earlier turns) is known already.
-      const keys = sources.map((src) => cache.keyOf(scope, src));
-      const results = keys.map((k) => (k === null ? undefined : cache.peek(k)));
-      const learnt = (i: number, r: SourceResult): SourceResult => {
-        const k = keys[i];
-        if (k !== null && k !== undefined) cache.set(k, r);
-        results[i] = r;
-        return r;
-      };
+      const known = cache.lookupAll(scope, sources);
       // Large new text is decoded and scanned in a worker thread (src/workers/scan-pool.ts), the rest here.
       const offload = extras.offload;
       if (offload !== undefined) {
         const missing: number[] = [];
-        results.forEach((r, i) => { if (r === undefined) missing.push(i); });
+        known.results.forEach((r, i) => { if (r === undefined) missing.push(i); });
         const missed = missing.map((i) => sources[i] as string);
         if (offload.takes(missed)) {
           return offload.scanSources(missed, layers, ctx.clientGone).then((found) => {
-            found.forEach((r, j) => learnt(missing[j] as number, r));
-            return judge(ctx, verdictOf(sources.length, (i) => results[i] as SourceResult, t, learnedOn));
+            found.forEach((r, j) => known.remember(missing[j] as number, r));
+            return judge(ctx, scanVerdict(sources, known, scan, t, learnedOn));
           });
         }
       }
-      return judge(ctx, verdictOf(sources.length, (i) => results[i] ?? learnt(i, scan(sources[i] as string)), t, learnedOn));
+      return judge(ctx, scanVerdict(sources, known, scan, t, learnedOn));
     },
   };
 

@@ -22,6 +22,13 @@ const sha256: (s: string) => string = typeof (crypto as { hash?: unknown }).hash
   ? (s) => crypto.hash('sha256', s, 'base64')
   : (s) => crypto.createHash('sha256').update(s).digest('base64');
 
+/** What a cache knows of a batch of texts: each one's result or undefined, and how to remember one computed later. */
+export interface Known<V> {
+  readonly results: (V | undefined)[];
+  /** Remember the result of text `i` of the batch (and return it). */
+  remember(i: number, v: V): V;
+}
+
 export class ScopedTextCache<V extends NonNullable<unknown>> {
   private readonly entries: LRUCache<string, V>;
   hits = 0;
@@ -43,10 +50,7 @@ export class ScopedTextCache<V extends NonNullable<unknown>> {
     return v;
   }
 
-  /**
-   * The key of (scope, text), or null when the text is not cached (shorter than `minChars`, or
-   * not well-formed). With peek and set, for callers that compute the misses elsewhere (a thread).
-   */
+  /** The key of (scope, text), or null when the text is not cached (shorter than `minChars`, or not well-formed). */
   keyOf(scope: string, text: string): string | null {
     if (text.length < this.minChars) return null;
     const id = `${scope.length}:${scope}\n${text}`;
@@ -54,15 +58,29 @@ export class ScopedTextCache<V extends NonNullable<unknown>> {
   }
 
   /** The remembered result of a key (counted as a hit or a miss). */
-  peek(key: string): V | undefined {
+  private peek(key: string): V | undefined {
     const hit = this.entries.get(key);
     if (hit === undefined) this.misses++;
     else this.hits++;
     return hit;
   }
 
-  set(key: string, v: V): void {
-    this.entries.set(key, v);
+  /**
+   * Looks up every text of a batch at once, for callers that compute the misses elsewhere (a
+   * worker thread) or later (only as far as a verdict needs them).
+   */
+  lookupAll(scope: string, texts: readonly string[]): Known<V> {
+    const keys = texts.map((t) => this.keyOf(scope, t));
+    const results = keys.map((k) => (k === null ? undefined : this.peek(k)));
+    return {
+      results,
+      remember: (i, v) => {
+        const k = keys[i];
+        if (k !== null && k !== undefined) this.entries.set(k, v);
+        results[i] = v;
+        return v;
+      },
+    };
   }
 
   get size(): number {

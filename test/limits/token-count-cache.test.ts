@@ -1,7 +1,7 @@
 // The token count cache of cost admission (TokenCountCache, src/limits/cost.ts): it gives exactly
 // the counter's count for every text, counts a text once per scope (API key), never shares a
 // count between scopes or between a text with a lone surrogate and its U+FFFD twin, and counts
-// short texts every time.
+// short texts every time; countTextsWith hands only the texts a key did not send before to the pool.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -99,4 +99,35 @@ test('a count that throws is not cached', () => {
   assert.throws(() => cache.count('key-a', LONG));
   fail = false;
   assert.equal(cache.count('key-a', LONG), LONG.length);
+});
+
+test('countTextsWith: only the texts this key did not send before are handed to the pool; its counts are remembered; the sum is the same', async () => {
+  const { counter, calls } = spy();
+  const cache = new TokenCountCache(counter);
+  const pool = spy();
+  const handed: string[][] = [];
+  const offload = (fresh: string[]): Promise<number[]> => {
+    handed.push(fresh);
+    return Promise.resolve(fresh.map((t) => pool.counter.count(t)));
+  };
+  const history = [`You are the support assistant of a bookshop. ${LONG}`, `Question one: ${LONG}`];
+  const want = (texts: string[]): number => texts.reduce((a, t) => a + counter.count(t), 0);
+  assert.equal(await cache.countTextsWith('key-a', history, offload), want(history));
+  assert.deepEqual(handed, [history], 'both texts new: both to the pool');
+  history.push('Hi', `Question two: ${LONG}`);
+  let expected = want(history);
+  calls.length = 0;
+  assert.equal(await cache.countTextsWith('key-a', history, offload), expected);
+  assert.deepEqual(handed[1], ['Hi', `Question two: ${LONG}`], 'the next turn: only the new texts (a short one is never known)');
+  assert.deepEqual(calls, [], 'nothing counted here: the pool counted the new texts, the cache answered for the rest');
+  // The pool declines (null): the new texts are counted here, and remembered.
+  history.push(`Question three: ${LONG}`);
+  expected = want(history);
+  calls.length = 0;
+  assert.equal(await cache.countTextsWith('key-a', history, () => null), expected);
+  assert.deepEqual(calls, ['Hi', `Question three: ${LONG}`]);
+  expected = want(history);
+  calls.length = 0;
+  assert.equal(cache.countTexts('key-a', history), expected);
+  assert.deepEqual(calls, ['Hi'], 'everything but the short text remembered');
 });
