@@ -51,6 +51,11 @@ const LOAD_S = envNum('OFFLOOP_LOAD_S', 25, true);
 const BIG: Big[] = (process.env.OFFLOOP_BIG ?? 'chat,kserve,kserve-binary').split(',').filter((x): x is Big => x === 'chat' || x === 'kserve' || x === 'kserve-binary');
 /** Whether to run the 100-connection event-loop-delay table (OFFLOOP_DELAY=0: skip). */
 const DELAY = process.env.OFFLOOP_DELAY !== '0';
+/** Requests of the burst table (OFFLOOP_BURST=0: skip), and bursts per row. */
+const BURST = envNum('OFFLOOP_BURST', 200, true);
+const BURST_ROUNDS = envNum('OFFLOOP_BURST_ROUNDS', 20, true);
+/** workers.loopSlice values (ms) the event-loop-delay table runs with, one row each (0: no slicing). */
+const SLICES = (process.env.OFFLOOP_SLICES ?? '0,4').split(',').map(Number).filter((x) => Number.isFinite(x) && x >= 0);
 
 function pct(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
@@ -366,7 +371,7 @@ async function bigLoad(t: Target, conc: number, stop: Promise<void>, big: Big): 
   return { sent, errors };
 }
 
-async function startGateway(dir: string, sim: string, threads: number): Promise<{ t: Target; stop: () => Promise<void> }> {
+async function startGateway(dir: string, sim: string, threads: number, loopSlice?: number): Promise<{ t: Target; stop: () => Promise<void> }> {
   const key = generateKey();
   const port = await freePort();
   const adminPort = await freePort();
@@ -377,7 +382,7 @@ admin: { host: 127.0.0.1, port: ${adminPort} }
 auth: { keys: [ { id: bench, hash: "${keyHashLine(key)}" } ] }
 upstreams: { llm: { targets: ["${sim}"], timeout: 120s } }
 routes:${ROUTES}
-workers: { threads: ${threads}, offloadAbove: 4096, queue: 64 }
+workers: { threads: ${threads}, offloadAbove: 4096, queue: 64${loopSlice === undefined ? '' : `, loopSlice: ${loopSlice}`} }
 logging: { level: info }
 `);
   const gw = spawnProc(`modelgate-${threads}`, process.execPath, [CLI_JS, 'start', '--config', yaml], { stdout: 'ignore' });
@@ -426,39 +431,98 @@ async function loadedTable(dir: string, sim: string, big: Big): Promise<void> {
 
 /** The gateway's own event-loop delay at 100 concurrent small requests. */
 async function delayTable(dir: string, sim: string): Promise<void> {
-  console.log(`\n### Event-loop delay at 100 concurrent small requests (${LOAD_S} s; the gateway's own metric, last 10 s window wholly inside the load)\n`);
-  const g = await startGateway(dir, sim, 1);
-  const pool = new Pool(g.t.url, { connections: 100 });
-  try {
-    let n = 0;
-    let errors = 0;
-    const until = Date.now() + LOAD_S * 1000;
-    const text = prose(560, 5);
+  console.log(`\n### Event-loop delay at 100 concurrent small requests (${LOAD_S} s per row; the gateway's own metric, last 10 s window wholly inside the load)\n`);
+  console.log('| workers.loopSlice | requests | req/s | latency p50 | latency p99 | event-loop delay p99 | event-loop delay max | event-loop utilisation | errors |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const slice of SLICES) {
+    const g = await startGateway(dir, sim, 1, slice);
+    const pool = new Pool(g.t.url, { connections: 100 });
+    try {
+      let n = 0;
+      let errors = 0;
+      const until = Date.now() + LOAD_S * 1000;
+      const text = prose(560, 5);
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${g.t.key}` };
+      const lat: number[] = [];
+      let loop = { p99: NaN, max: NaN, elu: NaN };
+      const scrapeAt = setTimeout(() => {
+        void scrapeLoop(g.t.admin).then((l) => { loop = l; });
+      }, (LOAD_S - 2) * 1000);
+      await Promise.all(Array.from({ length: 100 }, async () => {
+        while (Date.now() < until) {
+          const body = chatBody(`Request ${seq++}. ${text}`);
+          const t0 = performance.now();
+          const r = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers, body });
+          await r.body.text();
+          lat.push(performance.now() - t0);
+          n++;
+          if (r.statusCode !== 200) errors++;
+        }
+      }));
+      clearTimeout(scrapeAt);
+      const st = stats(lat);
+      console.log(`| ${slice === 0 ? '0 (off)' : `${slice} ms`} | ${n} | ${(n / LOAD_S).toFixed(0)} | ${f(st.p50)} ms | ${f(st.p99)} ms | ${(loop.p99 * 1000).toFixed(1)} ms | ${(loop.max * 1000).toFixed(1)} ms | ${(loop.elu * 100).toFixed(0)}% | ${errors} |`);
+    } finally {
+      await pool.close();
+      await g.stop();
+    }
+  }
+}
+
+/**
+ * A burst: BURST new chat requests at once on a warm, idle gateway. A probe on its own connection
+ * asks the admin listener (same process, same event loop) for /healthz back to back: its latency
+ * during the burst is how long the loop's turns are. Warm-up uses the same connections, so the
+ * burst opens none.
+ */
+async function burstTable(dir: string, sim: string): Promise<void> {
+  console.log(`\n### A burst of ${BURST} new chat requests at once (idle, warm gateway; a /healthz probe on the same event loop; ${BURST_ROUNDS} bursts per row)\n`);
+  console.log('| workers.loopSlice | probe p50 | probe p99 | probe max | burst done (p50 of bursts) | burst request p50 | burst request p99 | errors |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const text = prose(560, 9);
+  for (const slice of SLICES) {
+    const g = await startGateway(dir, sim, 1, slice);
+    const pool = new Pool(g.t.url, { connections: BURST });
+    const probe = new Pool(g.t.admin, { connections: 1 });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${g.t.key}` };
-    const lat: number[] = [];
-    let loop = { p99: NaN, max: NaN, elu: NaN };
-    const scrapeAt = setTimeout(() => {
-      void scrapeLoop(g.t.admin).then((l) => { loop = l; });
-    }, (LOAD_S - 2) * 1000);
-    await Promise.all(Array.from({ length: 100 }, async () => {
-      while (Date.now() < until) {
-        const body = chatBody(`Request ${seq++}. ${text}`);
-        const t0 = performance.now();
-        const r = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers, body });
-        await r.body.text();
-        lat.push(performance.now() - t0);
-        n++;
-        if (r.statusCode !== 200) errors++;
-      }
+    let errors = 0;
+    const fire = (): Promise<number[]> => Promise.all(Array.from({ length: BURST }, async () => {
+      const t0 = performance.now();
+      const r = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers, body: chatBody(`Request ${seq++}. ${text}`) });
+      await r.body.text();
+      if (r.statusCode !== 200) errors++;
+      return performance.now() - t0;
     }));
-    clearTimeout(scrapeAt);
-    const st = stats(lat);
-    console.log('| requests | req/s | latency p50 | latency p99 | event-loop delay p99 | event-loop delay max | event-loop utilisation | errors |');
-    console.log('|---|---|---|---|---|---|---|---|');
-    console.log(`| ${n} | ${(n / LOAD_S).toFixed(0)} | ${f(st.p50)} ms | ${f(st.p99)} ms | ${(loop.p99 * 1000).toFixed(1)} ms | ${(loop.max * 1000).toFixed(1)} ms | ${(loop.elu * 100).toFixed(0)}% | ${errors} |`);
-  } finally {
-    await pool.close();
-    await g.stop();
+    try {
+      for (let i = 0; i < 3; i++) await fire(); // warm-up: JIT, caches, every connection open
+      errors = 0;
+      const probeMs: number[] = [];
+      const reqMs: number[] = [];
+      const doneMs: number[] = [];
+      for (let round = 0; round < BURST_ROUNDS; round++) {
+        let on = true;
+        const probing = (async () => {
+          while (on) {
+            const t0 = performance.now();
+            const r = await probe.request({ path: '/healthz', method: 'GET' });
+            await r.body.text();
+            probeMs.push(performance.now() - t0);
+          }
+        })();
+        const t0 = performance.now();
+        reqMs.push(...await fire());
+        doneMs.push(performance.now() - t0);
+        on = false;
+        await probing;
+      }
+      const p = stats(probeMs);
+      const q = stats(reqMs);
+      console.log(`| ${slice === 0 ? '0 (off)' : `${slice} ms`} | ${f(p.p50)} ms | ${f(p.p99)} ms | ${f(p.max)} ms | ${f(stats(doneMs).p50)} ms | ${f(q.p50)} ms | ${f(q.p99)} ms | ${errors} |`);
+    } finally {
+      await probe.close();
+      await pool.close();
+      await g.stop();
+    }
   }
 }
 
@@ -469,6 +533,7 @@ async function overHttp(): Promise<void> {
   try {
     for (const big of BIG) await loadedTable(dir, sim, big);
     if (DELAY) await delayTable(dir, sim);
+    if (BURST > 0) await burstTable(dir, sim);
   } finally {
     await stopProc(simProc);
     rmSync(dir, { recursive: true, force: true });

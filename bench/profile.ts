@@ -15,6 +15,7 @@
  *   PROFILE_FILE      analyse this existing .cpuprofile instead of running anything
  *   PROFILE_KEEP      1 = keep the temporary directory (and the .cpuprofile), its path printed
  *   BENCH_GATEWAY_LOG_LEVEL / BENCH_GATEWAY_INJECTION as for bench/run.ts
+ *   BENCH_VARY        1 = every request's user message carries a number of its own (new to the caches), as for bench/run.ts
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,8 +119,9 @@ async function main(): Promise<void> {
 
   const profDir = join(dir, 'prof');
   const { gw, url, headers } = await startChatGateway(dir, join(dir, 'modelgate.log'), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  const vary = process.env.BENCH_VARY === '1' ? '@@MG_VARY@@' : undefined;
   const job = {
-    url, connections: 32, seconds: 2, dir, name: 'profile', headers, body: chatBody(stream),
+    url, connections: 32, seconds: 2, dir, name: 'profile', headers, body: chatBody(stream, vary), ...(vary === undefined ? {} : { vary }),
   };
   await runWrk(wrk, { ...job, seconds: envNum('PROFILE_WARMUP', 5, true) });
   const cpu0 = groupCpuMs(gw.child.pid);
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
   const cpuUs = ((cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) * 1000) / r.requests;
   process.stdout.write(`# modelgate CPU profile — ${new Date().toISOString()}\n\n`);
   process.stdout.write(`- ${stream ? 'streamed (20 events)' : 'JSON'} chat request, wrk 32 connections, ${seconds} s: ${r.requests} responses (${r.non2xx} non-2xx, ${r.errors} errors), ` +
-    `${cpuUs.toFixed(0)} µs CPU per request while profiled; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
+    `${cpuUs.toFixed(0)} µs CPU per request while profiled${vary === undefined ? ' (one body repeated)' : ' (every request new: BENCH_VARY)'}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
   if (process.env.PROFILE_KEEP === '1') process.stdout.write(`- profile: ${join(profDir, prof)}\n`);
   process.stdout.write(`\n${report(JSON.parse(readFileSync(join(profDir, prof), 'utf8')) as CpuProfile, top, window)}\n`);
 }

@@ -43,6 +43,11 @@ ajv.addKeyword({ keyword: 'x-modelgate-not-yet' });
 const validate = ajv.compile<RawConfig>(ConfigSchema);
 
 /** Ajv's instancePath (/routes/0/limits) → YAML path (routes[0].limits). */
+/** `workers.loopSlice`: "4ms", "0.5ms" or a number of ms (fractions kept, unlike durationMs). */
+function sliceMs(v: string | number): number {
+  return typeof v === 'number' ? v : Number(v.slice(0, -2));
+}
+
 function yamlPath(instancePath: string, extra?: string): string {
   const parts: (string | number)[] = instancePath.split('/').slice(1)
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
@@ -464,6 +469,7 @@ function resolve(raw: RawConfig, problems: ConfigProblem[]): ModelgateConfig {
       offloadJsonAbove: raw.workers?.offloadJsonAbove === undefined ? DEFAULT_WORKERS.offloadJsonAbove : sizeBytes(raw.workers.offloadJsonAbove),
       offloadTensorAbove: raw.workers?.offloadTensorAbove === undefined ? DEFAULT_WORKERS.offloadTensorAbove : sizeBytes(raw.workers.offloadTensorAbove),
       queue: raw.workers?.queue ?? DEFAULT_WORKERS.queue,
+      loopSlice: raw.workers?.loopSlice === undefined ? DEFAULT_WORKERS.loopSlice : sliceMs(raw.workers.loopSlice),
     },
     logging: { level: raw.logging?.level ?? 'info' },
     abuse: resolveAbuse(raw.abuse, problems),

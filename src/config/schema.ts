@@ -284,6 +284,10 @@ export const ConfigSchema = Type.Object({
     offloadJsonAbove: Type.Optional(Size),
     offloadTensorAbove: Type.Optional(Size),
     queue: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'Scans that may wait for a free worker thread; beyond it 503 MG_GATEWAY_BUSY (default 64)' })),
+    loopSlice: Type.Optional(Type.Union([
+      Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?ms$' }),
+      Type.Number({ minimum: 0, maximum: 1000 }),
+    ], { description: 'Inline inspection work (injection scan, token count) one turn of the event loop may run before the rest waits for the next turn: 4ms, 0.5ms, or milliseconds as a number (default 2ms); 0: no slicing' })),
   }, strict)),
   logging: Type.Optional(Type.Object({
     level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),

@@ -198,7 +198,7 @@ export interface ModelgateConfig {
   /** maxKeySeries: key ids with their own series in per-key metrics (src/observability/key-series.ts). */
   metrics: { maxKeySeries: number };
   /** The worker pool that scans large requests off the event loop (src/workers/scan-pool.ts); threads 0 = off. */
-  workers: { threads: number; offloadAbove: number; offloadJsonAbove: number; offloadTensorAbove: number; queue: number };
+  workers: { threads: number; offloadAbove: number; offloadJsonAbove: number; offloadTensorAbove: number; queue: number; loopSlice: number };
   logging: { level: string };
   /** Abuse detection (src/config/abuse.ts); null when the section is absent (off). */
   abuse: AbuseConfig | null;

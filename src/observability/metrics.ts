@@ -61,6 +61,8 @@ export interface Metrics {
   externalFailures: Counter<'reason'>;
   /** Scans queued or running in the worker pool (set at scrape time from the pool). */
   scanPoolPending: Gauge;
+  inspectionWaiting: Gauge;
+  inspectionDeferred: Counter;
   /** Event-loop delay and utilisation (src/observability/event-loop.ts); with the default metrics only. */
   eventLoop: EventLoopMonitor | null;
   /** Clients disconnected for accepting no bytes for the send timeout. */
@@ -132,6 +134,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean; maxKeySeries?: n
     externalCacheHits: new Counter({ name: 'modelgate_injection_external_cache_hits_total', help: 'External-detector verdicts reused from the cache or from a call in flight for the same messages', registers }),
     externalFailures: zeroed(new Counter({ name: 'modelgate_injection_external_failures_total', help: 'External-detector calls that gave no verdict, by reason (timeout, unreachable, status, bad-response); the route\'s onError decided', labelNames: ['reason'], registers }), 'reason', ['timeout', 'unreachable', 'status', 'bad-response'] satisfies ExternalFailureReason[]),
     scanPoolPending: new Gauge({ name: 'modelgate_scan_pool_pending', help: 'Tasks (injection scans, token counts) queued or running in the worker pool', registers }),
+    inspectionWaiting: new Gauge({ name: 'modelgate_inspection_waiting', help: 'Inline inspections (injection scans, token counts) waiting for a later turn of the event loop (workers.loopSlice)', registers }),
+    inspectionDeferred: new Counter({ name: 'modelgate_inspection_deferred_total', help: 'Inline inspections that waited for a later turn of the event loop because the turn had used its workers.loopSlice budget', registers }),
     eventLoop,
     clientsCut: new Counter({ name: 'modelgate_clients_cut_total', help: 'Clients disconnected for accepting no bytes for the send timeout, by route and reason', labelNames: ['route', 'reason'], registers }),
     telemetryErrors: new Counter({ name: 'modelgate_telemetry_errors_total', help: 'Telemetry subscribers (metrics, log, audit, embedders) that threw on an event, by event type; the request went on', labelNames: ['event'], registers }),

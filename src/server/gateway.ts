@@ -14,6 +14,7 @@
  * stop signal and destroys every connection at once. `hurry()` turns a graceful shutdown in
  * progress into that (a second SIGTERM).
  */
+import { createLoopSlicer } from '../util/loop-slicer.js';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { ModelgateConfig } from '../config/types.js';
@@ -164,6 +165,8 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     && config.routes.some((r) => r.injection.action !== 'off' || (r.cost.tokenizer !== 'chars4' && needsAdmission(config, r)) || r.protocol === 'kserve-v2')
     ? new ScanPool({ ...config.workers, events, ...(opts.scanWorker === undefined ? {} : { filename: opts.scanWorker.filename, workerData: opts.scanWorker.workerData }) })
     : null;
+  // One budget for the whole event loop: every route's inline inspection shares a turn.
+  const slicer = createLoopSlicer({ budgetMs: config.workers.loopSlice, onDefer: () => metrics.inspectionDeferred.inc() });
   const gauges = (): void => {
     for (const [name, a] of admissions) {
       metrics.slotsInUse.set({ upstream: name }, a.slotsInUse);
@@ -172,6 +175,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     for (const [kind, n] of Object.entries(resources.held)) metrics.resourcesHeld.set({ kind }, n);
     metrics.inFlight.set(resources.inFlight);
     if (scanPool !== null) metrics.scanPoolPending.set(scanPool.size);
+    metrics.inspectionWaiting.set(slicer.waiting);
   };
   const clock = opts.clock ?? realClock;
   const abuse = createAbuse(config, { registry: metrics.registry, logger, clock, ...(opts.banStore === undefined ? {} : { store: opts.banStore }) });
@@ -188,6 +192,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     ...(abuse === null ? {} : { abuse }),
     ...(tls === null ? {} : { tls: tls.wire }),
     ...(scanPool === null ? {} : { scanPool }),
+    slicer,
   });
   const consoleState = config.admin.console ? new ConsoleState(metrics, gauges, realClock) : null;
   const keyTier = new Map(config.auth.keys.map((k) => [k.id, k.tier]));

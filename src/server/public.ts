@@ -13,6 +13,7 @@
  * untouched so that the body phase reads it with modelgate's limits (counting real bytes,
  * bounded decompression), after the request phase has decided the request may send one at all.
  */
+import type { LoopSlicer } from '../util/loop-slicer.js';
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -63,6 +64,8 @@ export interface PublicDeps {
   tls?: WireDeps['tls'];
   /** Where large injection scans run off the event loop (src/workers/scan-pool.ts). */
   scanPool?: ScanOffload & CountOffload & JsonOffload;
+  /** The event loop's budget for inline inspection (src/util/loop-slicer.ts); absent: one from workers.loopSlice. */
+  slicer?: LoopSlicer;
 }
 
 /** Retry-After of MG_SHUTTING_DOWN: another replica can take the retry at once. */
@@ -90,7 +93,7 @@ export function buildPublicApp(deps: PublicDeps): FastifyInstance {
   });
 
   const hooks: ForwardHooks = { sendDenial: answer.sendDenial, baseHeaders: answer.baseHeaders, sendTimeoutMs: s.sendTimeoutMs, events };
-  const routes = compileRoutes(config, events, deps.limits, deps.upstreams, deps.abuse, deps.keys, deps.scanPool);
+  const routes = compileRoutes(config, events, deps.limits, deps.upstreams, deps.abuse, deps.keys, deps.scanPool, deps.slicer);
   app.addHook('onClose', async () => { await Promise.all(routes.map((r) => r.close?.())); });
   const filterHeaders = upstreamHeaderFilter(config.auth.headers);
   const lifecycle: LifecycleDeps = {

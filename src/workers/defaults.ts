@@ -19,6 +19,11 @@ export const DEFAULT_WORKERS = Object.freeze({
   offloadTensorAbove: 256 * 1024,
   /** Scans that may wait for a free thread before MG_GATEWAY_BUSY. */
   queue: 64,
+  /**
+   * Inline inspection work (injection scan, token count) one turn of the event loop may run, ms,
+   * before the rest waits for the next turn (src/util/loop-slicer.ts). 0: no slicing.
+   */
+  loopSlice: 2,
 });
 
 /**

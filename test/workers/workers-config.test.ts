@@ -1,4 +1,4 @@
-// The `workers` section: defaults (threads from the core count, offloadAbove 4096, offloadJsonAbove 64 KB, offloadTensorAbove 256 KB, queue 64),
+// The `workers` section: defaults (threads from the core count, offloadAbove 4096, offloadJsonAbove 64 KB, offloadTensorAbove 256 KB, queue 64, loopSlice 2 ms),
 // explicit values, 0 threads = off (no pool built), bad values refused with their path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,11 +24,15 @@ function problems(yaml: string): string[] {
 }
 
 test('workers: defaults, explicit values, bad values refused', () => {
-  assert.deepEqual(loadConfigText(MINIMAL, {}).workers, { threads: defaultWorkerThreads(), offloadAbove: 4096, offloadJsonAbove: 65536, offloadTensorAbove: 262144, queue: 64 });
-  assert.deepEqual(loadConfigText(`${MINIMAL}workers: { threads: 0, offloadAbove: 100000, offloadJsonAbove: 1mb, offloadTensorAbove: 2mb, queue: 0 }\n`, {}).workers, { threads: 0, offloadAbove: 100000, offloadJsonAbove: 1048576, offloadTensorAbove: 2097152, queue: 0 });
+  assert.deepEqual(loadConfigText(MINIMAL, {}).workers, { threads: defaultWorkerThreads(), offloadAbove: 4096, offloadJsonAbove: 65536, offloadTensorAbove: 262144, queue: 64, loopSlice: 2 });
+  assert.deepEqual(loadConfigText(`${MINIMAL}workers: { threads: 0, offloadAbove: 100000, offloadJsonAbove: 1mb, offloadTensorAbove: 2mb, queue: 0 }\n`, {}).workers, { threads: 0, offloadAbove: 100000, offloadJsonAbove: 1048576, offloadTensorAbove: 2097152, queue: 0, loopSlice: 2 });
   assert.equal(loadConfigText(`${MINIMAL}workers: { offloadJsonAbove: 0 }\n`, {}).workers.offloadJsonAbove, 0);
   assert.equal(loadConfigText(`${MINIMAL}workers: { offloadTensorAbove: 512b }\n`, {}).workers.offloadTensorAbove, 512);
-  for (const bad of ['threads: -1', 'threads: 1.5', 'offloadAbove: -5', 'offloadJsonAbove: -5', 'offloadJsonAbove: 10 kb', 'offloadTensorAbove: -1', 'offloadTensorAbove: big', 'queue: -1', 'pool: 3']) {
+  // loopSlice keeps fractions of a millisecond (durations elsewhere round to whole ms).
+  for (const [v, ms] of [['0.5ms', 0.5], ['4ms', 4], ['0.001ms', 0.001], ['3', 3], ['0.25', 0.25], ['0', 0]] as const) {
+    assert.equal(loadConfigText(`${MINIMAL}workers: { loopSlice: ${v} }\n`, {}).workers.loopSlice, ms, v);
+  }
+  for (const bad of ['threads: -1', 'threads: 1.5', 'offloadAbove: -5', 'offloadJsonAbove: -5', 'offloadJsonAbove: 10 kb', 'offloadTensorAbove: -1', 'offloadTensorAbove: big', 'queue: -1', 'pool: 3', 'loopSlice: -1', 'loopSlice: 2s', 'loopSlice: fast', 'loopSlice: 5000']) {
     assert.ok(problems(`${MINIMAL}workers: { ${bad} }\n`).some((p) => p.startsWith('workers')), bad);
   }
 });
