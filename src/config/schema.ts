@@ -287,7 +287,7 @@ export const ConfigSchema = Type.Object({
     loopSlice: Type.Optional(Type.Union([
       Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?ms$' }),
       Type.Number({ minimum: 0, maximum: 1000 }),
-    ], { description: 'Inline inspection work (injection scan, token count) one turn of the event loop may run before the rest waits for the next turn: 4ms, 0.5ms, or milliseconds as a number (default 2ms); 0: no slicing' })),
+    ], { description: 'Wall time of the slice of one turn of the event loop in which requests whose bodies have arrived are parsed, validated, counted, scanned and forwarded; the rest wait, in arrival order, for the next turn: 2ms, 0.5ms, or milliseconds as a number (default 2ms); 0: no slicing' })),
   }, strict)),
   logging: Type.Optional(Type.Object({
     level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),

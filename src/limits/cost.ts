@@ -152,16 +152,15 @@ export class TokenCountCache {
 
   /**
    * The sum of the texts' counts. The texts this scope did not send before are handed to
-   * `offload`, which counts them (in the worker pool when they are large, in a slice of the event
-   * loop otherwise) or answers null (then they are counted here); either way their counts are
-   * remembered.
+   * `offload`, which counts them elsewhere (the worker pool, when they are large) or answers null
+   * (then they are counted here); either way their counts are remembered.
    */
-  async countTextsWith(scope: string, texts: readonly string[], offload: (newTexts: string[]) => number[] | Promise<number[]> | null): Promise<number> {
+  async countTextsWith(scope: string, texts: readonly string[], offload: (newTexts: string[]) => Promise<number[]> | null): Promise<number> {
     const known = this.counts.lookupAll(scope, texts);
     const fresh: number[] = [];
     known.results.forEach((c, i) => { if (c === undefined) fresh.push(i); });
-    const counted = fresh.length === 0 ? null : offload(fresh.map((i) => texts[i] as string));
-    if (counted !== null) (counted instanceof Promise ? await counted : counted).forEach((c, j) => known.remember(fresh[j] as number, c));
+    const counted = offload(fresh.map((i) => texts[i] as string));
+    if (counted !== null) (await counted).forEach((c, j) => known.remember(fresh[j] as number, c));
     let n = 0;
     texts.forEach((t, i) => { n += known.results[i] ?? known.remember(i, this.countOne(t)); });
     return n;

@@ -9,7 +9,6 @@
  * route's default is sent (the server would otherwise generate up to its context length), and a
  * stream asks for usage in its last chunk (removed again if the client did not ask for it).
  */
-import type { LoopSlicer } from '../util/loop-slicer.js';
 import { DenialError } from '../errors.js';
 import type { RouteConfig } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
@@ -58,7 +57,7 @@ function adjustBody(ctx: RequestContext, route: RouteConfig): void {
  * lower-bound check (a request refused anyway never pays for tokenizing); pool full: 503
  * MG_GATEWAY_BUSY. chars4 counts by length and always runs inline.
  */
-export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Limiter, offload?: CountOffload, slicer?: LoopSlicer): Policy {
+export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Limiter, offload?: CountOffload): Policy {
   const tokenizer = route.cost.tokenizer;
   const counter = tokenCounter(tokenizer);
   // Counts of texts this key sent before (the system prompt, the earlier turns): same numbers.
@@ -91,18 +90,17 @@ export function admitPolicy(route: RouteConfig, routeIndex: number, limiter: Lim
         }
       }
       let estimate: CostEstimate;
-      if (cache !== null) {
-        // Only what this key did not send before is counted: in the pool when it is large, else
-        // here, in the loop's inspection slice.
+      if (cache !== null && pool !== null) {
+        // Only what this key did not send before is counted, in the pool when it is large.
         try {
-          const n = await cache.countTextsWith(id.keyId, insp.texts, (fresh) => (pool?.takes(fresh) === true
-            ? pool.countEach(fresh, tokenizer, ctx.clientGone)
-            : slicer?.run(() => fresh.map((t) => counter.count(t)), ctx.clientGone) ?? null));
+          const n = await cache.countTextsWith(id.keyId, insp.texts, (fresh) => (pool.takes(fresh) ? pool.countEach(fresh, tokenizer, ctx.clientGone) : null));
           estimate = costFromCount(insp, n, route.cost.defaultMaxTokens);
         } catch (err) {
           if (err instanceof DenialError) return err.denial; // busy, or the client left
           throw err;
         }
+      } else if (cache !== null) {
+        estimate = costFromCount(insp, cache.countTexts(id.keyId, insp.texts), route.cost.defaultMaxTokens);
       } else {
         estimate = estimateTextCost(insp, counter, route.cost.defaultMaxTokens);
       }

@@ -20,7 +20,6 @@
  * fail mode (503 MG_INPUT_CHECK_UNAVAILABLE or pass). `debugHeader` (testing only) sends the
  * highest score in X-Modelgate-Injection-Score.
  */
-import type { LoopSlicer } from '../util/loop-slicer.js';
 import { deny, isDenial } from '../errors.js';
 import type { InjectionAction, InjectionLayer } from '../config/types.js';
 import type { Policy, PolicyResult } from '../pipeline/policy.js';
@@ -195,8 +194,6 @@ export interface InjectionExtras {
   scored?: (ctx: RequestContext, score: number | undefined, external: { flagged: boolean; cached: boolean } | null) => void;
   /** Where large requests are scanned off the event loop (src/workers/scan-pool.ts). */
   offload?: ScanOffload;
-  /** Bounds the inline scanning one turn of the event loop runs (src/util/loop-slicer.ts). */
-  slicer?: LoopSlicer;
 }
 
 export const INJECTION_SCORE_HEADER = 'x-modelgate-injection-score';
@@ -215,7 +212,6 @@ export function injectionPolicy(
   const external = extras.external ?? null;
   /** A score exists when the learned layer ran or the external detector answered. */
   const learnedOn = layers.includes('learned');
-  const slicer = extras.slicer ?? null;
   function verdict(ctx: RequestContext, detected: boolean, families: string[], score: number | undefined): PolicyResult {
     if (extras.debugHeader === true) ctx.responseHeaders[INJECTION_SCORE_HEADER] = (score ?? 0).toFixed(3);
     if (!detected) return undefined;
@@ -248,9 +244,7 @@ export function injectionPolicy(
           });
         }
       }
-      if (slicer === null) return judge(ctx, scanVerdict(sources, known, scan, t, learnedOn));
-      const v = slicer.run(() => scanVerdict(sources, known, scan, t, learnedOn), ctx.clientGone);
-      return v instanceof Promise ? v.then((x) => judge(ctx, x)) : judge(ctx, v);
+      return judge(ctx, scanVerdict(sources, known, scan, t, learnedOn));
     },
   };
 

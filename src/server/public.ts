@@ -64,7 +64,7 @@ export interface PublicDeps {
   tls?: WireDeps['tls'];
   /** Where large injection scans run off the event loop (src/workers/scan-pool.ts). */
   scanPool?: ScanOffload & CountOffload & JsonOffload;
-  /** The event loop's budget for inline inspection (src/util/loop-slicer.ts); absent: one from workers.loopSlice. */
+  /** The event loop's slices for requests' inspection (src/util/loop-slicer.ts); absent: one from workers.loopSlice. */
   slicer?: LoopSlicer;
 }
 

@@ -3,6 +3,7 @@
  * phase, built from its protocol and limits. What a request meets is decided here, not per request.
  */
 import { createLoopSlicer, type LoopSlicer } from '../util/loop-slicer.js';
+import { loopSlicePolicy } from '../policies/loop-slice.js';
 import type { ModelgateConfig, RouteConfig } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import { apiKeyAuth } from '../policies/api-key.js';
@@ -70,7 +71,7 @@ export interface CompiledRoute {
 }
 
 /** The protocol's validation (inspect phase), and injection detection when on. */
-function inspectPolicies(route: RouteConfig, events: Emitter, slicer: LoopSlicer, scanPool?: ScanOffload): { validate: Policy[]; injection: Policy[]; close?: () => Promise<void> } {
+function inspectPolicies(route: RouteConfig, events: Emitter, scanPool?: ScanOffload): { validate: Policy[]; injection: Policy[]; close?: () => Promise<void> } {
   const l = route.limits;
   const validate: Policy[] = [];
   switch (route.protocol) {
@@ -89,7 +90,6 @@ function inspectPolicies(route: RouteConfig, events: Emitter, slicer: LoopSlicer
     debugHeader: inj.debugHeader ?? false,
     scored: (ctx: RequestContext, score: number | undefined, x: { flagged: boolean; cached: boolean } | null) => events.emit({ type: 'injection.scored', ...requestRef(ctx), score, external: x }),
     ...(scanPool === undefined ? {} : { offload: scanPool }),
-    slicer,
   };
   const injection = inj.action === 'off' ? [] : [injectionPolicy(inj.action, inj.threshold, events, inj.onError, inj.layers, extras)];
   return detector === null ? { validate, injection } : { validate, injection, close: () => detector.close() };
@@ -124,8 +124,8 @@ export interface LimitDeps { limiter: Limiter; admissions: Map<string, Admission
 /** `upstreams`: the targets, for fast failure when none can take traffic (absent in unit tests of the phases). */
 export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: LimitDeps, upstreams?: ReadonlyMap<string, UpstreamTargets>, abuse?: Abuse, keys?: KeyLookup, scanPool?: ScanOffload & CountOffload & JsonOffload, loopSlicer?: LoopSlicer): CompiledRoute[] {
   const auth = apiKeyAuth(keys ?? config.auth.keys, config.auth.headers);
-  // One budget for the whole loop: every route's inline inspection shares a turn.
-  const slicer = loopSlicer ?? createLoopSlicer({ budgetMs: config.workers.loopSlice });
+  // One slice per turn of the event loop, shared by every route (src/util/loop-slicer.ts).
+  const slice = loopSlicePolicy(loopSlicer ?? createLoopSlicer({ budgetMs: config.workers.loopSlice }));
   const keyModel = keyModelPolicy();
   const cors = config.server.cors === null ? null : corsPolicy(config.server.cors);
   const ipLimit = config.perIp.requests === null ? null : ipLimitPolicy(limits.limiter);
@@ -143,13 +143,16 @@ export function compileRoutes(config: ModelgateConfig, events: Emitter, limits: 
     if (targets !== undefined && (targets.config.breaker !== null || targets.config.healthCheck !== null)) requestPhase.push(upstreamAvailablePolicy(targets));
     if (hasCostLimits(config, route)) requestPhase.push(costDebtPolicy(limits.limiter, i));
     const { contentType, body } = bodyPolicies(route, config.server.bodyTimeoutMs, scanPool);
+    // Right after the body is read: its parse, validation, token count, scan and forwarding run
+    // within a turn's slice of the loop, or wait for the next turn.
+    body.splice(1, 0, slice);
     const gpu = limits.admissions.get(route.upstream) ?? null;
     // Cost admission before injection detection (a store decision is cheaper than a scan of a
     // long prompt); the GPU slot after it (no slot is held for a request about to be refused).
-    const admitCost: Policy[] = needsAdmission(config, route) ? [admitPolicy(route, i, limits.limiter, scanPool, slicer)] : [];
+    const admitCost: Policy[] = needsAdmission(config, route) ? [admitPolicy(route, i, limits.limiter, scanPool)] : [];
     const slot: Policy[] = gpu === null ? [] : [gpuSlotPolicy(limits.limiter, gpu)];
     const respond: Policy[] = route.output === null ? [] : [outputPolicy(compileOutput(route.output))];
-    const { validate, injection, close } = inspectPolicies(route, events, slicer, scanPool);
+    const { validate, injection, close } = inspectPolicies(route, events, scanPool);
     const phases: RoutePhases = {
       request: [...requestPhase, contentType, declaredLength(route.limits)],
       body,

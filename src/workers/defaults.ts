@@ -20,8 +20,9 @@ export const DEFAULT_WORKERS = Object.freeze({
   /** Scans that may wait for a free thread before MG_GATEWAY_BUSY. */
   queue: 64,
   /**
-   * Inline inspection work (injection scan, token count) one turn of the event loop may run, ms,
-   * before the rest waits for the next turn (src/util/loop-slicer.ts). 0: no slicing.
+   * Wall time of the slice of one turn of the event loop in which requests whose bodies have
+   * arrived are inspected and forwarded, ms; the rest wait for the next turn
+   * (src/util/loop-slicer.ts). 0: no slicing.
    */
   loopSlice: 2,
 });

@@ -1,137 +1,156 @@
-// The loop slicer as pure logic: a manual clock that the work itself advances (each piece of work
-// "takes" the time it adds) and a manual turn boundary (the deferred callbacks run when the test
-// says a turn ends). Nothing here depends on how busy the machine is.
+// The loop slicer as pure logic: a manual clock that the callers' work advances (each caller
+// "takes" the time it adds once through the gate), manual turn ends (the deferred callbacks run
+// when the test ends a turn) and a manual "next" step. Nothing here depends on how busy the
+// machine is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLoopSlicer } from '../../src/util/loop-slicer.js';
+import { createLoopSlicer, type LoopSlicer } from '../../src/util/loop-slicer.js';
 import { DenialError } from '../../src/errors.js';
+
+/** Lets settled promises run their continuations. */
+const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function harness(budgetMs: number) {
   let t = 0;
   let turns: (() => void)[] = [];
-  const slicer = createLoopSlicer({ budgetMs, now: () => t, defer: (fn) => { turns.push(fn); } });
+  let nexts: (() => void)[] = [];
+  const deferred = { n: 0 };
+  const slicer = createLoopSlicer({
+    budgetMs,
+    now: () => t,
+    defer: (fn) => { turns.push(fn); },
+    next: (fn) => { nexts.push(fn); },
+    onDefer: () => { deferred.n++; },
+  });
   const ran: string[] = [];
-  /** Work that takes `ms` of the clock and records its name. */
-  const work = (name: string, ms: number) => (): string => { t += ms; ran.push(name); return name; };
-  /** Ends the turn: runs what was deferred in it (callbacks deferred by those wait for the next end). */
+  const outcomes = new Map<string, string>();
+  /** A request: through the gate (at once or later), then `ms` of work. */
+  const caller = (name: string, ms: number, signal?: { aborted: boolean; addEventListener(): void; removeEventListener(): void }): 'now' | 'waits' => {
+    const g = slicer.gate(signal);
+    const work = (): void => { t += ms; ran.push(name); outcomes.set(name, 'ran'); };
+    if (g === undefined) {
+      work();
+      return 'now';
+    }
+    g.then(work, (e: unknown) => { outcomes.set(name, e instanceof DenialError ? e.denial.code : 'other'); });
+    return 'waits';
+  };
+  /** Ends the turn: runs what was deferred in it, and every step it lets through. */
   const endTurn = async (): Promise<void> => {
     const now = turns;
     turns = [];
     for (const fn of now) fn();
-    await new Promise((r) => setImmediate(r)); // settle the promises the turn resolved
+    for (;;) {
+      await flush();
+      if (nexts.length === 0) return;
+      const n = nexts;
+      nexts = [];
+      for (const fn of n) fn();
+    }
   };
-  return { slicer, ran, work, endTurn, pendingTurns: () => turns.length };
+  return { slicer, ran, outcomes, caller, endTurn, deferred, pendingTurns: () => turns.length, advance: (ms: number) => { t += ms; } };
 }
 
-/** The outcome of a run, observed from the start (a waiting run's rejection is handled, not left unhandled). */
-function outcome<T>(r: T | Promise<T>): Promise<{ value: T } | { error: unknown }> {
-  return Promise.resolve(r).then((value) => ({ value }), (error: unknown) => ({ error }));
-}
-
-test('work within the budget runs at once and returns its value, not a promise', () => {
+test('callers within the slice go on at once (no promise); one turn end is scheduled per slice', () => {
   const h = harness(4);
-  const a = h.slicer.run(h.work('a', 1));
-  const b = h.slicer.run(h.work('b', 2));
-  assert.equal(a, 'a');
-  assert.equal(b, 'b');
-  assert.deepEqual(h.ran, ['a', 'b']);
+  assert.equal(h.caller('a', 1), 'now');
+  assert.equal(h.caller('b', 2), 'now');
+  assert.equal(h.caller('c', 0.5), 'now'); // 3 ms into the slice
+  assert.deepEqual(h.ran, ['a', 'b', 'c']);
   assert.equal(h.slicer.waiting, 0);
-  assert.equal(h.pendingTurns(), 1, 'one turn end is scheduled, not one per run');
+  assert.equal(h.deferred.n, 0);
+  assert.equal(h.pendingTurns(), 1);
 });
 
-test('beyond the budget, work waits for the next turn and runs there in arrival order', async () => {
+test('once the slice is used, callers wait; the next turn lets them through one by one, in order, until its slice is used', async () => {
   const h = harness(4);
-  h.slicer.run(h.work('a', 3));
-  h.slicer.run(h.work('b', 3)); // 3 ms used < 4: runs, and the turn has now used 6
-  const c = h.slicer.run(h.work('c', 1));
-  const d = h.slicer.run(h.work('d', 1));
-  assert.ok(c instanceof Promise && d instanceof Promise);
-  assert.deepEqual(h.ran, ['a', 'b']);
-  assert.equal(h.slicer.waiting, 2);
-  await h.endTurn();
-  assert.deepEqual(h.ran, ['a', 'b', 'c', 'd']);
-  assert.equal(await c, 'c');
-  assert.equal(await d, 'd');
-  assert.equal(h.slicer.waiting, 0);
-});
-
-test('a turn runs at most its budget of waiting work; the rest waits for later turns', async () => {
-  const h = harness(4);
-  h.slicer.run(h.work('first', 5));
-  const rest = Array.from({ length: 6 }, (_, i) => h.slicer.run(h.work(`w${i}`, 2)));
+  h.caller('first', 5);
+  const order = ['w0', 'w1', 'w2', 'w3', 'w4', 'w5'];
+  for (const n of order) assert.equal(h.caller(n, 2), 'waits');
   assert.equal(h.slicer.waiting, 6);
-  await h.endTurn(); // fresh budget: w0 (2), w1 (4 used: stop)
+  assert.equal(h.deferred.n, 6);
+  await h.endTurn(); // a new slice: w0 (2 ms), w1 (4 ms: used)
   assert.deepEqual(h.ran, ['first', 'w0', 'w1']);
+  assert.equal(h.slicer.waiting, 4);
   await h.endTurn();
   assert.deepEqual(h.ran.slice(3), ['w2', 'w3']);
   await h.endTurn();
   assert.deepEqual(h.ran.slice(5), ['w4', 'w5']);
-  assert.deepEqual(await Promise.all(rest), ['w0', 'w1', 'w2', 'w3', 'w4', 'w5']);
-  assert.equal(h.pendingTurns(), 0, 'nothing waits, so no further turn is scheduled');
+  assert.equal(h.slicer.waiting, 0);
 });
 
-test('waiting work has the new turn\'s budget first; work arriving once it is spent waits behind it', async () => {
+test('a caller is let through only after the one before it has run: one long caller uses a whole slice', async () => {
   const h = harness(4);
-  h.slicer.run(h.work('a', 10));
-  const b = h.slicer.run(h.work('b', 10));
-  await h.endTurn(); // b runs on the fresh budget and uses all of it
-  const c = h.slicer.run(h.work('c', 1)); // the turn that ran b is over budget: c waits
-  assert.ok(c instanceof Promise);
+  h.caller('a', 4);
+  h.caller('long', 10);
+  h.caller('b', 1);
+  await h.endTurn();
+  assert.deepEqual(h.ran, ['a', 'long'], 'b waits: the slice was used by the long caller');
+  await h.endTurn();
+  assert.deepEqual(h.ran, ['a', 'long', 'b']);
+});
+
+test('a new caller never overtakes a waiting one', async () => {
+  const h = harness(4);
+  h.caller('a', 4);
+  h.caller('b', 1);
+  assert.equal(h.caller('c', 1), 'waits', 'the slice is used: c waits behind b');
   await h.endTurn();
   assert.deepEqual(h.ran, ['a', 'b', 'c']);
-  assert.equal(await b, 'b');
+  // The queue is empty and this turn's slice has time left: a newcomer goes on at once.
+  assert.equal(h.caller('d', 1), 'now');
 });
 
-test('work of a client that left while waiting is not run, and its promise says CLIENT_GONE', async () => {
+test('a slice closes at the turn end: the next turn opens a fresh one for newcomers', async () => {
+  const h = harness(4);
+  h.caller('a', 3);
+  await h.endTurn(); // nothing waited; the slice closes
+  h.advance(100);
+  assert.equal(h.caller('b', 3), 'now');
+  assert.equal(h.caller('c', 3), 'now', 'b used 3 of a fresh 4 ms slice');
+  assert.equal(h.caller('d', 1), 'waits');
+});
+
+test('a caller whose client left while waiting goes no further (CLIENT_GONE) and the next one is let through', async () => {
   const h = harness(1);
-  h.slicer.run(h.work('a', 2));
+  h.caller('a', 2);
   const gone = { aborted: false, addEventListener() {}, removeEventListener() {} };
-  const b = outcome(h.slicer.run(h.work('b', 1), gone));
-  const c = h.slicer.run(h.work('c', 1));
+  h.caller('b', 1, gone);
+  h.caller('c', 0.5);
   gone.aborted = true;
   await h.endTurn();
   assert.deepEqual(h.ran, ['a', 'c']);
-  const r = await b;
-  assert.ok('error' in r && r.error instanceof DenialError && r.error.denial.code === 'MG_CLIENT_GONE');
-  assert.equal(await c, 'c');
+  assert.equal(h.outcomes.get('b'), 'MG_CLIENT_GONE');
 });
 
-test('a throw is the caller\'s: at once when run at once, as a rejection when it waited; the queue goes on', async () => {
-  const h = harness(1);
-  assert.throws(() => h.slicer.run(() => { throw new Error('now'); }));
-  h.slicer.run(h.work('a', 2));
-  const bad = outcome(h.slicer.run((): string => { throw new Error('later'); }));
-  const ok = h.slicer.run(h.work('ok', 0));
-  await h.endTurn();
-  const r = await bad;
-  assert.ok('error' in r && r.error instanceof Error && r.error.message === 'later');
-  assert.equal(await ok, 'ok');
-});
-
-test('budget 0 turns slicing off: everything runs at once, nothing is scheduled', () => {
+test('budget 0 turns slicing off: every caller goes on at once and nothing is scheduled', () => {
   const h = harness(0);
-  for (let i = 0; i < 5; i++) assert.equal(h.slicer.run(h.work(`w${i}`, 100)), `w${i}`);
+  for (let i = 0; i < 5; i++) assert.equal(h.caller(`w${i}`, 100), 'now');
   assert.equal(h.pendingTurns(), 0);
   assert.throws(() => createLoopSlicer({ budgetMs: -1 }), RangeError);
   assert.throws(() => createLoopSlicer({ budgetMs: Number.NaN }), RangeError);
 });
 
-test('with the real setImmediate, a burst over the budget is spread over several turns of the loop', async () => {
-  // The clock is the work's own (each piece "takes" 1 ms), the turns are the real loop's: what is
-  // checked is the number of distinct turns the burst ran in, not any duration.
+test('with the real setImmediate and microtasks, a burst over the budget is spread over turns of the loop', async () => {
+  // The clock is the callers' own (each takes 1 ms once through), the turns are the real loop's:
+  // what is checked is the number of distinct turns the burst ran in, not any duration.
   let t = 0;
-  const slicer = createLoopSlicer({ budgetMs: 3, now: () => t });
+  const slicer: LoopSlicer = createLoopSlicer({ budgetMs: 3, now: () => t });
   let turn = 0;
   let ticking = true;
   const tick = (): void => { turn++; if (ticking) setImmediate(tick); };
   setImmediate(tick);
   const turnOf: number[] = [];
-  const all = Array.from({ length: 12 }, () => slicer.run(() => { t += 1; turnOf.push(turn); }));
-  await Promise.all(all);
+  const work = (): void => { t += 1; turnOf.push(turn); };
+  await Promise.all(Array.from({ length: 12 }, async () => {
+    const g = slicer.gate();
+    if (g !== undefined) await g;
+    work();
+  }));
   ticking = false;
   const perTurn = new Map<number, number>();
   for (const x of turnOf) perTurn.set(x, (perTurn.get(x) ?? 0) + 1);
   assert.equal(turnOf.length, 12);
-  assert.ok(perTurn.size >= 4, `12 pieces of 1 ms at 3 ms per turn need at least 4 turns, ran in ${perTurn.size}`);
-  for (const [, n] of perTurn) assert.ok(n <= 3, `no turn ran more than its budget: ${JSON.stringify([...perTurn])}`);
+  assert.ok(perTurn.size >= 4, `12 callers of 1 ms at 3 ms per slice need at least 4 turns, ran in ${perTurn.size}`);
+  for (const [, n] of perTurn) assert.ok(n <= 3, `no turn ran more than its slice: ${JSON.stringify([...perTurn])}`);
 });
