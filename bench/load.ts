@@ -23,6 +23,8 @@ export interface SeqJob {
   targets: SeqTarget[];
   path: string;
   body: string;
+  /** A marker in `body` replaced by a number of its own in every request (BENCH_VARY: nothing cached). */
+  vary?: string;
   /** Measured requests per target (split across rounds). */
   requests: number;
   rounds: number;
@@ -67,10 +69,13 @@ interface Tally {
 }
 
 /** One request, body read to the end; returns microseconds, or -1 on a transport error. */
+let sent = 0;
+
 async function once(client: Client, job: SeqJob, headers: Record<string, string>, tally: Tally | null): Promise<void> {
+  const body = job.vary === undefined ? job.body : job.body.replace(job.vary, String(sent++));
   const t0 = process.hrtime.bigint();
   try {
-    const res = await client.request({ path: job.path, method: 'POST', headers, body: job.body });
+    const res = await client.request({ path: job.path, method: 'POST', headers, body });
     await res.body.text();
     const us = Number(process.hrtime.bigint() - t0) / 1000;
     if (tally === null) return;

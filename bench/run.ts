@@ -29,7 +29,7 @@
  *   BENCH_CONNECTIONS   comma list (default "32")
  *   BENCH_TARGETS       comma list of direct,modelgate,nginx,portkey (default all)
  *   BENCH_STREAM        0 = skip the streamed variant (default on)
- *   BENCH_VARY          1 = every wrk request's user message carries a number of its own, so no
+ *   BENCH_VARY          1 = every request's user message (wrk's and the one-connection client's) carries a number of its own, so no
  *                       request is one the gateway's per-key caches (token counts, injection views)
  *                       have seen; default off: wrk sends one body again and again, the caches'
  *                       best case (the system prompt is known either way)
@@ -258,7 +258,7 @@ async function main(): Promise<void> {
   say(`- request: POST ${CHAT_PATH}, ${chatBody(false).length}-byte body, max_tokens 120 (≈ 1 KB JSON answer)${STREAM ? '; streamed variant: stream: true, max_tokens 17 (20 events)' : ''}`);
   say(VARY === undefined
     ? '- wrk sends the same body every time: after the first, the gateway knows its token counts and injection verdicts (BENCH_VARY=1: every request new)'
-    : '- BENCH_VARY: every wrk request\'s user message carries a number of its own (new to the gateway\'s caches); the one-connection client sends one body');
+    : '- BENCH_VARY: every request\'s user message carries a number of its own (new to the gateway\'s caches), from wrk and from the one-connection client');
   if (GATEWAY_LOG_LEVEL !== 'info' || GATEWAY_INJECTION !== 'block' || GATEWAY_NODE_ARGS.length > 0) {
     say(`- NOTICE: modelgate is NOT in the benchmark configuration: logging.level ${GATEWAY_LOG_LEVEL}, injection.action ${GATEWAY_INJECTION}${GATEWAY_NODE_ARGS.length > 0 ? `, node ${GATEWAY_NODE_ARGS.join(' ')}` : ''}`);
   }
@@ -355,7 +355,7 @@ async function main(): Promise<void> {
       process.stderr.write(`sequential latency (${v.name})...\n`);
       await waitForQuiet(groups);
       const seqTargets: SeqTarget[] = targets.filter((t) => !v.stream || t.noStream === undefined).map((t) => ({ name: t.name, origin: t.origin, headers: t.headers }));
-      const job: SeqJob = { targets: seqTargets, path: CHAT_PATH, body: chatBody(v.stream), requests: SEQ_REQUESTS, rounds: 10, warmup: Math.min(500, SEQ_REQUESTS) };
+      const job: SeqJob = { targets: seqTargets, path: CHAT_PATH, body: chatBody(v.stream, VARY), requests: SEQ_REQUESTS, rounds: 10, warmup: Math.min(500, SEQ_REQUESTS), ...(VARY === undefined ? {} : { vary: VARY }) };
       const before = snapshot(groups);
       const o = await runSeq(job);
       const after = snapshot(groups);

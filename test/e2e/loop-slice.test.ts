@@ -3,13 +3,14 @@
 // later turn, a burst of clean requests and attacks that all arrive in one turn gets
 // exactly the answers it gets with slicing off — every clean one answered with the same cost
 // estimate, every attack refused with MG_INPUT_REJECTED and never seen by the model server — and
-// the deferred counter shows the waiting path was taken (with slicing off it stays 0). Worker
-// threads are off, so every scan and count is inline.
+// the deferred counter shows the waiting path was taken (with slicing off it stays 0). Clients that
+// leave while their requests wait at the gate: none of theirs reaches the model server, the others
+// are answered. Worker threads are off, so every scan and count is inline.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, type Stack } from '../helpers.js';
 import { Pool } from 'undici';
-import { settled } from '../wait.js';
+import { settled, waitFor } from '../wait.js';
 
 const ROUTES = `
   - path: /v1/chat/completions
@@ -110,5 +111,38 @@ test('a burst with every inspection sliced gets the same answers and cost estima
     const ex = ((await settled(sliced, x.id)).cost as { estimate: number }).estimate;
     const ey = ((await settled(plain, y.id)).cost as { estimate: number }).estimate;
     assert.equal(ex, ey, `request ${i}: same estimate sliced and not`);
+  }
+});
+
+test('clients that leave while their requests wait at the gate: nothing of theirs is forwarded, the rest is answered', async () => {
+  // A slice of 0.001 ms lets one waiting request through per turn of the loop, so the tail of a
+  // 42-request burst waits dozens of turns; the first answer of the burst comes back within a few.
+  const pool = new Pool(sliced.url, { connections: 42, pipelining: 1 });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${sliced.key}` };
+  const content = (tag: string, i: number): string => `${tag} ${clean(i)}`;
+  const body = (tag: string, i: number): string => JSON.stringify({ model: 'sim-llm', messages: [{ role: 'user', content: content(tag, i) }], max_tokens: 4 });
+  try {
+    // Open the 42 connections (a new connection is accepted one per turn).
+    await Promise.all(Array.from({ length: 42 }, (_, i) => pool.request({ path: '/v1/chat/completions', method: 'POST', headers, body: body('vanish-warm', i) }).then((r) => r.body.text())));
+    const deferred0 = await metric(sliced, 'modelgate_inspection_deferred_total');
+    const controllers = Array.from({ length: 42 }, () => new AbortController());
+    const leaving = new Set(Array.from({ length: 20 }, (_, k) => 22 + k)); // the 20 last of the queue
+    let firstAnswer: () => void = () => undefined;
+    const first = new Promise<void>((r) => { firstAnswer = r; });
+    const outcomes = Array.from({ length: 42 }, (_, i) => pool.request({ path: '/v1/chat/completions', method: 'POST', headers, body: body('vanish', i), signal: controllers[i]?.signal })
+      .then(async (r) => { await r.body.text(); firstAnswer(); return r.statusCode; }, () => 'aborted' as const));
+    await first;
+    for (const i of leaving) controllers[i]?.abort();
+    const got = await Promise.all(outcomes);
+    const deferred = (await metric(sliced, 'modelgate_inspection_deferred_total')) - deferred0;
+    assert.ok(deferred >= 30, `the burst waited at the gate (${deferred} deferred)`);
+    got.forEach((g, i) => assert.equal(g, leaving.has(i) ? 'aborted' : 200, `request ${i}`));
+    // The model server saw every request that stayed and none of those that left.
+    const seen = sliced.sim.requests.map((r) => r.body).filter((b) => b.includes('"vanish '));
+    assert.equal(seen.length, 22, 'the 22 requests that stayed were forwarded');
+    for (const i of leaving) assert.ok(!seen.some((b) => b.includes(content('vanish', i))), `request ${i} (its client left) was not forwarded`);
+    await waitFor(async () => (await metric(sliced, 'modelgate_inspection_waiting')) === 0, 'nothing left waiting');
+  } finally {
+    await pool.close();
   }
 });
