@@ -52,7 +52,7 @@ const BIG: Big[] = (process.env.OFFLOOP_BIG ?? 'chat,kserve,kserve-binary').spli
 /** Whether to run the 100-connection event-loop-delay table (OFFLOOP_DELAY=0: skip). */
 const DELAY = process.env.OFFLOOP_DELAY !== '0';
 /** Requests of the burst table (OFFLOOP_BURST=0: skip), and bursts per row. */
-const BURST = envNum('OFFLOOP_BURST', 200, true);
+const BURST = envNum('OFFLOOP_BURST', 200, false);
 const BURST_ROUNDS = envNum('OFFLOOP_BURST_ROUNDS', 20, true);
 /** workers.loopSlice values (ms) the event-loop-delay table runs with, one row each (0: no slicing). */
 const SLICES = (process.env.OFFLOOP_SLICES ?? '0,4').split(',').map(Number).filter((x) => Number.isFinite(x) && x >= 0);

@@ -43,6 +43,10 @@ const rows = [
     ['Event-loop utilisation by replica', 'max by (instance) (modelgate_event_loop_utilization_ratio)', '{{instance}}', 'percentunit'],
     ['Scan-pool tasks by outcome', `sum by (outcome) (rate(modelgate_scan_pool_tasks_total[${R}]))`, '{{outcome}}', 'ops'],
     ['Scan-pool tasks pending', 'sum by (instance) (modelgate_scan_pool_pending)', '{{instance}}', 'short'],
+    ['Requests waiting a turn of the loop (workers.loopSlice)', [
+      [`sum by (instance) (rate(modelgate_inspection_deferred_total[${R}]))`, '{{instance}} deferred/s'],
+      ['sum by (instance) (modelgate_inspection_waiting)', '{{instance}} waiting'],
+    ], null, 'short'],
   ]],
   ['Output protection', [
     ['Redactions by type', `sum by (pii_type) (rate(modelgate_output_redacted_total[${R}]))`, '{{pii_type}}', 'short'],
