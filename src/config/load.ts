@@ -42,12 +42,12 @@ const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: true, useDefau
 ajv.addKeyword({ keyword: 'x-modelgate-not-yet' });
 const validate = ajv.compile<RawConfig>(ConfigSchema);
 
-/** Ajv's instancePath (/routes/0/limits) → YAML path (routes[0].limits). */
-/** `workers.loopSlice`: "4ms", "0.5ms" or a number of ms (fractions kept, unlike durationMs). */
+/** `workers.loopSlice`: "2ms", "0.5ms" or a number of ms (fractions kept, unlike durationMs). */
 function sliceMs(v: string | number): number {
   return typeof v === 'number' ? v : Number(v.slice(0, -2));
 }
 
+/** Ajv's instancePath (/routes/0/limits) → YAML path (routes[0].limits). */
 function yamlPath(instancePath: string, extra?: string): string {
   const parts: (string | number)[] = instancePath.split('/').slice(1)
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))

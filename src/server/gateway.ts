@@ -165,7 +165,7 @@ export function createGateway(config: ModelgateConfig, opts: GatewayOptions = {}
     && config.routes.some((r) => r.injection.action !== 'off' || (r.cost.tokenizer !== 'chars4' && needsAdmission(config, r)) || r.protocol === 'kserve-v2')
     ? new ScanPool({ ...config.workers, events, ...(opts.scanWorker === undefined ? {} : { filename: opts.scanWorker.filename, workerData: opts.scanWorker.workerData }) })
     : null;
-  // One budget for the whole event loop: every route's inline inspection shares a turn.
+  // One slicer for the whole event loop: every route's requests share a turn's slice.
   const slicer = createLoopSlicer({ budgetMs: config.workers.loopSlice, onDefer: () => metrics.inspectionDeferred.inc() });
   const gauges = (): void => {
     for (const [name, a] of admissions) {
