@@ -285,9 +285,9 @@ export const ConfigSchema = Type.Object({
     offloadTensorAbove: Type.Optional(Size),
     queue: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'Scans that may wait for a free worker thread; beyond it 503 MG_GATEWAY_BUSY (default 64)' })),
     loopSlice: Type.Optional(Type.Union([
-      Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?ms$' }),
-      Type.Number({ minimum: 0, maximum: 1000 }),
-    ], { description: 'Wall time of the slice of one turn of the event loop in which requests whose bodies have arrived are parsed, validated, counted, scanned and forwarded; the rest wait, in arrival order, for the next turn: 2ms, 0.5ms, or milliseconds as a number (default 2ms); 0: no slicing' })),
+      Type.String({ pattern: '^[0-9]{1,3}(\\.[0-9]+)?ms$' }),
+      Type.Number({ minimum: 0, exclusiveMaximum: 1000 }),
+    ], { description: 'Wall time of the slice of one turn of the event loop in which requests whose bodies have arrived are parsed, validated, counted, scanned and forwarded; the rest wait, in arrival order, for the next turn: 2ms, 0.5ms, or milliseconds as a number (default 2ms, below 1000 ms); 0: no slicing' })),
   }, strict)),
   logging: Type.Optional(Type.Object({
     level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),

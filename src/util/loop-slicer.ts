@@ -84,22 +84,24 @@ export function createLoopSlicer(opts: LoopSlicerOptions): LoopSlicer {
     arm();
   }
 
-  /** A new turn: a new slice for what waits. */
+  /** A new turn: a new slice for what waits; its first caller goes through whatever the clock says. */
   function turn(): void {
     armed = false;
     open = false;
     if (waiting() === 0) return;
     openSlice();
-    release();
+    release(true);
   }
 
   /**
    * Lets the next waiting caller through, then comes back (a microtask queued behind the caller's
-   * continuation) to check the slice before letting the one after it through.
+   * continuation) to check the slice before letting the one after it through. `first`: the
+   * turn's first release, which always lets one through (every turn makes progress, even when
+   * the clock moved past a tiny slice before the first check).
    */
-  function release(): void {
+  function release(first = false): void {
     while (waiting() > 0) {
-      if (now() - sliceStart >= budget) return; // the rest: next turn (armed when the slice opened)
+      if (!first && now() - sliceStart >= budget) return; // the rest: next turn (armed when the slice opened)
       const w = queue[head] as Waiting;
       queue[head++] = undefined as unknown as Waiting;
       if (head === queue.length) {
@@ -111,7 +113,7 @@ export function createLoopSlicer(opts: LoopSlicerOptions): LoopSlicer {
         continue;
       }
       w.resolve();
-      next(release);
+      next(() => release());
       return;
     }
   }

@@ -123,6 +123,24 @@ test('a caller whose client left while waiting goes no further (CLIENT_GONE) and
   assert.equal(h.outcomes.get('b'), 'MG_CLIENT_GONE');
 });
 
+test('every turn lets at least one waiting caller through, even when the clock passes the slice before the first check', async () => {
+  // A clock that moves 1 ms at every reading: a 0.5 ms slice is over by the time it is checked.
+  let t = 0;
+  let turns: (() => void)[] = [];
+  const slicer = createLoopSlicer({ budgetMs: 0.5, now: () => (t += 1), defer: (fn) => { turns.push(fn); }, next: () => undefined });
+  const through: number[] = [];
+  slicer.gate(); // opens the slice
+  for (let i = 0; i < 3; i++) void slicer.gate()?.then(() => through.push(i));
+  for (let turn = 1; turn <= 3; turn++) {
+    const now = turns;
+    turns = [];
+    for (const fn of now) fn();
+    await flush();
+    assert.equal(through.length, turn, `turn ${turn} let one through`);
+  }
+  assert.deepEqual(through, [0, 1, 2]);
+});
+
 test('budget 0 turns slicing off: every caller goes on at once and nothing is scheduled', () => {
   const h = harness(0);
   for (let i = 0; i < 5; i++) assert.equal(h.caller(`w${i}`, 100), 'now');

@@ -32,7 +32,7 @@ test('workers: defaults, explicit values, bad values refused', () => {
   for (const [v, ms] of [['0.5ms', 0.5], ['4ms', 4], ['0.001ms', 0.001], ['3', 3], ['0.25', 0.25], ['0', 0]] as const) {
     assert.equal(loadConfigText(`${MINIMAL}workers: { loopSlice: ${v} }\n`, {}).workers.loopSlice, ms, v);
   }
-  for (const bad of ['threads: -1', 'threads: 1.5', 'offloadAbove: -5', 'offloadJsonAbove: -5', 'offloadJsonAbove: 10 kb', 'offloadTensorAbove: -1', 'offloadTensorAbove: big', 'queue: -1', 'pool: 3', 'loopSlice: -1', 'loopSlice: 2s', 'loopSlice: fast', 'loopSlice: 5000']) {
+  for (const bad of ['threads: -1', 'threads: 1.5', 'offloadAbove: -5', 'offloadJsonAbove: -5', 'offloadJsonAbove: 10 kb', 'offloadTensorAbove: -1', 'offloadTensorAbove: big', 'queue: -1', 'pool: 3', 'loopSlice: -1', 'loopSlice: 2s', 'loopSlice: fast', 'loopSlice: 5000', 'loopSlice: 5000ms', 'loopSlice: 1000']) {
     assert.ok(problems(`${MINIMAL}workers: { ${bad} }\n`).some((p) => p.startsWith('workers')), bad);
   }
 });
