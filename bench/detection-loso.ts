@@ -16,8 +16,12 @@
 // 3. Leave one file out: the same for each attack file (a whole family:
 //    multilingual, indirect, persuasion/encoded, classic jailbreaks).
 // 4. Latency of the shipped model (models/), µs per request and MB/s.
+// With --dump=FILE, every record's leave-one-source-out result goes to FILE as
+// JSON lines (label, repositories, pattern score, held-out logit, the pooled
+// 2% logit) for analysing other ways of combining the layers offline.
 // self-instruct's user-oriented set is never trained on (authors' request).
 
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInjectionDetector } from '../src/detectors/injection/index.js';
 import { FeatureBag } from '../src/detectors/injection/features.js';
@@ -30,6 +34,8 @@ interface Item {
   evalVecs: Sparse[];
   hash: number;
   pattern: boolean;
+  /** The pattern layer's score (its default threshold is 1). */
+  patternScore: number;
   evalOnly: boolean;
 }
 
@@ -167,6 +173,11 @@ function leaveOut(items: Item[], title: string, groups: [string, (i: Item) => bo
     console.log(`| ${name} | ${att.length} | ${c(att, T1)} | ${c(att, T2)} | ${c(att, T2, true)} | ${ben.length} | ${c(ben, T1)} | ${c(ben, T2)} | ${c(ben, T2, true)} |`);
   }
   console.log(`\nMean over sources (pooled 2% point): recall (pattern OR learned) ${mean(rB)}; FPR (pattern OR learned) ${mean(fB)}.`);
+  const dump = process.argv.find((a) => a.startsWith('--dump='))?.slice('--dump='.length);
+  if (dump !== undefined) {
+    writeFileSync(dump, [...z].map(([i, logit]) => JSON.stringify({ label: i.r.label, repos: repos(i.r), source: i.r.source, patternScore: i.patternScore, logit, t1: T1, t2: T2 })).join('\n') + '\n');
+    console.log(`\nPer-record results written to ${dump}.`);
+  }
 }
 
 function latency(texts: string[]): void {
@@ -214,9 +225,10 @@ function main(): void {
   console.log(`training options: ${JSON.stringify(OPTS)}`);
   const bag = new FeatureBag();
   const pattern = createInjectionDetector();
-  const items: Item[] = records.map((r) => ({
-    r, trainVecs: vectorize(r.text, bag), evalVecs: vectorize(r.text, bag, 32), hash: unitHash(r.text), pattern: pattern.scan(r.text).detected, evalOnly: r.source === EVAL_ONLY_SOURCE,
-  }));
+  const items: Item[] = records.map((r) => {
+    const p = pattern.scan(r.text);
+    return { r, trainVecs: vectorize(r.text, bag), evalVecs: vectorize(r.text, bag, 32), hash: unitHash(r.text), pattern: p.detected, patternScore: p.score, evalOnly: r.source === EVAL_ONLY_SOURCE };
+  });
   const only = process.argv.includes('--latency-only');
   if (!only) {
     if (!process.argv.includes('--loso-only')) crossValidation(items);

@@ -34,6 +34,11 @@
  *                       have seen; default off: wrk sends one body again and again, the caches'
  *                       best case (the system prompt is known either way)
  *   BENCH_SEQ_REQUESTS  sequential requests per target for the µs latency (default 3000; 0 = skip)
+ *   BENCH_SEQ_WARM      seconds of wrk (32 connections, the variant's body) each target gets before the
+ *                       sequential latency, not measured (default 5; 0 = only the client's own 500
+ *                       requests): a Node proxy's JIT is still compiling after 500 requests on one
+ *                       connection (150 TurboFan compiles in the next 2,000, measured 2026-12-07),
+ *                       and a gateway in service is warm
  *   BENCH_WRK           the wrk binary (default /usr/bin/wrk)
  *   BENCH_NGINX         the nginx binary (default /usr/sbin/nginx, else PATH), or "none" to leave nginx out
  *   BENCH_NGINX_ACCESS_LOG  0 = nginx without access log (default: on, like modelgate's)
@@ -84,6 +89,7 @@ const ROUNDS = Math.max(1, Math.round(envNum('BENCH_ROUNDS', 3)));
 const QUIET_PCT = envNum('BENCH_QUIET_PCT', 25);
 const QUIET_BUDGET_S = envNum('BENCH_QUIET_BUDGET', 60);
 const SEQ_REQUESTS = envNum('BENCH_SEQ_REQUESTS', 3000);
+const SEQ_WARM = envNum('BENCH_SEQ_WARM', 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '32').split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
 const WANTED = new Set((process.env.BENCH_TARGETS ?? 'direct,modelgate,nginx,portkey').split(',').map((s) => s.trim()));
 const STREAM = process.env.BENCH_STREAM !== '0';
@@ -254,7 +260,7 @@ async function main(): Promise<void> {
   say();
   say(`- machine: ${cpus().length} CPU(s), ${cpus()[0]?.model ?? 'unknown CPU'}; node ${process.version}; ${nginxBin === null ? (nginxEnv === 'none' ? 'nginx: not used' : 'nginx: not found') : sh(nginxBin, ['-v'])}; ${wrk === null ? 'wrk: NOT FOUND' : sh(wrk, ['-v']).split('\n')[0] ?? 'wrk'}`);
   say(`- load average at the start: ${loadAvg()}`);
-  say(`- wrk: ${DURATION} s measured per row in ${ROUNDS} rounds, ${WARMUP} s warm-up before each round; connections ${CONNECTIONS.join(', ')}; sequential latency: ${SEQ_REQUESTS} requests per target`);
+  say(`- wrk: ${DURATION} s measured per row in ${ROUNDS} rounds, ${WARMUP} s warm-up before each round; connections ${CONNECTIONS.join(', ')}; sequential latency: ${SEQ_REQUESTS} requests per target, after ${SEQ_WARM} s of wrk at 32 connections each`);
   say(`- request: POST ${CHAT_PATH}, ${chatBody(false).length}-byte body, max_tokens 120 (≈ 1 KB JSON answer)${STREAM ? '; streamed variant: stream: true, max_tokens 17 (20 events)' : ''}`);
   say(VARY === undefined
     ? '- wrk sends the same body every time: after the first, the gateway knows its token counts and injection verdicts (BENCH_VARY=1: every request new)'
@@ -355,6 +361,11 @@ async function main(): Promise<void> {
       process.stderr.write(`sequential latency (${v.name})...\n`);
       await waitForQuiet(groups);
       const seqTargets: SeqTarget[] = targets.filter((t) => !v.stream || t.noStream === undefined).map((t) => ({ name: t.name, origin: t.origin, headers: t.headers }));
+      if (wrk !== null && SEQ_WARM > 0) {
+        for (const t of seqTargets) {
+          await runWrk(wrk, { url: t.origin + CHAT_PATH, connections: 32, seconds: SEQ_WARM, headers: t.headers, body: chatBody(v.stream, VARY), dir, name: `${t.name}-${v.name}-seqwarm`, ...(VARY === undefined ? {} : { vary: VARY }) });
+        }
+      }
       const job: SeqJob = { targets: seqTargets, path: CHAT_PATH, body: chatBody(v.stream, VARY), requests: SEQ_REQUESTS, rounds: 10, warmup: Math.min(500, SEQ_REQUESTS), ...(VARY === undefined ? {} : { vary: VARY }) };
       const before = snapshot(groups);
       const o = await runSeq(job);
