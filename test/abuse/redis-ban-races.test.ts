@@ -2,8 +2,10 @@
 // whose MULTI ran before a change, but whose reply is handled after that change's pub/sub message,
 // must not put the local set back: a fresh ban dropped, or a lifted ban back in force (found under
 // `stress-ng`, where the two sockets' data are handled in one loop turn in any order). The reply is
-// held back by a relay (test/hold-proxy.ts) so the ordering is made, not waited for. And a Redis
-// restarted empty (the version starts again from 0) is still taken.
+// held back by a relay (test/hold-proxy.ts) so the ordering is made, not waited for. A full read
+// asked for while another is in flight runs after it, never answered by the older one (a ban
+// announced only by a gap would wait for the next poll). And a Redis restarted empty (the version
+// starts again from 0) is still taken.
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
@@ -118,5 +120,75 @@ test('Redis restarted empty: the version starting again from 0 is taken, and the
     await victim.close();
     await writer.close();
     await own.stop();
+  }
+});
+
+/**
+ * Every `message` event of every ioredis connection, seen after the connection's own listeners ran
+ * (EventEmitter calls them in order inside emit): how the test knows the victim's subscriber has
+ * handled a message, which the store does not show. Restored by the returned function.
+ */
+function observeMessages(): { texts: string[]; restore(): void } {
+  const texts: string[] = [];
+  const proto = Redis.prototype as unknown as { emit(this: unknown, ev: string | symbol, ...a: unknown[]): boolean };
+  const own = Object.prototype.hasOwnProperty.call(proto, 'emit');
+  const original = proto.emit;
+  proto.emit = function emit(this: unknown, ev: string | symbol, ...a: unknown[]): boolean {
+    const r = original.call(this, ev, ...a);
+    if (ev === 'message' && typeof a[1] === 'string') texts.push(a[1]);
+    return r;
+  };
+  return {
+    texts,
+    restore() {
+      if (own) proto.emit = original;
+      else delete (proto as { emit?: unknown }).emit;
+    },
+  };
+}
+
+test('a full read asked for while another is in flight runs after it: a ban written meanwhile, announced by nothing but a gap, is applied', async (t) => {
+  if (redis === null) return t.skip(REDIS_MISSING);
+  const prefix = 'race-again';
+  const tag = `{${prefix}:abuse}`;
+  const clock = new ManualClock(Date.now());
+  const proxy = await startHoldProxy(redis.port);
+  const observed = observeMessages();
+  // Polling far away (the clock never moves): only the reads that pub/sub messages ask for act.
+  const victim = createRedisBanStore({ url: proxy.url, clock, keyPrefix: prefix, pollIntervalMs: 24 * HOUR });
+  const raw = new Redis(redis.url);
+  try {
+    assert.equal(await victim.waitReady(30_000), true);
+    await subscribed(raw, prefix);
+    const seen = follow(victim);
+    const before = victim.knownVersion();
+    // Read A: a gap asks for a full read; Redis answers it, and the answer is held.
+    proxy.hold();
+    const gap1 = JSON.stringify({ op: 'add', v: before + 1000 });
+    await raw.publish(`${tag}:bans:events`, gap1);
+    const tail = before === 0 ? '$-1\r\n' : `$${String(before).length}\r\n${before}\r\n`;
+    await waitFor(() => proxy.heldText().includes('*2\r\n') && proxy.heldText().endsWith(tail), 'read A answered by Redis and held');
+    // A ban lands after read A ran, and its own message is lost (written here without one): only
+    // another gap tells the victim, which asks for a full read while read A is still in flight.
+    const ban: Ban = makeBan('ip', '192.0.2.11', 'manual', clock.now(), HOUR);
+    await raw.multi().hset(`${tag}:bans`, ban.id, JSON.stringify(ban)).incr(`${tag}:bans:version`).exec();
+    const gap2 = JSON.stringify({ op: 'add', v: before + 2000 });
+    await raw.publish(`${tag}:bans:events`, gap2);
+    await waitFor(() => observed.texts.includes(gap2), 'the second gap handled by the victim');
+    assert.equal(seen.ids.has(ban.id), false);
+    const reloadsBefore = seen.reloads.length;
+    proxy.release();
+    // Read A's answer is older than the ban, and no message was applied while it was in flight,
+    // so it is taken; the read asked for meanwhile must then run, not be answered by read A.
+    await waitFor(() => victim.knownVersion() === before + 1, 'a full read after read A sees the ban\'s version');
+    assert.equal(seen.ids.has(ban.id), true, 'the ban is in force');
+    assert.equal(seen.reloads.length - reloadsBefore, 2, 'read A, then the read asked for while it was in flight');
+    assert.equal((seen.reloads[reloadsBefore] as Set<string>).has(ban.id), false, 'read A predates the ban');
+  } finally {
+    proxy.release();
+    observed.restore();
+    await victim.close();
+    raw.disconnect();
+    await proxy.close();
   }
 });
