@@ -19,21 +19,32 @@ describe('injection scanner: blind sets', () => {
     assert.equal(sets.reduce((n, s) => n + s.benign.length, 0), 1650);
   });
 
-  // Set 8 (2026-12-07, scored once and never read: 32.5% at 4.6%) brought the pooled recall from
-  // 46.6% to 44.5%; the floor moved with it, not the detector.
-  it('pooled: recall >= 43%, false positives <= 5%', (t) => {
-    let hits = 0;
-    let attacks = 0;
-    let fps = 0;
-    let benign = 0;
-    for (const s of sets) {
-      hits += s.attacks.filter((i) => scan([i.text]).detected).length;
-      attacks += s.attacks.length;
-      fps += s.benign.filter((i) => scan([i.text]).detected).length;
-      benign += s.benign.length;
+  /** Recall and false-positive rate of the scanner over `chosen` sets, pooled. */
+  function pooled(chosen: typeof sets): { hits: number; attacks: number; fps: number; benign: number } {
+    const r = { hits: 0, attacks: 0, fps: 0, benign: 0 };
+    for (const s of chosen) {
+      r.hits += s.attacks.filter((i) => scan([i.text]).detected).length;
+      r.attacks += s.attacks.length;
+      r.fps += s.benign.filter((i) => scan([i.text]).detected).length;
+      r.benign += s.benign.length;
     }
+    return r;
+  }
+
+  it('sets 1-7 pooled: recall >= 45%, false positives <= 5%', (t) => {
+    const { hits, attacks, fps, benign } = pooled(sets.filter((s) => s.name !== 'set8'));
     t.diagnostic(`recall ${hits}/${attacks}, false positives ${fps}/${benign}`);
-    assert.ok(hits / attacks >= 0.43, `recall ${hits}/${attacks}`);
+    assert.equal(attacks, 1410);
+    assert.ok(hits / attacks >= 0.45, `recall ${hits}/${attacks}`);
+    assert.ok(fps / benign <= 0.05, `false positives ${fps}/${benign}`);
+  });
+
+  // Set 8 (2026-12-07) was scored once, never read: 32.5% recall at 4.6% false positives.
+  it('set 8: recall >= 30%, false positives <= 5%', (t) => {
+    const { hits, attacks, fps, benign } = pooled(sets.filter((s) => s.name === 'set8'));
+    t.diagnostic(`recall ${hits}/${attacks}, false positives ${fps}/${benign}`);
+    assert.equal(attacks, 240);
+    assert.ok(hits / attacks >= 0.30, `recall ${hits}/${attacks}`);
     assert.ok(fps / benign <= 0.05, `false positives ${fps}/${benign}`);
   });
 
