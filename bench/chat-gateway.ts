@@ -5,7 +5,7 @@
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKey, keyHashLine } from '../src/cli/keys.js';
-import { chatConfigYaml } from './chat-config.js';
+import { chatConfigYaml, minimalConfigYaml } from './chat-config.js';
 import { BENCH_DIR, CHAT_PATH, CLI_JS, firstJsonLine, freePort, httpGetStatus, spawnProc, waitUntil, type Proc } from './procs.js';
 
 export interface ChatGateway {
@@ -23,10 +23,12 @@ export async function startChatGateway(dir: string, logFile: string, nodeArgs: s
   const port = await freePort();
   const adminPort = await freePort();
   const yaml = join(dir, 'modelgate.yaml');
-  writeFileSync(yaml, chatConfigYaml({
+  const opts = {
     port, adminPort, hash: keyHashLine(key), sim: simInfo.url,
     logLevel: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'info', injection: process.env.BENCH_GATEWAY_INJECTION ?? 'block',
-  }));
+  };
+  // BENCH_GATEWAY_CONFIG=minimal: the chat route with auth only (the bench's modelgate-min target).
+  writeFileSync(yaml, process.env.BENCH_GATEWAY_CONFIG === 'minimal' ? minimalConfigYaml(opts) : chatConfigYaml(opts));
   const fd = openSync(logFile, 'w');
   const gw = spawnProc('modelgate', process.execPath, [...nodeArgs, CLI_JS, 'start', '--config', yaml], { stdout: fd });
   closeSync(fd);

@@ -15,6 +15,7 @@
  *   PROFILE_FILE      analyse this existing .cpuprofile instead of running anything
  *   PROFILE_KEEP      1 = keep the temporary directory (and the .cpuprofile), its path printed
  *   BENCH_GATEWAY_LOG_LEVEL / BENCH_GATEWAY_INJECTION as for bench/run.ts
+ *   BENCH_GATEWAY_CONFIG  minimal = the chat route with auth only (bench/run.ts's modelgate-min target)
  *   BENCH_VARY        1 = every request's user message carries a number of its own (new to the caches), as for bench/run.ts
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

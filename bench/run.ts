@@ -27,7 +27,9 @@
  *                       CPU busy (default 25) ...
  *   BENCH_QUIET_BUDGET  ... for at most this many seconds over the whole run (default 60; 0 = never wait)
  *   BENCH_CONNECTIONS   comma list (default "32")
- *   BENCH_TARGETS       comma list of direct,modelgate,nginx,portkey (default all)
+ *   BENCH_TARGETS       comma list of direct,modelgate,modelgate-min,floor-fastify,floor-node,nginx,portkey
+ *                       (default all): modelgate-min is the same gateway with auth only (bench/chat-config.ts),
+ *                       floor-* the least a proxy on Fastify + undici or node:http + undici does (bench/floor-proxy.ts)
  *   BENCH_STREAM        0 = skip the streamed variant (default on)
  *   BENCH_VARY          1 = every request's user message (wrk's and the one-connection client's) carries a number of its own, so no
  *                       request is one the gateway's per-key caches (token counts, injection views)
@@ -57,7 +59,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync }
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey, keyHashLine } from '../src/cli/keys.js';
-import { chatBody, chatConfigYaml } from './chat-config.js';
+import { chatBody, chatConfigYaml, minimalConfigYaml } from './chat-config.js';
 import type { SeqJob, SeqOutput, SeqResult, SeqTarget } from './load.js';
 import { findNginx, startNginx } from './nginx.js';
 import { PORTKEY_PACKAGE, portkeyHeaders, startPortkey } from './portkey.js';
@@ -70,8 +72,9 @@ import { findWrk, runWrk, type WrkResult } from './wrk.js';
 
 const SIM = join(BENCH_DIR, 'sim-proc.js');
 const LOAD = join(BENCH_DIR, 'load.js');
+const FLOOR = join(BENCH_DIR, 'floor-proxy.js');
 
-type TargetName = 'direct' | 'modelgate' | 'baseline' | 'nginx' | 'portkey';
+type TargetName = 'direct' | 'modelgate' | 'modelgate-min' | 'baseline' | 'floor-fastify' | 'floor-node' | 'nginx' | 'portkey';
 interface Target {
   name: TargetName;
   origin: string;
@@ -91,7 +94,7 @@ const QUIET_BUDGET_S = envNum('BENCH_QUIET_BUDGET', 60);
 const SEQ_REQUESTS = envNum('BENCH_SEQ_REQUESTS', 3000);
 const SEQ_WARM = envNum('BENCH_SEQ_WARM', 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '32').split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
-const WANTED = new Set((process.env.BENCH_TARGETS ?? 'direct,modelgate,nginx,portkey').split(',').map((s) => s.trim()));
+const WANTED = new Set((process.env.BENCH_TARGETS ?? 'direct,modelgate,modelgate-min,floor-fastify,floor-node,nginx,portkey').split(',').map((s) => s.trim()));
 const STREAM = process.env.BENCH_STREAM !== '0';
 const VARY = process.env.BENCH_VARY === '1' ? '@@MG_VARY@@' : undefined;
 const NGINX_ACCESS_LOG = process.env.BENCH_NGINX_ACCESS_LOG !== '0';
@@ -284,11 +287,12 @@ async function main(): Promise<void> {
 
   // modelgate, through its CLI_JS; its stdout (the JSON access log) goes to a file.
   let gatewayLog: string | null = null;
-  const startGateway = async (name: 'modelgate' | 'baseline', cli: string): Promise<void> => {
+  const startGateway = async (name: 'modelgate' | 'modelgate-min' | 'baseline', cli: string): Promise<void> => {
     const port = await freePort();
     const adminPort = await freePort();
     const yamlPath = join(dir, `${name}.yaml`);
-    writeFileSync(yamlPath, chatConfigYaml({ port, adminPort, hash: keyHashLine(key), sim: simInfo.url, logLevel: GATEWAY_LOG_LEVEL, injection: GATEWAY_INJECTION }));
+    const opts = { port, adminPort, hash: keyHashLine(key), sim: simInfo.url, logLevel: GATEWAY_LOG_LEVEL, injection: GATEWAY_INJECTION };
+    writeFileSync(yamlPath, name === 'modelgate-min' ? minimalConfigYaml(opts) : chatConfigYaml(opts));
     const log = join(dir, `${name}.log`);
     if (name === 'modelgate') gatewayLog = log;
     const fd = openSync(log, 'w');
@@ -298,6 +302,15 @@ async function main(): Promise<void> {
     targets.push({ name, origin: `http://127.0.0.1:${port}`, proc: gw, headers: jsonHeaders });
   };
   if (WANTED.has('modelgate')) await startGateway('modelgate', CLI_JS);
+  if (WANTED.has('modelgate-min')) await startGateway('modelgate-min', CLI_JS);
+  // The stack's floor (bench/floor-proxy.ts): Fastify + undici, and node:http + undici, no policy.
+  for (const kind of ['fastify', 'node'] as const) {
+    const name = `floor-${kind}` as const;
+    if (!WANTED.has(name)) continue;
+    const proc = spawnProc(name, process.execPath, [FLOOR, kind, simInfo.url, key]);
+    const info = (await firstJsonLine(proc)) as { url: string };
+    targets.push({ name, origin: info.url, proc, headers: jsonHeaders });
+  }
   const baselineCli = process.env.BENCH_BASELINE_CLI;
   if (baselineCli !== undefined && baselineCli !== '') {
     say(`- baseline: another modelgate build beside this one, ${baselineCli}`);

@@ -3,7 +3,7 @@
  * target transitions). Security events (injections, redactions, leaks) are the audit
  * subscriber's (audit.ts). Lines carry ids, routes, codes and counts: events hold nothing else.
  */
-import type { Logger } from '../logger.js';
+import { infoLine, type Logger } from '../logger.js';
 import { unhandled, type EventOf, type TelemetryEvent } from '../events.js';
 
 function targetChanged(logger: Logger, e: EventOf<'target.changed'>): void {
@@ -67,8 +67,8 @@ export function logSubscriber(logger: Logger): (e: TelemetryEvent) => void {
         if (e.detail !== undefined) logger.info({ reqId: e.reqId, status: e.status, code: e.code, ...e.detail }, 'refused before routing');
         return;
       case 'request.settled':
-        if (!logger.isLevelEnabled('info')) return;
-        logger.info({ reqId: e.reqId, route: e.route, keyId: e.keyId, ...e.access }, 'request');
+        // Plain fields only, none a redact path names: written without pino's serialiser (logger.ts).
+        infoLine(logger, { reqId: e.reqId, route: e.route, keyId: e.keyId, ...e.access }, 'request');
         return;
       case 'injection.external-failed': {
         const line = { reqId: e.reqId, keyId: e.keyId, route: e.route, reason: e.reason };

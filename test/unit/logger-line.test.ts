@@ -1,0 +1,67 @@
+// The access log's line is written without pino's serialiser (src/observability/logger.ts
+// infoLine): it must be the very line pino writes for the same fields, byte for byte but the
+// time, for every kind of field the access log holds (strings needing escapes, numbers, NaN,
+// booleans, undefined fields, nested objects, arrays), honour the level, keep its order with pino's
+// own lines, and fall back to logger.info for a pino logger modelgate did not make.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { createLogger, infoLine, isoTimeCached } from '../../src/observability/logger.js';
+
+function sink(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  return { lines, stream: new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }) };
+}
+
+const TIME = /"time":"[^"]+"/;
+const SAMPLES: Record<string, unknown>[] = [
+  { reqId: 'req-1', route: '/v1/chat/completions', keyId: 'bench', method: 'POST', status: 200, code: undefined, why: undefined, ip: '127.0.0.1', bodyBytes: 557, promptChars: 448, cost: { estimate: 240, actual: 210 }, flags: undefined, complete: true, ms: 0.53 },
+  { reqId: 'r"2\\', route: '/ü/\u2028\n\t', keyId: undefined, status: 429, code: 'MG_RATE_LIMITED', why: 'key "a": over \u0001 limit', ms: NaN, cost: { estimate: 1, actual: undefined }, flags: ['injection-flagged', 'x"y'], complete: false },
+  {},
+];
+
+test('infoLine writes the line pino writes for the same fields (but the time)', () => {
+  for (const fields of SAMPLES) {
+    const a = sink();
+    const b = sink();
+    createLogger('info', a.stream).info(fields, 'request');
+    infoLine(createLogger('info', b.stream), fields, 'request');
+    assert.equal(a.lines.length, 1);
+    assert.equal(b.lines.length, 1);
+    assert.equal((b.lines[0] as string).replace(TIME, ''), (a.lines[0] as string).replace(TIME, ''), JSON.stringify(fields));
+    assert.match(b.lines[0] as string, /^\{"level":30,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","service":"modelgate",/);
+    assert.equal(JSON.parse(b.lines[0] as string).msg, 'request');
+  }
+});
+
+test('infoLine honours the level and keeps its place among pino lines', () => {
+  const quiet = sink();
+  infoLine(createLogger('warn', quiet.stream), { reqId: 'x' }, 'request');
+  assert.deepEqual(quiet.lines, []);
+  const s = sink();
+  const logger = createLogger('info', s.stream);
+  logger.info('first');
+  infoLine(logger, { reqId: 'x' }, 'request');
+  logger.warn('third');
+  assert.deepEqual(s.lines.map((l) => JSON.parse(l).msg), ['first', 'request', 'third']);
+});
+
+test('infoLine goes through logger.info for a pino logger modelgate did not make', () => {
+  const s = sink();
+  const own = pino({ base: { app: 'embedder' }, redact: ['secret'] }, s.stream);
+  infoLine(own, { reqId: 'x', secret: 'hunter2' }, 'request');
+  const line = JSON.parse(s.lines[0] as string);
+  assert.equal(line.app, 'embedder');
+  assert.equal(line.secret, '[Redacted]');
+});
+
+test('the cached time is the current millisecond in pino\'s isoTime format', () => {
+  const time = isoTimeCached();
+  const before = Date.now();
+  const t = time();
+  const after = Date.now();
+  const at = Date.parse((/^,"time":"([^"]+)"$/.exec(t) ?? [])[1] ?? '');
+  assert.ok(at >= before && at <= after, t);
+  assert.equal(t, pino.stdTimeFunctions.isoTime().replace(/"time":"[^"]+"/, `"time":"${new Date(at).toISOString()}"`));
+});
