@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { compactView, normalizeForDetection, normalizeForDetectionReference } from '../../src/detectors/injection/normalize.js';
 import { HASH_SEED, LetterAutomaton, requiredTokens, sentenceBound, tokenHash, TokenTable } from '../../src/detectors/injection/prefilter.js';
+import { CodeUnits } from '../../src/util/code-units.js';
 import { PATTERN_RULES } from '../../src/detectors/injection/rules.js';
 
 const SEP = '[^\\w.!?]+';
@@ -156,10 +157,30 @@ describe('injection prefilter: token table and letter automaton', () => {
     for (const m of text.matchAll(/[a-z0-9]+/g)) {
       let h = HASH_SEED;
       for (const ch of m[0]) h = tokenHash(h, ch.charCodeAt(0));
-      const id = table.lookup(text, m.index, m.index + m[0].length, h);
+      const id = table.lookup(new CodeUnits().of(text), m.index, m.index + m[0].length, h);
       if (id >= 0) found.push(table.words[id] as string);
     }
     assert.deepEqual(found, ['ignore', 'a', '42']);
+  });
+
+  it('code units are the string\'s own, whatever its characters and length, scratch reused or not', () => {
+    const units = new CodeUnits();
+    const rnd = prng(11);
+    const pieces = ['a', 'Z', ' ', '\n', 'é', 'ж', '中', '😀', '\uD800', '\uDFFF', '\u0000', '\uFFFF', 'ignore previous '];
+    const lengths = [0, 1, 7, 4095, 4096, 4097, 9000, 70000, 12, 200000, 5];
+    for (const target of lengths) {
+      let text = '';
+      while (text.length < target) text += pieces[rnd(pieces.length)] as string;
+      text = text.slice(0, target);
+      // A sliced string (as trim makes), a flat one and a cons string all read the same.
+      for (const variant of [text, ` ${text} `.trim(), text.slice(0, target >> 1) + text.slice(target >> 1)]) {
+        const got = units.of(variant);
+        assert.ok(got.length >= variant.length);
+        for (let i = 0; i < variant.length; i++) {
+          if (got[i] !== variant.charCodeAt(i)) assert.fail(`length ${target}: unit ${i} is ${got[i]}, not ${variant.charCodeAt(i)}`);
+        }
+      }
+    }
   });
 
   it('the automaton agrees with searching the compact view', () => {

@@ -30,6 +30,7 @@
 // No rule regex is ever run over the whole text per rule, so the cost grows
 // with the number of key-word hits rather than with rules × text length.
 
+import { CodeUnits } from '../../util/code-units.js';
 import { contextFactor, type ContextCheck, type ContextMemo } from './context.js';
 import { compactView, normalizeForDetection } from './normalize.js';
 import { HASH_SEED, LetterAutomaton, requiredTokens, sentenceBound, tokenHash, TokenTable } from './prefilter.js';
@@ -386,10 +387,12 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
    * start-string automaton. Its own function with only numbers and typed arrays in the
    * loop, so the optimiser keeps everything in registers.
    */
+  const codeUnits = new CodeUnits();
   function tokenPass(normalized: string, gen: number): typeof passResult {
     const table = t.table;
     const seenAt = seen.at;
     const n = normalized.length;
+    const units = codeUnits.of(normalized);
     let hits = 0;
     let seenCount = 0;
     let occurrences = 0;
@@ -401,7 +404,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     // State of the compact-view start-string automaton (letters only, digits skipped like the view does).
     let ac = 0;
     for (let i = 0; i <= n; i++) {
-      const c = i < n ? normalized.charCodeAt(i) : 32;
+      const c = i < n ? (units[i] as number) : 32;
       if (c >= 97 && c <= 122) {
         if (start < 0) {
           start = i;
@@ -420,7 +423,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
         continue;
       }
       if (start >= 0) {
-        const id = table.lookup(normalized, start, i, hash);
+        const id = table.lookup(units, start, i, hash);
         const prevId = lastId;
         lastId = id;
         const at = start;

@@ -25,6 +25,8 @@
 // A feature's value is 1 + ln(count); the vector is divided by
 // sqrt(squared norm + SHRINK).
 
+import { CodeUnits } from '../../util/code-units.js';
+
 /** Number of hash buckets (a power of two). */
 export const DIM = 1 << 18;
 export const CHAR_MIN = 2;
@@ -97,6 +99,9 @@ export function normalizeForModel(text: string): string {
   }
   return s.replace(SPACES, ' ').trim();
 }
+
+/** Code units of the text collect() reads (one at a time: collect is synchronous). */
+const codeUnits = new CodeUnits();
 
 /** Output buffer of normalizeAscii, reused for texts up to ASCII_REUSE characters. */
 let asciiOut = Buffer.allocUnsafe(4096);
@@ -280,6 +285,8 @@ export class FeatureBag {
    */
   private collect(s: string, split: boolean): void {
     const len = s.length;
+    // The text's code units, read by index below (util/code-units.ts); every index read is < len.
+    const u = codeUnits.of(s);
     this.nBlocks = 0;
     // Word starts, and the previous word's hash at each, computed in one pass.
     let from = 0;
@@ -300,16 +307,16 @@ export class FeatureBag {
         const counts = this.counts;
         const touched = this.touched;
         let n = this.n;
-        let c1 = s.charCodeAt(p);
-        let c2 = s.charCodeAt(p + 1);
-        let c3 = s.charCodeAt(p + 2);
-        let c4 = s.charCodeAt(p + 3);
+        let c1 = (u[p] as number);
+        let c2 = (u[p + 1] as number);
+        let c3 = (u[p + 2] as number);
+        let c4 = (u[p + 3] as number);
         for (; p < fast; p++) {
           const c0 = c1;
           c1 = c2;
           c2 = c3;
           c3 = c4;
-          c4 = s.charCodeAt(p + 4);
+          c4 = u[p + 4] as number;
           let h = Math.imul(FNV_OFFSET ^ c0, FNV_PRIME);
           h = Math.imul(h ^ c1, FNV_PRIME);
           n = countInto(counts, touched, n, h);
@@ -325,10 +332,10 @@ export class FeatureBag {
       for (; p < to; p++) this.ngramsAt(s, p);
       // Words starting in [from, to).
       while (i < to) {
-        if (!isWordChar(s.charCodeAt(i))) { i++; continue; }
+        if (!isWordChar(u[i] as number)) { i++; continue; }
         let h = SEED_WORD;
         let j = i;
-        while (j < len && isWordChar(s.charCodeAt(j))) h = Math.imul(h ^ s.charCodeAt(j++), FNV_PRIME);
+        while (j < len && isWordChar(u[j] as number)) h = Math.imul(h ^ (u[j++] as number), FNV_PRIME);
         h >>>= 0;
         this.add(h);
         if (prevWord !== 0) this.add(Math.imul((prevWord ^ SEED_BIGRAM) + h, FNV_PRIME) >>> 0);
@@ -336,12 +343,12 @@ export class FeatureBag {
         // apart for sentence starts and for data/quote boundaries ('": send
         // all…', '| ignore …'), where an instruction inside data shows. The
         // first three characters generalise over inflections and CJK runs.
-        const before = i > 0 && s.charCodeAt(i - 1) === 32 ? i - 2 : i - 1;
-        const lead = before < 0 ? 1 : isWordChar(s.charCodeAt(before)) ? 0 : leadClass(s.charCodeAt(before));
+        const before = i > 0 && u[i - 1] === 32 ? i - 2 : i - 1;
+        const lead = before < 0 ? 1 : isWordChar(u[before] as number) ? 0 : leadClass(u[before] as number);
         if (lead !== 0) {
           this.add(Math.imul(h ^ (SEED_LEAD + lead), FNV_PRIME) >>> 0);
           let pre = SEED_LEAD_PREFIX + lead;
-          for (let q = i; q < Math.min(j, i + 3); q++) pre = Math.imul(pre ^ s.charCodeAt(q), FNV_PRIME);
+          for (let q = i; q < Math.min(j, i + 3); q++) pre = Math.imul(pre ^ (u[q] as number), FNV_PRIME);
           this.add(pre >>> 0);
         }
         prevWord = h || 1;

@@ -688,8 +688,8 @@ export class TokenTable {
     });
   }
 
-  /** Id of text[start, end) whose tokenHash is h, or -1. */
-  lookup(text: string, start: number, end: number, h: number): number {
+  /** Id of the token at code units [start, end) of a text (codeUnits.of), whose tokenHash is h, or -1. */
+  lookup(units: Uint16Array, start: number, end: number, h: number): number {
     const len = end - start;
     for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
       const id = this.slots[slot] as number;
@@ -698,11 +698,12 @@ export class TokenTable {
       const w = this.words[id] as string;
       if (w.length !== len) continue;
       let k = 0;
-      while (k < len && w.charCodeAt(k) === text.charCodeAt(start + k)) k++;
+      while (k < len && w.charCodeAt(k) === units[start + k]) k++;
       if (k === len) return id;
     }
   }
 }
+
 
 export const HASH_SEED = 0x811c9dc5 | 0;
 /** FNV-1a step over one character code. */
