@@ -1,9 +1,10 @@
 /** `modelgate check-config --config <file>`: exit 0 when valid, else 1 and every problem with its YAML path. */
-import { ConfigError, loadConfigFile } from '../config/load.js';
+// The configuration loader (and its schema's compilation) is imported when the command runs.
 import { CONFIG_OPTION, configFileArg } from './config-arg.js';
 import type { Command } from './main.js';
 
-export function reportConfigError(err: unknown, file: string): void {
+export async function reportConfigError(err: unknown, file: string): Promise<void> {
+  const { ConfigError } = await import('../config/load.js');
   if (err instanceof ConfigError) {
     process.stderr.write(`${file}: invalid configuration (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})\n`);
     for (const p of err.problems) process.stderr.write(`  ${p.path}: ${p.message}\n`);
@@ -23,12 +24,13 @@ export const checkConfigCommand: Command = {
       return 2;
     }
     const file = arg.file;
+    const { loadConfigFile } = await import('../config/load.js');
     try {
       const config = loadConfigFile(file);
       process.stdout.write(`${file}: valid (${config.routes.length} routes, ${config.auth.keys.length} keys, ${config.upstreams.size} upstreams)\n`);
       return 0;
     } catch (err) {
-      reportConfigError(err, file);
+      await reportConfigError(err, file);
       return 1;
     }
   },

@@ -2,11 +2,8 @@
  * `modelgate demo`: the bundled simulator (a simulated OpenAI-compatible inference server with
  * GPU-like latency and slots) and the gateway in front of it, with a fresh demo key, until Ctrl-C.
  */
-import { startSimulator } from '../simulator/index.js';
-import { loadConfigText } from '../config/load.js';
-import { createGateway } from '../server/gateway.js';
+// The simulator's and the gateway's modules are imported when the command runs (see start.ts).
 import { generateKey, keyHashLine } from './keys.js';
-import { stopOnSignals } from './process.js';
 import type { Command } from './main.js';
 
 export function demoConfigYaml(simulatorUrl: string, keyHash: string, port: number, adminPort: number): string {
@@ -61,6 +58,9 @@ export const demoCommand: Command = {
       process.stderr.write('modelgate demo: --port and --admin-port take numbers\n');
       return 2;
     }
+    const [{ startSimulator }, { loadConfigText }, { createGateway }, { stopOnSignals }] = await Promise.all([
+      import('../simulator/index.js'), import('../config/load.js'), import('../server/gateway.js'), import('./process.js'),
+    ]);
     const sim = await startSimulator({ msPerToken: 20, msPerPromptToken: 0.2, slots: 4 });
     const key = generateKey();
     const gw = createGateway(loadConfigText(demoConfigYaml(sim.url, keyHashLine(key), port, adminPort)));

@@ -1,8 +1,9 @@
 /** `modelgate schema`: print the configuration's JSON Schema (as in schema/modelgate.schema.json). */
-import { jsonSchema } from '../config/schema.js';
 import type { Command } from './main.js';
 
-export function schemaText(): string {
+/** The schema text (the configuration's schema module is imported when asked for). */
+export async function schemaText(): Promise<string> {
+  const { jsonSchema } = await import('../config/schema.js');
   return `${JSON.stringify(jsonSchema(), null, 2)}\n`;
 }
 
@@ -11,7 +12,7 @@ export const schemaCommand: Command = {
   usage: 'modelgate schema',
   options: {},
   async run() {
-    process.stdout.write(schemaText());
+    process.stdout.write(await schemaText());
     return 0;
   },
 };

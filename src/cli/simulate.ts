@@ -3,9 +3,8 @@
  * server with GPU-like slots and latency, KServe v2 / Triton, TorchServe and an image endpoint),
  * for trying configurations and as a load-test target. It is not a gateway: nothing is checked.
  */
-import { startSimulator, type SimulatorMode } from '../simulator/index.js';
-import { stopOnSignals } from './process.js';
-import { createLogger } from '../observability/logger.js';
+// The simulator's modules are imported when the command runs (see start.ts).
+import type { SimulatorMode } from '../simulator/index.js';
 import type { Command } from './main.js';
 
 const MODES: readonly SimulatorMode[] = ['normal', 'error-400', 'error-500', 'error-503', 'hang', 'reset', 'stream-cut', 'garbage'];
@@ -38,6 +37,9 @@ export const simulateCommand: Command = {
       return 2;
     }
     const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
+    const [{ startSimulator }, { stopOnSignals }, { createLogger }] = await Promise.all([
+      import('../simulator/index.js'), import('./process.js'), import('../observability/logger.js'),
+    ]);
     let sim;
     try {
       sim = await startSimulator({ host, port, slots, msPerToken, msPerPromptToken, mode });

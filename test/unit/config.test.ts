@@ -163,8 +163,8 @@ test('units', () => {
   assert.equal(sizeBytes(512), 512);
 });
 
-test('schema/modelgate.schema.json is in sync with the code (run `npm run schema` after changing it)', () => {
-  assert.equal(readFileSync('schema/modelgate.schema.json', 'utf8'), schemaText());
+test('schema/modelgate.schema.json is in sync with the code (run `npm run schema` after changing it)', async () => {
+  assert.equal(readFileSync('schema/modelgate.schema.json', 'utf8'), await schemaText());
 });
 
 test('tiers: keys must name existing tiers; exempt tiers have no limits; redis needs a url', () => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { schemaText } from '../../src/cli/schema.js';
 
 interface Node { [k: string]: unknown }
-const schema = JSON.parse(schemaText()) as Node;
+const schema = JSON.parse(await schemaText()) as Node;
 const doc = readFileSync('docs/configuration.md', 'utf8');
 
 /** Every property of the schema: its dotted path ([] for list items, * for map values) and whether it is a later release's. */
