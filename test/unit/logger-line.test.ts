@@ -47,6 +47,18 @@ test('infoLine honours the level and keeps its place among pino lines', () => {
   assert.deepEqual(s.lines.map((l) => JSON.parse(l).msg), ['first', 'request', 'third']);
 });
 
+test('a field a redact path names is redacted as pino redacts it (the fast line is not taken)', () => {
+  for (const [field, value, path] of [['key', 'mg_secret', ['key']], ['apiKey', 'mg_secret', ['apiKey']], ['req', { headers: { authorization: 'Bearer mg_secret' } }, ['req', 'headers', 'authorization']]] as const) {
+    const s = sink();
+    infoLine(createLogger('info', s.stream), { reqId: 'x', [field]: value }, 'request');
+    assert.equal(s.lines.length, 1);
+    assert.ok(!(s.lines[0] as string).includes('mg_secret'), s.lines[0]);
+    let v: unknown = JSON.parse(s.lines[0] as string);
+    for (const k of path) v = (v as Record<string, unknown>)[k];
+    assert.equal(v, '[REDACTED]');
+  }
+});
+
 test('infoLine goes through logger.info for a pino logger modelgate did not make', () => {
   const s = sink();
   const own = pino({ base: { app: 'embedder' }, redact: ['secret'] }, s.stream);

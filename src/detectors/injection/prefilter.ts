@@ -704,7 +704,6 @@ export class TokenTable {
   }
 }
 
-
 export const HASH_SEED = 0x811c9dc5 | 0;
 /** FNV-1a step over one character code. */
 export const tokenHash = (h: number, c: number): number => Math.imul(h ^ c, 0x01000193);
