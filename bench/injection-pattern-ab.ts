@@ -8,7 +8,8 @@
 //
 // Inputs: benign corpus records (benign/benign.jsonl) joined and cut to 4 KB
 // and 100 KB; plain English prose (the xquad.en paragraphs of
-// benign/documents.jsonl) cut to 4 KB and 100 KB.
+// benign/documents.jsonl) cut to 4 KB and 100 KB; Russian, Chinese, Hindi and
+// Arabic text (benign/multilingual.jsonl and the XQuAD paragraphs) at 4 KB and 100 KB.
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,6 +33,10 @@ const records = (file: string): { text: string; source?: string }[] =>
   readFileSync(join(corpora, file), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { text: string; source?: string });
 const benign = records('benign/benign.jsonl').map((r) => r.text);
 const prose = records('benign/documents.jsonl').filter((r) => r.source?.includes('xquad.en') === true).map((r) => r.text);
+/** Text written in the scripts of the non-Latin rules (UD PUD sentences and XQuAD paragraphs). */
+const inLang = (lang: string): string[] =>
+  [...records('benign/multilingual.jsonl'), ...records('benign/documents.jsonl')].filter((r) => (r as { lang?: string }).lang === lang || r.source?.includes(`xquad.${lang}`) === true).map((r) => r.text);
+const scripts = ['ru', 'zh', 'hi', 'ar'].map((lang) => ({ lang, texts: inLang(lang) }));
 
 function prompts(texts: readonly string[], size: number, count: number): string[] {
   const out: string[] = [];
@@ -63,6 +68,10 @@ const workloads: Workload[] = [
   { name: 'pattern layer, plain prose 4 KB', size: 4096, inputs: prompts(prose, 4096, 40), reps: 10, run: pattern },
   { name: 'pattern layer, benign corpus 100 KB', size: 102400, inputs: prompts(benign, 102400, 4), reps: 3, run: pattern },
   { name: 'pattern layer, plain prose 100 KB', size: 102400, inputs: prompts(prose, 102400, 4), reps: 3, run: pattern },
+  ...scripts.flatMap(({ lang, texts }) => [
+    { name: `pattern layer, ${lang} 4 KB`, size: 4096, inputs: prompts(texts, 4096, 20), reps: 10, run: pattern },
+    { name: `pattern layer, ${lang} 100 KB`, size: 102400, inputs: prompts(texts, 102400, 2), reps: 3, run: pattern },
+  ]),
   { name: 'full scanner, benign corpus 4 KB', size: 4096, inputs: prompts(benign, 4096, 40), reps: 2, run: full, perCall: true },
 ];
 

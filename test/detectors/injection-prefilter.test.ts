@@ -218,6 +218,29 @@ describe('injection normalisation: fast paths', () => {
       let s = '';
       for (let j = rnd(24); j >= 0; j--) s += alphabet[rnd(alphabet.length)];
       assert.equal(normalizeForDetection(s), normalizeForDetectionReference(s), JSON.stringify(s));
+      // Long texts go through the Unicode steps piece by piece: pieces of a few characters here.
+      for (const chunk of [1, 2, 5]) assert.equal(normalizeForDetection(s, chunk), normalizeForDetectionReference(s), `${chunk} ${JSON.stringify(s)}`);
     }
+  });
+
+  it('equal the reference when long texts are cut into pieces (corpus texts, joined)', () => {
+    // Every record, and records joined into long texts mixing scripts (the pieces then hold
+    // few or many non-ASCII characters, Σ at a piece's end, marks after a piece's start …).
+    const joined: string[] = [];
+    for (let k = 0; k + 40 <= benign.length; k += 40) joined.push(benign.slice(k, k + 40).join('\n'));
+    // The blind sets: attacks and benign texts in two dozen languages and scripts.
+    for (let n = 1; n <= 8; n++) {
+      const set = JSON.parse(readFileSync(`test/fixtures/injection/blind/set${n}.json`, 'utf8')) as { attacks: { text: string }[]; benign: { text: string }[] };
+      const texts = [...set.attacks, ...set.benign].map((r) => r.text);
+      joined.push(...texts);
+      for (let k = 0; k + 12 <= texts.length; k += 12) joined.push(texts.slice(k, k + 12).join(k % 24 === 0 ? '\n' : ' '));
+    }
+    for (let k = 0; k + 10 <= attacks.length; k += 10) joined.push(attacks.slice(k, k + 10).join(' '));
+    for (const text of [...attacks, ...benign, ...joined]) {
+      const want = normalizeForDetectionReference(text);
+      assert.equal(compactView(want), want.replace(/[^a-z]+/g, ''));
+      for (const chunk of [3, 16, 64]) assert.equal(normalizeForDetection(text, chunk), want, `${chunk} ${text.slice(0, 80)}`);
+    }
+    assert.ok(joined.length > 20 && joined.some((t) => t.length > 8192));
   });
 });

@@ -646,7 +646,7 @@ const RU: ScriptLang = {
     { id: 'ml-ru-ask', family: 'system-prompt-extraction', weight: 1.0, re: g(alt('какие', 'какой', 'каков', 'каковы', 'что'), ' (?:у (?:тебя|вас) )?', alt('твои', 'ваши', 'твой', 'ваш', 'тебе', 'вам'), ' ', within(RU_STOP, 20), alt(`инструкци${RU_W}`, `системн${RU_W} промпт${RU_W}`, `промпт${RU_W}`, 'пароль', `указани${RU_W}`, `(?:сказали|велели|приказали)`)), negated: never },
     { id: 'ml-ru-role', family: 'unrestricted-mode', weight: 1.0, re: g(RU_ROLE, within(RU_STOP, 80), RU_FREE), negated: never },
     // "Указание для ИИ-агента: …" (not at the text's start)
-    { id: 'ml-ai-directive', family: 'indirect-injection', weight: 1.0, re: g(alt('указание', 'указания', 'инструкция', 'инструкции', 'сообщение', 'примечание', 'внимание', 'заметка', 'обращение'), ' ', alt('для', 'к'), ' (?:[^\\s:]+ ){0,2}?', alt(`ии${RU_W}`, `ассистент${RU_W}`, `агент${RU_W}`, `модел${RU_W}`, `бот${RU_W}`, `нейросет${RU_W}`, 'ai'), '[^:\\n]{0,30}:'), negated: (_v, start) => start < 20 },
+    { id: 'ml-ai-directive', family: 'indirect-injection', weight: 1.0, re: g(alt('указание', 'указания', 'инструкция', 'инструкции', 'сообщение', 'примечание', 'внимание', 'заметка', 'обращение'), ' ', alt('для', 'к'), ' (?:[^\\s:]{1,40} ){0,2}?', alt(`ии${RU_W}`, `ассистент${RU_W}`, `агент${RU_W}`, `модел${RU_W}`, `бот${RU_W}`, `нейросет${RU_W}`, 'ai'), '[^:\\n]{0,30}:'), negated: (_v, start) => start < 20 },
     // "забудь всё, что тебе говорили"; "вот новые инструкции"
     { id: 'ml-ru-ignore', family: 'ignore-previous', weight: 1.0, re: g(RU_IGNORE, ' (?:вс[её],? )?что (?:тебе|вам) ', alt('говорили', 'сказали', 'велели', 'приказали', 'писали', 'поручили', 'внушили')), negated: endsWith(RU_NEG) },
     { id: 'ml-ru-new', family: 'new-instructions', weight: 1.0, re: g(alt('вот', 'ниже', 'далее'), ' (?:твои |ваши )?', alt('новые инструкции', 'новые указания', 'новые правила')), negated: never },
@@ -854,6 +854,9 @@ const HI: ScriptLang = {
 };
 
 const SCRIPT_LANGS: readonly ScriptLang[] = [RU, ZH, JA, KO, AR, HI];
+
+/** The script rules' regex sources (for the test of what the windows below assume). */
+export const scriptRuleSources = (): string[] => SCRIPT_LANGS.flatMap((l) => l.rules.map((r) => r.re.source));
 /** Any of the scripts above (one test for Latin-only text). */
 const ANY_SCRIPT = /[\u0400-\u04FF\u0600-\u06FF\u0900-\u097F\u3040-\u30FF\u3400-\u9FFF\uAC00-\uD7AF]/;
 
@@ -863,9 +866,15 @@ const INVISIBLE =
 const DROPPED_MARKS = /[\u064B-\u065F\u0670\u0640\u093C]/g;
 const ALEF_FORMS = /[أإآٱ]/g;
 
+/**
+ * Whitespace runs that are not already one plain space: the same as replacing every run of
+ * \s with one space, without replacing each single space by itself (a third of the cost).
+ */
+const SPACES = /\s\s+|[^\S ]/g;
+
 /** Script-preserving view: NFKC, lower-case, invisible characters and diacritic marks dropped, spaces collapsed. */
 export function scriptView(text: string): string {
-  return text.replace(INVISIBLE, '').normalize('NFKC').toLowerCase().replace(DROPPED_MARKS, '').replace(ALEF_FORMS, 'ا').replace(/\s+/g, ' ');
+  return text.replace(INVISIBLE, '').normalize('NFKC').toLowerCase().replace(DROPPED_MARKS, '').replace(ALEF_FORMS, 'ا').replace(SPACES, ' ');
 }
 
 export interface ScriptHit {
@@ -882,19 +891,77 @@ export function scanScripts(text: string): ScriptHit[] {
   if (!ANY_SCRIPT.test(text)) return [];
   const hits: ScriptHit[] = [];
   let view: string | undefined;
+  let windows: readonly (readonly [number, number])[] | undefined;
   for (const lang of SCRIPT_LANGS) {
     if (!lang.script.test(text)) continue;
     view ??= scriptView(text);
-    for (const r of lang.rules) {
-      r.re.lastIndex = 0;
-      for (let m = r.re.exec(view); m; m = r.re.exec(view)) {
-        if (!r.negated(view, m.index, m.index + m[0].length)) {
-          hits.push({ id: r.id, family: r.family, weight: r.weight });
-          break;
-        }
-        if (m[0].length === 0) r.re.lastIndex++;
-      }
+    windows ??= scriptWindows(view);
+    for (const r of lang.rules) if (firstMatch(r, view, windows)) hits.push({ id: r.id, family: r.family, weight: r.weight });
+  }
+  return hits;
+}
+
+/**
+ * How far from the nearest character of the six scripts a script rule's match may reach. Every
+ * rule's match holds such characters (its words are in the script), and every stretch of other
+ * characters in it is bounded: a gap of at most 80 characters, at most two tokens of at most 40
+ * before the addressee of a Russian note, Latin words of a few letters ("ai", "dan", "system
+ * prompt"). Unbounded repetition is only of the script's own letters (a test checks the
+ * sources). So every match lies in the windows, and the windows find what the whole view finds.
+ */
+export const SCRIPT_REACH = 400;
+/**
+ * A run of the six scripts' characters, with gaps of up to 32 other characters inside it. The
+ * greedy gap jumps to the furthest script character in reach, which ends the run where the lazy
+ * one would (the furthest character reaches furthest) in a third of the steps on text written
+ * in those scripts (Russian, 100 KB: 190 µs against 323 µs; one exec per character: 2.1 ms).
+ */
+const SCRIPT_RUN = new RegExp(`${ANY_SCRIPT.source}(?:[^]{0,32}${ANY_SCRIPT.source})*`, 'g');
+
+/**
+ * The parts of the view within SCRIPT_REACH of a character of the six scripts, merged: the only
+ * places a script rule can match. A long English text with a Chinese name in it runs the Chinese
+ * rules over a few hundred characters instead of all of it (a 100 KB article: 2.5 ms → see
+ * docs/benchmarks.md); text mostly in those scripts is one window, as before.
+ */
+function scriptWindows(view: string): [number, number][] {
+  const out: [number, number][] = [];
+  SCRIPT_RUN.lastIndex = 0;
+  for (let m = SCRIPT_RUN.exec(view); m; m = SCRIPT_RUN.exec(view)) {
+    const from = Math.max(0, m.index - SCRIPT_REACH);
+    const to = Math.min(view.length, m.index + m[0].length + SCRIPT_REACH);
+    const last = out[out.length - 1];
+    if (last !== undefined && from <= last[1]) last[1] = to;
+    else out.push([from, to]);
+  }
+  return out;
+}
+
+/** Whether `r` has a match in a window that its negation check lets through (positions are the view's). */
+function firstMatch(r: ScriptRule, view: string, windows: readonly (readonly [number, number])[]): boolean {
+  for (const [from, to] of windows) {
+    const part = from === 0 && to === view.length ? view : view.slice(from, to);
+    r.re.lastIndex = 0;
+    for (let m = r.re.exec(part); m; m = r.re.exec(part)) {
+      if (!r.negated(view, from + m.index, from + m.index + m[0].length)) return true;
+      if (m[0].length === 0) r.re.lastIndex++;
     }
+  }
+  return false;
+}
+
+/**
+ * scanScripts without windows: every language's rules over the whole view. The reference the
+ * windows are tested against; not for use.
+ */
+export function scanScriptsReference(text: string): ScriptHit[] {
+  if (!ANY_SCRIPT.test(text)) return [];
+  const hits: ScriptHit[] = [];
+  let view: string | undefined;
+  for (const lang of SCRIPT_LANGS) {
+    if (!lang.script.test(text)) continue;
+    view ??= scriptView(text);
+    for (const r of lang.rules) if (firstMatch(r, view, [[0, view.length]])) hits.push({ id: r.id, family: r.family, weight: r.weight });
   }
   return hits;
 }
