@@ -17,8 +17,8 @@
 //    multilingual, indirect, persuasion/encoded, classic jailbreaks).
 // 4. Latency of the shipped model (models/), µs per request and MB/s.
 // With --dump=FILE, every record's leave-one-source-out result goes to FILE as
-// JSON lines (label, repositories, pattern score, held-out logit, the pooled
-// 2% logit) for analysing other ways of combining the layers offline.
+// JSON lines (label, repositories, pattern score, held-out logit, the pooled 2% logit, the text)
+// for analysing other ways of combining the layers offline.
 // self-instruct's user-oriented set is never trained on (authors' request).
 
 import { writeFileSync } from 'node:fs';
@@ -175,7 +175,7 @@ function leaveOut(items: Item[], title: string, groups: [string, (i: Item) => bo
   console.log(`\nMean over sources (pooled 2% point): recall (pattern OR learned) ${mean(rB)}; FPR (pattern OR learned) ${mean(fB)}.`);
   const dump = process.argv.find((a) => a.startsWith('--dump='))?.slice('--dump='.length);
   if (dump !== undefined) {
-    writeFileSync(dump, [...z].map(([i, logit]) => JSON.stringify({ label: i.r.label, repos: repos(i.r), source: i.r.source, patternScore: i.patternScore, logit, t1: T1, t2: T2 })).join('\n') + '\n');
+    writeFileSync(dump, [...z].map(([i, logit]) => JSON.stringify({ label: i.r.label, repos: repos(i.r), source: i.r.source, patternScore: i.patternScore, logit, t1: T1, t2: T2, text: i.r.text })).join('\n') + '\n');
     console.log(`\nPer-record results written to ${dump}.`);
   }
 }

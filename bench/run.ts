@@ -49,6 +49,8 @@
  *   BENCH_GATEWAY_LOG_LEVEL  modelgate's logging.level (default info: the access log is on); for
  *                       finding where the time goes only, like
  *   BENCH_GATEWAY_INJECTION  the chat route's injection.action (default block)
+ *   BENCH_BASELINE_NODE_ARGS node flags for the baseline target instead of BENCH_GATEWAY_NODE_ARGS (with
+ *                       BENCH_BASELINE_CLI=dist/src/cli/main.js: the same build under other flags, side by side)
  *   BENCH_BASELINE_CLI  dist/src/cli/main.js of another modelgate build (e.g. the previous release, built
  *                       in a git worktree): run beside this one as the target "baseline", same config
  *   BENCH_OUT           also write the printed report (markdown) to this file
@@ -101,6 +103,7 @@ const NGINX_ACCESS_LOG = process.env.BENCH_NGINX_ACCESS_LOG !== '0';
 const GATEWAY_LOG_LEVEL = process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'info';
 const GATEWAY_INJECTION = process.env.BENCH_GATEWAY_INJECTION ?? 'block';
 const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter((s) => s !== '');
+const BASELINE_NODE_ARGS = process.env.BENCH_BASELINE_NODE_ARGS === undefined ? null : process.env.BENCH_BASELINE_NODE_ARGS.split(/\s+/).filter((s) => s !== '');
 
 /** One POST, to check a target answers 2xx with a chat completion before it is measured. */
 async function probe(origin: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
@@ -156,6 +159,7 @@ function aggregate(variant: string, target: TargetName, connections: number, rou
     non2xx: sum(rounds.map((x) => x.r.non2xx)),
     errors: sum(rounds.map((x) => x.r.errors)),
     proxyCpuUs: (sum(rounds.map((x) => x.proxyCpuMs)) * 1000) / n,
+    proxyCpuRounds: cpu,
     proxyCpuMin: Math.min(...cpu),
     proxyCpuMax: Math.max(...cpu),
     proxySysUs: (sum(rounds.map((x) => x.proxySysMs)) * 1000) / n,
@@ -185,6 +189,8 @@ interface WrkRow {
   errors: number;
   /** CPU µs per request spent in the proxy's process group (all rounds; min and max round; kernel part), and in the simulator's and wrk's. */
   proxyCpuUs: number;
+  /** CPU µs per request of each round, in round order (a baseline's rounds run next to this target's). */
+  proxyCpuRounds: number[];
   proxyCpuMin: number;
   proxyCpuMax: number;
   proxySysUs: number;
@@ -296,7 +302,8 @@ async function main(): Promise<void> {
     const log = join(dir, `${name}.log`);
     if (name === 'modelgate') gatewayLog = log;
     const fd = openSync(log, 'w');
-    const gw = spawnProc(name, process.execPath, [...GATEWAY_NODE_ARGS, cli, 'start', '--config', yamlPath], { stdout: fd });
+    const nodeArgs = name === 'baseline' && BASELINE_NODE_ARGS !== null ? BASELINE_NODE_ARGS : GATEWAY_NODE_ARGS;
+    const gw = spawnProc(name, process.execPath, [...nodeArgs, cli, 'start', '--config', yamlPath], { stdout: fd });
     closeSync(fd);
     await waitUntil(`${name} /readyz`, async () => (await httpGetStatus(`http://127.0.0.1:${adminPort}/readyz`)) === 200, gw);
     targets.push({ name, origin: `http://127.0.0.1:${port}`, proc: gw, headers: jsonHeaders });
@@ -460,6 +467,16 @@ async function main(): Promise<void> {
         `${row.target === 'direct' ? '—' : `**${f0(row.proxyCpuUs)}** (${f0(row.proxyCpuMin)}–${f0(row.proxyCpuMax)}; ${f0(row.proxySysUs)})`} | ` +
         `${int(row.rps)} | ${int(row.rpsMin)}–${int(row.rpsMax)} | ${f3(row.p50 / 1000)} | ${f3(row.p99 / 1000)} | ${int(row.requests)} | ${row.non2xx} | ${row.errors} | ` +
         `${f0(row.simCpuUs)} | ${f1(row.wrkCpuUs)} | ${f0(row.otherPct)} (${f0(row.otherMaxPct)})${row.stealPct >= 1 ? ` +${f0(row.stealPct)} steal` : ''} |`);
+    }
+    // With a baseline: each round's ratio to the baseline's round (run right after or before it),
+    // which a machine whose speed drifts over minutes disturbs less than the rows' totals.
+    for (const row of rows) {
+      if (row.target !== 'modelgate') continue;
+      const b = rows.find((x) => x.target === 'baseline' && x.variant === row.variant && x.connections === row.connections);
+      if (b === undefined) continue;
+      const ratios = row.proxyCpuRounds.map((c, k) => c / (b.proxyCpuRounds[k] ?? NaN));
+      say();
+      say(`${row.variant}, ${row.connections} connections: modelgate / baseline CPU per request, round by round: ${ratios.map((x) => x.toFixed(3)).join(', ')} (median **${median(ratios).toFixed(3)}**)`);
     }
     say();
     say('CPU per request is the primary figure: utime + stime from /proc of the proxy\'s whole process group (nginx: master + worker; modelgate and Portkey: one node process, all threads) over every measured round, divided by the responses wrk counted. ' +

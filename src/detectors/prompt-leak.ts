@@ -32,10 +32,22 @@ export class PromptFingerprint {
   /** The grams that contain the canary placeholder word (a cached base only), and the request's own. */
   private markerGrams: string[] = [];
   private markerPrefixes: string[] = [];
-  /** The request's own grams, prefixes and gram starts around its canary marker (a cached base only). */
-  private extraGrams: Set<string> | null = null;
-  private extraPrefixes: Set<string> | null = null;
-  private extraStarts: Set<string> | null = null;
+  /**
+   * A request's own marker word (its canary's hex digits) in a fingerprint made from a cached
+   * base: the grams, prefixes and starts around it are made from the base's marker grams when
+   * first asked for (the streaming watch asks; the whole-text check of an ASCII answer needs only
+   * their hashes), so a request whose answer is plain JSON builds no strings and no sets for it.
+   */
+  private hex: string | null = null;
+  private extras: { grams: Set<string>; prefixes: Set<string>; starts: Set<string> } | null = null;
+  /** The hashes of the request's own grams (leaksAscii), made when first needed. */
+  private extraHashes: Set<number> | null = null;
+  /**
+   * One bit per word hash (its low 16 bits) of every word of the prompt: a gram is n words of
+   * the prompt, so an answer's run of fewer than n such words in a row holds no gram, and
+   * leaksAscii folds and looks up no gram hash there (in ordinary text, almost nowhere).
+   */
+  private wordBits = new Uint32Array(WORD_BITS / 32);
 
   /** `maxWords` bounds the work for huge system prompts (the first ones are kept). */
   constructor(text: string, readonly n: number, maxWords = 20000) {
@@ -46,6 +58,7 @@ export class PromptFingerprint {
       this.prefixes.add(w.slice(i, i + n - 1).join(' '));
       this.starts.add(w[i] as string);
     }
+    for (const word of w) setBit(this.wordBits, hashWord(word));
   }
 
   /**
@@ -77,28 +90,37 @@ export class PromptFingerprint {
     }
     if (hex === null || (base.markerGrams.length === 0 && base.markerPrefixes.length === 0)) return base;
     const fp = Object.create(PromptFingerprint.prototype) as PromptFingerprint;
-    const extraGrams = new Set<string>();
-    const extraStarts = new Set<string>();
-    for (const g of base.markerGrams) {
-      const real = g.split(PLACEHOLDER_WORD).join(hex);
-      extraGrams.add(real);
-      extraStarts.add(real.slice(0, real.indexOf(' ')));
-    }
-    const extraPrefixes = new Set(base.markerPrefixes.map((g) => g.split(PLACEHOLDER_WORD).join(hex)));
-    Object.assign(fp, { n, grams: base.grams, prefixes: base.prefixes, starts: base.starts, markerGrams: [], markerPrefixes: [], extraGrams, extraPrefixes, extraStarts });
+    Object.assign(fp, { n, grams: base.grams, prefixes: base.prefixes, starts: base.starts, markerGrams: base.markerGrams, markerPrefixes: base.markerPrefixes, wordBits: base.wordBits, hex, extras: null, extraHashes: null });
     return fp;
   }
 
+  /** The request's own grams, prefixes and starts (see `hex`), made on first use; null without a marker. */
+  private ownExtras(): { grams: Set<string>; prefixes: Set<string>; starts: Set<string> } | null {
+    const hex = this.hex;
+    if (hex === null) return null;
+    if (this.extras === null) {
+      const grams = new Set<string>();
+      const starts = new Set<string>();
+      for (const g of this.markerGrams) {
+        const real = g.split(PLACEHOLDER_WORD).join(hex);
+        grams.add(real);
+        starts.add(real.slice(0, real.indexOf(' ')));
+      }
+      this.extras = { grams, prefixes: new Set(this.markerPrefixes.map((g) => g.split(PLACEHOLDER_WORD).join(hex))), starts };
+    }
+    return this.extras;
+  }
+
   get empty(): boolean {
-    return this.grams.size === 0 && (this.extraGrams === null || this.extraGrams.size === 0);
+    return this.grams.size === 0 && (this.hex === null || this.markerGrams.length === 0);
   }
 
   hasGram(g: string): boolean {
-    return this.grams.has(g) || (this.extraGrams !== null && this.extraGrams.has(g));
+    return this.grams.has(g) || (this.ownExtras()?.grams.has(g) ?? false);
   }
 
   hasPrefix(g: string): boolean {
-    return this.prefixes.has(g) || (this.extraPrefixes !== null && this.extraPrefixes.has(g));
+    return this.prefixes.has(g) || (this.ownExtras()?.prefixes.has(g) ?? false);
   }
 
   /**
@@ -106,7 +128,7 @@ export class PromptFingerprint {
    * prefix's first word is here, so a false answer skips building the joined string.
    */
   startsWith(word: string): boolean {
-    return this.starts.has(word) || (this.extraStarts !== null && this.extraStarts.has(word));
+    return this.starts.has(word) || (this.ownExtras()?.starts.has(word) ?? false);
   }
 
   /** Does a whole text repeat n consecutive words of the prompt? */
@@ -133,40 +155,73 @@ export class PromptFingerprint {
   private leaksAscii(text: string): boolean | null {
     const len = text.length;
     if (wordFrom.length < len + 1) { wordFrom = new Int32Array(len + 64); wordTo = new Int32Array(len + 64); wordHash = new Int32Array(len + 64); }
+    const n = this.n;
+    const bits = this.wordBits;
+    const hexHash = this.hex === null ? -1 : hashWord(this.hex);
     let count = 0;
     let from = -1;
     let h = 0;
+    // Words of the prompt in a row, ending with the last word read.
+    let run = 0;
     for (let i = 0; i <= len; i++) {
       const c = i < len ? text.charCodeAt(i) : 32;
       if (c >= 128) return null;
-      if (isAsciiWordCode(c)) {
+      const lower = ASCII_WORD[c] as number;
+      if (lower !== 0) {
         if (from < 0) { from = i; h = FNV_SEED; }
-        h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), FNV_PRIME);
+        h = Math.imul(h ^ lower, FNV_PRIME);
         continue;
       }
       if (from < 0) continue;
+      const wh = h & SMI;
       wordFrom[count] = from;
       wordTo[count] = i;
-      wordHash[count] = h & SMI;
+      wordHash[count] = wh;
       count++;
       from = -1;
-    }
-    const n = this.n;
-    const hashes = gramHashesOf(this.grams, n);
-    const extra = this.extraGrams === null || this.extraGrams.size === 0 ? null : gramHashes(this.extraGrams, n);
-    for (let i = 0; i + n <= count; i++) {
-      let g = GRAM_SEED;
-      for (let k = i; k < i + n; k++) g = Math.imul(g ^ (wordHash[k] as number), GRAM_PRIME);
-      g &= SMI;
-      if (!hashes.has(g) && (extra === null || !extra.has(g))) continue;
-      // A hash of a gram: compare the words themselves.
-      let gram = text.slice(wordFrom[i] as number, wordTo[i] as number).toLowerCase();
-      for (let k = i + 1; k < i + n; k++) gram += ` ${text.slice(wordFrom[k] as number, wordTo[k] as number).toLowerCase()}`;
-      if (this.hasGram(gram)) return true;
+      run = hasBit(bits, wh) || wh === hexHash ? run + 1 : 0;
+      if (run >= n && this.gramAt(text, count - n)) return true;
     }
     return false;
   }
+
+  /** Are the n words read from `at` on (hashes and positions in the scratch arrays) a gram? */
+  private gramAt(text: string, at: number): boolean {
+    const n = this.n;
+    let g = GRAM_SEED;
+    for (let k = at; k < at + n; k++) g = Math.imul(g ^ (wordHash[k] as number), GRAM_PRIME);
+    g &= SMI;
+    if (!gramHashesOf(this.grams, n).has(g)) {
+      const own = this.ownGramHashes();
+      if (own === null || !own.has(g)) return false;
+    }
+    // A hash of a gram: compare the words themselves.
+    let gram = text.slice(wordFrom[at] as number, wordTo[at] as number).toLowerCase();
+    for (let k = at + 1; k < at + n; k++) gram += ` ${text.slice(wordFrom[k] as number, wordTo[k] as number).toLowerCase()}`;
+    return this.hasGram(gram);
+  }
+
+  /** The hashes of the request's own grams (made from the base's marker grams on first use). */
+  private ownGramHashes(): Set<number> | null {
+    if (this.hex === null || this.markerGrams.length === 0) return null;
+    this.extraHashes ??= gramHashes(this.ownExtras()?.grams ?? new Set<string>(), this.n);
+    return this.extraHashes;
+  }
 }
+
+/** Per ASCII code: its lower case when it is a word character (letter or digit), else 0. */
+const ASCII_WORD = Uint8Array.from({ length: 128 }, (_, c) => (isAsciiWordCode(c) ? (c >= 65 && c <= 90 ? c + 32 : c) : 0));
+
+/** Bits of PromptFingerprint.wordBits. */
+const WORD_BITS = 1 << 16;
+const setBit = (bits: Uint32Array, h: number): void => {
+  const b = h & (WORD_BITS - 1);
+  bits[b >>> 5] = (bits[b >>> 5] as number) | (1 << (b & 31));
+};
+const hasBit = (bits: Uint32Array, h: number): boolean => {
+  const b = h & (WORD_BITS - 1);
+  return ((bits[b >>> 5] as number) & (1 << (b & 31))) !== 0;
+};
 
 const GRAM_SEED = 0x3b9aca07 | 0;
 const GRAM_PRIME = 0x5bd1e995 | 0;
