@@ -33,7 +33,7 @@
 import { CodeUnits } from '../../util/code-units.js';
 import { contextFactor, type ContextCheck, type ContextMemo } from './context.js';
 import { compactView, normalizeForDetection } from './normalize.js';
-import { HASH_SEED, LetterAutomaton, requiredTokens, sentenceBound, tokenHash, TokenTable } from './prefilter.js';
+import { HASH_SEED, LetterAutomaton, maxReadLength, requiredTokens, sentenceBound, tokenHash, TokenTable } from './prefilter.js';
 import { LEXICON_RULES, PATTERN_RULES, type PatternRule, type RuleView } from './rules.js';
 import { scanScripts } from './multilingual.js';
 
@@ -56,6 +56,12 @@ export interface InjectionDetectorOptions {
    * match fully, as before context checks existed; meant for evaluation.
    */
   contextChecks?: boolean;
+  /**
+   * Try the compact (letters-only) rules on windows from each start string, without building
+   * the view of the whole text. Default true; `false` builds the whole view, as before (the tests
+   * compare the two).
+   */
+  compactWindows?: boolean;
 }
 
 export interface InjectionDetector {
@@ -63,6 +69,9 @@ export interface InjectionDetector {
 }
 
 export const DEFAULT_INJECTION_THRESHOLD = 1.0;
+
+/** Start-string ends of the compact rules noted per scan; beyond it the letters-only view is built whole. */
+const MAX_COMPACT_ENDS = 64;
 
 /** Context checks per scan (see context.ts); later matches count fully. */
 const CONTEXT_BUDGET = 256;
@@ -127,8 +136,14 @@ interface CompiledTables {
   /**
    * Finds the start strings of the compact-view rules in the letters of the
    * text; null when some compact rule has none (then the view is always built).
+   * Non-absorbing when `compactReach` is finite: the token pass then notes where each start
+   * string ends, and the rules are tried on windows of `compactReach` letters from there.
    */
   readonly compactStarts: LetterAutomaton | null;
+  /** Letters a compact rule's match can read from its start (the largest over the rules; Infinity: build the whole view). */
+  readonly compactReach: number;
+  /** The compact rules' start strings, in order (indexes of compactStarts.ends); each rule's own, by rule. */
+  readonly compactStringIds: ReadonlyMap<CompiledScanRule, readonly number[]>;
   /**
    * One regex for the substrings of every text-view scan rule: most texts hold none of them, and
    * one pass answers for all (about 2.4 µs per 4 KB, against 6–7 µs for an includes() per
@@ -234,10 +249,19 @@ function compileTables(): CompiledTables {
   const compactRules = scanRules.filter((r) => r.view === 'compact');
   const starts = compactRules.flatMap((r) => r.substrings);
   const gated = compactRules.every((r) => r.substrings.length > 0) && starts.every((x) => /^[a-z]+$/.test(x));
+  // (A rule that could match the empty string would be weighed from the letter before its start: not windowed.)
+  const compactReach = gated && compactRules.length > 0 && compactRules.every((r) => !new RegExp(r.re.source, 'uy').test(''))
+    ? Math.max(...compactRules.map((r) => maxReadLength(r.re.source)))
+    : Infinity;
+  const compactStringIds = new Map<CompiledScanRule, number[]>();
+  let nextId = 0;
+  for (const r of compactRules) compactStringIds.set(r, r.substrings.map(() => nextId++));
   return {
     signals, scanRules, lexicons, table: new TokenTable([...ids.keys()]), infos,
     needsCompact: compactRules.length > 0,
-    compactStarts: gated && compactRules.length > 0 ? new LetterAutomaton(starts) : null,
+    compactStarts: gated && compactRules.length > 0 ? new LetterAutomaton(starts, compactReach === Infinity) : null,
+    compactReach,
+    compactStringIds,
     scanGate: gateOf(scanRules.filter((r) => r.mode === 'scan' && r.view === 'text').flatMap((r) => r.substrings)),
   };
 }
@@ -338,6 +362,14 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
   const t = compileTables();
 
   const acNext = t.compactStarts?.next ?? new Int32Array(26);
+  // Windowed compact rules: where each start string ends (normalised index of its last letter)
+  // and the automaton's state there, for the first MAX_COMPACT_ENDS of them.
+  // (The automaton is non-absorbing whenever the reach is finite: then every end is counted.)
+  const counting = t.compactReach !== Infinity && t.compactStarts !== null;
+  const windowed = counting && opts.compactWindows !== false;
+  const acEnds = counting && t.compactStarts !== null ? t.compactStarts.accepts : new Uint8Array(acNext.length / 26);
+  const compactEndAt = new Int32Array(MAX_COMPACT_ENDS);
+  const compactEndState = new Int32Array(MAX_COMPACT_ENDS);
 
   // Per-detector scratch state, reused by every scan (scan is synchronous).
   // seen.at[id] === gen: token id occurs in the text being scanned.
@@ -377,7 +409,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
   // Ids first seen in the current scan, in order (for the lexicon counts).
   let firstSeen = new Int32Array(64);
   const keyed = Uint8Array.from(t.infos, (info) => (info.entries.length > 0 ? 1 : 0));
-  const passResult = { hits: 0, ac: 0, firstSeenCount: 0, occurrences: 0 };
+  const passResult = { hits: 0, ac: 0, firstSeenCount: 0, occurrences: 0, compactEnds: 0 };
   /**
    * Pass 1 over the tokens ([a-z0-9]+ runs) of normalised text: look each one
    * up (hashed as it is read, never sliced), mark the rule words present
@@ -403,6 +435,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     let lastId = -1;
     // State of the compact-view start-string automaton (letters only, digits skipped like the view does).
     let ac = 0;
+    let compactEnds = 0;
     for (let i = 0; i <= n; i++) {
       const c = i < n ? (units[i] as number) : 32;
       if (c >= 97 && c <= 122) {
@@ -412,6 +445,13 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
         }
         hash = tokenHash(hash, c);
         ac = acNext[ac * 26 + c - 97] as number;
+        if (acEnds[ac] === 1) {
+          if (compactEnds < MAX_COMPACT_ENDS) {
+            compactEndAt[compactEnds] = i;
+            compactEndState[compactEnds] = ac;
+          }
+          compactEnds++;
+        }
         continue;
       }
       if (c >= 48 && c <= 57) {
@@ -457,7 +497,51 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     passResult.ac = ac;
     passResult.firstSeenCount = seenCount;
     passResult.occurrences = occurrences;
+    passResult.compactEnds = compactEnds;
     return passResult;
+  }
+
+  /**
+   * substringAnchoredMatch on the compact view, without building it: at each noted end of one of
+   * the rule's start strings (in the rule's order of strings, then in text order, as indexOf
+   * would find them), the letters from the string's first one on, compactReach of them, are the
+   * only part of the view the rule's sticky regex can read there (maxReadLength). `weigh` gets
+   * the match's span in the normalised text.
+   */
+  const windowLetters = new Uint8Array(Number.isFinite(t.compactReach) ? t.compactReach : 0);
+  const windowAt = new Int32Array(windowLetters.length);
+  function windowMatch(rule: CompiledScanRule, normalized: string, ends: number, weigh: (from: number, to: number) => number): number {
+    const ids = t.compactStringIds.get(rule) ?? [];
+    const endsAt = t.compactStarts?.ends ?? [];
+    let best = 0;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k] as number;
+      const len = (rule.substrings[k] as string).length;
+      for (let j = 0; j < ends; j++) {
+        if (!(endsAt[compactEndState[j] as number] ?? []).includes(id)) continue;
+        // The string's first letter: len letters back from its last one.
+        let start = compactEndAt[j] as number;
+        for (let left = len - 1; left > 0; ) {
+          const c = normalized.charCodeAt(--start);
+          if (c >= 97 && c <= 122) left--;
+        }
+        let n = 0;
+        for (let p = start; p < normalized.length && n < windowLetters.length; p++) {
+          const c = normalized.charCodeAt(p);
+          if (c < 97 || c > 122) continue;
+          windowLetters[n] = c;
+          windowAt[n++] = p;
+        }
+        const window = Buffer.from(windowLetters.buffer, 0, n).toString('latin1');
+        rule.re.lastIndex = 0;
+        if (!rule.re.test(window)) continue;
+        const end = rule.re.lastIndex;
+        const f = weigh(windowAt[0] as number, end > 0 ? (windowAt[end - 1] as number) + 1 : (windowAt[0] as number));
+        if (f >= 1) return 1;
+        if (f > best) best = f;
+      }
+    }
+    return best;
   }
 
   function scan(text: string): InjectionResult {
@@ -527,8 +611,11 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
     // positions); scan rules (emoji tags, identifiers) search the text only
     // when a prefilter substring occurs. Without any start string in the
     // letters, no compact rule can match and the view is not built.
-    const compactMatters = t.needsCompact && (t.compactStarts === null || t.compactStarts.accepts[ac] === 1);
-    const compact = compactMatters ? compactView(normalized) : '';
+    const compactEnds = passEnd.compactEnds;
+    // Windows of compactReach letters from each start string, unless there are too many of them.
+    const inWindows = windowed && compactEnds <= MAX_COMPACT_ENDS;
+    const compactMatters = t.needsCompact && (t.compactStarts === null || (counting ? compactEnds > 0 : t.compactStarts.accepts[ac] === 1));
+    const compact = compactMatters && !inWindows ? compactView(normalized) : '';
     let positions: Int32Array | undefined;
     let gateOpen: boolean | undefined;
     for (const rule of t.scanRules) {
@@ -537,7 +624,9 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): In
       const s = t.signals[rule.signal];
       if (!s) continue;
       const subject = rule.view === 'compact' ? compact : normalized;
-      if (rule.mode === 'substring-anchored') {
+      if (rule.view === 'compact' && inWindows) {
+        credit(rule.signal, windowMatch(rule, normalized, compactEnds, (from, to) => weigh(s.context, from, to)));
+      } else if (rule.mode === 'substring-anchored') {
         credit(rule.signal, substringAnchoredMatch(rule.re, rule.substrings, subject, (start, end) => {
           if (rule.view !== 'compact') return weigh(s.context, start, end);
           positions ??= compactPositions(normalized);

@@ -721,11 +721,20 @@ export class LetterAutomaton {
   readonly next: Int32Array;
   /** accepts[state] === 1: some string ends here. */
   readonly accepts: Uint8Array;
+  /** Non-absorbing only: the indexes (into `strings`) of the strings that end at each state. */
+  readonly ends: readonly (readonly number[])[];
 
-  constructor(strings: readonly string[]) {
+  /**
+   * `absorbing` (the default): once a string has been seen, the automaton stays in an accepting
+   * state, and the caller looks at the state once, at the end. Otherwise it is a plain
+   * Aho–Corasick automaton: `accepts` marks the states where strings end (`ends` says which),
+   * so the caller can note every occurrence.
+   */
+  constructor(strings: readonly string[], absorbing = true) {
     const children: number[][] = [new Array<number>(26).fill(-1)];
     const acc: number[] = [0];
-    for (const s of strings) {
+    const ends: number[][] = [[]];
+    for (const [index, s] of strings.entries()) {
       if (!/^[a-z]+$/.test(s)) throw new Error(`letter automaton: ${s} is not [a-z]+`);
       let state = 0;
       for (const ch of s) {
@@ -735,10 +744,12 @@ export class LetterAutomaton {
           row[k] = children.length;
           children.push(new Array<number>(26).fill(-1));
           acc.push(0);
+          ends.push([]);
         }
         state = row[k] as number;
       }
       acc[state] = 1;
+      (ends[state] as number[]).push(index);
     }
     const next = new Int32Array(children.length * 26);
     const fail = new Int32Array(children.length);
@@ -757,6 +768,8 @@ export class LetterAutomaton {
       const state = queue[q] as number;
       const f = fail[state] as number;
       if (acc[f] === 1) acc[state] = 1;
+      // The strings ending at the failure state end here too (a suffix of this state's string).
+      (ends[state] as number[]).push(...(ends[f] as number[]));
       for (let k = 0; k < 26; k++) {
         const child = (children[state] as number[])[k] as number;
         if (child < 0) next[state * 26 + k] = next[f * 26 + k] as number;
@@ -769,8 +782,102 @@ export class LetterAutomaton {
     }
     // Once a string has been seen the answer is known: accepting states are absorbing,
     // so the caller looks at the state once, at the end.
-    for (let state = 0; state < acc.length; state++) if (acc[state] === 1) next.fill(state, state * 26, state * 26 + 26);
+    if (absorbing) for (let state = 0; state < acc.length; state++) if (acc[state] === 1) next.fill(state, state * 26, state * 26 + 26);
     this.next = next;
     this.accepts = Uint8Array.from(acc);
+    this.ends = absorbing ? [] : ends;
+  }
+}
+
+/**
+ * How many characters a sticky match of `source`, tried at one position, can read from there:
+ * what it consumes and what its look-aheads look at. Infinity when that is unbounded (`*`, `+`,
+ * `{n,}`) or when the match also depends on what comes before its start or on where the subject
+ * ends (look-behind, `^`, `$`, `\b`, `\B`) or on a back-reference. The detector then tries a
+ * compact rule on a window of that many letters from each occurrence of its start string instead
+ * of building the letters-only view of the whole text: a bound that is too large only costs
+ * time, and anything not modelled here gives Infinity (the whole view, as before).
+ * Hand-written for the same reason as requiredTokens above.
+ */
+export function maxReadLength(source: string): number {
+  interface Reach { len: number; read: number }
+  const unbounded = new Error('unbounded');
+  let i = 0;
+  const alternation = (): Reach => {
+    let best = sequence();
+    while (source[i] === '|') {
+      i++;
+      const s = sequence();
+      best = { len: Math.max(best.len, s.len), read: Math.max(best.read, s.read) };
+    }
+    return best;
+  };
+  const quantifier = (): number => {
+    const c = source[i];
+    let hi = 1;
+    if (c === '?') { hi = 1; i++; }
+    else if (c === '*' || c === '+') throw unbounded;
+    else if (c === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i));
+      if (m === null) return 1; // a literal '{' (not in 'u' mode, which the rules use)
+      if (m[2] !== undefined && m[3] === '') throw unbounded;
+      hi = Number(m[3] ?? m[1]);
+      i += m[0].length;
+    } else return 1;
+    if (source[i] === '?') i++; // lazy
+    return hi;
+  };
+  const atom = (): Reach => {
+    const c = source[i] as string;
+    if (c === '(') {
+      i++;
+      let look = false;
+      if (source[i] === '?') {
+        const k = source[i + 1];
+        if (k === ':') i += 2;
+        else if (k === '=' || k === '!') { i += 2; look = true; }
+        else throw unbounded; // look-behind or a named group
+      }
+      const inner = alternation();
+      if (source[i] !== ')') throw unbounded;
+      i++;
+      return look ? { len: 0, read: inner.read } : inner;
+    }
+    if (c === '[') {
+      i++;
+      while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
+      i++;
+      return { len: 1, read: 1 };
+    }
+    if (c === '\\') {
+      const e = source[i + 1] ?? '';
+      if (e === 'b' || e === 'B' || /[1-9k]/.test(e)) throw unbounded;
+      if ((e === 'p' || e === 'P' || e === 'u') && source[i + 2] === '{') i = source.indexOf('}', i) + 1;
+      else if (e === 'u') i += 6;
+      else if (e === 'x') i += 4;
+      else i += 2;
+      return { len: 1, read: 1 };
+    }
+    if (c === '^' || c === '$') throw unbounded;
+    i += (c.codePointAt(0) ?? 0) > 0xffff ? 2 : 1;
+    return { len: 1, read: 1 };
+  };
+  const sequence = (): Reach => {
+    let len = 0;
+    let read = 0;
+    while (i < source.length && source[i] !== '|' && source[i] !== ')') {
+      const a = atom();
+      const hi = quantifier();
+      if (hi > 0) read = Math.max(read, len + (hi - 1) * a.len + a.read);
+      len += hi * a.len;
+    }
+    return { len, read };
+  };
+  try {
+    const r = alternation();
+    return i === source.length ? r.read : Infinity;
+  } catch (err) {
+    if (err === unbounded) return Infinity;
+    throw err;
   }
 }
