@@ -9,8 +9,9 @@
  * the key's expiry (MG_KEY_EXPIRED), route allow-list (MG_KEY_ROUTE_DENIED) and client CIDRs
  * (MG_KEY_IP_DENIED); the model allow-list needs the body and is checked in src/policies/key-model.ts.
  */
-import * as crypto from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { deny } from '../errors.js';
+import { sha256 } from '../util/sha256.js';
 import type { ApiKeyEntry } from '../config/types.js';
 import type { Policy } from '../pipeline/policy.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -19,10 +20,8 @@ import { KeyRegistry, type KeyLookup } from '../keys/registry.js';
 /** Keys are short; anything longer is refused before hashing so nobody hashes megabytes. */
 const MAX_KEY_LENGTH = 512;
 
-/** SHA-256 of a key: crypto.hash (one call, no Hash object; Node >= 20.12) where there is one. */
-export const hashKey: (key: string) => Buffer = typeof (crypto as { hash?: unknown }).hash === 'function'
-  ? (key) => crypto.hash('sha256', key, 'buffer')
-  : (key) => crypto.createHash('sha256').update(key, 'utf8').digest();
+/** A key's SHA-256, compared with the stored hashes. */
+export const hashKey = (key: string): Buffer => sha256(key, 'buffer');
 
 /** The key from the first configured header present; '' when a header is present but empty or malformed. */
 function presentedKey(ctx: RequestContext, headers: readonly string[]): string | null {
@@ -53,7 +52,7 @@ export function apiKeyAuth(keys: readonly ApiKeyEntry[] | KeyLookup, headerNames
       const digest = hashKey(key);
       const hex = digest.toString('hex');
       const hit = registry.lookup(hex);
-      if (hit === undefined || hit.hash.length !== digest.length || !crypto.timingSafeEqual(hit.hash, digest)) return deny('MG_AUTH_INVALID');
+      if (hit === undefined || hit.hash.length !== digest.length || !timingSafeEqual(hit.hash, digest)) return deny('MG_AUTH_INVALID');
       const now = registry.now();
       const k = hit.key;
       if (hit.until !== null && now >= hit.until) return deny('MG_AUTH_INVALID', `key ${k.id}: rotated-out value past its grace`);

@@ -14,13 +14,8 @@
  *   - Bounded: `max` entries (a 44-character digest and the result each), least recently used
  *     forgotten first.
  */
-import * as crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-
-/** SHA-256, base64: crypto.hash (one call, Node >= 20.12) where there is one, else a Hash object. */
-const sha256: (s: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
-  ? (s) => crypto.hash('sha256', s, 'base64')
-  : (s) => crypto.createHash('sha256').update(s).digest('base64');
+import { sha256 } from './sha256.js';
 
 /** What a cache knows of a batch of texts: each one's result or undefined, and how to remember one computed later. */
 export interface Known<V> {
@@ -54,7 +49,7 @@ export class ScopedTextCache<V extends NonNullable<unknown>> {
   keyOf(scope: string, text: string): string | null {
     if (text.length < this.minChars) return null;
     const id = `${scope.length}:${scope}\n${text}`;
-    return (id as unknown as { isWellFormed(): boolean }).isWellFormed() ? sha256(id) : null;
+    return (id as unknown as { isWellFormed(): boolean }).isWellFormed() ? sha256(id, 'base64') : null;
   }
 
   /** The remembered result of a key (counted as a hit or a miss). */

@@ -346,6 +346,7 @@ function chunkedSteps(text: string, chunk: number): string {
   const last = runFrom === 0 ? text : text.slice(runFrom);
   return out + (runAscii ? asciiSteps(last) : steps(last));
 }
+/** Its own 'g' regex: fewNonAsciiSteps, called by steps() between two searches, moves NON_ASCII_G's lastIndex. */
 const NON_ASCII_FROM = /[^\x00-\x7F]/g;
 
 /**
