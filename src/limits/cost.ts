@@ -119,7 +119,7 @@ export function tokenCounter(kind: Tokenizer): TokenCounter {
 
 /** Texts shorter than this (a few tokens) are counted every time: hashing them costs about as much. */
 const CACHE_MIN_CHARS = 16;
-/** Remembered counts per tokenizer (a 44-character digest and a number each: ~10 MB at most). */
+/** Remembered counts per tokenizer (the scope, a 44-character digest and a number each: ~12 MB at most). */
 const CACHE_ENTRIES = 50_000;
 
 /**

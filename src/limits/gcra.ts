@@ -54,7 +54,7 @@ export function gcraPeek(tat: number | undefined, now: number, limit: GcraLimit)
   const T = limit.periodMs / limit.rate;
   const used = Math.max(tat ?? now, now) - now;
   return {
-    remaining: nonNeg(Math.floor((limit.burst * T - used + EPS_MS) / T)),
+    remaining: Math.min(Math.floor(limit.burst), nonNeg(Math.floor((limit.burst * T - used + EPS_MS) / T))),
     resetMs: nonNeg(Math.ceil(used - EPS_MS)),
   };
 }
@@ -73,7 +73,7 @@ export function gcraConsume(tat: number | undefined, now: number, limit: GcraLim
     return {
       allowed: true,
       newTat: candidate,
-      remaining: nonNeg(Math.floor((tolerance - diff + EPS_MS) / T)),
+      remaining: Math.min(Math.floor(limit.burst), nonNeg(Math.floor((tolerance - diff + EPS_MS) / T))),
       retryAfterMs: 0,
       resetMs: nonNeg(Math.ceil(diff - EPS_MS)),
     };

@@ -58,7 +58,7 @@ export interface ViewResult {
   readonly score: number;
 }
 
-/** Sources remembered per policy (a 44-character digest and a few small results each: about 2 MB). */
+/** Sources remembered per policy (the scope, a 44-character digest and a few small results each: about 2 MB). */
 export const SCAN_CACHE_ENTRIES = 4096;
 
 /** The results of a source's views (sourceViews order): what the cache keeps and a thread returns. */

@@ -161,6 +161,13 @@ describe('GCRA properties', () => {
     }), { numRuns: 300 });
   });
 
+  it('remaining never exceeds the burst when a unit takes less than EPS_MS (1,000 per ms; found by the property below)', () => {
+    const lim = { kind: 'gcra' as const, rate: 1000, periodMs: 1, burst: 1 };
+    assert.equal(gcraConsume(undefined, NOW, lim, 0).remaining, 1);
+    assert.equal(gcraPeek(undefined, NOW, lim).remaining, 1);
+    assert.equal(gcraPeek(gcraAdjust(undefined, NOW, lim, 0), NOW, lim).remaining, 1);
+  });
+
   it('remaining never exceeds burst and never goes negative; refunds cap at full', () => {
     fc.assert(fc.property(limitArb, eventsArb, fc.integer({ min: -100, max: 100 }), (lim, events, delta) => {
       let tat: number | undefined;

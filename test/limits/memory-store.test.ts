@@ -8,6 +8,7 @@ import type { BucketLimit } from '../../src/limits/stores/types.js';
 import { storeContract } from './store-contract.js';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import fc from 'fast-check';
 
 storeContract('memory', async () => {
   let t = 1_700_000_000_123; // deliberately not aligned to any window
@@ -72,6 +73,64 @@ describe('memory store specifics', () => {
     const r = await store.consume([{ key: 'ip:idle-1:rps', limit: perIp, cost: 20 }], []);
     assert.equal(r.allowed, true);
     assert.equal(await store.budgetSpent('key:b-1', 1000), 0);
+  });
+
+  it('a small map is swept in passes at most once a second (store clock), and idle state still goes', async () => {
+    let t = 1_700_000_000_000;
+    const store = createMemoryStore({ now: () => t });
+    for (let i = 0; i < 5; i++) await store.consume([{ key: `ip:p-${i}:rps`, limit: perIp, cost: 1 }], []);
+    assert.equal(store.size(), 5);
+    t += 500; // every bucket is full again (idle), but the first pass started 500 ms ago and has ended
+    for (let i = 0; i < 20; i++) await store.consume([], []);
+    assert.equal(store.size(), 5, 'no second pass within SWEEP_PAUSE_MS of the first one');
+    t += 500;
+    await store.consume([], []);
+    assert.equal(store.size(), 0, 'the next pass deletes them');
+    // A clock that goes back starts a pass at once instead of waiting for the old time.
+    await store.consume([{ key: 'ip:q:rps', limit: perIp, cost: 1 }], []);
+    t -= 10_000;
+    await store.consume([], []); // a pass at the earlier time: the bucket is not idle then
+    assert.equal(store.size(), 1);
+    t += 10_500;
+    await store.consume([], []);
+    assert.equal(store.size(), 0, 'swept once the clock is past the pass start again');
+  });
+
+  it('leases decide exactly as a set that drops every expired lease on every call (random ops, varying TTLs)', async () => {
+    const op = fc.oneof(
+      fc.record({ t: fc.constant('acquire' as const), k: fc.constantFrom('a', 'b'), id: fc.constantFrom('x', 'y', 'z', 'w'), limit: fc.integer({ min: 1, max: 3 }), ttl: fc.constantFrom(50, 400, 3000) }),
+      fc.record({ t: fc.constant('refresh' as const), k: fc.constantFrom('a', 'b'), ids: fc.subarray(['x', 'y', 'z', 'w']), ttl: fc.constantFrom(50, 400, 3000) }),
+      fc.record({ t: fc.constant('release' as const), k: fc.constantFrom('a', 'b'), id: fc.constantFrom('x', 'y', 'z', 'w') }),
+      fc.record({ t: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 3500 }) }),
+    );
+    await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+      let t = 1_700_000_000_000;
+      const store = createMemoryStore({ now: () => t });
+      const ref = new Map<string, Map<string, number>>();
+      const live = (k: string): Map<string, number> => {
+        const m = ref.get(k) ?? new Map<string, number>();
+        ref.set(k, m);
+        for (const [id, exp] of m) if (exp <= t) m.delete(id);
+        return m;
+      };
+      for (const o of ops) {
+        if (o.t === 'wait') t += o.ms;
+        else if (o.t === 'acquire') {
+          const m = live(o.k);
+          const acquired = m.has(o.id) || m.size < o.limit;
+          if (acquired) m.set(o.id, t + o.ttl);
+          assert.deepEqual(await store.acquire(`key:${o.k}:conc`, o.id, o.limit, o.ttl), { acquired, inUse: m.size }, JSON.stringify(ops));
+        } else if (o.t === 'refresh') {
+          const m = live(o.k);
+          let kept = 0;
+          for (const id of o.ids) if (m.has(id)) { m.set(id, t + o.ttl); kept++; }
+          assert.equal(await store.refresh(`key:${o.k}:conc`, o.ids, o.ttl), kept, JSON.stringify(ops));
+        } else {
+          live(o.k).delete(o.id);
+          await store.release(`key:${o.k}:conc`, o.id);
+        }
+      }
+    }), { numRuns: 300 });
   });
 
   it('a full bucket is not stored at all', async () => {

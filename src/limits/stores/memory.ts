@@ -6,7 +6,9 @@
  *   1. Idle state is swept lazily: each call advances a persistent iterator over at most SWEEP_STEP
  *      entries and deletes the ones that no longer affect any decision (a bucket whose TAT <= now is
  *      full; a sliding window two windows old is empty; a budget of a past window is over; a lease
- *      set whose leases all expired is empty). Deleting those is exact: no decision changes.
+ *      set whose leases all expired is empty). Deleting those is exact: no decision changes. A pass
+ *      over the whole map starts at most once per SWEEP_PAUSE_MS: a small map (one gateway's few
+ *      keys) is not walked again and again on every call for entries that were just written.
  *   2. A hard cap `maxEntries`: beyond it, the least recently written entries are dropped. This one is
  *      NOT exact, and that is the trade-off: an evicted bucket/window comes back full, an evicted
  *      budget comes back unspent, an evicted lease set forgets its holders. Under a flood of distinct
@@ -17,7 +19,7 @@
 import {
   budgetConsume, budgetPeek, budgetWindowStart, checkBucketOp, checkBudget, checkBudgetOp, checkLease, checkLimit,
   gcraAdjust, gcraConsume, gcraPeek, windowAdjust, windowConsume, windowPeek,
-  type Peek, type WindowState,
+  type WindowState,
 } from '../gcra.js';
 import type { Adjustment, BucketOp, BudgetAdjustment, BudgetOp, ConsumeResult, LeaseResult, OpResult, Store } from './types.js';
 
@@ -42,12 +44,43 @@ type Entry =
   | number
   | { t: 'window'; periodMs: number; state: WindowState }
   | { t: 'budget'; periodMs: number; windowStart: number; spent: number }
-  | { t: 'lease'; leases: Map<string, number> };
+  | LeaseSet;
+
+/**
+ * A key's leases (id -> expiry). `soonest` is a lower bound of the expiries: no lease expires
+ * before it, so a set is read for expired leases only once `now` reaches it (an acquire used to
+ * walk every held lease, allocating an entry pair for each: 32 per request at 32 in flight).
+ * Deleting or extending a lease keeps the bound true; it is made exact again by each purge.
+ */
+interface LeaseSet { t: 'lease'; leases: Map<string, number>; soonest: number }
+
+/** Drop the expired leases of a set (exact), when the bound says one may have expired. */
+function purge(e: LeaseSet, now: number): void {
+  if (now < e.soonest) return;
+  let soonest = Infinity;
+  e.leases.forEach((exp, id) => {
+    if (exp <= now) e.leases.delete(id);
+    else if (exp < soonest) soonest = exp;
+  });
+  e.soonest = soonest;
+}
 
 const isWindow = (e: Entry | undefined): e is { t: 'window'; periodMs: number; state: WindowState } => typeof e === 'object' && e.t === 'window';
 
+/** What a budget entry says was spent in the window that holds `now` (0: none, or another window). */
+function spentIn(e: Entry | undefined, now: number, periodMs: number): number {
+  return typeof e === 'object' && e.t === 'budget' && e.windowStart === budgetWindowStart(now, periodMs) ? e.spent : 0;
+}
+
 /** Entries examined per call by the lazy sweep; enough to outpace creation (<= 1 + ops per call). */
 const SWEEP_STEP = 8;
+/**
+ * Least time (store clock) from the start of one sweep pass over the map to the start of the next.
+ * A pass over a map larger than SWEEP_STEP x the calls in this time takes longer than this
+ * anyway, so it never waits; a smaller map waits, and what goes idle meanwhile waits at most this
+ * long more to be deleted (it changes no decision while it waits).
+ */
+const SWEEP_PAUSE_MS = 1000;
 
 /** Entry is past its usefulness at `now` (deleting it changes no decision). */
 function idle(e: Entry, now: number): boolean {
@@ -56,7 +89,7 @@ function idle(e: Entry, now: number): boolean {
     case 'window': return (e.state.window + 2) * e.periodMs <= now;
     case 'budget': return e.windowStart + e.periodMs <= now;
     case 'lease':
-      for (const [id, exp] of e.leases) if (exp <= now) e.leases.delete(id);
+      purge(e, now);
       return e.leases.size === 0;
   }
 }
@@ -83,7 +116,9 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be an integer >= 1');
   const clock = opts.now ?? Date.now;
   const map = new Map<string, Entry>();
-  let sweeper: Iterator<[string, Entry]> = map.entries();
+  // null between two passes (SWEEP_PAUSE_MS): an iterator left standing would pin old tables (below).
+  let sweeper: Iterator<[string, Entry]> | null = null;
+  let passStart = -Infinity;
   // Created only while the map is at its cap: a Map iterator that stops moving pins every old
   // hash table of the map in V8 (the store's delete+set writes keep making new ones), which
   // leaked ~430 bytes per decision below the cap.
@@ -91,10 +126,16 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
   let closed = false;
 
   function sweep(now: number): void {
+    if (sweeper === null) {
+      // A clock that went back (an injected one, or a stepped wall clock) starts a pass at once.
+      if (now < passStart + SWEEP_PAUSE_MS && now >= passStart) return;
+      sweeper = map.entries(); // Map iterators survive deletes/inserts
+      passStart = now;
+    }
     for (let i = 0; i < SWEEP_STEP; i++) {
       const n = sweeper.next();
       if (n.done === true) {
-        sweeper = map.entries(); // start over next call; Map iterators survive deletes/inserts
+        sweeper = null;
         return;
       }
       const [k, e] = n.value;
@@ -124,9 +165,31 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
     if (map.size < maxEntries) evictor = null;
   }
 
-  function budgetSpentAt(k: string, now: number, periodMs: number, staged?: Map<string, Entry>): number {
-    const e = staged?.get(k) ?? map.get(k);
-    return typeof e === 'object' && e.t === 'budget' && e.windowStart === budgetWindowStart(now, periodMs) ? e.spent : 0;
+  function budgetSpentAt(k: string, now: number, periodMs: number): number {
+    return spentIn(map.get(k), now, periodMs);
+  }
+
+  // consume()'s staged writes: the first `staged` slots of two arrays kept for the store's life,
+  // not a Map per call (a call has a handful of ops, and that Map was the store's largest
+  // allocation after the sweep). Shared by every call: a consume() runs from start to end without
+  // awaiting anything, so no two calls use them at once.
+  const stagedKeys: string[] = [];
+  const stagedValues: Entry[] = [];
+  let staged = 0;
+  function stagedGet(k: string): Entry | undefined {
+    for (let i = staged - 1; i >= 0; i--) if (stagedKeys[i] === k) return stagedValues[i];
+    return undefined;
+  }
+  function stage(k: string, e: Entry): void {
+    for (let i = 0; i < staged; i++) {
+      if (stagedKeys[i] === k) {
+        stagedValues[i] = e; // keeps its place: the writes go in the order of first staging
+        return;
+      }
+    }
+    stagedKeys[staged] = k;
+    stagedValues[staged] = e;
+    staged++;
   }
 
   function ensureOpen(): void {
@@ -144,8 +207,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       sweep(now);
       // Decide against a staged copy so that ops on the same key see each other, and nothing is
       // written unless every op allows (all-or-nothing).
-      const staged = new Map<string, Entry>();
-      const peeks: (() => Peek)[] = [];
+      staged = 0;
       const bucketResults: OpResult[] = [];
       const budgetResults: OpResult[] = [];
       let allowed = true;
@@ -154,30 +216,26 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
         const lim = op.limit;
         if (lim.kind === 'gcra') {
           const k = gcraKey(op.key);
-          const orig = map.get(k);
-          const cur = staged.get(k) ?? orig;
+          const cur = stagedGet(k) ?? map.get(k);
           const d = gcraConsume(typeof cur === 'number' ? cur : undefined, now, lim, op.cost);
-          if (d.allowed) staged.set(k, d.newTat);
-          peeks.push(() => gcraPeek(typeof orig === 'number' ? orig : undefined, now, lim));
+          if (d.allowed) stage(k, d.newTat);
           bucketResults.push({ key: op.key, allowed: d.allowed, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs });
           allowed &&= d.allowed;
         } else {
           const k = windowKey(op.key);
-          const orig = map.get(k);
-          const cur = staged.get(k) ?? orig;
+          const cur = stagedGet(k) ?? map.get(k);
           const d = windowConsume(isWindow(cur) ? cur.state : undefined, now, lim, op.cost);
-          if (d.allowed) staged.set(k, { t: 'window', periodMs: lim.periodMs, state: d.state });
-          peeks.push(() => windowPeek(isWindow(orig) ? orig.state : undefined, now, lim));
+          if (d.allowed) stage(k, { t: 'window', periodMs: lim.periodMs, state: d.state });
           bucketResults.push({ key: op.key, allowed: d.allowed, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs });
           allowed &&= d.allowed;
         }
       }
       for (const op of budgets) {
         const k = budgetKey(op.key, op.periodMs);
-        const origSpent = budgetSpentAt(k, now, op.periodMs);
-        const d = budgetConsume(budgetSpentAt(k, now, op.periodMs, staged), now, op.limit, op.periodMs, op.cost);
-        if (d.allowed) staged.set(k, { t: 'budget', periodMs: op.periodMs, windowStart: d.windowStart, spent: d.spent });
-        peeks.push(() => budgetPeek(origSpent, now, op.limit, op.periodMs));
+        const staged = stagedGet(k);
+        const spent = staged !== undefined ? spentIn(staged, now, op.periodMs) : budgetSpentAt(k, now, op.periodMs);
+        const d = budgetConsume(spent, now, op.limit, op.periodMs, op.cost);
+        if (d.allowed) stage(k, { t: 'budget', periodMs: op.periodMs, windowStart: d.windowStart, spent: d.spent });
         budgetResults.push({
           key: op.key, allowed: d.allowed, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs, windowStart: d.windowStart,
         });
@@ -185,12 +243,25 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       }
 
       if (allowed) {
-        for (const [k, e] of staged) put(k, e, now);
+        for (let i = 0; i < staged; i++) put(stagedKeys[i] as string, stagedValues[i] as Entry, now);
       } else {
-        // Nothing applied: ops that allowed on their own report the unchanged state.
-        [...bucketResults, ...budgetResults].forEach((r, i) => {
-          const peek = peeks[i];
-          if (r.allowed && peek) Object.assign(r, peek());
+        // Nothing applied: ops that allowed on their own report the unchanged state, which is
+        // still what the map holds (nothing was written).
+        buckets.forEach((op, i) => {
+          const r = bucketResults[i] as OpResult;
+          if (!r.allowed) return;
+          const lim = op.limit;
+          if (lim.kind === 'gcra') {
+            const orig = map.get(gcraKey(op.key));
+            Object.assign(r, gcraPeek(typeof orig === 'number' ? orig : undefined, now, lim));
+          } else {
+            const orig = map.get(windowKey(op.key));
+            Object.assign(r, windowPeek(isWindow(orig) ? orig.state : undefined, now, lim));
+          }
+        });
+        budgets.forEach((op, i) => {
+          const r = budgetResults[i] as OpResult;
+          if (r.allowed) Object.assign(r, budgetPeek(budgetSpentAt(budgetKey(op.key, op.periodMs), now, op.periodMs), now, op.limit, op.periodMs));
         });
       }
       return { allowed, buckets: bucketResults, budgets: budgetResults, budgetWindowStart: budgetResults[0]?.windowStart ?? 0 };
@@ -235,12 +306,16 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       sweep(now);
       const k = leaseKey(key);
       const e = map.get(k);
-      const leases = typeof e === 'object' && e.t === 'lease' ? e.leases : new Map<string, number>();
-      for (const [id, exp] of leases) if (exp <= now) leases.delete(id); // bounded by `limit`
+      const entry: LeaseSet = typeof e === 'object' && e.t === 'lease' ? e : { t: 'lease', leases: new Map<string, number>(), soonest: Infinity };
+      const leases = entry.leases;
+      purge(entry, now); // bounded by `limit`
       // Re-acquiring a held id refreshes it (idempotent retry), it does not take a second slot.
       const acquired = leases.has(leaseId) || leases.size < limit;
-      if (acquired) leases.set(leaseId, now + ttlMs);
-      put(k, { t: 'lease', leases }, now);
+      if (acquired) {
+        leases.set(leaseId, now + ttlMs);
+        if (now + ttlMs < entry.soonest) entry.soonest = now + ttlMs;
+      }
+      put(k, entry, now);
       return { acquired, inUse: leases.size };
     },
 
@@ -255,6 +330,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
         const exp = e.leases.get(id);
         if (exp === undefined || exp <= now) continue; // expired or released: not brought back
         e.leases.set(id, now + ttlMs);
+        if (now + ttlMs < e.soonest) e.soonest = now + ttlMs; // a shorter TTL than before
         kept++;
       }
       return kept;

@@ -36,13 +36,13 @@ local function gcra(tat, rate, per, burst, cost)
   if cost > burst then return false, tat, 0, -1, reset0 end
   local cand = base + cost * T
   local diff = cand - now
-  if diff <= tol + EPS then return true, cand, nn(math.floor((tol - diff + EPS) / T)), 0, nn(math.ceil(diff - EPS)) end
+  if diff <= tol + EPS then return true, cand, math.min(math.floor(burst), nn(math.floor((tol - diff + EPS) / T))), 0, nn(math.ceil(diff - EPS)) end
   return false, tat, 0, math.ceil(diff - tol - EPS), reset0
 end
 local function gcra_peek(tat, rate, per, burst)
   local T = per / rate
   local used = math.max(tat or now, now) - now
-  return nn(math.floor((burst * T - used + EPS) / T)), nn(math.ceil(used - EPS))
+  return math.min(math.floor(burst), nn(math.floor((burst * T - used + EPS) / T))), nn(math.ceil(used - EPS))
 end
 local function roll(w, c, p, per)
   local idx = math.floor(now / per)
