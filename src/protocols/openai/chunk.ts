@@ -26,24 +26,60 @@ const CHUNK = new RegExp(
     String.raw`"choices":\[\{"index":${N},"delta":\{(?:"role":${S},)?"content":${S}\}(,"logprobs":null)?,"finish_reason":(?:null|${S})\}\]\}$`,
 );
 
-/** The decoded fields of a chunk of the common shape (what usage accounting and the output filter need). */
+/** The fields of a chunk other than its content, index and finish_reason (read only when needed). */
+interface HeadFields {
+  id: string;
+  object: string;
+  created: number;
+  model: string;
+  fingerprint: string | null | undefined;
+  role: string | undefined;
+  logprobs: boolean;
+}
+
+/**
+ * A chunk of the common shape: its content, choice index and finish_reason (what every event
+ * needs), read at fixed places once CHUNK has accepted the text; the other fields are decoded
+ * from CHUNK's groups on first use (a rewritten event whose head differs from the last one, or
+ * the finishing event's synthesised flush), not for every event.
+ */
 export class FastChunk {
+  private head: HeadFields | null = null;
+
   constructor(
-    readonly id: string,
-    readonly object: string,
-    readonly created: number,
-    readonly model: string,
-    /** undefined when the chunk has no system_fingerprint key. */
-    readonly fingerprint: string | null | undefined,
+    /** The event's JSON text, accepted by CHUNK. */
+    private readonly data: string,
+    /** Where the content's string literal starts (its opening quote) and ends (after its closing quote). */
+    private readonly litStart: number,
+    private readonly litEnd: number,
     readonly index: number,
-    /** undefined when the delta has no role. */
-    readonly role: string | undefined,
     readonly content: string,
-    /** Whether the choice has `"logprobs":null`. */
-    readonly logprobs: boolean,
     /** null when the chunk's finish_reason is null. */
     readonly finishReason: string | null,
   ) {}
+
+  private fields(): HeadFields {
+    if (this.head !== null) return this.head;
+    const m = CHUNK.exec(this.data) as RegExpExecArray;
+    // Groups: 1 id, 2 object, 3 created, 4 model, 5 system_fingerprint null, 6 system_fingerprint,
+    // 7 index, 8 role, 9 content, 10 logprobs, 11 finish_reason.
+    this.head = {
+      id: str(m[1] as string), object: str(m[2] as string), created: Number(m[3]), model: str(m[4] as string),
+      fingerprint: m[5] !== undefined ? null : opt(m[6]), role: opt(m[8]), logprobs: m[10] !== undefined,
+    };
+    return this.head;
+  }
+
+  get id(): string { return this.fields().id; }
+  get object(): string { return this.fields().object; }
+  get created(): number { return this.fields().created; }
+  get model(): string { return this.fields().model; }
+  /** undefined when the chunk has no system_fingerprint key. */
+  get fingerprint(): string | null | undefined { return this.fields().fingerprint; }
+  /** undefined when the delta has no role. */
+  get role(): string | undefined { return this.fields().role; }
+  /** Whether the choice has `"logprobs":null`. */
+  get logprobs(): boolean { return this.fields().logprobs; }
 
   /**
    * JSON.stringify of this chunk's JSON.parse with `delta.content` set to `content`: the same
@@ -51,19 +87,23 @@ export class FastChunk {
    */
   withContent(content: string): string {
     const q = JSON.stringify;
+    // The text before the content literal decides every field written before it, and the text
+    // after it those written after it: the same raw text, the same fields, the same output.
+    const rawHead = this.data.slice(0, this.litStart);
     let h = lastHead;
-    if (h === null || h.id !== this.id || h.object !== this.object || h.created !== this.created || h.model !== this.model ||
-      h.fingerprint !== this.fingerprint || h.index !== this.index || h.role !== this.role) {
-      const fp = this.fingerprint === undefined ? '' : `,"system_fingerprint":${q(this.fingerprint)}`;
-      const role = this.role === undefined ? '' : `"role":${q(this.role)},`;
-      const text = `{"id":${q(this.id)},"object":${q(this.object)},"created":${q(this.created)},"model":${q(this.model)}${fp},` +
+    if (h === null || h.raw !== rawHead) {
+      const f = this.fields();
+      const fp = f.fingerprint === undefined ? '' : `,"system_fingerprint":${q(f.fingerprint)}`;
+      const role = f.role === undefined ? '' : `"role":${q(f.role)},`;
+      const text = `{"id":${q(f.id)},"object":${q(f.object)},"created":${q(f.created)},"model":${q(f.model)}${fp},` +
         `"choices":[{"index":${q(this.index)},"delta":{${role}"content":`;
-      h = { id: this.id, object: this.object, created: this.created, model: this.model, fingerprint: this.fingerprint, index: this.index, role: this.role, text };
+      h = { raw: rawHead, text };
       lastHead = h;
     }
+    const rawTail = this.data.slice(this.litEnd);
     let t = lastTail;
-    if (t === null || t.logprobs !== this.logprobs || t.finishReason !== this.finishReason) {
-      t = { logprobs: this.logprobs, finishReason: this.finishReason, text: `}${this.logprobs ? ',"logprobs":null' : ''},"finish_reason":${q(this.finishReason)}}]}` };
+    if (t === null || t.raw !== rawTail) {
+      t = { raw: rawTail, text: `}${this.fields().logprobs ? ',"logprobs":null' : ''},"finish_reason":${q(this.finishReason)}}]}` };
       lastTail = t;
     }
     return h.text + q(content) + t.text;
@@ -71,13 +111,13 @@ export class FastChunk {
 }
 
 /**
- * What withContent wrote before and after the content last time, with the fields it wrote them
- * from: the events of a stream share everything but the content (and the last one's
+ * What withContent wrote before and after the content last time, with the raw text it wrote
+ * them from: the events of a stream share everything but the content (and the last one's
  * finish_reason), so re-serialising an event is one JSON.stringify of its text, not eight. Any
- * field that differs (another stream's event) writes them afresh.
+ * raw text that differs (another stream's event) writes them afresh.
  */
-let lastHead: { id: string; object: string; created: number; model: string; fingerprint: string | null | undefined; index: number; role: string | undefined; text: string } | null = null;
-let lastTail: { logprobs: boolean; finishReason: string | null; text: string } | null = null;
+let lastHead: { raw: string; text: string } | null = null;
+let lastTail: { raw: string; text: string } | null = null;
 
 /** The body of a matched JSON string: itself when it has no escape, else decoded by JSON.parse. */
 function str(s: string): string {
@@ -86,12 +126,30 @@ function str(s: string): string {
 
 const opt = (s: string | undefined): string | undefined => (s === undefined ? undefined : str(s));
 
-/** The chunk's fields when `data` has exactly the common shape; null for anything else (parse it in full). */
+const CONTENT_KEY = '"content":';
+const INDEX_KEY = '"choices":[{"index":';
+const FINISH_KEY = ',"finish_reason":';
+
+/**
+ * The chunk when `data` has exactly the common shape; null for anything else (parse it in full).
+ * CHUNK.test accepts the text without building its groups; then each key the shape has once is
+ * found by indexOf. That is exact: in text CHUNK accepts, every unescaped quote opens or closes
+ * a string, so `"content":"` can only be the delta's key (any other string followed by `:` is
+ * another fixed key), the index key is found the same way, and `,"finish_reason":` is last.
+ */
 export function fastChunk(data: string): FastChunk | null {
-  const m = CHUNK.exec(data);
-  if (m === null) return null;
-  // Groups: 1 id, 2 object, 3 created, 4 model, 5 system_fingerprint null, 6 system_fingerprint,
-  // 7 index, 8 role, 9 content, 10 logprobs, 11 finish_reason.
-  const fingerprint = m[5] !== undefined ? null : opt(m[6]);
-  return new FastChunk(str(m[1] as string), str(m[2] as string), Number(m[3]), str(m[4] as string), fingerprint, Number(m[7]), opt(m[8]), str(m[9] as string), m[10] !== undefined, m[11] === undefined ? null : str(m[11]));
+  if (!CHUNK.test(data)) return null;
+  const litStart = data.indexOf(CONTENT_KEY) + CONTENT_KEY.length;
+  let i = litStart + 1;
+  for (;;) {
+    const c = data.charCodeAt(i);
+    if (c === 0x22) break; // the closing quote
+    i += c === 0x5c ? 2 : 1; // an escape's second character is never the closing quote
+  }
+  const ix = data.indexOf(INDEX_KEY) + INDEX_KEY.length;
+  const index = Number(data.slice(ix, data.indexOf(',', ix)));
+  const fin = data.lastIndexOf(FINISH_KEY) + FINISH_KEY.length;
+  // The text ends with `null}]}` or `"<reason>"}]}`.
+  const finishReason = data.charCodeAt(fin) === 0x22 ? str(data.slice(fin + 1, data.length - 4)) : null;
+  return new FastChunk(data, litStart, i + 1, index, str(data.slice(litStart + 1, i)), finishReason);
 }

@@ -271,7 +271,7 @@ export class OutputFilter {
    * (an earlier chunk of the choice carried tool calls or reasoning) is it parsed in full.
    */
   private fastEvent(data: string, c: FastChunk): string | null {
-    this.last = { id: c.id, object: c.object, created: c.created, model: c.model };
+    this.last = c; // its id, object, created and model are decoded only if a flush event needs them
     const out = this.filterFor(c.index, 'content').push(c.content);
     if (out === null) return null;
     let changed = out !== c.content;
