@@ -100,14 +100,16 @@ export async function relayBuffered(ctx: RequestContext, res: ServerResponse, da
     if (filtered === null) return;
     body = filtered;
   }
-  res.writeHead(data.statusCode, { ...hooks.baseHeaders(ctx), ...clientHeaders(data.headers), 'content-length': String(body.length) });
+  const headers = clientHeaders(data.headers, hooks.baseHeaders(ctx));
+  headers['content-length'] = String(body.length);
+  res.writeHead(data.statusCode, headers);
   const sink = new ClientSink(res, data.body, sendTimeoutMs, () => clientCut(hooks, ctx));
   sink.end(body);
 }
 
 /** Any other answer: streamed to the client with back-pressure, never held whole. */
 export function relayPiped(ctx: RequestContext, res: ServerResponse, data: Dispatcher.ResponseData, hooks: ForwardHooks, sendTimeoutMs: number): Promise<void> {
-  const headers: Record<string, string> = { ...hooks.baseHeaders(ctx), ...clientHeaders(data.headers) };
+  const headers = clientHeaders(data.headers, hooks.baseHeaders(ctx));
   const length = declaredLength(data.headers);
   if (length !== null) headers['content-length'] = String(length);
   res.writeHead(data.statusCode, headers);

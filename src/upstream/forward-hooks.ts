@@ -12,7 +12,7 @@ import { errorMessage, requestRef, type Emitter, type EventOf } from '../observa
 export interface ForwardHooks {
   /** Write an error response (status, code) for a request whose response has not started. */
   sendDenial(ctx: RequestContext, res: ServerResponse, denial: Denial): void;
-  /** Headers every response carries (request id, CORS, HSTS). */
+  /** Headers every response carries (request id, CORS, HSTS): a new object per call, which the caller may add to. */
   baseHeaders(ctx: RequestContext): Record<string, string>;
   /** `server.timeouts.send`: a client that accepts no bytes for this long is disconnected (default 30 s). */
   sendTimeoutMs?: number;

@@ -41,7 +41,9 @@ function filterEvent(filter: OutputFilter, ev: SseEvent, parsed: unknown): strin
 }
 
 export function relayStream(ctx: RequestContext, res: ServerResponse, data: Dispatcher.ResponseData, hooks: ForwardHooks, sendTimeoutMs: number): Promise<void> {
-  res.writeHead(data.statusCode, { ...hooks.baseHeaders(ctx), ...clientHeaders(data.headers), 'cache-control': 'no-cache' });
+  const headers = clientHeaders(data.headers, hooks.baseHeaders(ctx));
+  headers['cache-control'] = 'no-cache';
+  res.writeHead(data.statusCode, headers);
   const sse = new SseSplitter();
   let filter = ctx.output;
   const body = data.body;
