@@ -22,7 +22,7 @@ import { createPiiScanner, PiiRedactStream, redact, type PiiScanner, type PiiTyp
 import { CanaryWatch, type LeakKind } from '../../detectors/canary.js';
 import { PromptLeakWatch, type PromptFingerprint } from '../../detectors/prompt-leak.js';
 import { filterLinks, LinkPolicy, LinkStream, type LinkType } from '../../detectors/links.js';
-import { FastChunk } from './chunk.js';
+import { FastChunk, newRewriteCache } from './chunk.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -120,6 +120,8 @@ export class OutputFilter {
   private readonly needles: string[];
   private readonly streams = new Map<number, Map<string, TextFilter>>();
   private last: { id?: unknown; object?: unknown; created?: unknown; model?: unknown } = {};
+  /** FastChunk.withContent's cache of this response's event head and tail. */
+  private readonly rewrite = newRewriteCache();
 
   constructor(private readonly rules: OutputRules, readonly marker: string | null, private readonly prompt: PromptFingerprint | null = null) {
     this.needles = marker === null ? [...rules.config.fragments] : [marker, ...rules.config.fragments];
@@ -275,7 +277,7 @@ export class OutputFilter {
     const out = this.filterFor(c.index, 'content').push(c.content);
     if (out === null) return null;
     let changed = out !== c.content;
-    if (c.finishReason === null) return changed ? c.withContent(out) : data;
+    if (c.finishReason === null) return changed ? c.withContent(out, this.rewrite) : data;
     const held = this.streams.get(c.index);
     const onlyContent = held === undefined || (held.size === 1 && held.has('content'));
     const v = onlyContent ? null : (JSON.parse(data) as { choices: [Obj & { delta: Obj }] });
@@ -285,7 +287,7 @@ export class OutputFilter {
     if (rest === null) return null;
     if (rest) changed = true;
     if (!changed) return data;
-    return v === null ? c.withContent(choice.delta.content as string) : JSON.stringify(v);
+    return v === null ? c.withContent(choice.delta.content as string, this.rewrite) : JSON.stringify(v);
   }
 
   /** Release a choice's held text into `c` (its finishing chunk). True when anything was added. */
