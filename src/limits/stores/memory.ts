@@ -232,9 +232,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       }
       for (const op of budgets) {
         const k = budgetKey(op.key, op.periodMs);
-        const staged = stagedGet(k);
-        const spent = staged !== undefined ? spentIn(staged, now, op.periodMs) : budgetSpentAt(k, now, op.periodMs);
-        const d = budgetConsume(spent, now, op.limit, op.periodMs, op.cost);
+        const d = budgetConsume(spentIn(stagedGet(k) ?? map.get(k), now, op.periodMs), now, op.limit, op.periodMs, op.cost);
         if (d.allowed) stage(k, { t: 'budget', periodMs: op.periodMs, windowStart: d.windowStart, spent: d.spent });
         budgetResults.push({
           key: op.key, allowed: d.allowed, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs, windowStart: d.windowStart,

@@ -51,9 +51,9 @@ interface HeadFields {
 
 /**
  * A chunk of the common shape: its content, choice index and finish_reason (what every event
- * needs), read at fixed places once CHUNK has accepted the text; the other fields are decoded
- * from CHUNK's groups on first use (a rewritten event whose head differs from the last one, or
- * the finishing event's synthesised flush), not for every event.
+ * needs), from LEAN's groups; the other fields are decoded from CHUNK's groups on first use (a
+ * rewritten event whose head differs from the last one, or the finishing event's synthesised
+ * flush), not for every event.
  */
 export class FastChunk {
   private head: HeadFields | null = null;
