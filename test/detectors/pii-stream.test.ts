@@ -9,6 +9,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createPiiScanner, PII_TYPES, PiiRedactStream, redact, streamRedact, type PiiScanner, type PiiType } from '../../src/detectors/pii/index.js';
+import { ibanTail, ibanTailEvery } from '../../src/detectors/pii/financial.js';
+import { prefixViableAt, prefixViableReference } from '../../src/detectors/pii/secrets.js';
 
 const ALL: readonly PiiType[] = PII_TYPES;
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -206,5 +208,48 @@ describe('pii streaming: long tokens', () => {
     }
     assert.ok(max <= 64);
     st.end();
+  });
+});
+
+describe('pii streaming: the hold-back searches equal the loops they replace', () => {
+  // ibanTail tries only the starts two characters before a digit and the last two characters;
+  // ibanTailEvery tries every start of the last 64 characters. prefixViableAt reads the text
+  // where prefixViable read a slice of it. Texts: IBAN-like runs (grouped and not, cut
+  // anywhere), words of one and two letters, digits, secret prefixes, and the characters
+  // around them, longer than the 64-character window.
+  const pieces = [
+    'GB82', 'WEST', '1234', '5698', '7654', '32', ' ', ' ', 'DE', 'de', 'a', 'ab', 'Ab', 'x1', '12', '3', '-', '.', ',', '\n', '(', 'é',
+    'sk-', 'sk_live_', 'rk_test_', 'ghp_', 'github_pat_', 'xoxb-', 'AKIA', 'ASIA', 'AIza', 'eyJ', 'mg_', 'the ', 'word', '_',
+    // Near misses: a secret prefix cut short or with one character wrong.
+    'sk', 'gh', 'githu', 'xo', 'AK', 'AI', 'ey', 'eyj', 'm', 's', 'g', 'k', 'J', 'sk_liv', 'rk_', 'ghx', 'AKIB',
+  ];
+  const text = fc.array(fc.constantFrom(...pieces), { minLength: 0, maxLength: 60 }).map((a) => a.join(''));
+
+  it('ibanTail equals ibanTailEvery, at every length of random texts (fast-check)', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        for (let n = 0; n <= t.length; n++) assert.equal(ibanTail(t.slice(0, n)), ibanTailEvery(t.slice(0, n)), JSON.stringify(t.slice(0, n)));
+      }),
+      { numRuns: 400, seed: 15 },
+    );
+  });
+
+  it('prefixViableAt equals prefixViable of the slice, at every position (fast-check)', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        for (let p = 0; p <= t.length; p++) assert.equal(prefixViableAt(t, p), prefixViableReference(t.slice(p, p + 12)), JSON.stringify(t.slice(p)));
+      }),
+      { numRuns: 400, seed: 16 },
+    );
+  });
+
+  it('catches a viable IBAN start that is not the last word, and only where it can start', () => {
+    // Hand-picked: the fast search must still find a start far from the end, and a cut IBAN.
+    assert.equal(ibanTail('pay to GB82 WEST 1234 5698'), 7);
+    assert.equal(ibanTail('pay to GB8'), 7);
+    assert.equal(ibanTail('pay to G'), 7);
+    assert.equal(ibanTail('pay to the'), 10);
+    assert.equal(ibanTail('x'.repeat(70) + ' GB82'), 71);
+    assert.equal(ibanTail('GB82' + ' '.repeat(70)), 74);
   });
 });

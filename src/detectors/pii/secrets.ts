@@ -346,6 +346,38 @@ function prefixViable(u: string): boolean {
   });
 }
 
+/**
+ * The shapes as code-unit sets: SHAPE_CODES[k][i] is a bitmap of the characters allowed at i
+ * (every shape character is ASCII below 128).
+ */
+const SHAPE_CODES: readonly (readonly Uint8Array[])[] = PREFIX_SHAPES.map((shape) =>
+  shape.map((chars) => {
+    const set = new Uint8Array(128);
+    for (const c of chars) set[c.charCodeAt(0)] = 1;
+    return set;
+  }),
+);
+
+/**
+ * prefixViable(text.slice(p, p + 12)) without the slice: it runs at every streamed event, at
+ * the start of the text's last word (the tests compare the two).
+ */
+export function prefixViableAt(text: string, p: number): boolean {
+  const rest = text.length - p;
+  for (const shape of SHAPE_CODES) {
+    const n = rest < shape.length ? rest : shape.length;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(p + i);
+      if (c >= 128 || (shape[i] as Uint8Array)[c] !== 1) break;
+    }
+    if (i === n) return true;
+  }
+  return false;
+}
+
+export { prefixViable as prefixViableReference };
+
 const isSecretRun = (c: number): boolean => isB64Url(c) || c === 46;
 
 function secretTail(text: string): number {
@@ -356,7 +388,7 @@ function secretTail(text: string): number {
   let best = len;
   for (let p = s; p < len; p++) {
     if (p > 0 && isAlnum(text.charCodeAt(p - 1))) continue;
-    if (prefixViable(text.slice(p, p + 12))) {
+    if (prefixViableAt(text, p)) {
       best = p;
       break;
     }
