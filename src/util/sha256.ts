@@ -7,10 +7,10 @@ import * as crypto from 'node:crypto';
 
 const ONE_SHOT = typeof (crypto as { hash?: unknown }).hash === 'function';
 
-export function sha256(s: string, encoding: 'base64'): string;
+export function sha256(s: string, encoding: 'base64' | 'hex'): string;
 export function sha256(s: string, encoding: 'buffer'): Buffer;
-export function sha256(s: string, encoding: 'base64' | 'buffer'): string | Buffer {
-  if (ONE_SHOT) return encoding === 'buffer' ? crypto.hash('sha256', s, 'buffer') : crypto.hash('sha256', s, 'base64');
+export function sha256(s: string, encoding: 'base64' | 'hex' | 'buffer'): string | Buffer {
+  if (ONE_SHOT) return encoding === 'buffer' ? crypto.hash('sha256', s, 'buffer') : crypto.hash('sha256', s, encoding);
   const h = crypto.createHash('sha256').update(s, 'utf8');
-  return encoding === 'buffer' ? h.digest() : h.digest('base64');
+  return encoding === 'buffer' ? h.digest() : h.digest(encoding);
 }
