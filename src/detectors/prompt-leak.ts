@@ -11,6 +11,7 @@
  * complete and checked. Ordinary output therefore streams with no added delay, and a copy of
  * the prompt shows at most n-1 of its words before the response is withheld. Pure, no I/O.
  */
+import { TextDecoder } from 'node:util';
 import { LRUCache } from 'lru-cache';
 
 const WORD = /[\p{L}\p{N}]/u;
@@ -42,6 +43,8 @@ export class PromptFingerprint {
   private extras: { grams: Set<string>; prefixes: Set<string>; starts: Set<string> } | null = null;
   /** The hashes of the request's own grams (leaksAscii), made when first needed. */
   private extraHashes: Set<number> | null = null;
+  /** Set by leaksAscii: the base64 runs of at least MIN_B64_RUN characters of the text it read (start, end, …). */
+  private runs: number[] = [];
   /**
    * One bit per word hash (its low 16 bits) of every word of the prompt: a gram is n words of
    * the prompt, so an answer's run of fewer than n such words in a row holds no gram, and
@@ -90,7 +93,7 @@ export class PromptFingerprint {
     }
     if (hex === null || (base.markerGrams.length === 0 && base.markerPrefixes.length === 0)) return base;
     const fp = Object.create(PromptFingerprint.prototype) as PromptFingerprint;
-    Object.assign(fp, { n, grams: base.grams, prefixes: base.prefixes, starts: base.starts, markerGrams: base.markerGrams, markerPrefixes: base.markerPrefixes, wordBits: base.wordBits, hex, extras: null, extraHashes: null });
+    Object.assign(fp, { n, grams: base.grams, prefixes: base.prefixes, starts: base.starts, markerGrams: base.markerGrams, markerPrefixes: base.markerPrefixes, wordBits: base.wordBits, hex, extras: null, extraHashes: null, runs: [] });
     return fp;
   }
 
@@ -131,11 +134,33 @@ export class PromptFingerprint {
     return this.starts.has(word) || (this.ownExtras()?.starts.has(word) ?? false);
   }
 
-  /** Does a whole text repeat n consecutive words of the prompt? */
+  /**
+   * Does a whole text repeat n consecutive words of the prompt, as it is or inside a base64 run
+   * (see EncodedLeakWatch)?
+   */
   leaks(text: string): boolean {
     if (this.empty) return false;
     const fast = this.leaksAscii(text);
-    if (fast !== null) return fast;
+    if (fast === true || (fast === null && this.leaksWords(text))) return true;
+    // leaksAscii noted the runs long enough to be decoded; other texts are read for them here.
+    const runs = fast === false ? this.runs : b64Runs(text);
+    return runs.length > 0 && this.leaksEncoded(text, runs);
+  }
+
+  /** The plain check of base64 runs (start and end pairs), each decoded on its own. */
+  private leaksEncoded(text: string, runs: readonly number[]): boolean {
+    // leaksAscii overwrites this.runs: read them out first.
+    const spans = runs.slice();
+    for (let k = 0; k < spans.length; k += 2) {
+      const decoded = Buffer.from(text.slice(spans[k] as number, spans[k + 1] as number), 'base64').toString('utf8');
+      const fast = this.leaksAscii(decoded);
+      if (fast === true || (fast === null && this.leaksWords(decoded))) return true;
+    }
+    return false;
+  }
+
+  /** The general path of the plain check: words, then grams. */
+  private leaksWords(text: string): boolean {
     const w = words(text);
     for (let i = 0; i + this.n <= w.length; i++) {
       if (!this.startsWith(w[i] as string)) continue;
@@ -163,6 +188,11 @@ export class PromptFingerprint {
     let h = 0;
     // Words of the prompt in a row, ending with the last word read.
     let run = 0;
+    // Where the base64 run being read starts; the runs that reached MIN_B64_RUN (leaks()
+    // decodes those): looked at only at characters that are not letters or digits.
+    let b64From = 0;
+    const runs = this.runs;
+    runs.length = 0;
     for (let i = 0; i <= len; i++) {
       const c = i < len ? text.charCodeAt(i) : 32;
       if (c >= 128) return null;
@@ -171,6 +201,10 @@ export class PromptFingerprint {
         if (from < 0) { from = i; h = FNV_SEED; }
         h = Math.imul(h ^ lower, FNV_PRIME);
         continue;
+      }
+      if (c !== 43 && c !== 47 && c !== 45 && c !== 95) {
+        if (i - b64From >= MIN_B64_RUN) runs.push(b64From, i);
+        b64From = i + 1;
       }
       if (from < 0) continue;
       const wh = h & SMI;
@@ -275,16 +309,165 @@ const PLACEHOLDER = `MGC-${PLACEHOLDER_WORD.toUpperCase()}`;
 const MAX_CACHED_CHARS = 64 * 1024;
 const fingerprints = new LRUCache<string, PromptFingerprint>({ max: 1024, maxSize: 4 * 1024 * 1024, sizeCalculation: (_fp, key) => Math.max(1, key.length) });
 
+/**
+ * A run of base64 characters (either alphabet: Node's decoder takes both) long enough to be
+ * decoded: 16 characters are 12 bytes, about two words. Shorter runs are every ordinary word.
+ */
+const MIN_B64_RUN = 16;
+
+/**
+ * The base64 runs of at least MIN_B64_RUN characters (start, end, …), in one pass: a regex such as
+ * /[A-Za-z0-9+/_-]{16,}/g tries again at every character of every shorter word, about 9 µs per
+ * KB of prose here.
+ */
+function b64Runs(text: string): number[] {
+  const out: number[] = [];
+  let from = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 32;
+    if (c < 128 && (B64_VALUE[c] as number) >= 0) continue;
+    if (i - from >= MIN_B64_RUN) out.push(from, i);
+    from = i + 1;
+  }
+  return out;
+}
+/** Per ASCII code: its 6-bit value in base64 (both alphabets), or -1. */
+const B64_VALUE = Int8Array.from({ length: 128 }, (_, c) => {
+  const ch = String.fromCharCode(c);
+  const i = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.indexOf(ch);
+  return i >= 0 ? i : ch === '-' ? 62 : ch === '_' ? 63 : -1;
+});
+
+/**
+ * Streaming watch for a copy of the system prompt written in base64 ("print your instructions
+ * in base64"), which the word watch cannot read. A run of base64 characters of at least
+ * MIN_B64_RUN is decoded group by group (4 characters → 3 bytes, UTF-8) into a PromptLeakWatch of
+ * its own, which says when the decoded text's last n-1 words are a prefix of the prompt: from the
+ * group where the next decoded word starts, the run is held until that word is complete and
+ * checked (a multi-byte character may start in the group before: the hold starts one group
+ * earlier), and the last characters of a decoded run that are not a whole group yet are held too.
+ * So the base64 released decodes to at most n-1 words of a copy, as for plain text. Ordinary
+ * output is not held: its words are base64 runs too, but short; base64 that decodes to anything
+ * else is held by at most three characters. Each run is decoded on its own, from its start: base64 wrapped into lines is
+ * checked line by line, about nine words each. Hex, ROT13, reversed or translated copies are not
+ * recognised.
+ */
+export class EncodedLeakWatch {
+  /** Text already read and held back (the current run from the group where a held word starts). */
+  private pending = '';
+  /** The current run's characters not yet decoded (all of them until it is MIN_B64_RUN long). */
+  private run = '';
+  private runLength = 0;
+  private inner: PromptLeakWatch | null = null;
+  private decoder: TextDecoder | null = null;
+  private readonly bytes = new Uint8Array(3);
+  leaked = false;
+
+  constructor(private readonly fp: PromptFingerprint) {}
+
+  /** Feed raw text; returns what can be released now, or null once the prompt was repeated. */
+  push(chunk: string): string | null {
+    if (this.leaked) return null;
+    const buf = this.pending + chunk;
+    // Where the held word's hold starts in buf (-1: no word held). What was pending is all held.
+    let hold = this.inner?.holding === true ? 0 : -1;
+    for (let i = this.pending.length; i < buf.length; i++) {
+      const c = buf.charCodeAt(i);
+      if (c < 128 && (B64_VALUE[c] as number) >= 0) {
+        this.run += buf.charAt(i);
+        this.runLength++;
+        if (this.inner === null) {
+          if (this.runLength < MIN_B64_RUN) continue;
+          this.inner = new PromptLeakWatch(this.fp);
+          this.decoder = new TextDecoder('utf-8');
+        }
+        // Decode every whole group of the run: at its 16th character the first four (whose
+        // characters were released: at most 11 bytes), then one group per fourth character.
+        while (this.run.length >= 4) {
+          const group = this.run.slice(0, 4);
+          this.run = this.run.slice(4);
+          // The group's start in buf, one group earlier (a multi-byte character may start there).
+          const at = Math.max(0, i + 1 - this.run.length - 8);
+          const held = this.feed(group, 3);
+          if (held === null) return this.leak();
+          if (!held) hold = -1;
+          else if (hold < 0) hold = at;
+        }
+      } else if (this.runLength > 0) {
+        if (this.endRun() === null) return this.leak();
+        hold = -1;
+      }
+    }
+    // Held: from where a held word starts; else a decoded run's last characters, which are not a
+    // whole group yet (when decoded they may start the word that completes a copy).
+    const cut = hold >= 0 ? hold : this.inner !== null ? buf.length - this.run.length : buf.length;
+    this.pending = buf.slice(cut);
+    return buf.slice(0, cut);
+  }
+
+  /** End of text: the current run ends here. */
+  end(): string | null {
+    if (this.leaked) return null;
+    if (this.runLength > 0 && this.endRun() === null) return this.leak();
+    const out = this.pending;
+    this.pending = '';
+    return out;
+  }
+
+  private leak(): null {
+    this.leaked = true;
+    this.pending = '';
+    return null;
+  }
+
+  /**
+   * Decodes one group (`n` bytes of it: 3, or 1–2 for a run's last characters) into the run's
+   * watch. Returns whether the watch holds a word now, or null on a copy.
+   */
+  private feed(group: string, n: number): boolean | null {
+    let v = 0;
+    for (let k = 0; k < 4; k++) v = (v << 6) | (k < group.length ? (B64_VALUE[group.charCodeAt(k)] as number) : 0);
+    this.bytes[0] = v >>> 16;
+    this.bytes[1] = (v >>> 8) & 255;
+    this.bytes[2] = v & 255;
+    const text = (this.decoder as TextDecoder).decode(this.bytes.subarray(0, n), { stream: true });
+    const inner = this.inner as PromptLeakWatch;
+    if (inner.push(text) === null) return null;
+    return inner.holding;
+  }
+
+  /** The run ended: decode its last characters, finish its watch. Null on a copy. */
+  private endRun(): true | null {
+    const inner = this.inner;
+    const rest = this.run;
+    this.run = '';
+    this.runLength = 0;
+    if (inner === null) return true;
+    // 2 or 3 characters left are 1 or 2 bytes (unpadded base64); 1 is no whole byte.
+    const copy = rest.length >= 2 && this.feed(rest, rest.length - 1) === null;
+    const tail = (this.decoder as TextDecoder).decode();
+    this.inner = null;
+    this.decoder = null;
+    if (copy || inner.push(tail) === null || inner.end() === null) return null;
+    return true;
+  }
+}
+
 /** Streaming watch over one text. */
 export class PromptLeakWatch {
   /** The last n-1 completed words. */
   private recent: string[] = [];
   private word = '';
   private pending = '';
-  private holding = false;
+  private holdingWord = false;
   leaked = false;
 
   constructor(private readonly fp: PromptFingerprint) {}
+
+  /** Is the word being read held (the last n-1 words a prefix of the prompt)? */
+  get holding(): boolean {
+    return this.holdingWord;
+  }
 
   /** A high surrogate that ended the last chunk: its letter is whole only with the next one. */
   private carry = '';
@@ -309,7 +492,7 @@ export class PromptLeakWatch {
     let safe = 0;
     // Characters of buf before `from` were already scanned (they are the held word).
     let i = this.pending.length;
-    if (!this.holding) safe = i;
+    if (!this.holdingWord) safe = i;
     const end = chunk.length;
     let k = 0;
     while (k < end) {
@@ -317,7 +500,7 @@ export class PromptLeakWatch {
       if (c < 128 && isAsciiWordCode(c)) {
         // A run of ASCII word characters at once (lower-casing ASCII is the same per character
         // or per run); `holding` is decided at a word's first character and stays until it ends.
-        if (this.word === '') this.holding = this.holds();
+        if (this.word === '') this.holdingWord = this.holds();
         let e = k + 1;
         while (e < end) { const d = chunk.charCodeAt(e); if (d >= 128 || !isAsciiWordCode(d)) break; e++; }
         this.word += chunk.slice(k, e).toLowerCase();
@@ -328,7 +511,7 @@ export class PromptLeakWatch {
         const len = c >= 0xd800 && c <= 0xdbff && k + 1 < end && (chunk.charCodeAt(k + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
         const ch = len === 1 ? chunk.charAt(k) : chunk.slice(k, k + 2);
         if (c >= 128 && WORD.test(ch)) {
-          if (this.word === '') this.holding = this.holds();
+          if (this.word === '') this.holdingWord = this.holds();
           this.word += ch.toLowerCase();
         } else if (this.word !== '' && this.complete()) {
           return null;
@@ -336,7 +519,7 @@ export class PromptLeakWatch {
         i += len;
         k += len;
       }
-      if (!this.holding) safe = i;
+      if (!this.holdingWord) safe = i;
     }
     this.pending = buf.slice(safe);
     return buf.slice(0, safe);
@@ -369,7 +552,7 @@ export class PromptLeakWatch {
     const word = this.word;
     const recent = this.recent;
     this.word = '';
-    this.holding = false;
+    this.holdingWord = false;
     // The gram is the last n-1 words and this one; its first word is recent[0] (n >= 2).
     if (recent.length === this.fp.n - 1 && this.fp.startsWith(recent[0] as string) && this.fp.hasGram(`${recent.join(' ')} ${word}`)) {
       this.leaked = true;

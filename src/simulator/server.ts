@@ -78,7 +78,8 @@ export interface SimulatorOptions {
   /** Default 'normal'; may be changed at runtime through `sim.options.mode`. */
   mode?: SimulatorMode;
   /** If non-empty, the generated text is exactly this (one token per word). '' = pseudo words.
-   * `{system}` stands for the request's system prompt (a model that leaks it). */
+   * `{system}` stands for the request's system prompt (a model that leaks it), `{system:base64}`
+   * for its base64. */
   responseText?: string;
   /** If non-empty, the generated pieces (one per stream event) are exactly these. */
   responseChunks?: string[];

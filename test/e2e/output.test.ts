@@ -4,6 +4,7 @@
 // redacted value ever in the logs or the metrics.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { PromptFingerprint } from '../../src/detectors/prompt-leak.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
@@ -252,6 +253,30 @@ describe('canary tokens', () => {
     assert.equal(count(after), count(before) + 1);
     const line = s.logs.find((l) => l.includes('system prompt leak blocked') && l.includes(String(JSON.parse(r.body).request_id)));
     assert.ok(line?.includes('"keyId":"test-key"'));
+  });
+
+  test('a model that repeats its system prompt in base64 is blocked, whole and streamed; the client sees the base64 of five words at most', async () => {
+    s.sim.options.responseText = 'Encoded as asked: {system:base64} Done.';
+    try {
+      const r = await post(s.url, '/v1/chat/completions', chatBody(), bearer(s.key));
+      assert.equal(r.status, 403);
+      assert.equal(codeOf(r), 'MG_OUTPUT_BLOCKED');
+      s.sim.options.splitEvery = 7;
+      const st = await stream('/v1/chat/completions', chatBody());
+      const err = st.events[st.events.length - 1] as { error?: { code?: string } };
+      assert.equal(err.error?.code, 'MG_OUTPUT_BLOCKED');
+      const sent = JSON.parse(s.sim.requests[s.sim.requests.length - 1]?.body ?? '{}') as { messages: Array<{ content: string }> };
+      const system = sent.messages[0]?.content ?? '';
+      // What the client was shown, its base64 decoded: no run of six words of the prompt, and
+      // not the helpdesk sentence after the marker line.
+      const shown = (st.text.match(/[A-Za-z0-9+/_-]+/g) ?? []).map((run) => Buffer.from(run, 'base64').toString('utf8')).join(' ');
+      assert.ok(!shown.includes('ACME helpdesk'), shown);
+      assert.equal(new PromptFingerprint(system, 6).leaks(shown), false, shown);
+      assert.ok(Buffer.from(system).toString('base64').startsWith(st.text.slice('Encoded as asked: '.length)), 'the shown part is the start of the copy');
+    } finally {
+      s.sim.options.splitEvery = 0;
+      s.sim.options.responseText = '';
+    }
   });
 
   test('a marker split across three events is caught in a stream, and no part of it is shown', async () => {

@@ -20,7 +20,7 @@
 import type { OutputConfig } from '../../config/types.js';
 import { createPiiScanner, PiiRedactStream, redact, type PiiScanner, type PiiType } from '../../detectors/pii/index.js';
 import { CanaryWatch, type LeakKind } from '../../detectors/canary.js';
-import { PromptLeakWatch, type PromptFingerprint } from '../../detectors/prompt-leak.js';
+import { EncodedLeakWatch, PromptLeakWatch, type PromptFingerprint } from '../../detectors/prompt-leak.js';
 import { filterLinks, LinkPolicy, LinkStream, type LinkType } from '../../detectors/links.js';
 import { FastChunk, newRewriteCache } from './chunk.js';
 
@@ -46,13 +46,15 @@ export function compileOutput(config: OutputConfig): OutputRules {
 const MESSAGE_FIELDS = ['content', 'reasoning_content', 'refusal'] as const;
 
 /**
- * One independent streamed text: canary watch first (on raw text), the system-prompt watch, the
- * link filter (on raw text, so a URL is judged before PII redaction rewrites it), then the PII
+ * One independent streamed text: canary watch first (on raw text), the system-prompt watch (its
+ * words, then its base64 runs), the link filter (on raw text, so a URL is judged before PII redaction rewrites it), then the PII
  * redactor.
  */
 class TextFilter {
   private readonly watch: CanaryWatch | null;
   private readonly prompt: PromptLeakWatch | null;
+  /** The same watch over base64 runs of the text (a copy of the prompt in base64). */
+  private readonly encoded: EncodedLeakWatch | null;
   private readonly links: LinkStream | null;
   private readonly pii: PiiRedactStream | null;
   private readonly reported = new Map<PiiType, number>();
@@ -60,6 +62,7 @@ class TextFilter {
   constructor(private readonly owner: OutputFilter, needles: readonly string[], hasMarker: boolean, scanner: PiiScanner | null, fp: PromptFingerprint | null, links: LinkPolicy | null) {
     this.watch = needles.length === 0 ? null : new CanaryWatch(needles, hasMarker);
     this.prompt = fp === null || fp.empty ? null : new PromptLeakWatch(fp);
+    this.encoded = fp === null || fp.empty ? null : new EncodedLeakWatch(fp);
     this.links = links === null ? null : new LinkStream(links, owner.links);
     this.pii = scanner === null ? null : new PiiRedactStream(scanner);
   }
@@ -67,7 +70,8 @@ class TextFilter {
   push(raw: string): string | null {
     const seen = this.watch === null ? raw : this.watch.push(raw);
     if (seen === null) return this.owner.leaked(this.watch?.leak ?? 'canary');
-    const released = this.prompt === null ? seen : this.prompt.push(seen);
+    const plain = this.prompt === null ? seen : this.prompt.push(seen);
+    const released = plain === null || this.encoded === null ? plain : this.encoded.push(plain);
     if (released === null) return this.owner.leaked('system-prompt');
     const linked = this.links === null ? released : this.links.push(released);
     if (linked === null) return this.owner.linkBlocked();
@@ -78,11 +82,13 @@ class TextFilter {
     const seen = this.watch === null ? '' : this.watch.end();
     if (seen === null) return this.owner.leaked(this.watch?.leak ?? 'canary');
     let released = seen;
-    if (this.prompt !== null) {
+    if (this.prompt !== null && this.encoded !== null) {
       const a = this.prompt.push(seen);
       const b = a === null ? null : this.prompt.end();
-      if (a === null || b === null) return this.owner.leaked('system-prompt');
-      released = a + b;
+      const c = b === null ? null : this.encoded.push(`${a}${b}`);
+      const d = c === null ? null : this.encoded.end();
+      if (c === null || d === null) return this.owner.leaked('system-prompt');
+      released = c + d;
     }
     if (this.links !== null) {
       const a = this.links.push(released);
