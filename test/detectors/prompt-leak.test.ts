@@ -141,7 +141,42 @@ test('the cached fingerprint (PromptFingerprint.of) catches exactly what a fresh
     }
     assert.equal(cached.leaks(probes[1] as string), true);
     assert.equal(cached.leaks(probes[6] as string), false);
+    // Membership, one by one: every gram, prefix and first word of the fresh fingerprint is the
+    // cached one's (those around the marker are recognised by reading them backwards), and the
+    // same strings with an earlier marker, the placeholder, or one character more or less are
+    // the cached one's exactly when they are the fresh one's.
+    const lower = hex.toLowerCase();
+    const sets: [ReadonlySet<string>, (f: PromptFingerprint, x: string) => boolean][] = [
+      [fresh['grams'], (f, x) => f.hasGram(x)], [fresh['prefixes'], (f, x) => f.hasPrefix(x)], [fresh['starts'], (f, x) => f.startsWith(x)],
+    ];
+    let aroundMarker = 0;
+    for (const [members, has] of sets) {
+      for (const m of members) {
+        assert.equal(has(cached, m), true, m);
+        if (m.includes(lower)) aroundMarker++;
+        for (const near of [m.split(lower).join(prevHex.toLowerCase()), m.split(lower).join('qqqqqqqqqqqqqqqqqqqq'), `${m}x`, m.slice(1), m.slice(0, -1)]) {
+          assert.equal(has(cached, near), has(fresh, near), near);
+        }
+      }
+    }
+    assert.ok(aroundMarker >= 9, `strings around the marker checked: ${aroundMarker}`); // 4 grams, 4 prefixes, 1 first word
     prevHex = hex;
+  }
+  // A wording with the marker twice within a gram: a string with the marker word at one place and
+  // the cache's placeholder at the other reads backwards as a base string, and is not a gram.
+  {
+    const marker = newCanary();
+    const hex = marker.slice(4).toLowerCase();
+    const text = `Marker ${marker} again ${marker} here. ${prompts.end}`;
+    const fresh = new PromptFingerprint(text, 6);
+    const cached = PromptFingerprint.of(text, 6, marker);
+    const gram = `marker mgc ${hex} again mgc ${hex}`;
+    assert.equal(fresh.hasGram(gram), true);
+    assert.equal(cached.hasGram(gram), true);
+    for (const mixed of [`marker mgc qqqqqqqqqqqqqqqqqqqq again mgc ${hex}`, `marker mgc ${hex} again mgc qqqqqqqqqqqqqqqqqqqq`]) {
+      assert.equal(fresh.hasGram(mixed), false);
+      assert.equal(cached.hasGram(mixed), false, mixed);
+    }
   }
   // Without a marker, and for a prompt that itself contains the placeholder word, too.
   for (const text of [prompts.middle, `qqqqqqqqqqqqqqqqqqqq ${prompts.start}`]) {
