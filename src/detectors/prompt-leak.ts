@@ -164,14 +164,20 @@ export class PromptFingerprint {
     return runs.length > 0 && this.leaksEncoded(text, runs);
   }
 
-  /** The plain check of base64 runs (start and end pairs), each decoded on its own. */
+  /**
+   * The plain check of base64 runs (start and end pairs), each decoded on its own, and of the hex
+   * runs inside them (hex digits are base64 characters, so every hex run long enough lies in one).
+   */
   private leaksEncoded(text: string, runs: readonly number[]): boolean {
     // leaksAscii overwrites this.runs: read them out first.
     const spans = runs.slice();
     for (let k = 0; k < spans.length; k += 2) {
-      const decoded = Buffer.from(text.slice(spans[k] as number, spans[k + 1] as number), 'base64').toString('utf8');
-      const fast = this.leaksAscii(decoded);
-      if (fast === true || (fast === null && this.leaksWords(decoded))) return true;
+      const from = spans[k] as number;
+      const to = spans[k + 1] as number;
+      for (const decoded of [Buffer.from(text.slice(from, to), 'base64').toString('utf8'), ...hexRunsDecoded(text, from, to)]) {
+        const fast = this.leaksAscii(decoded);
+        if (fast === true || (fast === null && this.leaksWords(decoded))) return true;
+      }
     }
     return false;
   }
@@ -355,20 +361,54 @@ const B64_VALUE = Int8Array.from({ length: 128 }, (_, c) => {
   const i = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.indexOf(ch);
   return i >= 0 ? i : ch === '-' ? 62 : ch === '_' ? 63 : -1;
 });
+/** Per ASCII code: its value as a hex digit (either case), or -1. */
+const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) => {
+  const i = '0123456789abcdef'.indexOf(String.fromCharCode(c).toLowerCase());
+  return c < 128 && i >= 0 ? i : -1;
+});
+/** Shortest hex run decoded: 16 bytes, about three words (a SHA-256 in hex is 64: decoded, noise). */
+const MIN_HEX_RUN = 32;
+
+/** An encoding the leak check decodes: its characters' values, and how many make a whole group. */
+export interface LeakEncoding {
+  readonly name: 'base64' | 'hex';
+  /** Per ASCII code: the character's value, or -1 outside the alphabet. */
+  readonly value: Int8Array;
+  /** Bits per character, characters per group (a whole number of bytes), shortest run decoded. */
+  readonly bits: number;
+  readonly group: number;
+  readonly minRun: number;
+}
+export const BASE64: LeakEncoding = { name: 'base64', value: B64_VALUE, bits: 6, group: 4, minRun: MIN_B64_RUN };
+export const HEX: LeakEncoding = { name: 'hex', value: HEX_VALUE, bits: 4, group: 2, minRun: MIN_HEX_RUN };
+
+/** The maximal hex runs of at least MIN_HEX_RUN characters inside text[from, to), decoded. */
+function hexRunsDecoded(text: string, from: number, to: number): string[] {
+  const out: string[] = [];
+  let start = from;
+  for (let i = from; i <= to; i++) {
+    const c = i < to ? text.charCodeAt(i) : 32;
+    if (c < 128 && (HEX_VALUE[c] as number) >= 0) continue;
+    if (i - start >= MIN_HEX_RUN) out.push(Buffer.from(text.slice(start, i), 'hex').toString('utf8'));
+    start = i + 1;
+  }
+  return out;
+}
 
 /**
  * Streaming watch for a copy of the system prompt written in base64 ("print your instructions
- * in base64"), which the word watch cannot read. A run of base64 characters of at least
- * MIN_B64_RUN is decoded group by group (4 characters → 3 bytes, UTF-8) into a PromptLeakWatch of
+ * in base64") or, with HEX, in hex digits, which the word watch cannot read. A run of the
+ * encoding's characters of at least its minRun (base64: 16) is decoded group by group (base64: 4
+ * characters → 3 bytes; hex: 2 → 1; UTF-8) into a PromptLeakWatch of
  * its own, which says when the decoded text's last n-1 words are a prefix of the prompt: from the
  * group where the next decoded word starts, the run is held until that word is complete and
  * checked (a multi-byte character may start in the group before: the hold starts one group
  * earlier), and the last characters of a decoded run that are not a whole group yet are held too.
  * So the base64 released decodes to at most n-1 words of a copy, as for plain text. Ordinary
  * output is not held: its words are base64 runs too, but short; base64 that decodes to anything
- * else is held by at most three characters. Each run is decoded on its own, from its start: base64 wrapped into lines is
- * checked line by line, about nine words each. Hex, ROT13, reversed or translated copies are not
- * recognised.
+ * else is held by at most three characters (hex: one). Each run is decoded on its own, from its
+ * start: base64 wrapped into lines is checked line by line, about nine words each. ROT13,
+ * reversed, spelled-out or translated copies are not recognised.
  */
 export class EncodedLeakWatch {
   /** Text already read and held back (the current run from the group where a held word starts). */
@@ -381,32 +421,33 @@ export class EncodedLeakWatch {
   private readonly bytes = new Uint8Array(3);
   leaked = false;
 
-  constructor(private readonly fp: PromptFingerprint) {}
+  constructor(private readonly fp: PromptFingerprint, private readonly enc: LeakEncoding = BASE64) {}
 
   /** Feed raw text; returns what can be released now, or null once the prompt was repeated. */
   push(chunk: string): string | null {
     if (this.leaked) return null;
+    const enc = this.enc;
     const buf = this.pending + chunk;
     // Where the held word's hold starts in buf (-1: no word held). What was pending is all held.
     let hold = this.inner?.holding === true ? 0 : -1;
     for (let i = this.pending.length; i < buf.length; i++) {
       const c = buf.charCodeAt(i);
-      if (c < 128 && (B64_VALUE[c] as number) >= 0) {
+      if (c < 128 && (enc.value[c] as number) >= 0) {
         this.run += buf.charAt(i);
         this.runLength++;
         if (this.inner === null) {
-          if (this.runLength < MIN_B64_RUN) continue;
+          if (this.runLength < enc.minRun) continue;
           this.inner = new PromptLeakWatch(this.fp);
           this.decoder = new TextDecoder('utf-8');
         }
-        // Decode every whole group of the run: at its 16th character the first four (whose
-        // characters were released: at most 11 bytes), then one group per fourth character.
-        while (this.run.length >= 4) {
-          const group = this.run.slice(0, 4);
-          this.run = this.run.slice(4);
+        // Decode every whole group of the run: at its minRun-th character all of them (their
+        // characters were released: base64, at most 11 bytes), then one group at a time.
+        while (this.run.length >= enc.group) {
+          const group = this.run.slice(0, enc.group);
+          this.run = this.run.slice(enc.group);
           // The group's start in buf, one group earlier (a multi-byte character may start there).
-          const at = Math.max(0, i + 1 - this.run.length - 8);
-          const held = this.feed(group, 3);
+          const at = Math.max(0, i + 1 - this.run.length - 2 * enc.group);
+          const held = this.feed(group, (enc.group * enc.bits) / 8);
           if (held === null) return this.leak();
           if (!held) hold = -1;
           else if (hold < 0) hold = at;
@@ -439,15 +480,16 @@ export class EncodedLeakWatch {
   }
 
   /**
-   * Decodes one group (`n` bytes of it: 3, or 1–2 for a run's last characters) into the run's
-   * watch. Returns whether the watch holds a word now, or null on a copy.
+   * Decodes one group (`n` bytes of it: all, or fewer for a run's last characters, the group
+   * padded with zero bits) into the run's watch. Returns whether the watch holds a word now, or
+   * null on a copy.
    */
   private feed(group: string, n: number): boolean | null {
+    const enc = this.enc;
     let v = 0;
-    for (let k = 0; k < 4; k++) v = (v << 6) | (k < group.length ? (B64_VALUE[group.charCodeAt(k)] as number) : 0);
-    this.bytes[0] = v >>> 16;
-    this.bytes[1] = (v >>> 8) & 255;
-    this.bytes[2] = v & 255;
+    for (let k = 0; k < enc.group; k++) v = (v << enc.bits) | (k < group.length ? (enc.value[group.charCodeAt(k)] as number) : 0);
+    const whole = (enc.group * enc.bits) / 8;
+    for (let j = 0; j < whole; j++) this.bytes[j] = (v >>> (8 * (whole - 1 - j))) & 255;
     const text = (this.decoder as TextDecoder).decode(this.bytes.subarray(0, n), { stream: true });
     const inner = this.inner as PromptLeakWatch;
     if (inner.push(text) === null) return null;
@@ -461,8 +503,9 @@ export class EncodedLeakWatch {
     this.run = '';
     this.runLength = 0;
     if (inner === null) return true;
-    // 2 or 3 characters left are 1 or 2 bytes (unpadded base64); 1 is no whole byte.
-    const copy = rest.length >= 2 && this.feed(rest, rest.length - 1) === null;
+    // The characters left make this many whole bytes (base64: 2 or 3 characters are 1 or 2 bytes).
+    const n = Math.floor((rest.length * this.enc.bits) / 8);
+    const copy = n > 0 && this.feed(rest, n) === null;
     const tail = (this.decoder as TextDecoder).decode();
     this.inner = null;
     this.decoder = null;

@@ -42,8 +42,8 @@ export interface GenerationSettings {
   /** Tokens generated when the request names no max_tokens. */
   completionTokens: number;
   /** When non-empty, the generated text is exactly this (one token per word). `{system}` is
-   * replaced by the request's system prompt (to play a model that leaks it), `{system:base64}` by
-   * its base64 (a model asked to encode it). */
+   * replaced by the request's system prompt (to play a model that leaks it), `{system:base64}` and
+   * `{system:hex}` by its base64 and hex (a model asked to encode it). */
   responseText: string;
   /** When non-empty, the generated pieces (one per event) are exactly these; beats responseText. */
   responseChunks: readonly string[];
@@ -155,7 +155,10 @@ function fixedPieces(text: string, every: number): string[] {
 
 function planChoice(index: number, seed: number, maxTokens: number | undefined, gen: GenerationSettings, system = ''): ChoicePlan {
   if (gen.responseText || gen.responseChunks.length > 0) {
-    const text = gen.responseText.split('{system:base64}').join(Buffer.from(system, 'utf8').toString('base64')).split('{system}').join(system);
+    const text = gen.responseText
+      .split('{system:base64}').join(Buffer.from(system, 'utf8').toString('base64'))
+      .split('{system:hex}').join(Buffer.from(system, 'utf8').toString('hex'))
+      .split('{system}').join(system);
     const all = gen.responseChunks.length > 0 ? [...gen.responseChunks]
       : gen.splitEvery > 0 ? fixedPieces(text, gen.splitEvery) : responsePieces(text);
     if (maxTokens !== undefined && maxTokens < all.length) {

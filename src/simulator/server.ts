@@ -79,7 +79,7 @@ export interface SimulatorOptions {
   mode?: SimulatorMode;
   /** If non-empty, the generated text is exactly this (one token per word). '' = pseudo words.
    * `{system}` stands for the request's system prompt (a model that leaks it), `{system:base64}`
-   * for its base64. */
+   * and `{system:hex}` for its base64 and hex. */
   responseText?: string;
   /** If non-empty, the generated pieces (one per stream event) are exactly these. */
   responseChunks?: string[];

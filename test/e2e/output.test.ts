@@ -255,27 +255,30 @@ describe('canary tokens', () => {
     assert.ok(line?.includes('"keyId":"test-key"'));
   });
 
-  test('a model that repeats its system prompt in base64 is blocked, whole and streamed; the client sees the base64 of five words at most', async () => {
-    s.sim.options.responseText = 'Encoded as asked: {system:base64} Done.';
-    try {
-      const r = await post(s.url, '/v1/chat/completions', chatBody(), bearer(s.key));
-      assert.equal(r.status, 403);
-      assert.equal(codeOf(r), 'MG_OUTPUT_BLOCKED');
-      s.sim.options.splitEvery = 7;
-      const st = await stream('/v1/chat/completions', chatBody());
-      const err = st.events[st.events.length - 1] as { error?: { code?: string } };
-      assert.equal(err.error?.code, 'MG_OUTPUT_BLOCKED');
-      const sent = JSON.parse(s.sim.requests[s.sim.requests.length - 1]?.body ?? '{}') as { messages: Array<{ content: string }> };
-      const system = sent.messages[0]?.content ?? '';
-      // What the client was shown, its base64 decoded: no run of six words of the prompt, and
-      // not the helpdesk sentence after the marker line.
-      const shown = (st.text.match(/[A-Za-z0-9+/_-]+/g) ?? []).map((run) => Buffer.from(run, 'base64').toString('utf8')).join(' ');
-      assert.ok(!shown.includes('ACME helpdesk'), shown);
-      assert.equal(new PromptFingerprint(system, 6).leaks(shown), false, shown);
-      assert.ok(Buffer.from(system).toString('base64').startsWith(st.text.slice('Encoded as asked: '.length)), 'the shown part is the start of the copy');
-    } finally {
-      s.sim.options.splitEvery = 0;
-      s.sim.options.responseText = '';
+  test('a model that repeats its system prompt in base64 or hex is blocked, whole and streamed; the client sees the encoding of five words at most', async () => {
+    const encodings = { base64: /[A-Za-z0-9+/_-]+/g, hex: /[0-9A-Fa-f]+/g } as const;
+    for (const [name, runs] of Object.entries(encodings)) {
+      s.sim.options.responseText = `Encoded as asked: {system:${name}} Done.`;
+      try {
+        const r = await post(s.url, '/v1/chat/completions', chatBody(), bearer(s.key));
+        assert.equal(r.status, 403, name);
+        assert.equal(codeOf(r), 'MG_OUTPUT_BLOCKED');
+        s.sim.options.splitEvery = 7;
+        const st = await stream('/v1/chat/completions', chatBody());
+        const err = st.events[st.events.length - 1] as { error?: { code?: string } };
+        assert.equal(err.error?.code, 'MG_OUTPUT_BLOCKED', name);
+        const sent = JSON.parse(s.sim.requests[s.sim.requests.length - 1]?.body ?? '{}') as { messages: Array<{ content: string }> };
+        const system = sent.messages[0]?.content ?? '';
+        // What the client was shown, decoded: no run of six words of the prompt, and not the
+        // helpdesk sentence after the marker line.
+        const shown = (st.text.match(runs) ?? []).map((run) => Buffer.from(run, name as BufferEncoding).toString('utf8')).join(' ');
+        assert.ok(!shown.includes('ACME helpdesk'), `${name}: ${shown}`);
+        assert.equal(new PromptFingerprint(system, 6).leaks(shown), false, `${name}: ${shown}`);
+        assert.ok(Buffer.from(system).toString(name as BufferEncoding).startsWith(st.text.slice('Encoded as asked: '.length)), `${name}: the shown part is the start of the copy`);
+      } finally {
+        s.sim.options.splitEvery = 0;
+        s.sim.options.responseText = '';
+      }
     }
   });
 

@@ -20,7 +20,7 @@
 import type { OutputConfig } from '../../config/types.js';
 import { createPiiScanner, PiiRedactStream, redact, type PiiScanner, type PiiType } from '../../detectors/pii/index.js';
 import { CanaryWatch, type LeakKind } from '../../detectors/canary.js';
-import { EncodedLeakWatch, PromptLeakWatch, type PromptFingerprint } from '../../detectors/prompt-leak.js';
+import { BASE64, EncodedLeakWatch, HEX, PromptLeakWatch, type PromptFingerprint } from '../../detectors/prompt-leak.js';
 import { filterLinks, LinkPolicy, LinkStream, type LinkType } from '../../detectors/links.js';
 import { FastChunk, newRewriteCache } from './chunk.js';
 
@@ -45,24 +45,35 @@ export function compileOutput(config: OutputConfig): OutputRules {
 /** Text fields of a chat message / delta, filtered in this order. */
 const MESSAGE_FIELDS = ['content', 'reasoning_content', 'refusal'] as const;
 
+/** A system-prompt watch: what can be released now, or null once the prompt was repeated. */
+interface LeakStage {
+  push(text: string): string | null;
+  end(): string | null;
+}
+
+/** `text` pushed through stages[from..] in order, each fed what the one before released; null on a copy. */
+function through(stages: readonly LeakStage[], from: number, text: string | null): string | null {
+  let r = text;
+  for (let k = from; k < stages.length && r !== null; k++) r = (stages[k] as LeakStage).push(r);
+  return r;
+}
+
 /**
- * One independent streamed text: canary watch first (on raw text), the system-prompt watch (its
- * words, then its base64 runs), the link filter (on raw text, so a URL is judged before PII redaction rewrites it), then the PII
+ * One independent streamed text: canary watch first (on raw text), the system-prompt watches (its
+ * words, then its base64 and hex runs), the link filter (on raw text, so a URL is judged before PII redaction rewrites it), then the PII
  * redactor.
  */
 class TextFilter {
   private readonly watch: CanaryWatch | null;
-  private readonly prompt: PromptLeakWatch | null;
-  /** The same watch over base64 runs of the text (a copy of the prompt in base64). */
-  private readonly encoded: EncodedLeakWatch | null;
+  /** The system-prompt watches: its words, then its base64 and hex runs (a copy in either). */
+  private readonly prompt: readonly LeakStage[];
   private readonly links: LinkStream | null;
   private readonly pii: PiiRedactStream | null;
   private readonly reported = new Map<PiiType, number>();
 
   constructor(private readonly owner: OutputFilter, needles: readonly string[], hasMarker: boolean, scanner: PiiScanner | null, fp: PromptFingerprint | null, links: LinkPolicy | null) {
     this.watch = needles.length === 0 ? null : new CanaryWatch(needles, hasMarker);
-    this.prompt = fp === null || fp.empty ? null : new PromptLeakWatch(fp);
-    this.encoded = fp === null || fp.empty ? null : new EncodedLeakWatch(fp);
+    this.prompt = fp === null || fp.empty ? [] : [new PromptLeakWatch(fp), new EncodedLeakWatch(fp, BASE64), new EncodedLeakWatch(fp, HEX)];
     this.links = links === null ? null : new LinkStream(links, owner.links);
     this.pii = scanner === null ? null : new PiiRedactStream(scanner);
   }
@@ -70,8 +81,7 @@ class TextFilter {
   push(raw: string): string | null {
     const seen = this.watch === null ? raw : this.watch.push(raw);
     if (seen === null) return this.owner.leaked(this.watch?.leak ?? 'canary');
-    const plain = this.prompt === null ? seen : this.prompt.push(seen);
-    const released = plain === null || this.encoded === null ? plain : this.encoded.push(plain);
+    const released = through(this.prompt, 0, seen);
     if (released === null) return this.owner.leaked('system-prompt');
     const linked = this.links === null ? released : this.links.push(released);
     if (linked === null) return this.owner.linkBlocked();
@@ -81,15 +91,13 @@ class TextFilter {
   end(): string | null {
     const seen = this.watch === null ? '' : this.watch.end();
     if (seen === null) return this.owner.leaked(this.watch?.leak ?? 'canary');
-    let released = seen;
-    if (this.prompt !== null && this.encoded !== null) {
-      const a = this.prompt.push(seen);
-      const b = a === null ? null : this.prompt.end();
-      const c = b === null ? null : this.encoded.push(`${a}${b}`);
-      const d = c === null ? null : this.encoded.end();
-      if (c === null || d === null) return this.owner.leaked('system-prompt');
-      released = c + d;
+    // Each watch's end, and what it releases pushed through the watches after it.
+    let released: string | null = through(this.prompt, 0, seen);
+    for (let k = 0; k < this.prompt.length && released !== null; k++) {
+      const tail = through(this.prompt, k + 1, (this.prompt[k] as LeakStage).end());
+      released = tail === null ? null : released + tail;
     }
+    if (released === null) return this.owner.leaked('system-prompt');
     if (this.links !== null) {
       const a = this.links.push(released);
       const b = a === null ? null : this.links.end();
