@@ -68,6 +68,20 @@ test('infoLine goes through logger.info for a pino logger modelgate did not make
   assert.equal(line.secret, '[Redacted]');
 });
 
+test('the cached time equals toISOString at every millisecond, across seconds, days and years, with the clock going back', () => {
+  let clock = 0;
+  const time = isoTimeCached(() => clock);
+  const starts = [0, 1, 999, 1000, Date.UTC(2026, 11, 7, 23, 59, 59, 990), Date.UTC(1969, 11, 31, 23, 59, 59, 500), Date.UTC(2000, 1, 29, 12, 0, 0, 0), Date.UTC(9999, 11, 31, 23, 59, 59, 900), Date.UTC(10000, 0, 1) - 5];
+  for (const start of starts) {
+    for (let k = 0; k < 2100; k += k < 50 ? 1 : 37) {
+      for (const t of [start + k, start - k]) {
+        clock = t;
+        assert.equal(time(), `,"time":"${new Date(t).toISOString()}"`, String(t));
+      }
+    }
+  }
+});
+
 test('the cached time is the current millisecond in pino\'s isoTime format', () => {
   const time = isoTimeCached();
   const before = Date.now();
