@@ -152,8 +152,8 @@ export class PromptFingerprint {
   }
 
   /**
-   * Does a whole text repeat n consecutive words of the prompt, as it is or inside a base64 run
-   * (see EncodedLeakWatch)?
+   * Does a whole text repeat n consecutive words of the prompt, as it is or encoded (a base64 or
+   * hex run, decoded on its own; see EncodedLeakWatch)? A run decoded is not decoded again.
    */
   leaks(text: string): boolean {
     if (this.empty) return false;
