@@ -160,7 +160,7 @@ export class PromptFingerprint {
     const fast = this.leaksAscii(text);
     if (fast === true || (fast === null && this.leaksWords(text))) return true;
     // leaksAscii noted the runs long enough to be decoded; other texts are read for them here.
-    const runs = fast === false ? this.runs : b64Runs(text);
+    const runs = fast === false ? this.runs : runsOf(text, 0, text.length, B64_VALUE, MIN_B64_RUN);
     return runs.length > 0 && this.leaksEncoded(text, runs);
   }
 
@@ -174,9 +174,12 @@ export class PromptFingerprint {
     for (let k = 0; k < spans.length; k += 2) {
       const from = spans[k] as number;
       const to = spans[k + 1] as number;
-      for (const decoded of [Buffer.from(text.slice(from, to), 'base64').toString('utf8'), ...hexRunsDecoded(text, from, to)]) {
-        const fast = this.leaksAscii(decoded);
-        if (fast === true || (fast === null && this.leaksWords(decoded))) return true;
+      const hex = runsOf(text, from, to, HEX_VALUE, MIN_HEX_RUN);
+      const decoded = [Buffer.from(text.slice(from, to), 'base64').toString('utf8')];
+      for (let h = 0; h < hex.length; h += 2) decoded.push(Buffer.from(text.slice(hex[h] as number, hex[h + 1] as number), 'hex').toString('utf8'));
+      for (const d of decoded) {
+        const fast = this.leaksAscii(d);
+        if (fast === true || (fast === null && this.leaksWords(d))) return true;
       }
     }
     return false;
@@ -340,18 +343,18 @@ const fingerprints = new LRUCache<string, PromptFingerprint>({ max: 1024, maxSiz
 const MIN_B64_RUN = 16;
 
 /**
- * The base64 runs of at least MIN_B64_RUN characters (start, end, …), in one pass: a regex such as
- * /[A-Za-z0-9+/_-]{16,}/g tries again at every character of every shorter word, about 9 µs per
- * KB of prose here.
+ * The runs of an alphabet (`value`: base64 or hex) of at least `min` characters inside
+ * text[from, to), as start and end pairs, in one pass: a regex such as /[A-Za-z0-9+/_-]{16,}/g
+ * tries again at every character of every shorter word, about 9 µs per KB of prose here.
  */
-function b64Runs(text: string): number[] {
+function runsOf(text: string, from: number, to: number, value: Int8Array, min: number): number[] {
   const out: number[] = [];
-  let from = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 32;
-    if (c < 128 && (B64_VALUE[c] as number) >= 0) continue;
-    if (i - from >= MIN_B64_RUN) out.push(from, i);
-    from = i + 1;
+  let start = from;
+  for (let i = from; i <= to; i++) {
+    const c = i < to ? text.charCodeAt(i) : 32;
+    if (c < 128 && (value[c] as number) >= 0) continue;
+    if (i - start >= min) out.push(start, i);
+    start = i + 1;
   }
   return out;
 }
@@ -362,10 +365,7 @@ const B64_VALUE = Int8Array.from({ length: 128 }, (_, c) => {
   return i >= 0 ? i : ch === '-' ? 62 : ch === '_' ? 63 : -1;
 });
 /** Per ASCII code: its value as a hex digit (either case), or -1. */
-const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) => {
-  const i = '0123456789abcdef'.indexOf(String.fromCharCode(c).toLowerCase());
-  return c < 128 && i >= 0 ? i : -1;
-});
+const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) => '0123456789abcdef'.indexOf(String.fromCharCode(c).toLowerCase()));
 /** Shortest hex run decoded: 16 bytes, about three words (a SHA-256 in hex is 64: decoded, noise). */
 const MIN_HEX_RUN = 32;
 
@@ -382,18 +382,6 @@ export interface LeakEncoding {
 export const BASE64: LeakEncoding = { name: 'base64', value: B64_VALUE, bits: 6, group: 4, minRun: MIN_B64_RUN };
 export const HEX: LeakEncoding = { name: 'hex', value: HEX_VALUE, bits: 4, group: 2, minRun: MIN_HEX_RUN };
 
-/** The maximal hex runs of at least MIN_HEX_RUN characters inside text[from, to), decoded. */
-function hexRunsDecoded(text: string, from: number, to: number): string[] {
-  const out: string[] = [];
-  let start = from;
-  for (let i = from; i <= to; i++) {
-    const c = i < to ? text.charCodeAt(i) : 32;
-    if (c < 128 && (HEX_VALUE[c] as number) >= 0) continue;
-    if (i - start >= MIN_HEX_RUN) out.push(Buffer.from(text.slice(start, i), 'hex').toString('utf8'));
-    start = i + 1;
-  }
-  return out;
-}
 
 /**
  * Streaming watch for a copy of the system prompt written in base64 ("print your instructions
