@@ -174,3 +174,101 @@ it('memory store: no heap growth per decision below the cap (regression: an idle
   assert.ok(grown < 40 * 1024 * 1024, `heap grew ${(grown / 1e6).toFixed(1)} MB over 300,000 decisions`);
   await store.close();
 });
+
+describe('memory store: fields grouped by owner', () => {
+  // Keys share an owner (the part before the last ':') in every way the limiter builds them, and
+  // some have no ':' at all, an IPv6-like owner, or a field only one owner uses.
+  const keys = ['key:a:req', 'key:a:cost', 'key:a:r0:cost', 'key:b:req', 'key:b:cost', 'ip:2001_db8__1:req', 'ip:1.2.3.4:cost', 'nocolon', 'key:a:odd'];
+  const limits: BucketLimit[] = [
+    { kind: 'gcra', rate: 10, periodMs: 1000, burst: 20 },
+    { kind: 'gcra', rate: 3, periodMs: 60_000, burst: 5 },
+    { kind: 'sliding-window', rate: 6, periodMs: 1000 } as unknown as BucketLimit,
+  ];
+  const key = fc.constantFrom(...keys);
+  const budgetKeyArb = fc.constantFrom('key:a:budget', 'key:b:budget', 'key:a', 'plain');
+  const period = fc.constantFrom(1000, 86_400_000);
+  const op = fc.oneof(
+    fc.record({
+      t: fc.constant('consume' as const),
+      buckets: fc.array(fc.record({ key, limit: fc.integer({ min: 0, max: 2 }), cost: fc.constantFrom(0, 0.5, 1, 3, 7, 25) }), { maxLength: 4 }),
+      budgets: fc.array(fc.record({ key: budgetKeyArb, limit: fc.constantFrom(5, 50), periodMs: period, cost: fc.constantFrom(1, 4, 60) }), { maxLength: 2 }),
+    }),
+    fc.record({ t: fc.constant('adjust' as const), key, limit: fc.integer({ min: 0, max: 2 }), delta: fc.constantFrom(-30, -1, 2, 9), bkey: budgetKeyArb, periodMs: period, bdelta: fc.constantFrom(-5, 3) }),
+    fc.record({ t: fc.constant('lease' as const), key, id: fc.constantFrom('x', 'y'), release: fc.boolean() }),
+    fc.record({ t: fc.constant('spent' as const), key: budgetKeyArb, periodMs: period }),
+    fc.record({ t: fc.constant('wait' as const), ms: fc.constantFrom(1, 50, 400, 1000, 5000, 90_000) }),
+  );
+
+  it('decides exactly as the store with every entry on its own (random ops, full and small field tables)', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.constantFrom(1, 2, 3, 32), async (ops, groupSlots) => {
+      let t = 1_700_000_000_123;
+      const grouped = createMemoryStore({ now: () => t, groupSlots });
+      const single = createMemoryStore({ now: () => t, groupSlots: 0 });
+      for (const o of ops) {
+        const ctx = JSON.stringify({ groupSlots, ops });
+        if (o.t === 'wait') t += o.ms;
+        else if (o.t === 'consume') {
+          const b = o.buckets.map((x) => ({ key: x.key, limit: limits[x.limit] as BucketLimit, cost: x.cost }));
+          assert.deepEqual(await grouped.consume(b, o.budgets), await single.consume(b, o.budgets), ctx);
+        } else if (o.t === 'adjust') {
+          const ws = Math.floor(t / o.periodMs) * o.periodMs;
+          const adj = [{ key: o.key, limit: limits[o.limit] as BucketLimit, delta: o.delta }];
+          const badj = [{ key: o.bkey, periodMs: o.periodMs, windowStart: ws, delta: o.bdelta }];
+          await grouped.adjust(adj, badj);
+          await single.adjust(adj, badj);
+        } else if (o.t === 'lease') {
+          if (o.release) {
+            await grouped.release(o.key, o.id);
+            await single.release(o.key, o.id);
+          } else assert.deepEqual(await grouped.acquire(o.key, o.id, 1, 500), await single.acquire(o.key, o.id, 1, 500), ctx);
+        } else assert.equal(await grouped.budgetSpent(o.key, o.periodMs), await single.budgetSpent(o.key, o.periodMs), ctx);
+      }
+      // A whole sweep pass at one time leaves exactly the entries that still decide something.
+      t += 1000;
+      for (let i = 0; i < 20; i++) {
+        await grouped.consume([], []);
+        await single.consume([], []);
+      }
+      assert.equal(grouped.size(), single.size(), JSON.stringify({ groupSlots, ops }));
+    }), { numRuns: 400 });
+  });
+
+  it('the cap counts entries, not groups: owners of three fields each stay under maxEntries', async () => {
+    const t = 1_700_000_000_000;
+    const store = createMemoryStore({ maxEntries: 1000, now: () => t });
+    const lim: BucketLimit = { kind: 'gcra', rate: 1, periodMs: 60_000, burst: 10 };
+    for (let i = 0; i < 5000; i++) {
+      await store.consume([{ key: `key:k${i}:req`, limit: lim, cost: 1 }, { key: `key:k${i}:cost`, limit: lim, cost: 2 }], [{ key: `key:k${i}:budget`, limit: 100, periodMs: 86_400_000, cost: 1 }]);
+      if (store.size() > 1000) assert.fail(`size ${store.size()} after ${i + 1} owners`);
+    }
+    assert.ok(store.size() >= 997, `size ${store.size()}: whole owners are evicted, never more than needed`);
+    // The newest owner kept all three fields.
+    const r = await store.consume([{ key: 'key:k4999:cost', limit: lim, cost: 1 }], []);
+    assert.equal(r.buckets[0]?.remaining, 10 - 3);
+    assert.equal(await store.budgetSpent('key:k4999:budget', 86_400_000), 1);
+  });
+
+  it('takes well under the memory of one entry per key (100 bytes or less per entry for 3-field owners)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const t = 1_700_000_000_000;
+    const lim: BucketLimit = { kind: 'gcra', rate: 1, periodMs: 60_000, burst: 10 };
+    const heapOf = async (groupSlots: number): Promise<number> => {
+      const store = createMemoryStore({ now: () => t, groupSlots });
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 30_000; i++) {
+        const id = `k${i.toString(36).padStart(6, '0')}`;
+        await store.consume([{ key: `key:${id}:req`, limit: lim, cost: 1 }, { key: `key:${id}:cost`, limit: lim, cost: 2 }], [{ key: `key:${id}:budget`, limit: 100, periodMs: 86_400_000, cost: 1 }]);
+      }
+      gc();
+      const bytes = (process.memoryUsage().heapUsed - before) / store.size();
+      await store.close();
+      return bytes;
+    };
+    const single = await heapOf(0);
+    const grouped = await heapOf(32);
+    assert.ok(grouped < 100, `grouped: ${grouped.toFixed(0)} bytes per entry`);
+    assert.ok(grouped < single * 0.75, `grouped ${grouped.toFixed(0)} against ${single.toFixed(0)} bytes per entry on their own`);
+  });
+});
