@@ -26,6 +26,39 @@ export interface Known<V> {
   remember(i: number, v: V): V;
 }
 
+/**
+ * Digests taken in the current turn of the event loop, by text: one request's texts are looked up
+ * by two caches (token counts, injection scans), and the second lookup of a text takes its digest
+ * from here instead of hashing it again (two SHA-256s per chat request). Emptied by a setImmediate
+ * at the end of the turn, so no text is held after the turn that hashed it; at most TURN_DIGESTS
+ * texts at once.
+ */
+const turnDigests = new Map<string, string>();
+const TURN_DIGESTS = 64;
+let clearScheduled = false;
+function clearTurnDigests(): void {
+  clearScheduled = false;
+  turnDigests.clear();
+}
+
+/** Texts whose digest is held right now (for tests: none once the turn has ended). */
+export const heldDigests = (): number => turnDigests.size;
+
+/** SHA-256 (base64) of a text, taken once per turn of the event loop. */
+export function digestOf(text: string): string {
+  let d = turnDigests.get(text);
+  if (d !== undefined) return d;
+  d = sha256(text, 'base64');
+  if (turnDigests.size < TURN_DIGESTS) {
+    turnDigests.set(text, d);
+    if (!clearScheduled) {
+      clearScheduled = true;
+      setImmediate(clearTurnDigests);
+    }
+  }
+  return d;
+}
+
 export class ScopedTextCache<V extends NonNullable<unknown>> {
   private readonly entries: LRUCache<string, V>;
   hits = 0;
@@ -51,7 +84,7 @@ export class ScopedTextCache<V extends NonNullable<unknown>> {
   keyOf(scope: string, text: string): string | null {
     if (text.length < this.minChars) return null;
     if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) return null;
-    return `${scope.length}:${scope}${sha256(text, 'base64')}`;
+    return `${scope.length}:${scope}${digestOf(text)}`;
   }
 
   /** The remembered result of a key (counted as a hit or a miss). */

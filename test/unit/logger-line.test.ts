@@ -6,8 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
-import { createLogger, infoLine, isoTimeCached } from '../../src/observability/logger.js';
+import { createLogger, flushLogSync, infoLine, isoTimeCached } from '../../src/observability/logger.js';
 
 function sink(): { lines: string[]; stream: Writable } {
   const lines: string[] = [];
@@ -90,4 +93,30 @@ test('the cached time is the current millisecond in pino\'s isoTime format', () 
   const at = Date.parse((/^,"time":"([^"]+)"$/.exec(t) ?? [])[1] ?? '');
   assert.ok(at >= before && at <= after, t);
   assert.equal(t, pino.stdTimeFunctions.isoTime().replace(/"time":"[^"]+"/, `"time":"${new Date(at).toISOString()}"`));
+});
+
+test('the buffered file writer (bytes, not strings) keeps every line whole, in order, in UTF-8, across many writes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mg-log-'));
+  const file = join(dir, 'out.log');
+  const fd = openSync(file, 'w');
+  try {
+    const logger = createLogger('info', undefined, fd);
+    const expected: string[] = [];
+    // Enough lines for many 4 KB writes; multi-byte text in every line, and pino's own lines between them.
+    for (let i = 0; i < 3000; i++) {
+      const keyId = ['bench', 'ключ-é', '鍵🔑', 'k"\\x'][i % 4] as string;
+      if (i % 97 === 0) {
+        logger.warn({ reqId: `w${i}` }, `warn ü ${i}`);
+        expected.push(`warn ü ${i}`);
+      }
+      infoLine(logger, { reqId: `r${i}`, keyId, route: '/v1/chat/completions', status: 200, ms: i / 7 }, 'request');
+      expected.push(`request ${i} ${keyId}`);
+    }
+    flushLogSync(logger);
+    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { msg: string; reqId: string; keyId?: string });
+    assert.deepEqual(lines.map((l) => (l.msg === 'request' ? `request ${l.reqId.slice(1)} ${l.keyId ?? ''}` : l.msg)), expected);
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
