@@ -78,9 +78,9 @@ const BUDGET_SPENT = 2;
 /** Default size of the field table: the gateway uses 4 slots (req, cost, a budget) per owner kind. */
 const GROUP_SLOTS = 32;
 const TAG_GCRA = 'b'.charCodeAt(0);
+const TAG_BUDGET = 'g'.charCodeAt(0);
 /** Answers slotOf remembers: more than the keys one consume() reads (the gateway's has up to 7). */
 const MEMO = 8;
-const TAG_BUDGET = 'g'.charCodeAt(0);
 
 /**
  * A key's leases (id -> expiry). `soonest` is a lower bound of the expiries: no lease expires
