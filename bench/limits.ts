@@ -34,9 +34,16 @@ const IP_KEYS = Math.round(envNum('LIMITS_IP_KEYS', 1_000_000, true));
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-/** A "pro"-like tier (docs/configuration.md): every decision allows, as most admissions do. */
-const REQUESTS = { kind: 'gcra' as const, rate: 600, periodMs: MINUTE, burst: 100 };
-const COST = { kind: 'gcra' as const, rate: 400_000, periodMs: MINUTE, burst: 400_000 };
+/**
+ * A "pro"-like tier (docs/configuration.md) with bursts large enough that every decision allows
+ * for the whole run, as most admissions do. With a burst of 100 requests, a machine that makes
+ * more than about 25 decisions per second per key (250,000/s over 10,000 keys) emptied the
+ * buckets within the run: both the old and the new store refused hundreds of thousands of
+ * decisions there (2026-12-08), and a refused decision takes another path. The GCRA arithmetic
+ * costs the same at any rate.
+ */
+const REQUESTS = { kind: 'gcra' as const, rate: 600, periodMs: MINUTE, burst: 10_000 };
+const COST = { kind: 'gcra' as const, rate: 400_000, periodMs: MINUTE, burst: 4_000_000 };
 const BUDGET_LIMIT = 1e12;
 /** A typical estimate: ~200 prompt tokens + max_tokens 64 (varies a little per call). */
 const ESTIMATE = 264;
