@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryStore } from '../../src/limits/stores/memory.js';
-import type { BucketLimit } from '../../src/limits/stores/types.js';
+import type { BucketLimit, RateLimit } from '../../src/limits/stores/types.js';
 import { storeContract } from './store-contract.js';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -179,10 +179,10 @@ describe('memory store: fields grouped by owner', () => {
   // Keys share an owner (the part before the last ':') in every way the limiter builds them, and
   // some have no ':' at all, an IPv6-like owner, or a field only one owner uses.
   const keys = ['key:a:req', 'key:a:cost', 'key:a:r0:cost', 'key:b:req', 'key:b:cost', 'ip:2001_db8__1:req', 'ip:1.2.3.4:cost', 'nocolon', 'key:a:odd'];
-  const limits: BucketLimit[] = [
+  const limits: RateLimit[] = [
     { kind: 'gcra', rate: 10, periodMs: 1000, burst: 20 },
     { kind: 'gcra', rate: 3, periodMs: 60_000, burst: 5 },
-    { kind: 'sliding-window', rate: 6, periodMs: 1000 } as unknown as BucketLimit,
+    { kind: 'sliding-window', rate: 6, periodMs: 1000 },
   ];
   const key = fc.constantFrom(...keys);
   const budgetKeyArb = fc.constantFrom('key:a:budget', 'key:b:budget', 'key:a', 'plain');
@@ -208,11 +208,11 @@ describe('memory store: fields grouped by owner', () => {
         const ctx = JSON.stringify({ groupSlots, ops });
         if (o.t === 'wait') t += o.ms;
         else if (o.t === 'consume') {
-          const b = o.buckets.map((x) => ({ key: x.key, limit: limits[x.limit] as BucketLimit, cost: x.cost }));
+          const b = o.buckets.map((x) => ({ key: x.key, limit: limits[x.limit] as RateLimit, cost: x.cost }));
           assert.deepEqual(await grouped.consume(b, o.budgets), await single.consume(b, o.budgets), ctx);
         } else if (o.t === 'adjust') {
           const ws = Math.floor(t / o.periodMs) * o.periodMs;
-          const adj = [{ key: o.key, limit: limits[o.limit] as BucketLimit, delta: o.delta }];
+          const adj = [{ key: o.key, limit: limits[o.limit] as RateLimit, delta: o.delta }];
           const badj = [{ key: o.bkey, periodMs: o.periodMs, windowStart: ws, delta: o.bdelta }];
           await grouped.adjust(adj, badj);
           await single.adjust(adj, badj);
