@@ -9,9 +9,9 @@
 //     UTF-8 text (the view is the decoded blobs);
 //   - leetspeak digits and symbols between letters (1gn0r3 → ignore);
 //   - ROT13 and reversed text, when the text asks for them (texts up to 4 KB).
-// On texts over 4 KB the entity, percent and leetspeak views keep only the
-// changed stretches with 64 characters of context, so the cost of a long
-// prompt does not double for one "mp3" in it.
+// The entity, percent and leetspeak views keep only the changed stretches,
+// with 128 characters of context (rewrite() below), so the cost of a prompt
+// does not double for one "mp3" in it.
 // Zero-width and bidi controls are removed by both layers' normalisation.
 // Views are decoded once more (a base64 blob inside a URL-encoded one), two
 // levels at most. Work is bounded: at most MAX_VIEWS views, MAX_BLOBS blobs
@@ -53,6 +53,8 @@ const LEET_MAP: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e
 const ASKS_ROT13 = /\brot[\s-]?13\b|caesar/i;
 const ASKS_REVERSE = /backwards|reversed?\b|right[\s-]to[\s-]left/i;
 /** Either of the two above, in one pass (most texts ask for neither). */
+/** ROT13 and reversed views are made of texts up to this length only. */
+const WHOLE_TRANSFORM_MAX = 4096;
 const ASKS_EITHER = new RegExp(`${ASKS_ROT13.source}|${ASKS_REVERSE.source}`, 'i');
 
 /** Characters of BASE64_RUN's class: A–Z a–z 0–9 + / _ -. */
@@ -111,24 +113,65 @@ function blobs(text: string, re: RegExp, decode: (run: string) => string, budget
 }
 
 /**
- * Whole-text rewrites (entities, percent-decoding, leetspeak) of a long text keep only the
- * changed stretches (with a little context), so a 100 KB prompt with one "mp3" in it does not
- * cost a second full scan.
+ * Whole-text rewrites (entities, percent-decoding, leetspeak) keep only the changed stretches of
+ * the text. A prompt's rewrite usually changes a few tokens ("mp3", "Person1:", "&amp;"), and
+ * scanning the whole rewritten text again doubled the scan for them (a 4 KB prompt with four such
+ * views cost five scans, 5–7 ms of CPU on a slow machine); an encoded attack is a stretch of
+ * changes. Changes less than 2 × REWRITE_CONTEXT characters apart are one stretch, rewritten
+ * whole, with REWRITE_CONTEXT characters of the text on each side (widened to the next space, up to SNAP more);
+ * stretches are joined by a line break. When the stretches cover most of the text (short texts,
+ * a text encoded throughout), the view is the whole rewrite. At most MAX_DECODED_CHARS.
  */
-const WHOLE_VIEW_MAX = 4096;
-const CONTEXT = 64;
-function rewrite(text: string, re: RegExp, fn: (m: string) => string): string {
-  if (text.length <= WHOLE_VIEW_MAX) return text.replace(re, fn);
+export const REWRITE_CONTEXT = 128;
+const SNAP = 24;
+const isSpaceCode = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+/** `i` moved back to just after a space, when one is at most SNAP characters before it. */
+function snapBack(text: string, i: number): number {
+  for (let k = i; k > 0 && k >= i - SNAP; k--) if (isSpaceCode(text.charCodeAt(k - 1))) return k;
+  return i;
+}
+/** `i` moved forward to the next space, when one is at most SNAP characters after it. */
+function snapForward(text: string, i: number): number {
+  for (let k = i; k < text.length && k <= i + SNAP; k++) if (isSpaceCode(text.charCodeAt(k))) return k;
+  return i;
+}
+export function rewrite(text: string, re: RegExp, fn: (m: string) => string): string {
   const parts: string[] = [];
   let total = 0;
+  let covered = 0;
+  // The open stretch: its text so far (from `from` up to `cursor`, with its changes applied).
+  let from = -1;
+  let cursor = 0;
+  let lastEnd = 0;
+  let body = '';
+  const close = (): void => {
+    const to = Math.max(cursor, snapForward(text, Math.min(text.length, lastEnd + REWRITE_CONTEXT)));
+    body += text.slice(cursor, to);
+    covered += to - from;
+    parts.push(body);
+    total += body.length;
+    from = -1;
+  };
   for (const m of text.matchAll(re)) {
     const r = fn(m[0]);
     if (r === m[0]) continue;
     const at = m.index ?? 0;
-    parts.push(`${text.slice(Math.max(0, at - CONTEXT), at)}${r}${text.slice(at + m[0].length, at + m[0].length + CONTEXT)}`);
-    total += parts[parts.length - 1]?.length ?? 0;
-    if (total > MAX_DECODED_CHARS) break;
+    if (from >= 0 && at - lastEnd > 2 * REWRITE_CONTEXT) {
+      close();
+      if (total > MAX_DECODED_CHARS) break;
+    }
+    if (from < 0) {
+      from = at <= REWRITE_CONTEXT ? 0 : snapBack(text, at - REWRITE_CONTEXT);
+      cursor = from;
+      body = '';
+    }
+    body += text.slice(cursor, at) + r;
+    cursor = at + m[0].length;
+    lastEnd = cursor;
   }
+  if (from >= 0) close();
+  // Mostly covered: the whole rewrite reads better (no cuts) and costs about the same.
+  if (parts.length > 1 && covered * 4 >= text.length * 3 && text.length <= MAX_DECODED_CHARS) return text.replace(re, fn);
   return parts.join('\n');
 }
 
@@ -166,7 +209,7 @@ function oneLevel(text: string, budget: Budget): string[] {
   if (leetBesideLetter(text)) {
     push(rewrite(text, LEET_TOKEN, (m) => (LETTER.test(m) && LEET_CHARS.test(m) ? [...m].map((c) => LEET_MAP[c] ?? c).join('') : m)));
   }
-  if (text.length <= WHOLE_VIEW_MAX && ASKS_EITHER.test(text)) {
+  if (text.length <= WHOLE_TRANSFORM_MAX && ASKS_EITHER.test(text)) {
     if (ASKS_ROT13.test(text)) push(rot13(text));
     if (ASKS_REVERSE.test(text)) push([...text].reverse().join(''));
   }
