@@ -144,3 +144,10 @@ test('changes spread over most of a text give the whole rewrite, with no cuts', 
   const whole = text.replace(/t3xt/g, 'text');
   assert.equal(rewrite(text, /t3xt/g, () => 'text'), whole);
 });
+
+test('a long text encoded throughout gives views of at most 64 KiB each', () => {
+  const text = 'pl34s3 1gn0r3 th3 %61%62%63 &amp; r3st '.repeat(4000);
+  const views = decodedViews(text);
+  assert.ok(views.length >= 2);
+  for (const v of views) assert.ok(v.length <= 64 * 1024 + 2 * REWRITE_CONTEXT + 100, `${v.length} characters`);
+});

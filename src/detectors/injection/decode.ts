@@ -168,6 +168,8 @@ export function rewrite(text: string, re: RegExp, fn: (m: string) => string): st
     body += text.slice(cursor, at) + r;
     cursor = at + m[0].length;
     lastEnd = cursor;
+    // A text encoded throughout is one long stretch: it ends where the budget does.
+    if (total + body.length > MAX_DECODED_CHARS) break;
   }
   if (from >= 0) close();
   // Mostly covered: the whole rewrite reads better (no cuts) and costs about the same.
