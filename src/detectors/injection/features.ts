@@ -402,13 +402,47 @@ export class FeatureBag {
     }
     this.collect(s, true);
     let best = -Infinity;
+    // Window k is blocks k and k + 1. Block k + 1 is counted once for both windows it is in: the
+    // window's finish leaves its counts in place (finishInto), where merging it again would read
+    // and write every one of its buckets a second time.
+    this.mergeFlat(0);
     for (let k = 0; k + 1 < this.nBlocks; k++) {
-      this.mergeFlat(k);
       this.mergeFlat(k + 1);
-      const d = this.finish(w);
+      const d = k + 2 < this.nBlocks ? this.finishInto(w, k) : this.finish(w);
       if (d > best) best = d;
     }
     return best;
+  }
+
+  /**
+   * finish() for the window of blocks k and k + 1, counted in that order, leaving block k + 1
+   * counted as mergeFlat(k + 1) alone would have: block k's counts are taken off (no count
+   * saturates: a window has far fewer than 65,535 features) and `touched` becomes block k + 1's
+   * buckets in its own order. The same sums in the same order as finish().
+   */
+  private finishInto(w: Float32Array, k: number): number {
+    const ends = this.ends;
+    const a0 = k === 0 ? 0 : (ends[k - 1] as number);
+    const lenA = (ends[k] as number) - a0;
+    const b0 = ends[k] as number;
+    const lenB = (ends[k + 1] as number) - b0;
+    const touched = this.touched;
+    const counts = this.counts;
+    const flatCnt = this.flatCnt;
+    let norm = 0;
+    let dot = 0;
+    for (let i = 0; i < this.n; i++) {
+      const b = touched[i] as number;
+      const c = counts[b] as number;
+      const v = LOG_TABLE[c] as number;
+      norm += v * v;
+      dot += v * (w[b] as number);
+      // The first lenA buckets are block k's, in its order (it was merged first, into nothing).
+      if (i < lenA) counts[b] = c - (flatCnt[a0 + i] as number);
+    }
+    touched.set(this.flatIdx.subarray(b0, b0 + lenB));
+    this.n = lenB;
+    return norm > 0 ? dot / Math.sqrt(norm + SHRINK) : 0;
   }
 
   /** Adds block k of the flat buffers to the counts. */
