@@ -47,7 +47,9 @@ export function leetBesideLetter(text: string): boolean {
   return false;
 }
 /** Short tokens mixing letters and leet characters (long runs are left to the blob decoders). */
-const LEET_TOKEN = /(?<![A-Za-z0-9+/=%])[a-z0134578@$]{3,20}(?![A-Za-z0-9+/=])/gi;
+export const LEET_TOKEN = /(?<![A-Za-z0-9+/=%])[a-z0134578@$]{3,20}(?![A-Za-z0-9+/=])/gi;
+/** Whether the leetspeak rewrite changes a LEET_TOKEN match: it holds a letter and a leet character. */
+export const leetChanges = (m: string): boolean => LETTER.test(m) && LEET_CHARS.test(m);
 const LETTER = /[a-z]/i;
 const LEET_MAP: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's' };
 const ASKS_ROT13 = /\brot[\s-]?13\b|caesar/i;
@@ -63,21 +65,50 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+
 
 /**
  * Does `text` hold 24 or more BASE64_RUN characters in a row — i.e. can BASE64_RUN (or HEX_RUN,
- * whose 32+ hex digits are all of that class) match at all? One pass over the text, where the
- * regex tries a match at every position of every word; most prompts have no such run, and their
- * two blob scans are skipped (the profile showed the base64 regex at ≈ 2% of a request).
+ * whose 32+ hex digits are all of that class) match at all? Most prompts have no such run, and
+ * their two blob scans are skipped (the regex tries a match at every position of every word).
+ * Each window of 24 characters is read from its end backwards: in prose a character outside the
+ * class comes within a few, no run can start at or before it, and the next window starts after it,
+ * so most characters are never read (4 KB of prose: 24 → 4 µs; a scan of every character was
+ * the larger part of decoding a prompt with nothing encoded in it).
  */
 export function hasBlobRun(text: string): boolean {
-  let run = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 128 && B64_CLASS[c] === 1) {
-      if (++run >= 24) return true;
-    } else {
-      run = 0;
+  const n = text.length;
+  let start = 0;
+  while (start + 24 <= n) {
+    let q = start + 23;
+    for (;;) {
+      const c = text.charCodeAt(q);
+      if (c >= 128 || B64_CLASS[c] !== 1) break;
+      if (--q < start) return true;
     }
+    start = q + 1;
   }
   return false;
+}
+
+/**
+ * The matches of LEET_TOKEN in `text` that the rewrite changes (and perhaps a few it does not),
+ * in text order, found only in the pieces between ASCII whitespace that hold a leet character
+ * beside a letter. Matching the whole text gave every word of it to the rewrite's callback (half of
+ * decoding's cost on a 4 KB prompt with one "mp3"). A changed token holds a letter and a leet
+ * character, so somewhere in it the two stand side by side; a token never holds whitespace, and
+ * LEET_TOKEN's look-arounds read whitespace, like the text's ends, as a boundary: a piece's
+ * matches are the same whether it is matched alone or in the text.
+ */
+export function* leetMatches(text: string): Generator<{ index: number; 0: string }> {
+  const n = text.length;
+  LEET_CHARS_G.lastIndex = 0;
+  while (LEET_CHARS_G.test(text)) {
+    const i = LEET_CHARS_G.lastIndex - 1;
+    if (!isLetterCode(text.charCodeAt(i - 1)) && !isLetterCode(text.charCodeAt(i + 1))) continue;
+    let from = i;
+    while (from > 0 && !isSpaceCode(text.charCodeAt(from - 1))) from--;
+    let to = i + 1;
+    while (to < n && !isSpaceCode(text.charCodeAt(to))) to++;
+    for (const m of text.slice(from, to).matchAll(LEET_TOKEN)) yield { index: from + (m.index ?? 0), 0: m[0] };
+    LEET_CHARS_G.lastIndex = to;
+  }
 }
 
 /** Readable text: valid UTF-8 decoded without replacement characters, mostly printable, some letters. */
@@ -135,7 +166,12 @@ function snapForward(text: string, i: number): number {
   for (let k = i; k < text.length && k <= i + SNAP; k++) if (isSpaceCode(text.charCodeAt(k))) return k;
   return i;
 }
-export function rewrite(text: string, re: RegExp, fn: (m: string) => string): string {
+export function rewrite(
+  text: string,
+  re: RegExp,
+  fn: (m: string) => string,
+  matches: Iterable<{ index?: number; 0: string }> = text.matchAll(re),
+): string {
   const parts: string[] = [];
   let total = 0;
   let covered = 0;
@@ -152,7 +188,7 @@ export function rewrite(text: string, re: RegExp, fn: (m: string) => string): st
     total += body.length;
     from = -1;
   };
-  for (const m of text.matchAll(re)) {
+  for (const m of matches) {
     const r = fn(m[0]);
     if (r === m[0]) continue;
     const at = m.index ?? 0;
@@ -209,7 +245,7 @@ function oneLevel(text: string, budget: Budget): string[] {
     push(blobs(text, HEX_RUN, (r) => Buffer.from(r, 'hex').toString('utf8'), budget));
   }
   if (leetBesideLetter(text)) {
-    push(rewrite(text, LEET_TOKEN, (m) => (LETTER.test(m) && LEET_CHARS.test(m) ? [...m].map((c) => LEET_MAP[c] ?? c).join('') : m)));
+    push(rewrite(text, LEET_TOKEN, (m) => (leetChanges(m) ? [...m].map((c) => LEET_MAP[c] ?? c).join('') : m), leetMatches(text)));
   }
   if (text.length <= WHOLE_TRANSFORM_MAX && ASKS_EITHER.test(text)) {
     if (ASKS_ROT13.test(text)) push(rot13(text));
