@@ -1,7 +1,8 @@
 // Cost of prompt-injection scanning, per request and per MB, CPU time of this process (so a
 // busy machine inflates it less than wall time): the pattern layer alone (before issue 14),
-// the learned layer alone, and the full scanner the gateway runs (both layers over the text and
-// its decoded views). Prompts are benign corpus text cut to 600 B, 4 KB and 100 KB.
+// the learned layer alone, decoding alone (decode.ts: the views both layers scan besides the text),
+// and the full scanner the gateway runs (both layers over the text and its decoded views).
+// Prompts are benign corpus text cut to 600 B, 4 KB and 100 KB.
 //
 //   npm run build && node dist/bench/injection-speed.js [corporaDir]
 
@@ -10,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { createInjectionDetector } from '../src/detectors/injection/index.js';
 import { sharedLearnedScorer } from '../src/detectors/injection/learned.js';
 import { createInjectionScanner } from '../src/policies/injection.js';
+import { decodedViews } from '../src/detectors/injection/decode.js';
 
 const dir = resolve(process.argv[2] ?? 'test/fixtures/corpora');
 const texts = readFileSync(join(dir, 'benign/benign.jsonl'), 'utf8').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { text: string }).text);
@@ -19,6 +21,7 @@ const full = createInjectionScanner(null);
 const runs: [string, (t: string) => unknown][] = [
   ['pattern layer alone', (t) => pattern.scan(t)],
   ['learned layer alone', (t) => learned.score(t)],
+  ['decoding alone (the views both layers also scan)', (t) => decodedViews(t)],
   ['full scanner (both layers + decoding)', (t) => full([t])],
 ];
 

@@ -24,7 +24,7 @@ const MAX_DECODED_CHARS = 64 * 1024;
 const ENTITY = /&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|(lt|gt|amp|quot|apos|nbsp));/gi;
 const NAMED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: ' ' };
 const PERCENT_RUN = /(?:%[0-9a-f]{2})+/gi;
-const BASE64_RUN = /[A-Za-z0-9+/_-]{24,}={0,2}/g;
+/** Hex runs of 32 or more digits (searched inside long runs of base64 characters only: hexRuns). */
 const HEX_RUN = /\b(?:[0-9a-fA-F]{2}){16,}\b/g;
 const LEET_CHARS = /[0134578@$]/;
 const LEET_CHARS_G = /[0134578@$]/g;
@@ -59,32 +59,71 @@ const ASKS_REVERSE = /backwards|reversed?\b|right[\s-]to[\s-]left/i;
 const WHOLE_TRANSFORM_MAX = 4096;
 const ASKS_EITHER = new RegExp(`${ASKS_ROT13.source}|${ASKS_REVERSE.source}`, 'i');
 
-/** Characters of BASE64_RUN's class: A–Z a–z 0–9 + / _ -. */
+/**
+ * Characters of base64 runs: A–Z a–z 0–9 + / _ -. BASE64_RUN below is the design documents' WAF rule
+ * /[A-Za-z0-9+/_-]{24,}={0,2}/g, which base64Runs() answers without running it.
+ */
 const B64_CLASS = new Uint8Array(128);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-') B64_CLASS[c.charCodeAt(0)] = 1;
+
+const isB64Code = (c: number): boolean => c < 128 && B64_CLASS[c] === 1;
+
+/**
+ * The maximal runs of BASE64_RUN's class characters that are at least `min` long, as [start, end).
+ * Each window of `min` characters is read from its end backwards: in prose a character outside
+ * the class comes within a few, no run of `min` can start at or before it, and the next window
+ * starts after it, so most characters are never read. (The regexes try a match at every
+ * position of every word: BASE64_RUN and HEX_RUN over 100 KB of prose were half of decoding it.)
+ */
+function* classRuns(text: string, min: number): Generator<[number, number]> {
+  const n = text.length;
+  // Invariant: start is 0 or follows a character outside the class, so a run found at start begins there.
+  let start = 0;
+  while (start + min <= n) {
+    let q = start + min - 1;
+    while (q >= start && isB64Code(text.charCodeAt(q))) q--;
+    if (q >= start) {
+      start = q + 1;
+      continue;
+    }
+    let end = start + min;
+    while (end < n && isB64Code(text.charCodeAt(end))) end++;
+    yield [start, end];
+    start = end + 1;
+  }
+}
 
 /**
  * Does `text` hold 24 or more BASE64_RUN characters in a row — i.e. can BASE64_RUN (or HEX_RUN,
  * whose 32+ hex digits are all of that class) match at all? Most prompts have no such run, and
- * their two blob scans are skipped (the regex tries a match at every position of every word).
- * Each window of 24 characters is read from its end backwards: in prose a character outside the
- * class comes within a few, no run can start at or before it, and the next window starts after it,
- * so most characters are never read (4 KB of prose: 24 → 4 µs; a scan of every character was
- * the larger part of decoding a prompt with nothing encoded in it).
+ * their two blob scans are skipped (4 KB of prose: 24 → 4 µs against a scan of every character).
  */
 export function hasBlobRun(text: string): boolean {
-  const n = text.length;
-  let start = 0;
-  while (start + 24 <= n) {
-    let q = start + 23;
-    for (;;) {
-      const c = text.charCodeAt(q);
-      if (c >= 128 || B64_CLASS[c] !== 1) break;
-      if (--q < start) return true;
-    }
-    start = q + 1;
+  return !classRuns(text, 24).next().done;
+}
+
+/**
+ * BASE64_RUN's matches in `text`, in order: the maximal class runs of 24 or more, each with the
+ * one or two '=' after it. (The regex matches exactly these: greedy from a run's first character,
+ * and no shorter start inside a run can reach 24.)
+ */
+export function* base64Runs(text: string): Generator<{ index: number; 0: string }> {
+  for (const [start, end] of classRuns(text, 24)) {
+    let to = end;
+    while (to < text.length && to - end < 2 && text.charCodeAt(to) === 61) to++; // '='
+    yield { index: start, 0: text.slice(start, to) };
   }
-  return false;
+}
+
+/**
+ * HEX_RUN's matches in `text`, in order: its matches inside each class run of 32 or more (hex
+ * digits are class characters; the character before and after a run is not a word character,
+ * as at a string's ends, so the regex's \b reads the same on the run alone).
+ */
+export function* hexRuns(text: string): Generator<{ index: number; 0: string }> {
+  for (const [start, end] of classRuns(text, 32)) {
+    for (const m of text.slice(start, end).matchAll(HEX_RUN)) yield { index: start + (m.index ?? 0), 0: m[0] };
+  }
 }
 
 /**
@@ -130,9 +169,9 @@ interface Budget {
 }
 
 /** The decoded blobs only, one per line (the text around them is scanned as the original). */
-function blobs(text: string, re: RegExp, decode: (run: string) => string, budget: Budget): string {
+function blobs(runs: Iterable<{ 0: string }>, decode: (run: string) => string, budget: Budget): string {
   const out: string[] = [];
-  for (const m of text.matchAll(re)) {
+  for (const m of runs) {
     if (budget.blobs <= 0 || budget.chars <= 0) break;
     budget.blobs--;
     const d = decode(m[0]);
@@ -241,8 +280,8 @@ function oneLevel(text: string, budget: Budget): string[] {
     }));
   }
   if (hasBlobRun(text)) {
-    push(blobs(text, BASE64_RUN, (r) => Buffer.from(r, r.includes('-') || r.includes('_') ? 'base64url' : 'base64').toString('utf8'), budget));
-    push(blobs(text, HEX_RUN, (r) => Buffer.from(r, 'hex').toString('utf8'), budget));
+    push(blobs(base64Runs(text), (r) => Buffer.from(r, r.includes('-') || r.includes('_') ? 'base64url' : 'base64').toString('utf8'), budget));
+    push(blobs(hexRuns(text), (r) => Buffer.from(r, 'hex').toString('utf8'), budget));
   }
   if (leetBesideLetter(text)) {
     push(rewrite(text, LEET_TOKEN, (m) => (leetChanges(m) ? [...m].map((c) => LEET_MAP[c] ?? c).join('') : m), leetMatches(text)));
