@@ -99,8 +99,8 @@ const sourceViews = (source: string): string[] => [source, ...decodedViews(sourc
 
 const NO_FAMILIES: readonly string[] = [];
 
-/** Both layers (those in `layers`) over each view of a source; the threshold is applied later (verdictOf). */
-export function createSourceScanner(layers: readonly InjectionLayer[] = ALL_LAYERS): SourceScanner {
+/** Both layers (those in `layers`) over each of a source's views (sourceViews order), already decoded. */
+export function createViewScanner(layers: readonly InjectionLayer[] = ALL_LAYERS): (views: readonly string[]) => SourceResult {
   const patterns = layers.includes('patterns') ? createInjectionDetector() : null;
   const learned = layers.includes('learned') ? sharedLearnedScorer() : null;
   const scanView = (v: string): ViewResult => {
@@ -111,7 +111,13 @@ export function createSourceScanner(layers: readonly InjectionLayer[] = ALL_LAYE
     }
     return { families, score: learned === null ? 0 : learned.score(v) };
   };
-  return (source) => sourceViews(source).map(scanView);
+  return (views) => views.map(scanView);
+}
+
+/** Both layers (those in `layers`) over each view of a source; the threshold is applied later (verdictOf). */
+export function createSourceScanner(layers: readonly InjectionLayer[] = ALL_LAYERS): SourceScanner {
+  const scanViews = createViewScanner(layers);
+  return (source) => scanViews(sourceViews(source));
 }
 
 function checkedThreshold(threshold: number | null): number {
@@ -207,7 +213,8 @@ export function injectionPolicy(
   extras: InjectionExtras = {},
 ): Policy {
   const t = checkedThreshold(threshold);
-  const scan = createSourceScanner(layers);
+  const scanViews = createViewScanner(layers);
+  const scan: SourceScanner = (source) => scanViews(sourceViews(source));
   const cache = createScanCache();
   const external = extras.external ?? null;
   /** A score exists when the learned layer ran or the external detector answered. */
@@ -237,12 +244,28 @@ export function injectionPolicy(
         const missing: number[] = [];
         known.results.forEach((r, i) => { if (r === undefined) missing.push(i); });
         const missed = missing.map((i) => sources[i] as string);
-        if (offload.takes(missed)) {
+        // What is scanned is each source and its decoded views, so that is what is weighed: a
+        // prompt under the threshold that is encoded throughout (entities, percent-runs,
+        // leetspeak, and asking for ROT13 and reversal) has up to six views as long as itself,
+        // seven times the scan. Decoding a text that would be scanned here anyway is cheap
+        // (tens of µs per 4 KB); a thread decodes again from the sources.
+        let views: string[][] | null = null;
+        let large = offload.takes(missed);
+        if (!large) {
+          views = missed.map(sourceViews);
+          large = offload.takes(views.flat());
+        }
+        if (large) {
           return offload.scanSources(missed, layers, ctx.clientGone).then((found) => {
             found.forEach((r, j) => known.remember(missing[j] as number, r));
             return judge(ctx, scanVerdict(sources, known, scan, t, learnedOn));
           });
         }
+        const decoded = views ?? [];
+        // The sources decoded above are scanned from their views (a source may occur twice).
+        const viewsOf = new Map(missed.map((m, j) => [m, decoded[j] as string[]]));
+        const scanDecoded: SourceScanner = (source) => scanViews(viewsOf.get(source) ?? sourceViews(source));
+        return judge(ctx, scanVerdict(sources, known, scanDecoded, t, learnedOn));
       }
       return judge(ctx, scanVerdict(sources, known, scan, t, learnedOn));
     },
