@@ -249,23 +249,18 @@ export function injectionPolicy(
         // leetspeak, and asking for ROT13 and reversal) has up to six views as long as itself,
         // seven times the scan. Decoding a text that would be scanned here anyway is cheap
         // (tens of µs per 4 KB); a thread decodes again from the sources.
-        let views: string[][] | null = null;
-        let large = offload.takes(missed);
-        if (!large) {
-          views = missed.map(sourceViews);
-          large = offload.takes(views.flat());
+        if (!offload.takes(missed)) {
+          const views = missed.map(sourceViews);
+          if (!offload.takes(views.flat())) {
+            // Scanned here, from the views just decoded (a source may occur twice: same views).
+            const viewsOf = new Map(missed.map((m, j) => [m, views[j] as string[]]));
+            return judge(ctx, scanVerdict(sources, known, (source) => scanViews(viewsOf.get(source) ?? sourceViews(source)), t, learnedOn));
+          }
         }
-        if (large) {
-          return offload.scanSources(missed, layers, ctx.clientGone).then((found) => {
-            found.forEach((r, j) => known.remember(missing[j] as number, r));
-            return judge(ctx, scanVerdict(sources, known, scan, t, learnedOn));
-          });
-        }
-        const decoded = views ?? [];
-        // The sources decoded above are scanned from their views (a source may occur twice).
-        const viewsOf = new Map(missed.map((m, j) => [m, decoded[j] as string[]]));
-        const scanDecoded: SourceScanner = (source) => scanViews(viewsOf.get(source) ?? sourceViews(source));
-        return judge(ctx, scanVerdict(sources, known, scanDecoded, t, learnedOn));
+        return offload.scanSources(missed, layers, ctx.clientGone).then((found) => {
+          found.forEach((r, j) => known.remember(missing[j] as number, r));
+          return judge(ctx, scanVerdict(sources, known, scan, t, learnedOn));
+        });
       }
       return judge(ctx, scanVerdict(sources, known, scan, t, learnedOn));
     },

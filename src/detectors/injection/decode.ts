@@ -29,23 +29,6 @@ const HEX_RUN = /\b(?:[0-9a-fA-F]{2}){16,}\b/g;
 const LEET_CHARS = /[0134578@$]/;
 const LEET_CHARS_G = /[0134578@$]/g;
 const isLetterCode = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
-/**
- * Does a leet character stand right beside an ASCII letter? LEET_TOKEN's matches are runs of
- * letters and leet characters, and the rewrite changes a match only when it holds both, so
- * somewhere in it a leet character touches a letter. Without such a pair the leetspeak view
- * equals the text, and neither the rewrite nor the view is needed. Most prose has digits, but
- * few of them touch a letter; before this check every 3–20-letter word of such a text went
- * through the rewrite's callback. The regex finds the (rare) leet characters; test() with 'g'
- * allocates nothing and leaves lastIndex just past the one found.
- */
-export function leetBesideLetter(text: string): boolean {
-  LEET_CHARS_G.lastIndex = 0;
-  while (LEET_CHARS_G.test(text)) {
-    const i = LEET_CHARS_G.lastIndex - 1;
-    if (isLetterCode(text.charCodeAt(i - 1)) || isLetterCode(text.charCodeAt(i + 1))) return true;
-  }
-  return false;
-}
 /** Short tokens mixing letters and leet characters (long runs are left to the blob decoders). */
 export const LEET_TOKEN = /(?<![A-Za-z0-9+/=%])[a-z0134578@$]{3,20}(?![A-Za-z0-9+/=])/gi;
 /** Whether the leetspeak rewrite changes a LEET_TOKEN match: it holds a letter and a leet character. */
@@ -54,14 +37,14 @@ const LETTER = /[a-z]/i;
 const LEET_MAP: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's' };
 const ASKS_ROT13 = /\brot[\s-]?13\b|caesar/i;
 const ASKS_REVERSE = /backwards|reversed?\b|right[\s-]to[\s-]left/i;
-/** Either of the two above, in one pass (most texts ask for neither). */
 /** ROT13 and reversed views are made of texts up to this length only. */
 const WHOLE_TRANSFORM_MAX = 4096;
+/** Either of the two above, in one pass (most texts ask for neither). */
 const ASKS_EITHER = new RegExp(`${ASKS_ROT13.source}|${ASKS_REVERSE.source}`, 'i');
 
 /**
- * Characters of base64 runs: A–Z a–z 0–9 + / _ -. BASE64_RUN below is the design documents' WAF rule
- * /[A-Za-z0-9+/_-]{24,}={0,2}/g, which base64Runs() answers without running it.
+ * Characters of base64 runs: A–Z a–z 0–9 + / _ -. BASE64_RUN, in the comments below, is the design
+ * documents' WAF rule /[A-Za-z0-9+/_-]{24,}={0,2}/g, which base64Runs() answers without running it.
  */
 const B64_CLASS = new Uint8Array(128);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-') B64_CLASS[c.charCodeAt(0)] = 1;
@@ -182,16 +165,7 @@ function blobs(runs: Iterable<{ 0: string }>, decode: (run: string) => string, b
   return out.join('\n');
 }
 
-/**
- * Whole-text rewrites (entities, percent-decoding, leetspeak) keep only the changed stretches of
- * the text. A prompt's rewrite usually changes a few tokens ("mp3", "Person1:", "&amp;"), and
- * scanning the whole rewritten text again doubled the scan for them (a 4 KB prompt with four such
- * views cost five scans, 5–7 ms of CPU on a slow machine); an encoded attack is a stretch of
- * changes. Changes less than 2 × REWRITE_CONTEXT characters apart are one stretch, rewritten
- * whole, with REWRITE_CONTEXT characters of the text on each side (widened to the next space, up to SNAP more);
- * stretches are joined by a line break. When the stretches cover most of the text (short texts,
- * a text encoded throughout), the view is the whole rewrite. At most MAX_DECODED_CHARS.
- */
+/** Characters of context kept on each side of a rewritten stretch (rewrite()). */
 export const REWRITE_CONTEXT = 128;
 const SNAP = 24;
 const isSpaceCode = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
@@ -205,6 +179,16 @@ function snapForward(text: string, i: number): number {
   for (let k = i; k < text.length && k <= i + SNAP; k++) if (isSpaceCode(text.charCodeAt(k))) return k;
   return i;
 }
+/**
+ * Whole-text rewrites (entities, percent-decoding, leetspeak) keep only the changed stretches of
+ * the text. A prompt's rewrite usually changes a few tokens ("mp3", "Person1:", "&amp;"), and
+ * scanning the whole rewritten text again doubled the scan for them (a 4 KB prompt with four such
+ * views cost five scans, 5–7 ms of CPU on a slow machine); an encoded attack is a stretch of
+ * changes. Changes less than 2 × REWRITE_CONTEXT characters apart are one stretch, rewritten
+ * whole, with REWRITE_CONTEXT characters of the text on each side (widened to the next space, up
+ * to SNAP more); stretches are joined by a line break. When the stretches cover most of the text
+ * (a text encoded throughout), the view is the whole rewrite. At most MAX_DECODED_CHARS.
+ */
 export function rewrite(
   text: string,
   re: RegExp,
@@ -319,9 +303,8 @@ function oneLevel(text: string, budget: Budget): string[] {
     push(blobs(base64Runs(text), (r) => Buffer.from(r, r.includes('-') || r.includes('_') ? 'base64url' : 'base64').toString('utf8'), budget));
     push(blobs(hexRuns(text), (r) => Buffer.from(r, 'hex').toString('utf8'), budget));
   }
-  if (leetBesideLetter(text)) {
-    push(rewrite(text, LEET_TOKEN, (m) => (leetChanges(m) ? [...m].map((c) => LEET_MAP[c] ?? c).join('') : m), leetMatches(text)));
-  }
+  // Without a leet character beside a letter, leetMatches finds nothing and the view is empty.
+  push(rewrite(text, LEET_TOKEN, (m) => (leetChanges(m) ? [...m].map((c) => LEET_MAP[c] ?? c).join('') : m), leetMatches(text)));
   if (text.length <= WHOLE_TRANSFORM_MAX && ASKS_EITHER.test(text)) {
     if (ASKS_ROT13.test(text)) push(rot13(text));
     if (ASKS_REVERSE.test(text)) push(reversed(text));
